@@ -1,0 +1,60 @@
+"""Every scheduled task, declared in one list and synced by ``manage.py sync_schedules``.
+
+Add a stream's schedule here when its engine lands; the command creates, updates and
+removes django-q2 ``Schedule`` rows so the database always matches this list.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    func: str
+    minutes: int
+    args: tuple = field(default_factory=tuple)
+
+
+SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec(
+        name="prune external call records",
+        func="syncs.tasks.prune_external_calls",
+        minutes=24 * 60,
+    ),
+)
+
+
+NAME_PREFIX = "centra-ip: "
+
+
+def schedules_sync() -> dict[str, int]:
+    """Make django-q2's schedules match ``SCHEDULES`` exactly; safe to run at every deploy.
+
+    Only schedules named with ``NAME_PREFIX`` are ours: those no longer declared are
+    deleted, the rest are created or updated in place (``next_run`` is kept, so a deploy
+    does not make every task fire at once).
+    """
+    from django_q.models import Schedule
+
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "deleted": 0}
+    declared = {NAME_PREFIX + spec.name: spec for spec in SCHEDULES}
+    for name, spec in declared.items():
+        wanted = {
+            "func": spec.func,
+            "args": repr(spec.args) if spec.args else None,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": spec.minutes,
+            "repeats": -1,
+        }
+        schedule = Schedule.objects.filter(name=name).first()
+        if schedule is None:
+            Schedule.objects.create(name=name, **wanted)
+            counts["created"] += 1
+        elif any(getattr(schedule, key) != value for key, value in wanted.items()):
+            Schedule.objects.filter(pk=schedule.pk).update(**wanted)
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    stale = Schedule.objects.filter(name__startswith=NAME_PREFIX).exclude(name__in=declared)
+    counts["deleted"], _ = stale.delete()
+    return counts

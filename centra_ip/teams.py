@@ -1,0 +1,84 @@
+"""The teams of the default operating model and what each may do.
+
+A team is a Django ``Group``; its permissions are declared here, in code, and applied by
+``teams_sync()`` after every migration, so a deploy can never leave a team without a
+permission that a new screen relies on. Admins may add permissions on top in the admin;
+``teams_sync`` only adds, it never strips what an admin granted.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+
+
+@dataclass(frozen=True)
+class Team:
+    code: str
+    name: str
+    duty: str
+
+
+OPERATIONS = "operations"
+FINANCE = "finance"
+ECOMMERCE = "ecommerce"
+MERCHANDISING = "merchandising"
+FULFILMENT = "fulfilment"
+ADMIN = "admin"
+
+TEAMS: tuple[Team, ...] = (
+    Team(OPERATIONS, "Operations", "Triage the exception queues; watch orders and stock."),
+    Team(FINANCE, "Finance", "Review reconciliation of revenue against stock movements."),
+    Team(ECOMMERCE, "E-commerce", "Own the Centra side: storefront stock, rejected pushes."),
+    Team(MERCHANDISING, "Merchandising", "Own the SKU master and the SKU map."),
+    Team(FULFILMENT, "Fulfilment", "Receive returns, run QC, confirm stock-ins."),
+    Team(ADMIN, "Admin", "Configure rules, ownership and connections; act on everything."),
+)
+TEAM_CODES = tuple(team.code for team in TEAMS)
+TEAM_CHOICES = [(team.code, team.name) for team in TEAMS]
+
+# "app_label.codename" per team. Everyone reads every screen; acting is split by duty.
+_READ_ALL = (
+    "centra_ip.view_exceptions",
+    "centra_ip.view_syncs",
+    "centra_ip.view_returns",
+    "centra_ip.view_configuration",
+    "centra_ip.view_docs",
+)
+TEAM_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    OPERATIONS: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.run_syncs"),
+    FINANCE: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.view_reconciliation"),
+    ECOMMERCE: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.map_skus"),
+    MERCHANDISING: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.map_skus"),
+    FULFILMENT: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.handle_returns"),
+    ADMIN: (
+        *_READ_ALL,
+        "centra_ip.act_on_team_tickets",
+        "centra_ip.act_on_all_tickets",
+        "centra_ip.run_syncs",
+        "centra_ip.view_reconciliation",
+        "centra_ip.map_skus",
+        "centra_ip.handle_returns",
+        "centra_ip.change_configuration",
+        "centra_ip.control_sandbox",
+    ),
+}
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def teams_sync() -> None:
+    """Create every team's group and grant it its declared permissions (idempotent)."""
+    for team in TEAMS:
+        group, _ = Group.objects.get_or_create(name=team.code)
+        group.permissions.add(*(_permission(p) for p in TEAM_PERMISSIONS[team.code]))
+
+
+def user_team_codes(user) -> list[str]:
+    """The team codes a user belongs to, in the order of TEAMS."""
+    if not user.is_authenticated:
+        return []
+    names = set(user.groups.values_list("name", flat=True))
+    return [code for code in TEAM_CODES if code in names]
