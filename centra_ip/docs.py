@@ -47,5 +47,5 @@ def page(request, slug):
     return render(
         request,
         "centra_ip/docs_page.html",
-        {"title": _title(text, slug), "html": mark_safe(html), "pages": docs_pages()},  # noqa: S308
+        {"title": _title(text, slug), "html": mark_safe(html), "pages": docs_pages()},
     )

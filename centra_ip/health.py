@@ -68,6 +68,10 @@ def healthz(request):
     queue = _task_queue()
     streams = _streams() if database["ok"] else {}
     ok = database["ok"] and queue["ok"]
-    body = {"status": "ok" if ok else "down", "database": database, "task_queue": queue,
-            "streams": streams}
+    body = {
+        "status": "ok" if ok else "down",
+        "database": database,
+        "task_queue": queue,
+        "streams": streams,
+    }
     return JsonResponse(body, status=200 if ok else 503)

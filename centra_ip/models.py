@@ -25,3 +25,6 @@ class Access(models.Model):
             ("view_docs", "Can read the operating-model documentation"),
             ("control_sandbox", "Can inject faults into the sandbox twins"),
         ]
+
+    def __str__(self):
+        return "access"
