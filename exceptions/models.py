@@ -1,0 +1,278 @@
+"""Tickets, their append-only history, the admins' overrides and the notification record.
+
+Every change of a ticket is made by a service in ``exceptions.services`` that writes the
+matching ``TicketEvent`` in the same transaction; nothing here carries domain logic.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from centra_ip.teams import TEAM_CHOICES
+from exceptions.registry import SEVERITY_CHOICES, get_type, type_choices
+
+
+class Ticket(models.Model):
+    """One condition (type + subject) that someone must look at.
+
+    ``fingerprint`` identifies the condition; the database guarantees at most one *active*
+    ticket per fingerprint (a partial unique index), so concurrent raisers cannot open two.
+    A closed ticket whose condition comes back is reopened as a regression, not duplicated.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        SNOOZED = "snoozed", "Snoozed"
+        RESOLVED = "resolved", "Resolved"
+        AUTO_RESOLVED = "auto_resolved", "Auto-resolved"
+
+    ACTIVE = (Status.OPEN, Status.ACKNOWLEDGED, Status.SNOOZED)
+    CLOSED = (Status.RESOLVED, Status.AUTO_RESOLVED)
+
+    type = models.CharField(max_length=64, choices=type_choices)
+    fingerprint = models.CharField(max_length=64)
+    severity = models.CharField(max_length=16, choices=SEVERITY_CHOICES)
+    summary = models.CharField(max_length=300, blank=True)
+
+    sku = models.CharField(max_length=120, blank=True)
+    order_number = models.CharField(max_length=120, blank=True)
+    return_id = models.CharField(max_length=120, blank=True)
+    stream = models.CharField(max_length=64, blank=True)
+    warehouse = models.CharField(max_length=120, blank=True)
+
+    team = models.CharField(max_length=32, choices=TEAM_CHOICES)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    # A snoozed ticket also wakes when its occurrence count reaches this number.
+    snooze_wake_occurrences = models.PositiveIntegerField(null=True, blank=True)
+
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    occurrences = models.PositiveIntegerField(default=1)
+    context = models.JSONField(default=dict, blank=True)
+    regressions = models.PositiveIntegerField(default=0)
+
+    acknowledge_due_at = models.DateTimeField()
+    resolve_due_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    sla_breach_notified_at = models.DateTimeField(null=True, blank=True)
+    # When the last "raised"/"raised_again" event was written: repeats are counted on the
+    # ticket and written to history at most once per interval, or history would swamp.
+    raise_logged_at = models.DateTimeField()
+    # Claimed while a retry runs, so a double click runs the retry action once.
+    retry_started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="ticket_one_active_per_fingerprint",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=["open", "acknowledged", "snoozed", "resolved", "auto_resolved"]
+                ),
+                name="ticket_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="snoozed") | Q(snoozed_until__isnull=False),
+                name="ticket_snoozed_has_until",
+            ),
+        ]
+        indexes = [
+            # The queue: "my team, active, newest activity first".
+            models.Index(fields=["team", "status", "-last_seen", "-id"], name="ticket_team_queue"),
+            models.Index(fields=["status", "-last_seen", "-id"], name="ticket_queue"),
+            models.Index(fields=["type", "status"], name="ticket_type_status"),
+            # Regression lookup (closed tickets by fingerprint) and the related-tickets box.
+            models.Index(fields=["fingerprint", "-id"], name="ticket_fingerprint"),
+            models.Index(fields=["sku"], name="ticket_sku"),
+            models.Index(fields=["order_number"], name="ticket_order"),
+            # Used by exceptions.tasks.sla_check and the "SLA breached" filter.
+            models.Index(fields=["status", "resolve_due_at"], name="ticket_resolve_due"),
+            models.Index(fields=["status", "acknowledge_due_at"], name="ticket_ack_due"),
+            # Used by exceptions.tasks.snoozed_wake.
+            models.Index(fields=["status", "snoozed_until"], name="ticket_snoozed"),
+            models.Index(fields=["first_seen"], name="ticket_first_seen"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def exception_type(self):
+        return get_type(self.type)
+
+    @property
+    def subject_label(self) -> str:
+        parts = [
+            ("SKU", self.sku),
+            ("order", self.order_number),
+            ("return", self.return_id),
+            ("stream", self.stream),
+            ("warehouse", self.warehouse),
+        ]
+        return " · ".join(f"{name} {value}" for name, value in parts if value)
+
+    @property
+    def title(self) -> str:
+        subject = self.subject_label
+        return f"{self.get_type_display()}: {subject}" if subject else self.get_type_display()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's history. Append-only: written once by a service, never edited."""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", "Raised"
+        RAISED_AGAIN = "raised_again", "Raised again"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        ASSIGNED = "assigned", "Assigned"
+        COMMENTED = "commented", "Commented"
+        SNOOZED = "snoozed", "Snoozed"
+        WOKE = "woke", "Woke up"
+        RETRIED = "retried", "Retried"
+        RESOLVED = "resolved", "Resolved"
+        AUTO_RESOLVED = "auto_resolved", "Auto-resolved"
+        REOPENED_REGRESSION = "reopened_regression", "Reopened as regression"
+        TEAM_CHANGED = "team_changed", "Owner team changed"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Who acted when no person did: "catalog engine", "snooze timer", ...
+    actor_name = models.CharField(max_length=120, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # One submitted form acts once: a second POST with the same key finds this row.
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "at", "id"], name="ticketevent_history"),
+            models.Index(fields=["kind", "at"], name="ticketevent_kind_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "raised",
+                        "raised_again",
+                        "acknowledged",
+                        "assigned",
+                        "commented",
+                        "snoozed",
+                        "woke",
+                        "retried",
+                        "resolved",
+                        "auto_resolved",
+                        "reopened_regression",
+                        "team_changed",
+                    ]
+                ),
+                name="ticketevent_kind_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id:
+            return self.actor.get_username()
+        return self.actor_name or "system"
+
+
+class TypeOverride(models.Model):
+    """An admin's change to a type's owner team or SLA; applies to tickets raised after it."""
+
+    type = models.CharField(max_length=64, choices=type_choices, unique=True)
+    team = models.CharField(max_length=32, choices=TEAM_CHOICES, blank=True)
+    acknowledge_within_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolve_within_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["type"]
+
+    def __str__(self):
+        return f"override for {self.type}"
+
+
+class TeamRoute(models.Model):
+    """Where a team's notifications go, editable by admins.
+
+    With no ``email`` the team's members' addresses are used; the webhook is optional and
+    Slack-compatible (a JSON ``{"text": ...}`` POST). The webhook URL is a secret (it
+    carries the token), so it is never shown in notification records.
+    """
+
+    team = models.CharField(max_length=32, choices=TEAM_CHOICES, unique=True)
+    email = models.CharField(
+        max_length=500, blank=True, help_text="Comma-separated; empty means the team's members."
+    )
+    webhook_url = models.URLField(max_length=500, blank=True)
+    immediate = models.BooleanField(
+        default=True, help_text="Send new tickets, regressions and SLA breaches as they happen."
+    )
+    digest = models.BooleanField(default=True, help_text="Send the daily digest.")
+
+    class Meta:
+        ordering = ["team"]
+
+    def __str__(self):
+        return f"route for {self.team}"
+
+
+class NotificationAttempt(models.Model):
+    """One delivery attempt of one message on one channel: "was the team told?" is a query."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Reason(models.TextChoices):
+        NEW = "new", "New ticket"
+        REGRESSION = "regression", "Regression"
+        SLA_BREACH = "sla_breach", "SLA breach"
+        DIGEST = "digest", "Daily digest"
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        THROTTLED = "throttled", "Throttled (left for the digest)"
+        NO_RECIPIENT = "no_recipient", "No recipient"
+
+    team = models.CharField(max_length=32, choices=TEAM_CHOICES)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    at = models.DateTimeField()
+    target = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=1000, blank=True)
+    tickets = models.ManyToManyField(Ticket, blank=True, related_name="notifications")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["team", "reason", "-at"], name="notification_recent")]
+
+    def __str__(self):
+        return f"{self.reason} to {self.team} by {self.channel}: {self.outcome}"

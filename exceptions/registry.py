@@ -1,0 +1,327 @@
+"""The exception types, declared in code: what each one means, who owns it, how fast it must
+be handled, what it is about, how it is retried and when it resolves itself.
+
+The registry is the single source for the desk, the notifications and the documentation
+pages. Admins may override the owner team and the SLA of a type without a deploy
+(``exceptions.models.TypeOverride``); ``effective_type()`` applies those overrides.
+
+Retry actions live with the engines, which do not import the desk at startup; an engine
+registers its action with ``register_retry(type_code, func)`` (or the type names a dotted
+path, resolved lazily). A type with no retry action says so on the ticket instead of
+offering a button that cannot work.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from django.utils.module_loading import import_string
+
+from centra_ip.teams import ADMIN, ECOMMERCE, FINANCE, FULFILMENT, MERCHANDISING, OPERATIONS
+
+# Subject kinds: the identifier a ticket is primarily about.
+SKU = "sku"
+ORDER = "order"
+RETURN = "return"
+STREAM = "stream"
+WAREHOUSE = "warehouse"
+SUBJECT_KINDS = (SKU, ORDER, RETURN, STREAM, WAREHOUSE)
+
+# Severities, most urgent first; the queue and the digest sort by this order.
+CRITICAL = "critical"
+WARNING = "warning"
+INFO = "info"
+SEVERITY_CHOICES = [(CRITICAL, "Critical"), (WARNING, "Warning"), (INFO, "Info")]
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    """What a retry action reports: ``ok`` clears the ticket; ``message`` goes to history."""
+
+    ok: bool
+    message: str
+    data: dict | None = None
+
+
+# A retry action gets the ticket (read its subject fields) and re-derives the failed unit
+# from current state; it must never replay the stale payload stored in the ticket context.
+RetryAction = Callable[[object], RetryResult]
+
+
+@dataclass(frozen=True)
+class ExceptionType:
+    code: str
+    title: str
+    team: str
+    severity: str
+    acknowledge_within: timedelta
+    resolve_within: timedelta
+    subject: str
+    raised_when: str
+    auto_resolves_when: str
+    retry: str | None = None  # dotted path to a RetryAction, resolved on first use
+    retry_label: str = ""  # what the retry button does, e.g. "Push this SKU's stock again"
+
+
+_H = timedelta(hours=1)
+_D = timedelta(days=1)
+
+TYPES: tuple[ExceptionType, ...] = (
+    ExceptionType(
+        code="sku_missing_in_ip",
+        title="SKU missing in Inventory Planner",
+        team=MERCHANDISING,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=2 * _D,
+        subject=SKU,
+        raised_when="A Centra size/SKU has no Inventory Planner variant (catalog run or an "
+        "order line).",
+        auto_resolves_when="A catalog run finds an Inventory Planner variant with this SKU.",
+        retry_label="Check the SKU in both systems again",
+    ),
+    ExceptionType(
+        code="sku_missing_in_centra",
+        title="SKU missing in Centra",
+        team=ECOMMERCE,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=2 * _D,
+        subject=SKU,
+        raised_when="An active Inventory Planner variant with stock has no Centra size.",
+        auto_resolves_when="A catalog run finds the Centra size, or the IP variant is removed "
+        "or has no stock.",
+        retry_label="Check the SKU in both systems again",
+    ),
+    ExceptionType(
+        code="orphaned_order",
+        title="Orphaned order",
+        team=OPERATIONS,
+        severity=CRITICAL,
+        acknowledge_within=1 * _H,
+        resolve_within=8 * _H,
+        subject=ORDER,
+        raised_when="A Centra order is not in the ledger, or Inventory Planner has not taken "
+        "it within its SLA.",
+        auto_resolves_when="The order is in the ledger and the feed receipt shows IP took it.",
+        retry_label="Pull this order from Centra and publish it again",
+    ),
+    ExceptionType(
+        code="cancellation_not_released",
+        title="Cancellation not released",
+        team=OPERATIONS,
+        severity=WARNING,
+        acknowledge_within=2 * _H,
+        resolve_within=1 * _D,
+        subject=ORDER,
+        raised_when="A cancelled order or line is still counted as demand after its SLA.",
+        auto_resolves_when="IP has taken the cancelled line from the feed.",
+        retry_label="Publish this order's cancellation again",
+    ),
+    ExceptionType(
+        code="stock_push_rejected",
+        title="Stock push rejected",
+        team=ECOMMERCE,
+        severity=CRITICAL,
+        acknowledge_within=1 * _H,
+        resolve_within=4 * _H,
+        subject=SKU,
+        raised_when="Centra answered a stock write for this SKU with userErrors or a failure.",
+        auto_resolves_when="A later push of this SKU is accepted by Centra.",
+        retry_label="Recompute and push this SKU's stock",
+    ),
+    ExceptionType(
+        code="stock_drift",
+        title="Stock drift / oversell risk",
+        team=OPERATIONS,
+        severity=CRITICAL,
+        acknowledge_within=1 * _H,
+        resolve_within=4 * _H,
+        subject=SKU,
+        raised_when="After a stock cycle, Centra availability differs from ATS beyond the "
+        "tolerance.",
+        auto_resolves_when="A stock cycle reads Centra availability within tolerance of ATS.",
+        retry_label="Recompute and push this SKU's stock",
+    ),
+    ExceptionType(
+        code="push_held",
+        title="Stock push held by guard",
+        team=OPERATIONS,
+        severity=CRITICAL,
+        acknowledge_within=30 * timedelta(minutes=1),
+        resolve_within=2 * _H,
+        subject=STREAM,
+        raised_when="The anomaly guard stopped a stock push (e.g. many SKUs suddenly at zero, "
+        "or a partial read).",
+        auto_resolves_when="The next stock cycle passes the guard and pushes.",
+        retry_label="Run the stock cycle again",
+    ),
+    ExceptionType(
+        code="stock_in_failed",
+        title="Stock-in failed / not confirmed",
+        team=FULFILMENT,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=1 * _D,
+        subject=RETURN,
+        raised_when="A QC-passed return line could not be stocked in, or the stock-in was not "
+        "confirmed within its SLA.",
+        auto_resolves_when="The stock-in is read back as confirmed.",
+        retry_label="Register this return's stock-in again",
+    ),
+    ExceptionType(
+        code="return_overdue",
+        title="Return overdue",
+        team=FULFILMENT,
+        severity=INFO,
+        acknowledge_within=1 * _D,
+        resolve_within=7 * _D,
+        subject=RETURN,
+        raised_when="An expected return was not received within the configured number of days.",
+        auto_resolves_when="The return's receipt is recorded, or the return is cancelled.",
+    ),
+    ExceptionType(
+        code="api_timeout",
+        title="API timeout",
+        team=ADMIN,
+        severity=WARNING,
+        acknowledge_within=1 * _H,
+        resolve_within=4 * _H,
+        subject=STREAM,
+        raised_when="Calls to Centra or Inventory Planner kept timing out after retries.",
+        auto_resolves_when="The stream's next run completes its calls.",
+        retry_label="Run the stream again",
+    ),
+    ExceptionType(
+        code="api_unavailable",
+        title="API unavailable",
+        team=ADMIN,
+        severity=CRITICAL,
+        acknowledge_within=1 * _H,
+        resolve_within=4 * _H,
+        subject=STREAM,
+        raised_when="Centra or Inventory Planner answered 5xx/429 or refused connections "
+        "after retries.",
+        auto_resolves_when="The stream's next run completes its calls.",
+        retry_label="Run the stream again",
+    ),
+    ExceptionType(
+        code="api_auth_failure",
+        title="API authentication failure",
+        team=ADMIN,
+        severity=CRITICAL,
+        acknowledge_within=30 * timedelta(minutes=1),
+        resolve_within=2 * _H,
+        subject=STREAM,
+        raised_when="Centra or Inventory Planner rejected the credentials (401/403).",
+        auto_resolves_when="The stream's next run authenticates.",
+        retry_label="Run the stream again",
+    ),
+    ExceptionType(
+        code="api_bad_payload",
+        title="API bad payload",
+        team=ADMIN,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=1 * _D,
+        subject=STREAM,
+        raised_when="An API answered with data the hub cannot parse.",
+        auto_resolves_when="The stream's next run parses every answer.",
+        retry_label="Run the stream again",
+    ),
+    ExceptionType(
+        code="stream_late",
+        title="Stream late",
+        team=ADMIN,
+        severity=CRITICAL,
+        acknowledge_within=30 * timedelta(minutes=1),
+        resolve_within=4 * _H,
+        subject=STREAM,
+        raised_when="The watchdog found a stream with no successful run within its cadence.",
+        auto_resolves_when="The stream succeeds again.",
+        retry_label="Run the stream now",
+    ),
+    ExceptionType(
+        code="reconciliation_mismatch",
+        title="Reconciliation mismatch",
+        team=FINANCE,
+        severity=WARNING,
+        acknowledge_within=1 * _D,
+        resolve_within=5 * _D,
+        subject=ORDER,
+        raised_when="Finance reconciliation finds Centra revenue and stock movements disagree "
+        "for an order or SKU.",
+        auto_resolves_when="A reconciliation run finds the order in balance.",
+    ),
+)
+
+_BY_CODE: dict[str, ExceptionType] = {t.code: t for t in TYPES}
+_RETRY_ACTIONS: dict[str, RetryAction] = {}
+
+TYPE_CODES = tuple(_BY_CODE)
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """Choices for the ticket ``type`` field; a callable so migrations do not copy the list."""
+    return [(t.code, t.title) for t in TYPES]
+
+
+def get_type(code: str) -> ExceptionType:
+    """The type as declared in code; ``KeyError`` for an unknown code (an engine bug)."""
+    try:
+        return _BY_CODE[code]
+    except KeyError:
+        raise KeyError(f"Unknown exception type {code!r}: declare it in the registry") from None
+
+
+def effective_type(code: str, overrides: dict | None = None) -> ExceptionType:
+    """The type with the admin's override (team, SLA) applied.
+
+    ``overrides`` maps type code to ``TypeOverride``; callers raising many tickets load them
+    once (``overrides_load()``), a single lookup loads the one row it needs.
+    """
+    declared = get_type(code)
+    if overrides is None:
+        overrides = overrides_load([code])
+    override = overrides.get(code)
+    if override is None:
+        return declared
+    changes = {}
+    if override.team:
+        changes["team"] = override.team
+    if override.acknowledge_within_minutes:
+        changes["acknowledge_within"] = timedelta(minutes=override.acknowledge_within_minutes)
+    if override.resolve_within_minutes:
+        changes["resolve_within"] = timedelta(minutes=override.resolve_within_minutes)
+    return replace(declared, **changes)
+
+
+def overrides_load(codes=None) -> dict:
+    from exceptions.models import TypeOverride
+
+    rows = TypeOverride.objects.all()
+    if codes is not None:
+        rows = rows.filter(type__in=list(codes))
+    return {row.type: row for row in rows}
+
+
+def register_retry(type_code: str, func: RetryAction) -> None:
+    """Called by an engine module to make tickets of ``type_code`` retryable."""
+    get_type(type_code)
+    _RETRY_ACTIONS[type_code] = func
+
+
+def unregister_retry(type_code: str) -> None:
+    """Remove a registered action (tests register their own and clean up after)."""
+    _RETRY_ACTIONS.pop(type_code, None)
+
+
+def retry_action(type_code: str) -> RetryAction | None:
+    """The type's retry action, or None when nothing can retry it (yet)."""
+    if type_code in _RETRY_ACTIONS:
+        return _RETRY_ACTIONS[type_code]
+    dotted = get_type(type_code).retry
+    if dotted:
+        _RETRY_ACTIONS[type_code] = import_string(dotted)
+        return _RETRY_ACTIONS[type_code]
+    return None
