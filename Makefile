@@ -1,0 +1,69 @@
+# centra-ip: the two commands of the quick start are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SANDBOX_PORT ?= 8001
+
+.PHONY: run test lint format install install-test browser bench clean help
+
+help:
+	@echo "make run    start the app on its embedded default (sandbox APIs, SQLite, demo logins)"
+	@echo "make test   install the test dependencies and run lint plus the whole suite"
+	@echo "make bench  run the benchmarks in bench/"
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: export DEBUG ?= true
+run: install
+	@mkdir -p data
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py sync_schedules
+	$(PY) manage.py demo
+	@echo "centra-ip on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server, the task cluster and the sandbox)"
+	@trap 'kill 0' INT TERM; \
+	$(PY) manage.py sandbox --port $(SANDBOX_PORT) & \
+	$(PY) manage.py qcluster & \
+	$(PY) manage.py runserver $(HOST):$(PORT) & \
+	wait
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: install-test browser lint
+	$(VENV)/bin/pytest
+
+bench: install-test
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
