@@ -1,0 +1,253 @@
+"""Telling the owning team: new tickets, regressions and SLA breaches as they happen, and a
+daily digest. E-mail goes through Django's mail backend; a team may also have a
+Slack-compatible webhook (a JSON ``{"text": ...}`` POST).
+
+Rules:
+- every delivery attempt leaves a ``NotificationAttempt`` row, sent or not;
+- a failing channel is recorded and never raises into the engine that raised the ticket;
+- throttling: one ticket is announced for one reason at most once per ``RENOTIFY_AFTER``
+  (a flapping condition does not spam), and a team gets at most ``TEAM_MESSAGES_PER_HOUR``
+  immediate messages per channel; the rest are recorded as throttled and left to the digest;
+- a batch (an engine raising many tickets) becomes one message per team, not one per ticket.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from centra_ip.teams import TEAMS
+from exceptions.models import NotificationAttempt, TeamRoute, Ticket
+from exceptions.registry import get_type
+from exceptions.services import sla_breached_q
+
+logger = logging.getLogger(__name__)
+
+RENOTIFY_AFTER = timedelta(hours=6)
+TEAM_MESSAGES_PER_HOUR = 12
+LISTED_TICKETS = 20
+USER_AGENT = "centra-ip/0.1"
+_TEAM_NAMES = {team.code: team.name for team in TEAMS}
+_REASON_TEXT = {
+    NotificationAttempt.Reason.NEW: "New ticket",
+    NotificationAttempt.Reason.REGRESSION: "Regression",
+    NotificationAttempt.Reason.SLA_BREACH: "SLA breached",
+}
+
+# The webhook transport: None is the real network. Tests install an httpx.MockTransport
+# here (``webhook_transport_set``) instead of patching this module's functions.
+_webhook_transport: httpx.BaseTransport | None = None
+
+
+def webhook_transport_set(transport: httpx.BaseTransport | None) -> None:
+    global _webhook_transport
+    _webhook_transport = transport
+
+
+def _webhook_client() -> httpx.Client:
+    return httpx.Client(
+        transport=_webhook_transport,
+        timeout=httpx.Timeout(5.0, connect=3.0),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+    )
+
+
+def _ticket_url(ticket: Ticket) -> str:
+    # SITE_URL (optional) makes links absolute in mail; without it they are site-relative.
+    return getattr(settings, "SITE_URL", "").rstrip("/") + reverse(
+        "exceptions:ticket", args=[ticket.pk]
+    )
+
+
+def team_email_recipients(team: str, route: TeamRoute | None) -> list[str]:
+    """The route's addresses when an admin set them, else the team's active members'."""
+    if route and route.email:
+        return [address.strip() for address in route.email.split(",") if address.strip()]
+    users = get_user_model().objects.filter(groups__name=team, is_active=True).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def _webhook_target(url: str) -> str:
+    """Where a webhook went, without its path: Slack-style URLs carry the secret in the path."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}"
+
+
+def _deliver(
+    *,
+    team: str,
+    route: TeamRoute | None,
+    reason: str,
+    subject: str,
+    body: str,
+    tickets: list[Ticket],
+    throttled: bool = False,
+) -> list[NotificationAttempt]:
+    """Send one message on every channel of the team and record each attempt."""
+    now = timezone.now()
+    attempts = []
+    channels = [NotificationAttempt.Channel.EMAIL]
+    if route and route.webhook_url:
+        channels.append(NotificationAttempt.Channel.WEBHOOK)
+    for channel in channels:
+        attempt = NotificationAttempt(team=team, channel=channel, reason=reason, at=now)
+        if channel == NotificationAttempt.Channel.EMAIL:
+            recipients = team_email_recipients(team, route)
+            attempt.target = ", ".join(recipients)[:500]
+            if not recipients:
+                attempt.outcome = NotificationAttempt.Outcome.NO_RECIPIENT
+            elif throttled:
+                attempt.outcome = NotificationAttempt.Outcome.THROTTLED
+            else:
+                attempt.outcome, attempt.error = _send_email(subject, body, recipients)
+        else:
+            attempt.target = _webhook_target(route.webhook_url)
+            if throttled:
+                attempt.outcome = NotificationAttempt.Outcome.THROTTLED
+            else:
+                attempt.outcome, attempt.error = _send_webhook(route.webhook_url, subject, body)
+        attempt.save()
+        attempt.tickets.set(tickets)
+        attempts.append(attempt)
+    return attempts
+
+
+def _send_email(subject: str, body: str, recipients: list[str]) -> tuple[str, str]:
+    try:
+        send_mail(subject, body, None, recipients, fail_silently=False)
+    except Exception as error:
+        # Any mail failure (SMTP, DNS, socket) is this attempt's outcome, never the engine's.
+        logger.warning("notification e-mail failed: %s", type(error).__name__)
+        return NotificationAttempt.Outcome.FAILED, f"{type(error).__name__}: {error}"[:1000]
+    return NotificationAttempt.Outcome.SENT, ""
+
+
+def _send_webhook(url: str, subject: str, body: str) -> tuple[str, str]:
+    try:
+        with _webhook_client() as client:
+            response = client.post(url, json={"text": f"*{subject}*\n{body}"})
+    except httpx.HTTPError as error:
+        logger.warning("notification webhook failed: %s", type(error).__name__)
+        # The error text may quote the URL, which holds the webhook's secret.
+        return NotificationAttempt.Outcome.FAILED, type(error).__name__
+    if response.is_success:
+        return NotificationAttempt.Outcome.SENT, ""
+    return NotificationAttempt.Outcome.FAILED, f"HTTP {response.status_code}"
+
+
+def _compose(team: str, reason: str, tickets: list[Ticket]) -> tuple[str, str]:
+    what = _REASON_TEXT[reason]
+    if len(tickets) == 1:
+        subject = f"[centra-ip] {what}: {tickets[0].title}"
+    else:
+        subject = f"[centra-ip] {what}: {len(tickets)} tickets for {_TEAM_NAMES[team]}"
+    lines = []
+    for ticket in tickets[:LISTED_TICKETS]:
+        line = f"- #{ticket.pk} {ticket.title} ({ticket.occurrences} occurrences)"
+        if ticket.summary:
+            line += f": {ticket.summary}"
+        lines.append(f"{line}\n  {_ticket_url(ticket)}")
+    if len(tickets) > LISTED_TICKETS:
+        lines.append(f"… and {len(tickets) - LISTED_TICKETS} more in the queue.")
+    return subject[:250], "\n".join(lines)
+
+
+def tickets_notify(*, ticket_ids: list[int], reason: str) -> list[NotificationAttempt]:
+    """Announce tickets to their teams; called after the raising transaction commits.
+
+    Never raises: the engine that raised the tickets must go on whatever mail does.
+    """
+    try:
+        return _tickets_notify(ticket_ids, reason)
+    except Exception:
+        logger.exception("notifying %s tickets failed", reason)
+        return []
+
+
+def _tickets_notify(ticket_ids: list[int], reason: str) -> list[NotificationAttempt]:
+    now = timezone.now()
+    already = set(
+        NotificationAttempt.objects.filter(
+            reason=reason,
+            outcome=NotificationAttempt.Outcome.SENT,
+            at__gte=now - RENOTIFY_AFTER,
+            tickets__in=ticket_ids,
+        ).values_list("tickets", flat=True)
+    )
+    by_team: dict[str, list[Ticket]] = defaultdict(list)
+    for ticket in Ticket.objects.filter(pk__in=ticket_ids).exclude(pk__in=already).order_by("pk"):
+        by_team[ticket.team].append(ticket)
+    routes = {route.team: route for route in TeamRoute.objects.filter(team__in=by_team)}
+    recent = dict(
+        NotificationAttempt.objects.filter(
+            team__in=by_team,
+            at__gte=now - timedelta(hours=1),
+            outcome=NotificationAttempt.Outcome.SENT,
+        )
+        .exclude(reason=NotificationAttempt.Reason.DIGEST)
+        .values_list("team")
+        .annotate(count=Count("id"))
+    )
+    attempts = []
+    for team, tickets in by_team.items():
+        route = routes.get(team)
+        if route and not route.immediate:
+            continue
+        subject, body = _compose(team, reason, tickets)
+        throttled = recent.get(team, 0) >= TEAM_MESSAGES_PER_HOUR
+        attempts += _deliver(
+            team=team,
+            route=route,
+            reason=reason,
+            subject=subject,
+            body=body,
+            tickets=tickets,
+            throttled=throttled,
+        )
+    return attempts
+
+
+def team_digest_send(team: str) -> list[NotificationAttempt]:
+    """The daily digest for one team: what is open, what breached, what came and went."""
+    now = timezone.now()
+    since = now - timedelta(days=1)
+    route = TeamRoute.objects.filter(team=team).first()
+    if route and not route.digest:
+        return []
+    active = Ticket.objects.filter(team=team, status__in=Ticket.ACTIVE)
+    by_type = list(
+        active.values_list("type").annotate(count=Count("id")).order_by("-count", "type")
+    )
+    breached = list(
+        active.filter(sla_breached_q(now)).order_by("resolve_due_at", "pk")[:LISTED_TICKETS]
+    )
+    new_count = Ticket.objects.filter(team=team, first_seen__gte=since).count()
+    closed_count = Ticket.objects.filter(
+        team=team, status__in=Ticket.CLOSED, resolved_at__gte=since
+    ).count()
+    if not by_type and not new_count and not closed_count:
+        return []
+    lines = [f"{sum(count for _, count in by_type)} active tickets:"]
+    lines += [f"- {get_type(code).title}: {count}" for code, count in by_type]
+    lines.append(f"New in the last 24 hours: {new_count}; resolved: {closed_count}.")
+    if breached:
+        lines.append("Past their SLA:")
+        lines += [f"- #{t.pk} {t.title}\n  {_ticket_url(t)}" for t in breached]
+    subject = f"[centra-ip] Daily digest for {_TEAM_NAMES[team]}"
+    return _deliver(
+        team=team,
+        route=route,
+        reason=NotificationAttempt.Reason.DIGEST,
+        subject=subject,
+        body="\n".join(lines),
+        tickets=breached,
+    )

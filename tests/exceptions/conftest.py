@@ -1,0 +1,49 @@
+"""Fixtures for the exception desk tests: a retry action registered for one type, and a
+webhook transport that records what it was sent."""
+
+import httpx
+import pytest
+
+from exceptions import notifications, registry
+
+
+@pytest.fixture
+def retry_outcomes():
+    """Register a retry action for ``stock_push_rejected``; push results into the list to
+    script it (a RetryResult is returned, an exception is raised). Records what it saw."""
+    script: list = []
+    seen: list = []
+
+    def action(ticket):
+        seen.append(ticket.sku)
+        result = script.pop(0)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    registry.register_retry("stock_push_rejected", action)
+    yield script, seen
+    registry.unregister_retry("stock_push_rejected")
+
+
+@pytest.fixture
+def webhook():
+    """Every webhook request is recorded; set ``webhook.status`` to make the hook fail."""
+
+    class Hook:
+        status = 200
+        error: Exception | None = None
+        requests: list[httpx.Request] = []
+
+    hook = Hook()
+    hook.requests = []
+
+    def handler(request):
+        hook.requests.append(request)
+        if hook.error:
+            raise hook.error
+        return httpx.Response(hook.status, text="ok")
+
+    notifications.webhook_transport_set(httpx.MockTransport(handler))
+    yield hook
+    notifications.webhook_transport_set(None)
