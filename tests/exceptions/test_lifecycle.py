@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from exceptions.models import Ticket, TicketEvent
 from exceptions.services import (
@@ -48,7 +47,11 @@ def test_raise_opens_a_ticket_with_the_types_owner_and_sla():
     assert ticket.context == {"centra_size": 17}
     assert ticket.title == "SKU missing in Inventory Planner: SKU ABC-1"
     event = ticket.events.get()
-    assert (event.kind, event.actor_name, event.note) == ("raised", "catalog engine", "Seen in catalog run")
+    assert (event.kind, event.actor_name, event.note) == (
+        "raised",
+        "catalog engine",
+        "Seen in catalog run",
+    )
 
 
 def test_raising_the_same_condition_counts_on_the_open_ticket():

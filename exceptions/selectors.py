@@ -1,0 +1,132 @@
+"""Reading tickets: the permission-checked getter, the queue's queryset, related tickets,
+the counts and the trend. Views and the ``tickets`` command read through these only.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from centra_ip.teams import user_team_codes
+from exceptions.models import Ticket, TicketEvent
+
+VIEW = "centra_ip.view_exceptions"
+ACT_ON_TEAM = "centra_ip.act_on_team_tickets"
+ACT_ON_ALL = "centra_ip.act_on_all_tickets"
+
+
+def user_can_act(user, ticket: Ticket) -> bool:
+    """Admins act on every ticket; a team member with the permission on their team's."""
+    if user.has_perm(ACT_ON_ALL):
+        return True
+    return user.has_perm(ACT_ON_TEAM) and ticket.team in user_team_codes(user)
+
+
+def tickets_actable_by(user, tickets):
+    """Narrow a ticket queryset to those the user may act on (bulk actions)."""
+    if user.has_perm(ACT_ON_ALL):
+        return tickets
+    if not user.has_perm(ACT_ON_TEAM):
+        return tickets.none()
+    return tickets.filter(team__in=user_team_codes(user))
+
+
+def ticket_get_for_user(*, user, pk: int, act: bool = False) -> Ticket:
+    """The one way views get a ticket: 403 without read access, 404 when it does not exist,
+    403 when ``act`` is asked and the user may not act on it."""
+    if not user.has_perm(VIEW):
+        raise PermissionDenied("You cannot read the exception desk.")
+    ticket = get_object_or_404(Ticket.objects.select_related("assignee"), pk=pk)
+    if act and not user_can_act(user, ticket):
+        raise PermissionDenied("This ticket belongs to another team.")
+    return ticket
+
+
+def queue_queryset():
+    """Every ticket with what the queue's columns show, newest activity first."""
+    return Ticket.objects.select_related("assignee").order_by("-last_seen", "-pk")
+
+
+def ticket_history(ticket: Ticket):
+    return ticket.events.select_related("actor").order_by("at", "pk")
+
+
+def ticket_related(ticket: Ticket, limit: int = 10):
+    """Other tickets about the same SKU or order: often one cause shows up as several types."""
+    match = Q()
+    if ticket.sku:
+        match |= Q(sku=ticket.sku)
+    if ticket.order_number:
+        match |= Q(order_number=ticket.order_number)
+    if not match:
+        return Ticket.objects.none()
+    return (
+        Ticket.objects.filter(match)
+        .exclude(pk=ticket.pk)
+        .select_related("assignee")
+        .order_by("-last_seen", "-pk")[:limit]
+    )
+
+
+def ticket_counts(tickets) -> list[dict]:
+    """Active tickets by type and team: rows of {"type", "team", "count"}."""
+    return list(
+        tickets.filter(status__in=Ticket.ACTIVE)
+        .values("type", "team")
+        .annotate(count=Count("id"))
+        .order_by("type", "team")
+    )
+
+
+def ticket_trend(*, days: int = 30) -> dict:
+    """Per day of the last ``days``: tickets opened (raised or reopened) and closed."""
+    today = timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    since = timezone.make_aware(timezone.datetime.combine(start, timezone.datetime.min.time()))
+    labels = [start + timedelta(days=n) for n in range(days)]
+
+    def per_day(kinds) -> list[int]:
+        rows = (
+            TicketEvent.objects.filter(kind__in=kinds, at__gte=since)
+            .annotate(day=TruncDate("at"))
+            .values("day")
+            .annotate(count=Count("id"))
+        )
+        found = {row["day"]: row["count"] for row in rows}
+        return [found.get(day, 0) for day in labels]
+
+    kinds = TicketEvent.Kind
+    return {
+        "labels": [day.isoformat() for day in labels],
+        "opened": per_day([kinds.RAISED, kinds.REOPENED_REGRESSION]),
+        "closed": per_day([kinds.RESOLVED, kinds.AUTO_RESOLVED]),
+    }
+
+
+def ticket_as_dict(ticket: Ticket) -> dict:
+    """The stable, machine-readable shape of a ticket (``tickets --json``, CSV export)."""
+    return {
+        "id": ticket.pk,
+        "type": ticket.type,
+        "title": ticket.title,
+        "status": ticket.status,
+        "severity": ticket.severity,
+        "team": ticket.team,
+        "assignee": ticket.assignee.get_username() if ticket.assignee_id else None,
+        "subject": ticket.subject_label,
+        "sku": ticket.sku or None,
+        "order": ticket.order_number or None,
+        "return_id": ticket.return_id or None,
+        "stream": ticket.stream or None,
+        "warehouse": ticket.warehouse or None,
+        "occurrences": ticket.occurrences,
+        "regressions": ticket.regressions,
+        "first_seen": ticket.first_seen.isoformat(),
+        "last_seen": ticket.last_seen.isoformat(),
+        "acknowledge_due_at": ticket.acknowledge_due_at.isoformat(),
+        "resolve_due_at": ticket.resolve_due_at.isoformat(),
+        "summary": ticket.summary,
+    }
