@@ -1,0 +1,488 @@
+"""The Inventory Planner REST client: variants, purchase orders and their receiving.
+
+Facts and their evidence are in ``reference/inventory-planner-api.md``; the choices made
+where the reference says UNCONFIRMED are listed in ``docs/connector-inventory-planner.md``.
+
+Politeness is the client's job because IP publishes no rate limit: one request at a time
+(a lock) and at least ``min_gap_seconds`` between the end of one request and the start of
+the next, with long timeouts. Every logical call (one page, one PO read or write) reports
+one ``CallRecord`` after its retries; records never carry the key, the account or a URL
+with its query string.
+"""
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from syncs.connectors.base import (
+    AuthError,
+    BadPayloadError,
+    Clock,
+    ConnectorError,
+    PermanentError,
+    RetryableError,
+    RetryPolicy,
+    ThrottledError,
+    parse_retry_after,
+)
+from syncs.connectors.inventory_planner.types import (
+    PayloadShapeError,
+    PurchaseOrder,
+    PurchaseOrderDraft,
+    PurchaseOrderItem,
+    Variant,
+    parse_purchase_order,
+    parse_purchase_order_item,
+    parse_variant,
+)
+from syncs.connectors.recording import CallRecord, Recorder, discard
+
+T = TypeVar("T")
+
+SYSTEM = "inventory_planner"
+USER_AGENT = "centra-ip/0.1"
+MAX_PAGE_SIZE = 1000  # the documented maximum `limit` (two independent client authors)
+DEFAULT_RETRY_AFTER = 30.0  # what a working client waits after a 429 without Retry-After
+SORT_DIRECTIONS = ("asc", "desc")
+# ``details`` of a RetryableError raised before the request reached the server: only
+# such failures (and 429) are retried for a non-idempotent POST.
+NOT_SENT = "request not sent"
+
+
+class NotFoundError(PermanentError):
+    """The entity does not exist (IP: ``Failed to find <entity> <id>``)."""
+
+
+class InventoryPlannerClient:
+    """One client per IP account, wrapping one ``httpx.Client``; safe to share between threads.
+
+    ``transport`` is where tests mount the sandbox twin (``httpx.MockTransport(twin.handle)``)
+    or a hand-written fake. ``min_gap_seconds=0`` turns pacing off (benchmarks, the twin).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        account: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        recorder: Recorder = discard,
+        retry: RetryPolicy | None = None,
+        min_gap_seconds: float = 1.0,
+        timeout: float = 60.0,
+        page_size: int = MAX_PAGE_SIZE,
+    ):
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        self._secrets = [s for s in (api_key, account) if s]
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+            headers={
+                "Authorization": api_key,  # the bare key: IP takes no "Bearer" prefix
+                "Account": account,
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+        )
+        self._clock = clock or Clock()
+        self._recorder = recorder
+        self._retry = retry or RetryPolicy()
+        self._min_gap = min_gap_seconds
+        self._page_size = page_size
+        self._lock = threading.Lock()
+        self._last_finished: float | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- variants ------------------------------------------------------------------------
+    def iter_variants(
+        self,
+        *,
+        fields: Sequence[str] | None = None,
+        filters: Mapping[str, object] | None = None,
+        sort: Mapping[str, str] | None = None,
+    ) -> Iterator[Variant]:
+        """Stream every matching variant, one page in memory at a time.
+
+        ``fields`` narrows the payload (dot paths such as ``warehouse.in_stock`` reach into
+        the per-warehouse blocks); ``filters`` are IP query filters (``{"sku": "A-1"}``,
+        ``{"replenishment_gt": 0}``, ``{"sku_eqi": "a-1"}``); ``sort`` maps a field to
+        ``asc``/``desc`` (sent as ``<field>_sort``).
+        """
+        return self._iter_pages(
+            "variants", parse_variant, _query(fields, filters, sort, nested=("warehouse",))
+        )
+
+    def get_variant(self, variant_id: str, *, fields: Sequence[str] | None = None) -> Variant:
+        return self._call(
+            "GET",
+            f"variants/{_segment(variant_id)}",
+            "GET /variants/{id}",
+            _one("variant", parse_variant),
+            params=_query(fields, None, None, nested=("warehouse",)),
+        )
+
+    # -- purchase orders -----------------------------------------------------------------
+    def iter_purchase_orders(
+        self,
+        *,
+        fields: Sequence[str] | None = None,
+        filters: Mapping[str, object] | None = None,
+        sort: Mapping[str, str] | None = None,
+    ) -> Iterator[PurchaseOrder]:
+        """Stream stock orders, e.g. ``filters={"reference": "RET-1"}`` to find one again."""
+        return self._iter_pages(
+            "purchase-orders", parse_purchase_order, _query(fields, filters, sort, nested=())
+        )
+
+    def get_purchase_order(self, po_id: str) -> PurchaseOrder:
+        return self._call(
+            "GET",
+            f"purchase-orders/{_segment(po_id)}",
+            "GET /purchase-orders/{id}",
+            _one("purchase-order", parse_purchase_order),
+        )
+
+    def create_purchase_order(self, draft: PurchaseOrderDraft) -> PurchaseOrder:
+        """Create a stock order with explicit lines.
+
+        A POST is not idempotent, so it is retried only when the server certainly did not
+        act on it (429, or the connection was never made); after a read timeout or a 5xx
+        the caller gets a ``RetryableError`` and should look the order up by ``reference``
+        before trying again.
+        """
+        order: dict[str, object] = {
+            "status": draft.status.upper(),  # the docs' example writes upper case
+            "type": draft.type,
+            "warehouse": draft.warehouse,
+            "items": [
+                {"id": line.variant_id, "replenishment": line.quantity}
+                | ({"cost_price": line.cost_price} if line.cost_price is not None else {})
+                for line in draft.lines
+            ],
+        }
+        optional = {
+            "reference": draft.reference,
+            "vendor": draft.vendor,
+            "source_warehouse": draft.source_warehouse,
+            "currency": draft.currency,
+            "notes": draft.notes,
+        }
+        order.update({key: value for key, value in optional.items() if value is not None})
+        if draft.expected_date is not None:
+            order["expected_date"] = _unix_date(draft.expected_date)
+        return self._call(
+            "POST",
+            "purchase-orders",
+            "POST /purchase-orders",
+            _one("purchase-order", parse_purchase_order),
+            json={"purchase-order": order},
+            idempotent=False,
+        )
+
+    def update_purchase_order(self, po_id: str, changes: Mapping[str, object]) -> PurchaseOrder:
+        """Change header fields, e.g. ``{"status": "closed"}``; statuses are sent upper case."""
+        order = dict(changes)
+        if isinstance(order.get("status"), str):
+            order["status"] = order["status"].upper()
+        if hasattr(order.get("expected_date"), "toordinal"):
+            order["expected_date"] = _unix_date(order["expected_date"])
+        return self._call(
+            "PUT",
+            f"purchase-orders/{_segment(po_id)}",
+            "PUT /purchase-orders/{id}",
+            _one("purchase-order", parse_purchase_order),
+            json={"purchase-order": order},
+        )
+
+    def receive_purchase_order_items(
+        self, po_id: str, received: Mapping[str, int | float]
+    ) -> tuple[PurchaseOrderItem, ...]:
+        """Record received quantities: ``{variant_id: cumulative received units}``.
+
+        The quantity is the running total received on the line, not a delta (the reference's
+        best evidence; UNCONFIRMED). That also makes a retry after a timeout harmless.
+        """
+        if not received:
+            raise ValueError("nothing to receive")
+        return self._call(
+            "PATCH",
+            f"purchase-orders/{_segment(po_id)}/items",
+            "PATCH /purchase-orders/{id}/items",
+            lambda body: tuple(map(parse_purchase_order_item, _rows(body, "items"))),
+            json={"items": [{"id": item, "received": qty} for item, qty in received.items()]},
+        )
+
+    # -- paging --------------------------------------------------------------------------
+    def _iter_pages(
+        self, resource: str, parse: Callable[[object], object], params: dict[str, str]
+    ) -> Iterator:
+        """Zero-based pages until a short or empty page; one page in memory at a time.
+
+        ``meta.limit`` wins over the requested limit when the server caps it, and a page
+        whose ``meta.count`` disagrees with its rows, or a last page that stops short of
+        ``meta.total``, is a ``BadPayloadError``: a silently truncated catalog must never
+        look like a complete one.
+        """
+        operation = f"GET /{resource}"
+        page = 0
+        while True:
+            query = params | {"page": str(page), "limit": str(self._page_size)}
+
+            def read_page(body, page=page):
+                rows = _rows(body, resource)
+                meta = body.get("meta")
+                limit = self._page_size
+                if isinstance(meta, dict):
+                    limit = _check_meta(meta, len(rows), page, limit)
+                return [parse(row) for row in rows], limit
+
+            results, limit = self._call("GET", resource, operation, read_page, params=query)
+            yield from results
+            if len(results) < limit:
+                return
+            page += 1
+
+    # -- one logical call ----------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        read: Callable[[dict], T],
+        *,
+        params: dict[str, str] | None = None,
+        json: object = None,
+        idempotent: bool = True,
+    ) -> T:
+        """Send with retries, ``read`` the JSON object into typed results, record once.
+
+        Reading happens inside the call so a bad payload is recorded as the call's outcome.
+        A non-idempotent call is retried only when the server cannot have acted on it.
+        """
+        started_at = datetime.now(UTC)
+        t0 = self._clock.monotonic()
+        retries = 0
+        while True:
+            status_code = None
+            try:
+                response = self._send(method, path, params, json, operation)
+                status_code = response.status_code
+                body = self._decode(response, operation)
+                try:
+                    result = read(body)
+                except PayloadShapeError as exc:
+                    raise BadPayloadError(
+                        str(exc), system=SYSTEM, operation=operation, status_code=status_code
+                    ) from None
+            except ConnectorError as exc:
+                status_code = exc.status_code or status_code
+                if (
+                    exc.retryable
+                    and retries < self._retry.max_retries
+                    and (idempotent or exc.details == NOT_SENT or isinstance(exc, ThrottledError))
+                ):
+                    retries += 1
+                    self._clock.sleep(self._retry.delay(retries, retry_after=exc.retry_after))
+                    continue
+                self._record(operation, started_at, t0, exc, status_code, retries)
+                raise
+            self._record(operation, started_at, t0, None, status_code, retries)
+            return result
+
+    def _send(self, method, path, params, json, operation) -> httpx.Response:
+        """One HTTP attempt under the lock, after the polite gap."""
+        with self._lock:
+            if self._last_finished is not None and self._min_gap > 0:
+                wait = self._last_finished + self._min_gap - self._clock.monotonic()
+                if wait > 0:
+                    self._clock.sleep(wait)
+            try:
+                return self._http.request(method, path, params=params, json=json)
+            except httpx.TimeoutException as exc:
+                # A connect timeout means the server never saw the request.
+                sent = NOT_SENT if isinstance(exc, httpx.ConnectTimeout) else None
+                raise RetryableError(
+                    f"timed out: {type(exc).__name__}",
+                    system=SYSTEM,
+                    operation=operation,
+                    details=sent,
+                ) from None
+            except httpx.TransportError as exc:
+                sent = NOT_SENT if isinstance(exc, httpx.ConnectError) else None
+                raise RetryableError(
+                    f"connection failed: {type(exc).__name__}",
+                    system=SYSTEM,
+                    operation=operation,
+                    details=sent,
+                ) from None
+            finally:
+                self._last_finished = self._clock.monotonic()
+
+    def _decode(self, response: httpx.Response, operation: str) -> dict:
+        """Map a response to its JSON object or to the right error class."""
+        status = response.status_code
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        message = _error_message(body)
+
+        def error(cls, text, **extra):
+            return cls(
+                self._redact(text), system=SYSTEM, operation=operation, status_code=status, **extra
+            )
+
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise error(
+                ThrottledError,
+                message or "too many requests",
+                retry_after=DEFAULT_RETRY_AFTER if retry_after is None else retry_after,
+            )
+        if status in (401, 403):
+            raise error(AuthError, message or "not authorised (bad key, account or path)")
+        if status >= 500:
+            if status == 500 and message is not None:
+                # IP reports validation failures as 500 with an error envelope.
+                raise error(PermanentError, message)
+            raise error(RetryableError, message or f"server error {status}")
+        if message is not None:
+            # The error envelope on any other status (404, 400, or even 200).
+            cls = (
+                NotFoundError
+                if status == 404 or message.startswith("Failed to find")
+                else (PermanentError)
+            )
+            raise error(cls, message)
+        if status >= 400:
+            raise error(PermanentError, f"HTTP {status}")
+        if not isinstance(body, dict):
+            raise error(BadPayloadError, "response is not a JSON object")
+        return body
+
+    def _record(self, operation, started_at, t0, exc, status_code, retries) -> None:
+        outcome = "ok"
+        if exc is not None:
+            outcome = "retryable_error" if exc.retryable else "permanent_error"
+        self._recorder(
+            CallRecord(
+                system=SYSTEM,
+                operation=operation,
+                started_at=started_at,
+                duration_ms=int((self._clock.monotonic() - t0) * 1000),
+                outcome=outcome,
+                status_code=status_code,
+                retries=retries,
+                error="" if exc is None else exc.message,
+            )
+        )
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _query(fields, filters, sort, *, nested: tuple[str, ...]) -> dict[str, str]:
+    """Build the query string: ``fields``, filters and ``<field>_sort``.
+
+    ``id`` is always requested (the typed results need it), and so is the key of each
+    nested block (``warehouse.warehouse``) when any of its sub-fields is, so blocks can be
+    told apart whatever the server does with partial nested selections.
+    """
+    params: dict[str, str] = {}
+    if fields:
+        wanted = dict.fromkeys(["id", *fields])
+        for block in nested:
+            if any(f.startswith(block + ".") for f in wanted) and block not in wanted:
+                wanted[f"{block}.{block}"] = None
+        params["fields"] = ",".join(wanted)
+    for key, value in (filters or {}).items():
+        if key in ("page", "limit", "fields") or key.endswith("_sort"):
+            raise ValueError(f"{key!r} is not a filter")
+        params[key] = _format(value)
+    for key, direction in (sort or {}).items():
+        if direction not in SORT_DIRECTIONS:
+            raise ValueError(f"sort direction for {key!r} must be asc or desc")
+        params[f"{key}_sort"] = direction
+    return params
+
+
+def _format(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment (vendor ids, for one, are free text)."""
+    return quote(str(value), safe="")
+
+
+def _unix_date(value) -> int:
+    """Business dates are written as Unix seconds (midnight UTC): the one format a client
+    author saw stored correctly; ``YYYY-MM-DD`` was once stored as 1969-12-31."""
+    return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
+
+
+def _error_message(body: object) -> str | None:
+    """The message of IP's ``{"result": {"status": "error", "message": ...}}``, if any."""
+    if not isinstance(body, dict):
+        return None
+    result = body.get("result")
+    if not isinstance(result, dict) or str(result.get("status", "")).lower() != "error":
+        return None
+    return str(result.get("message") or "error")
+
+
+def _rows(body: dict, key: str) -> list:
+    value = body.get(key)
+    if not isinstance(value, list):
+        raise PayloadShapeError(f"response has no {key!r} list")
+    return value
+
+
+def _one(key: str, parse: Callable[[object], T]) -> Callable[[dict], T]:
+    """A reader for a single-entity envelope such as ``{"purchase-order": {...}}``."""
+
+    def read(body: dict) -> T:
+        value = body.get(key)
+        if not isinstance(value, dict):
+            raise PayloadShapeError(f"response has no {key!r} object")
+        return parse(value)
+
+    return read
+
+
+def _check_meta(meta: dict, count_rows: int, page: int, limit: int) -> int:
+    """Cross-check one page against its ``meta``; returns the limit the server applied."""
+    applied = meta.get("limit")
+    if type(applied) is int and 0 < applied < limit:
+        limit = applied
+    count = meta.get("count")
+    if type(count) is int and count != count_rows:
+        raise PayloadShapeError(f"page {page} says count {count} but holds {count_rows} rows")
+    total = meta.get("total")
+    if type(total) is int and 0 < count_rows < limit and page * limit + count_rows < total:
+        raise PayloadShapeError(f"page {page} is short ({count_rows} rows) but total is {total}")
+    return limit

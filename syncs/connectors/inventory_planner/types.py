@@ -1,0 +1,274 @@
+"""Typed results of the Inventory Planner client, and the parsers that build them.
+
+Field names follow IP's real payloads (``reference/inventory-planner-api.md`` §2.3, §3.2).
+Because ``fields=`` narrowing makes almost every field optional, only ``id`` is required:
+a field the server did not send is ``None``, while a field sent with the wrong type is a
+``BadPayloadError`` (raised by the client), never a ``KeyError`` or ``TypeError``.
+
+The parsers run once per row of a 100,000-variant catalog, so they are plain functions
+with ``dict.get`` and no reflection.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+Number = int | float
+
+
+class PayloadShapeError(ValueError):
+    """A payload value has the wrong shape; the client turns it into ``BadPayloadError``."""
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseBlock:
+    """One entry of a variant's ``warehouse[]``: stock and planning for one IP warehouse.
+
+    Per-warehouse ``in_stock`` is UNCONFIRMED in the reference (very likely present, never
+    observed); it is ``None`` when the server leaves it out.
+    """
+
+    warehouse: str
+    in_stock: Number | None = None
+    minimum_stock: Number | None = None
+    purchase_orders_qty: Number | None = None
+    replenishment: Number | None = None
+    to_order: Number | None = None
+    oos: Number | None = None
+    lead_time: Number | None = None
+    review_period: Number | None = None
+    sales_velocity: float | None = None  # forecast_description.sales_velocity1, units/day
+    sales_velocity30: float | None = None  # forecast_description.sales_velocity30
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One IP variant (the SKU master row) with its stock and planning figures.
+
+    How the top-level figures relate to the ``warehouses`` blocks (sum, or first
+    warehouse) is UNCONFIRMED; consumers that need one warehouse read its block.
+    """
+
+    id: str
+    sku: str | None = None
+    barcode: str | None = None
+    title: str | None = None
+    removed: bool | None = None
+    in_stock: Number | None = None
+    minimum_stock: Number | None = None
+    purchase_orders_qty: Number | None = None
+    replenishment: Number | None = None
+    to_order: Number | None = None
+    oos: Number | None = None
+    lead_time: Number | None = None
+    review_period: Number | None = None
+    sales_velocity: float | None = None
+    sales_velocity30: float | None = None
+    warehouses: tuple[WarehouseBlock, ...] = ()
+
+    def warehouse(self, warehouse_id: str) -> WarehouseBlock | None:
+        for block in self.warehouses:
+            if block.warehouse == warehouse_id:
+                return block
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderItem:
+    """One line of a stock order. ``id`` is the variant id; ``replenishment`` is ordered."""
+
+    id: str
+    sku: str | None = None
+    replenishment: Number | None = None
+    received: Number | None = None
+    remaining: Number | None = None
+    cost_price: Number | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrder:
+    id: str
+    reference: str | None = None
+    status: str | None = None  # lower case as IP returns it: open, sent, closed, cancelled, ...
+    type: str | None = None  # po, transfer, assembly
+    warehouse: str | None = None
+    vendor: str | None = None
+    source_warehouse: str | None = None
+    created_date: str | None = None  # YYYY-MM-DD as IP returns business dates
+    expected_date: str | None = None
+    received_date: str | None = None
+    total_ordered: Number | None = None
+    total_received: Number | None = None
+    readonly: bool | None = None
+    last_modified: str | None = None
+    items: tuple[PurchaseOrderItem, ...] = ()
+
+    def item(self, variant_id: str) -> PurchaseOrderItem | None:
+        for line in self.items:
+            if line.id == variant_id:
+                return line
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderLine:
+    """A line to order: ``quantity`` units of the variant ``variant_id``."""
+
+    variant_id: str
+    quantity: Number
+    cost_price: Number | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderDraft:
+    """What ``create_purchase_order`` sends. ``warehouse`` is required by IP."""
+
+    warehouse: str
+    lines: tuple[PurchaseOrderLine, ...]
+    reference: str | None = None
+    status: str = "open"
+    type: str = "po"
+    vendor: str | None = None
+    source_warehouse: str | None = None
+    expected_date: date | None = None
+    currency: str | None = None
+    notes: str | None = None
+
+
+# -- parsers -------------------------------------------------------------------------------
+
+
+def _number(row: dict, key: str) -> Number | None:
+    value = row.get(key)
+    if value is None:
+        return None
+    if type(value) is int or type(value) is float:
+        return value
+    if isinstance(value, str):  # tolerated: some IP numbers arrive as strings
+        try:
+            return float(value) if "." in value or "e" in value.lower() else int(value)
+        except ValueError:
+            pass
+    raise PayloadShapeError(f"{key} is not a number: {value!r}")
+
+
+def _text(row: dict, key: str) -> str | None:
+    value = row.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    if type(value) is int:  # ids and barcodes sometimes arrive as numbers
+        return str(value)
+    raise PayloadShapeError(f"{key} is not a string: {value!r}")
+
+
+def _flag(row: dict, key: str) -> bool | None:
+    value = row.get(key)
+    if value is None or type(value) is bool:
+        return value
+    if value in (0, 1):
+        return bool(value)
+    raise PayloadShapeError(f"{key} is not a boolean: {value!r}")
+
+
+def _required_id(row: object, what: str) -> str:
+    if not isinstance(row, dict):
+        raise PayloadShapeError(f"{what} is not an object")
+    value = _text(row, "id")
+    if not value:
+        raise PayloadShapeError(f"{what} has no id")
+    return value
+
+
+def _velocities(row: dict) -> tuple[float | None, float | None]:
+    description = row.get("forecast_description")
+    if description is None:
+        return None, None
+    if not isinstance(description, dict):
+        raise PayloadShapeError("forecast_description is not an object")
+    return _number(description, "sales_velocity1"), _number(description, "sales_velocity30")
+
+
+def parse_warehouse_block(row: object) -> WarehouseBlock:
+    if not isinstance(row, dict):
+        raise PayloadShapeError("warehouse block is not an object")
+    warehouse = _text(row, "warehouse")
+    if not warehouse:
+        raise PayloadShapeError("warehouse block has no warehouse id")
+    velocity, velocity30 = _velocities(row)
+    return WarehouseBlock(
+        warehouse=warehouse,
+        in_stock=_number(row, "in_stock"),
+        minimum_stock=_number(row, "minimum_stock"),
+        purchase_orders_qty=_number(row, "purchase_orders_qty"),
+        replenishment=_number(row, "replenishment"),
+        to_order=_number(row, "to_order"),
+        oos=_number(row, "oos"),
+        lead_time=_number(row, "lead_time"),
+        review_period=_number(row, "review_period"),
+        sales_velocity=velocity,
+        sales_velocity30=velocity30,
+    )
+
+
+def parse_variant(row: object) -> Variant:
+    variant_id = _required_id(row, "variant")
+    blocks = row.get("warehouse")
+    if blocks is None:
+        warehouses = ()
+    elif isinstance(blocks, list):
+        warehouses = tuple(parse_warehouse_block(block) for block in blocks)
+    else:
+        raise PayloadShapeError("warehouse is not a list")
+    velocity, velocity30 = _velocities(row)
+    return Variant(
+        id=variant_id,
+        sku=_text(row, "sku"),
+        barcode=_text(row, "barcode"),
+        title=_text(row, "title"),
+        removed=_flag(row, "removed"),
+        in_stock=_number(row, "in_stock"),
+        minimum_stock=_number(row, "minimum_stock"),
+        purchase_orders_qty=_number(row, "purchase_orders_qty"),
+        replenishment=_number(row, "replenishment"),
+        to_order=_number(row, "to_order"),
+        oos=_number(row, "oos"),
+        lead_time=_number(row, "lead_time"),
+        review_period=_number(row, "review_period"),
+        sales_velocity=velocity,
+        sales_velocity30=velocity30,
+        warehouses=warehouses,
+    )
+
+
+def parse_purchase_order_item(row: object) -> PurchaseOrderItem:
+    return PurchaseOrderItem(
+        id=_required_id(row, "purchase-order item"),
+        sku=_text(row, "sku"),
+        replenishment=_number(row, "replenishment"),
+        received=_number(row, "received"),
+        remaining=_number(row, "remaining"),
+        cost_price=_number(row, "cost_price"),
+    )
+
+
+def parse_purchase_order(row: object) -> PurchaseOrder:
+    po_id = _required_id(row, "purchase-order")
+    items = row.get("items")
+    if items is not None and not isinstance(items, list):
+        raise PayloadShapeError("items is not a list")
+    return PurchaseOrder(
+        id=po_id,
+        reference=_text(row, "reference"),
+        status=(_text(row, "status") or "").lower() or None,
+        type=_text(row, "type"),
+        warehouse=_text(row, "warehouse"),
+        vendor=_text(row, "vendor"),
+        source_warehouse=_text(row, "source_warehouse"),
+        created_date=_text(row, "created_date"),
+        expected_date=_text(row, "expected_date"),
+        received_date=_text(row, "received_date"),
+        total_ordered=_number(row, "total_ordered"),
+        total_received=_number(row, "total_received"),
+        readonly=_flag(row, "readonly"),
+        last_modified=_text(row, "last_modified"),
+        items=tuple(parse_purchase_order_item(item) for item in items or ()),
+    )

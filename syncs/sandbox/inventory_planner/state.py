@@ -1,0 +1,623 @@
+"""The IP twin's in-memory world: warehouses, vendors, variants, stock orders, sales history.
+
+Records are kept in IP's own JSON shape (field names from ``reference/inventory-planner-api.md``
+§2.3 and §3.2), so a list page is a slice plus, at most, a projection. Every public method
+takes the lock: the twin is served by a threaded HTTP server for the demo while the world
+simulator seeds and moves stock through the same object.
+
+Where the reference is UNCONFIRMED the behaviour is a field of ``TwinSettings``.
+"""
+
+import copy
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from syncs.sandbox.inventory_planner.query import parse_filters, select
+
+ON_ORDER_STATUSES = ("open", "sent", "partial")
+PO_STATUSES = ("draft", "open", "sent", "partial", "closed", "cancelled")
+PO_TYPES = ("po", "transfer", "assembly")
+PO_EDITABLE = (
+    "reference",
+    "extra_reference",
+    "notes",
+    "email",
+    "currency",
+    "shipment_method",
+    "payment_terms",
+)
+PO_DATES = ("expected_date", "shipment_date", "payment_date")
+
+
+class IPFailure(Exception):
+    """What the twin answers with ``{"result": {"status": "error", "message": ...}}``."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class TwinSettings:
+    """The twin's answers where the real API's behaviour is UNCONFIRMED."""
+
+    auth_error_status: int = 401  # wrong/missing key or account
+    not_found_status: int = 404  # GET of a missing id (body: "Failed to find ...")
+    validation_status: int = 500  # observed: PO validation failures come back as 500
+    default_limit: int = 100
+    max_limit: int = 1000
+    unknown_filter: str = "ignore"  # "ignore" | "match_nothing" | "error"
+    top_level: str = "sum"  # variant top-level figures: "sum" of warehouses or "first"
+    received_mode: str = "cumulative"  # PATCH items `received`: "cumulative" | "delta"
+    receiving_raises_stock: bool = False  # the reference says receiving does not touch in_stock
+    feed_full_snapshot: bool = True  # legacy CSV: a row missing from the file is deleted
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_date(value: object) -> date:
+    """Unix seconds, ISO timestamps and ``YYYY-MM-DD`` are all accepted on write."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC).date()
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text), UTC).date()
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text).date()
+    raise ValueError(value)
+
+
+def _number(value: object, what: str) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValueError(what)
+    return value
+
+
+@dataclass(frozen=True)
+class SalesLine:
+    """One row of IP's sales history as folded from the legacy CSV feed."""
+
+    order_number: str
+    sku: str
+    product_id: str
+    date: date
+    quantity: float  # negative for returned units
+    price: float
+    currency: str
+    cancelled: bool
+
+    @property
+    def key(self) -> tuple:
+        """Identity of a row across fetches: order, SKU, date and sale-or-return."""
+        return (self.order_number, self.sku, self.date, self.quantity < 0)
+
+
+class IPState:
+    """The seeding API (for the world simulator and tests) and the stock-order rules."""
+
+    def __init__(self, *, settings: TwinSettings | None = None, now: Callable | None = None):
+        self.settings = settings or TwinSettings()
+        self._now = now or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        self._warehouses: dict[str, str] = {}
+        self._vendors: set[str] = set()
+        self._variants: dict[str, dict] = {}
+        self._by_sku: dict[str, str] = {}
+        self._orders: dict[str, dict] = {}
+        self._sales: dict[tuple, SalesLine] = {}
+        self._next_id = 1
+
+    # -- seeding -------------------------------------------------------------------------
+    def add_warehouse(self, warehouse_id: str | None = None, display_name: str = "") -> str:
+        """Add an IP warehouse (one CSV connection is one warehouse); returns its id."""
+        with self._lock:
+            warehouse_id = warehouse_id or f"c1_csv.{self._take_id():013x}"
+            self._warehouses[warehouse_id] = display_name or warehouse_id
+            return warehouse_id
+
+    def add_vendor(self, name: str) -> None:
+        with self._lock:
+            self._vendors.add(name)
+
+    def add_variant(
+        self,
+        sku: str,
+        *,
+        barcode: str | None = None,
+        title: str | None = None,
+        removed: bool = False,
+        stock: Mapping[str, float] | None = None,
+        minimum_stock: float | Mapping[str, float] = 0,
+        velocity: float | Mapping[str, float] = 0.0,
+        lead_time: int = 14,
+        review_period: int = 30,
+        cost_price: float | None = None,
+        price: float | None = None,
+        variant_id: str | None = None,
+    ) -> str:
+        """Add a variant with one ``warehouse[]`` block per warehouse in ``stock`` (all
+        known warehouses at 0 when ``stock`` is omitted); returns the variant id.
+
+        ``velocity`` is forecast units per day (``forecast_description.sales_velocity1``).
+        """
+        with self._lock:
+            if sku in self._by_sku:
+                raise ValueError(f"SKU {sku} exists")
+            stock = dict(stock) if stock is not None else dict.fromkeys(self._warehouses, 0)
+            for warehouse in stock:
+                self._require_warehouse(warehouse)
+            variant_id = variant_id or f"c1_{self._take_id()}"
+            moment = _iso(self._now())
+            record = {
+                "id": variant_id,
+                "sku": sku,
+                "title": title or sku,
+                "barcode": barcode,
+                "removed": removed,
+                "cost_price": cost_price,
+                "price": price,
+                "created_at": moment,
+                "updated_at": moment,
+                "connections": [{"sku": sku, "removed": removed}],
+                "warehouse": [
+                    {
+                        "warehouse": warehouse,
+                        "in_stock": qty,
+                        "minimum_stock": _per(minimum_stock, warehouse),
+                        "lead_time": lead_time,
+                        "review_period": review_period,
+                        "purchase_orders_qty": 0,
+                        "forecast_description": {
+                            "method": "sandbox",
+                            "sales_velocity1": _per(velocity, warehouse),
+                            "sales_velocity30": _per(velocity, warehouse),
+                        },
+                    }
+                    for warehouse, qty in stock.items()
+                ],
+            }
+            self._variants[variant_id] = record
+            self._by_sku[sku] = variant_id
+            self._recompute(record)
+            return variant_id
+
+    def set_stock(self, sku: str, warehouse: str, quantity: float) -> None:
+        """Set ``in_stock`` of one warehouse (what IP's connector sync would bring in)."""
+        with self._lock:
+            record = self._variant_by_sku(sku)
+            self._block(record, warehouse)["in_stock"] = quantity
+            self._touch(record)
+
+    def adjust_stock(self, sku: str, warehouse: str, delta: float) -> float:
+        """Move ``in_stock`` of one warehouse by ``delta``; returns the new figure."""
+        with self._lock:
+            record = self._variant_by_sku(sku)
+            block = self._block(record, warehouse)
+            block["in_stock"] = block.get("in_stock", 0) + delta
+            self._touch(record)
+            return block["in_stock"]
+
+    def set_planning(
+        self,
+        sku: str,
+        warehouse: str,
+        *,
+        minimum_stock: float | None = None,
+        velocity: float | None = None,
+        lead_time: int | None = None,
+        review_period: int | None = None,
+    ) -> None:
+        """Change the planning inputs of one warehouse block (what IP's UI would set)."""
+        with self._lock:
+            record = self._variant_by_sku(sku)
+            block = self._block(record, warehouse)
+            for key, value in (
+                ("minimum_stock", minimum_stock),
+                ("lead_time", lead_time),
+                ("review_period", review_period),
+            ):
+                if value is not None:
+                    block[key] = value
+            if velocity is not None:
+                block["forecast_description"]["sales_velocity1"] = velocity
+                block["forecast_description"]["sales_velocity30"] = velocity
+            self._touch(record)
+
+    def set_removed(self, sku: str, removed: bool = True) -> None:
+        with self._lock:
+            record = self._variant_by_sku(sku)
+            record["removed"] = removed
+            record["connections"][0]["removed"] = removed
+            self._touch(record)
+
+    def mark_readonly(self, po_id: str, readonly: bool = True) -> None:
+        """As when IP saved the stock order to a connected IMS or to Snowflake."""
+        with self._lock:
+            self._order(po_id)["readonly"] = readonly
+
+    # -- reading (for assertions and the demo) -------------------------------------------
+    def variant(self, sku: str) -> dict:
+        """A copy of the variant record as the API would return it whole."""
+        with self._lock:
+            return copy.deepcopy(self._variant_by_sku(sku))
+
+    def in_stock(self, sku: str, warehouse: str) -> float:
+        with self._lock:
+            return self._block(self._variant_by_sku(sku), warehouse)["in_stock"]
+
+    def warehouses(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._warehouses)
+
+    def sales_history(self, sku: str | None = None) -> list[SalesLine]:
+        """Folded sales rows (all, or one SKU's), in the order they were first taken."""
+        with self._lock:
+            return [line for line in self._sales.values() if sku is None or line.sku == sku]
+
+    def units_sold(self, sku: str) -> float:
+        """Net demand IP would forecast from: sales minus returns, cancelled lines excluded."""
+        return sum(line.quantity for line in self.sales_history(sku) if not line.cancelled)
+
+    # -- stock orders (called by the HTTP layer under the lock) --------------------------
+    def create_order(self, body: Mapping) -> dict:
+        fail = self._invalid
+        warehouse = body.get("warehouse")
+        if not warehouse:
+            raise fail("warehouse is required")
+        if warehouse not in self._warehouses:
+            raise fail(f"Failed to find warehouse {warehouse}")
+        vendor = body.get("vendor")
+        if vendor and vendor not in self._vendors:
+            raise fail(f"Failed to find vendor {vendor}")
+        kind = str(body.get("type") or "po").lower()
+        if kind not in PO_TYPES:
+            raise fail(f"Invalid type {kind}")
+        source_warehouse = body.get("source_warehouse")
+        if kind != "po" and source_warehouse not in self._warehouses:
+            raise fail(f"Failed to find warehouse {source_warehouse}")
+        status = self._status(body.get("status") or "open")
+        lines = self._initial_lines(body, warehouse)
+        number = self._take_id()
+        moment = self._now()
+        order = {
+            "id": f"5f{number:022x}",  # 24 hex, ObjectId-like as IP's
+            "reference": body.get("reference") or f"PO-{number}",
+            "status": status,
+            "type": kind,
+            "source_type": "vendor" if kind == "po" else "warehouse",
+            "vendor": vendor,
+            "source_warehouse": source_warehouse,
+            "source": vendor if kind == "po" else source_warehouse,
+            "warehouse": warehouse,
+            "warehouse_display_name": self._warehouses[warehouse],
+            "readonly": False,
+            "currency": body.get("currency"),
+            "notes": body.get("notes"),
+            "created_date": moment.date().isoformat(),
+            "expected_date": None,
+            "received_date": None,
+            "created_at": _iso(moment),
+            "items": lines,
+        }
+        for key in PO_DATES:
+            if body.get(key) is not None:
+                order[key] = self._date(body[key], key)
+        self._orders[order["id"]] = order
+        self._order_changed(order, [line["id"] for line in lines])
+        return order
+
+    def update_order(self, po_id: str, body: Mapping) -> dict:
+        order = self._editable(po_id)
+        changes = {key: body[key] for key in PO_EDITABLE if key in body}
+        if "status" in body:
+            changes["status"] = self._status(body["status"])
+        for key in PO_DATES:
+            if key in body:
+                changes[key] = None if body[key] is None else self._date(body[key], key)
+        if "items" in body:
+            self.update_items(po_id, body["items"])
+        order.update(changes)
+        self._order_changed(order, [line["id"] for line in order["items"]])
+        return order
+
+    def update_items(self, po_id: str, items: object) -> list[dict]:
+        """Apply ``[{id, received?, replenishment?, cost_price?}]``, all or nothing.
+
+        ``received`` is the cumulative quantity received on the line (or a delta, per
+        ``settings.received_mode``). Receiving lowers the on-order figure; it raises
+        ``in_stock`` only when ``settings.receiving_raises_stock`` says so.
+        """
+        order = self._editable(po_id)
+        if order["status"] == "cancelled":
+            raise self._invalid("Cannot receive a cancelled purchase-order")
+        if not isinstance(items, list) or not items:
+            raise self._invalid("items must be a non-empty list")
+        planned = []
+        for change in items:
+            line = self._line(order, change.get("id") if isinstance(change, dict) else None)
+            update = {}
+            try:
+                for key in ("replenishment", "cost_price"):
+                    if key in change:
+                        update[key] = _number(change[key], key)
+                if "received" in change:
+                    value = _number(change["received"], "received")
+                    if self.settings.received_mode == "delta":
+                        value += line.get("received", 0)
+                    if value < 0:
+                        raise ValueError("received")
+                    update["received"] = value
+            except ValueError as exc:
+                raise self._invalid(f"Invalid {exc} for item {line['id']}") from None
+            planned.append((line, update))
+        moment = self._now()
+        for line, update in planned:
+            before = line["received"]
+            line.update(update)
+            line["remaining"] = max(0, line["replenishment"] - line["received"])
+            line["total"] = line["replenishment"] * (line.get("cost_price") or 0)
+            gained = line["received"] - before
+            if gained:
+                line["received_history"].append({"date": int(moment.timestamp()), "value": gained})
+                order["received_date"] = moment.date().isoformat()
+                if self.settings.receiving_raises_stock:
+                    block = self._block(self._variants[line["id"]], order["warehouse"])
+                    block["in_stock"] = block.get("in_stock", 0) + gained
+        self._order_changed(order, [line["id"] for line, _ in planned])
+        return [line for line, _ in planned]
+
+    # -- internals -----------------------------------------------------------------------
+    def _take_id(self) -> int:
+        number = self._next_id
+        self._next_id += 1
+        return number
+
+    def _invalid(self, message: str) -> IPFailure:
+        return IPFailure(self.settings.validation_status, message)
+
+    def _not_found(self, message: str) -> IPFailure:
+        return IPFailure(self.settings.not_found_status, message)
+
+    def _require_warehouse(self, warehouse: str) -> None:
+        if warehouse not in self._warehouses:
+            raise ValueError(f"unknown warehouse {warehouse}")
+
+    def _variant_by_sku(self, sku: str) -> dict:
+        try:
+            return self._variants[self._by_sku[sku]]
+        except KeyError:
+            raise ValueError(f"unknown SKU {sku}") from None
+
+    def _block(self, record: dict, warehouse: str) -> dict:
+        """The variant's block for ``warehouse``, created (at zero) on first use."""
+        for block in record["warehouse"]:
+            if block["warehouse"] == warehouse:
+                return block
+        self._require_warehouse(warehouse)
+        first = record["warehouse"][0] if record["warehouse"] else {}
+        block = {
+            "warehouse": warehouse,
+            "in_stock": 0,
+            "minimum_stock": 0,
+            "lead_time": first.get("lead_time", 14),
+            "review_period": first.get("review_period", 30),
+            "purchase_orders_qty": 0,
+            "forecast_description": {
+                "method": "sandbox",
+                "sales_velocity1": 0.0,
+                "sales_velocity30": 0.0,
+            },
+        }
+        record["warehouse"].append(block)
+        return block
+
+    def _touch(self, record: dict) -> None:
+        record["updated_at"] = _iso(self._now())
+        self._recompute(record)
+
+    def _recompute(self, record: dict) -> None:
+        """IP's planning figures, simplified (reference §7 item 19): replenishment covers
+        the forecast over lead time + days of stock plus minimum stock, net of stock and
+        stock on order; ``oos`` is days until stock and on-order run out."""
+        for block in record["warehouse"]:
+            velocity = block["forecast_description"]["sales_velocity1"]
+            _plan(block, velocity)
+        blocks = record["warehouse"]
+        if not blocks:
+            source = {"in_stock": 0, "minimum_stock": 0, "purchase_orders_qty": 0}
+            velocity = 0.0
+        elif self.settings.top_level == "first":
+            source = blocks[0]
+            velocity = source["forecast_description"]["sales_velocity1"]
+        else:
+            source = {
+                key: sum(b.get(key) or 0 for b in blocks)
+                for key in ("in_stock", "minimum_stock", "purchase_orders_qty")
+            }
+            source["lead_time"] = blocks[0]["lead_time"]
+            source["review_period"] = blocks[0]["review_period"]
+            velocity = sum(b["forecast_description"]["sales_velocity1"] for b in blocks)
+        for key in ("in_stock", "minimum_stock", "purchase_orders_qty", "lead_time"):
+            record[key] = source.get(key, 0 if key != "lead_time" else 14)
+        record["review_period"] = source.get("review_period", 30)
+        record["forecast_description"] = {
+            "method": "sandbox",
+            "sales_velocity1": velocity,
+            "sales_velocity30": velocity,
+        }
+        _plan(record, velocity)
+
+    def _order(self, po_id: str) -> dict:
+        try:
+            return self._orders[po_id]
+        except KeyError:
+            raise self._not_found(f"Failed to find purchase-order {po_id}") from None
+
+    def _editable(self, po_id: str) -> dict:
+        order = self._order(po_id)
+        if order["readonly"]:
+            raise self._invalid(f"purchase-order {po_id} is read-only")
+        return order
+
+    def _line(self, order: dict, item_id: object) -> dict:
+        for line in order["items"]:
+            if item_id in (line["id"], line["line_id"]):
+                return line
+        raise self._not_found(f"Failed to find item {item_id}")
+
+    def _status(self, value: object) -> str:
+        status = str(value).strip().lower()
+        if status not in PO_STATUSES:
+            raise self._invalid(f"Invalid status {value}")
+        return status
+
+    def _date(self, value: object, key: str) -> str:
+        try:
+            return parse_date(value).isoformat()
+        except (ValueError, OverflowError, OSError):
+            raise self._invalid(f"Invalid {key} {value}") from None
+
+    def _initial_lines(self, body: Mapping, warehouse: str) -> list[dict]:
+        """Explicit ``items[]`` or a ``variants_filter`` over the variants (by replenishment)."""
+        wanted: list[tuple[dict, float, float | None]] = []
+        if body.get("items"):
+            if not isinstance(body["items"], list):
+                raise self._invalid("items must be a list")
+            for item in body["items"]:
+                if not isinstance(item, dict):
+                    raise self._invalid("items must be objects")
+                record = self._variants.get(item.get("id")) or self._variants.get(
+                    self._by_sku.get(item.get("sku"), "")
+                )
+                if record is None:
+                    raise self._invalid(
+                        f"Failed to find variant {item.get('id') or item.get('sku')}"
+                    )
+                try:
+                    quantity = _number(item.get("replenishment"), "replenishment")
+                    cost = item.get("cost_price")
+                    cost = None if cost is None else _number(cost, "cost_price")
+                except ValueError as exc:
+                    raise self._invalid(f"Invalid {exc} for item {record['id']}") from None
+                wanted.append((record, quantity, cost))
+        elif isinstance(body.get("variants_filter"), dict):
+            predicates = parse_filters(
+                ((k, str(v)) for k, v in body["variants_filter"].items()),
+                VARIANT_FILTER_FIELDS,
+                unknown="ignore",
+            )
+            for record in select(list(self._variants.values()), predicates, []):
+                quantity = self._block(record, warehouse).get("replenishment", 0)
+                if quantity > 0:
+                    wanted.append((record, quantity, record.get("cost_price")))
+        lines = []
+        for number, (record, quantity, cost) in enumerate(wanted, start=1):
+            lines.append(
+                {
+                    "id": record["id"],
+                    "line_id": f"{number}",
+                    "sku": record["sku"],
+                    "barcode": record["barcode"],
+                    "title": record["title"],
+                    "replenishment": quantity,
+                    "received": 0,
+                    "remaining": quantity,
+                    "cost_price": cost,
+                    "total": quantity * (cost or 0),
+                    "received_history": [],
+                }
+            )
+        return lines
+
+    def _order_changed(self, order: dict, variant_ids: list[str]) -> None:
+        """Totals, timestamps and the on-order figure of every variant the order touches."""
+        order["total_ordered"] = sum(line["replenishment"] for line in order["items"])
+        order["total_received"] = sum(line["received"] for line in order["items"])
+        order["total"] = sum(line["total"] for line in order["items"])
+        order["last_modified"] = order["updated_at"] = _iso(self._now())
+        for variant_id in dict.fromkeys(variant_ids):
+            record = self._variants[variant_id]
+            on_order: dict[str, float] = {}
+            for other in self._orders.values():
+                if other["status"] not in ON_ORDER_STATUSES:
+                    continue
+                for line in other["items"]:
+                    if line["id"] == variant_id:
+                        wh = other["warehouse"]
+                        on_order[wh] = on_order.get(wh, 0) + line["remaining"]
+            for wh in on_order:
+                self._block(record, wh)
+            for block in record["warehouse"]:
+                block["purchase_orders_qty"] = on_order.get(block["warehouse"], 0)
+            self._touch(record)
+
+
+def _per(value: float | Mapping[str, float], warehouse: str) -> float:
+    return value.get(warehouse, 0) if isinstance(value, Mapping) else value
+
+
+def _plan(target: dict, velocity: float) -> None:
+    stock = (target.get("in_stock") or 0) + (target.get("purchase_orders_qty") or 0)
+    days = (target.get("lead_time") or 0) + (target.get("review_period") or 0)
+    need = velocity * days + (target.get("minimum_stock") or 0) - stock
+    target["replenishment"] = max(0, math.ceil(need))
+    target["to_order"] = target["replenishment"]
+    target["oos"] = max(0, math.floor(stock / velocity)) if velocity > 0 else None
+
+
+# Top-level scalar fields that list filters and sorting know about.
+VARIANT_FILTER_FIELDS = frozenset(
+    (
+        "id",
+        "sku",
+        "title",
+        "barcode",
+        "removed",
+        "cost_price",
+        "price",
+        "created_at",
+        "updated_at",
+        "in_stock",
+        "minimum_stock",
+        "purchase_orders_qty",
+        "lead_time",
+        "review_period",
+        "replenishment",
+        "to_order",
+        "oos",
+    )
+)
+ORDER_FILTER_FIELDS = frozenset(
+    (
+        "id",
+        "reference",
+        "status",
+        "type",
+        "source_type",
+        "vendor",
+        "source_warehouse",
+        "source",
+        "warehouse",
+        "readonly",
+        "currency",
+        "created_date",
+        "expected_date",
+        "received_date",
+        "created_at",
+        "updated_at",
+        "last_modified",
+        "total",
+        "total_ordered",
+        "total_received",
+    )
+)
