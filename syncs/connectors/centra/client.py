@@ -1,0 +1,773 @@
+"""Client for Centra's GraphQL Integration API (``POST <base>/graphql``, bearer token).
+
+One ``httpx.Client`` with explicit timeouts. Every logical call (one GraphQL document, with
+its retries) goes through ``CentraClient.execute``, which
+
+1. waits for the pacer (client-side token buckets mirroring Centra's, so a burst of stock
+   writes is spread out instead of running into 429s),
+2. sends the document, classifies what comes back into the shared error classes
+   (``syncs.connectors.base``): timeouts, connection errors, 429 and 5xx are retryable;
+   401/403, GraphQL ``errors`` and unreadable payloads are permanent,
+3. retries retryable errors with full-jitter backoff that never undercuts ``Retry-After``,
+4. reports exactly one ``CallRecord`` (never the token) to the recorder.
+
+Reads are generators that fetch one page at a time and build typed rows straight from the
+JSON, so memory does not grow with the catalog. A payload that misses a field raises
+``BadPayloadError``, never ``KeyError``.
+"""
+
+import random
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+import httpx
+
+from syncs.connectors.base import (
+    AuthError,
+    BadPayloadError,
+    Clock,
+    ConnectorError,
+    PermanentError,
+    RetryableError,
+    RetryPolicy,
+    ThrottledError,
+    parse_retry_after,
+)
+from syncs.connectors.recording import CallRecord, Recorder, discard
+
+from . import queries
+from .pacing import CentraLimits, Pacer
+from .types import (
+    Event,
+    EventListener,
+    Order,
+    OrderLine,
+    RateLimit,
+    Return,
+    ReturnLine,
+    SizeRow,
+    StockDelta,
+    StockItemResult,
+    StockLevel,
+    StockRow,
+    StockWriteResult,
+    UserMessage,
+    Warehouse,
+)
+
+SYSTEM = "centra"
+USER_AGENT = "centra-ip/0.1"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+INTERVALS = {"TEN_SECONDS": 10, "ONE_HOUR": 3600}
+# Anything going wrong while reading a payload means Centra sent something we do not
+# understand; these are the exceptions such reading raises.
+PAYLOAD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, InvalidOperation)
+
+
+class CentraClient:
+    """Typed access to the parts of Centra the hub uses. Not thread-safe for one instance
+    except the pacer; give each thread its own client sharing a ``Pacer`` if needed."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
+        recorder: Recorder = discard,
+        retry: RetryPolicy | None = None,
+        limits: CentraLimits | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        fta_quantity_type: str = "FREE_TO_ALLOCATE",
+        rng: random.Random | None = None,
+    ):
+        self.url = url
+        self.clock = clock or Clock()
+        self.recorder = recorder
+        self.retry = retry or RetryPolicy()
+        self.pacer = Pacer(limits or CentraLimits(), self.clock)
+        # UNCONFIRMED spelling of StockQuantityType's free-to-allocate member.
+        self.fta_quantity_type = fta_quantity_type
+        self._rng = rng or random.Random()
+        self._complexity: dict[str, int] = {}  # last extensions.complexity per operation
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- the one way out -------------------------------------------------------------------
+    def execute(
+        self,
+        operation: str,
+        query: str,
+        variables: Mapping | None = None,
+        *,
+        mutation: bool = False,
+        record_user_errors: str | None = None,
+    ) -> dict:
+        """Send one document (with retries) and return its ``data``; raise ConnectorError.
+
+        ``record_user_errors`` names the mutation payload whose ``userErrors`` make the
+        call record a ``permanent_error`` (the result still carries them per item).
+        """
+        label = f"{'mutation' if mutation else 'query'} {operation}"
+        started_at = datetime.now(UTC)
+        t0 = self.clock.monotonic()
+        retries = 0
+        while True:
+            try:
+                data = self._attempt(label, query, variables, mutation)
+            except ConnectorError as error:
+                if error.retryable and retries < self.retry.max_retries:
+                    retries += 1
+                    self.clock.sleep(
+                        self.retry.delay(retries, retry_after=error.retry_after, rng=self._rng)
+                    )
+                    continue
+                self._record(label, started_at, t0, error.status_code, retries, error=error)
+                raise
+            self._record(
+                label,
+                started_at,
+                t0,
+                200,
+                retries,
+                user_errors=self._user_error_note(data, record_user_errors),
+            )
+            return data
+
+    def _attempt(self, label: str, query: str, variables, mutation: bool) -> dict:
+        estimate = self._complexity.get(label, 0)
+        self.pacer.acquire(mutation=mutation, complexity=estimate)
+        body = {"query": query, "variables": dict(variables or {})}
+        try:
+            response = self._http.post(self.url, json=body)
+        except httpx.TimeoutException as error:
+            raise RetryableError(
+                f"timed out ({type(error).__name__})", system=SYSTEM, operation=label
+            ) from None
+        except httpx.TransportError as error:
+            raise RetryableError(
+                f"connection failed ({type(error).__name__})", system=SYSTEM, operation=label
+            ) from None
+        status = response.status_code
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise ThrottledError(
+                "throttled by Centra",
+                system=SYSTEM,
+                operation=label,
+                status_code=status,
+                retry_after=retry_after,
+            )
+        if status >= 500:
+            raise RetryableError(
+                "Centra server error", system=SYSTEM, operation=label, status_code=status
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if status in (401, 403):
+            raise AuthError(
+                error_text(payload) or "not authorised",
+                system=SYSTEM,
+                operation=label,
+                status_code=status,
+            )
+        if status != 200:
+            raise PermanentError(
+                error_text(payload) or "unexpected status",
+                system=SYSTEM,
+                operation=label,
+                status_code=status,
+            )
+        if not isinstance(payload, dict):
+            raise BadPayloadError(
+                "answer is not a JSON object", system=SYSTEM, operation=label, status_code=status
+            )
+        self._settle_complexity(label, estimate, payload.get("extensions"))
+        errors = payload.get("errors")
+        if errors:
+            categories = {d["category"] for d in error_details(errors)}
+            kind = AuthError if categories & {"authorization", "authentication"} else PermanentError
+            raise kind(
+                error_text(payload) or "GraphQL error",
+                system=SYSTEM,
+                operation=label,
+                status_code=status,
+                details=error_details(errors),
+            )
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise BadPayloadError(
+                "answer has no data", system=SYSTEM, operation=label, status_code=status
+            )
+        return data
+
+    def _settle_complexity(self, label: str, estimate: int, extensions) -> None:
+        complexity = extensions.get("complexity") if isinstance(extensions, dict) else None
+        if isinstance(complexity, int | float) and not isinstance(complexity, bool):
+            self.pacer.settle_complexity(complexity - estimate)
+            self._complexity[label] = int(complexity)
+
+    def _record(self, label, started_at, t0, status_code, retries, *, error=None, user_errors=""):
+        if error is not None:
+            outcome = "retryable_error" if error.retryable else "permanent_error"
+            text = error.message
+        else:
+            outcome = "permanent_error" if user_errors else "ok"
+            text = user_errors
+        self.recorder(
+            CallRecord(
+                system=SYSTEM,
+                operation=label,
+                started_at=started_at,
+                duration_ms=int((self.clock.monotonic() - t0) * 1000),
+                outcome=outcome,
+                status_code=status_code,
+                retries=retries,
+                error=text,
+            )
+        )
+
+    @staticmethod
+    def _user_error_note(data: dict, payload_name: str | None) -> str:
+        if payload_name is None:
+            return ""
+        payload = data.get(payload_name)
+        errors = payload.get("userErrors") if isinstance(payload, dict) else None
+        if not errors or not isinstance(errors, list):
+            return ""
+        first = errors[0].get("message", "") if isinstance(errors[0], dict) else ""
+        return f"{len(errors)} userErrors: {first}"
+
+    def _bad(self, operation: str, error: Exception) -> BadPayloadError:
+        return BadPayloadError(
+            f"unexpected payload ({type(error).__name__}: {error})",
+            system=SYSTEM,
+            operation=f"query {operation}",
+        )
+
+    def _pages(self, operation: str, query: str, variables: dict, page_size: int, build):
+        """Yield typed rows page by page (page 1, 2, ...) until a short or empty page."""
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        page = 1
+        while True:
+            data = self.execute(operation, query, {**variables, "limit": page_size, "page": page})
+            try:
+                items = data[operation]
+                if not isinstance(items, list):
+                    raise TypeError(f"{operation} is not a list")
+                rows = build(items)
+            except PAYLOAD_ERRORS as error:
+                raise self._bad(operation, error) from None
+            yield from rows
+            if len(items) < page_size:
+                return
+            page += 1
+
+    # -- orders ---------------------------------------------------------------------------
+    def iter_orders(
+        self,
+        *,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        statuses: Sequence[str] | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Order]:
+        """Orders whose ``orderDate`` is within [date_from, date_to], oldest first, every
+        line included (also fully cancelled ones, so cancellations are seen)."""
+        where: dict = {}
+        window = {k: iso(v) for k, v in (("from", date_from), ("to", date_to)) if v}
+        if window:
+            where["orderDate"] = window
+        if statuses:
+            where["status"] = list(statuses)
+        return self._pages(
+            "orders", queries.ORDERS, {"where": where or None}, page_size, build_orders
+        )
+
+    # -- catalog --------------------------------------------------------------------------
+    def iter_sizes(
+        self, *, statuses: Sequence[str] = ("ACTIVE", "INACTIVE"), page_size: int = 100
+    ) -> Iterator[SizeRow]:
+        """Every product size as one row with its product and variant (``page_size`` counts
+        products, each of which may hold many sizes)."""
+        return self._pages(
+            "products", queries.PRODUCT_SIZES, {"status": list(statuses)}, page_size, build_sizes
+        )
+
+    def iter_warehouses(self, *, page_size: int = 100) -> Iterator[Warehouse]:
+        return self._pages(
+            "warehouses",
+            queries.WAREHOUSES,
+            {},
+            page_size,
+            lambda items: [Warehouse(int(w["id"]), w["name"]) for w in items],
+        )
+
+    def iter_stock(
+        self, *, page_size: int = 50, stock_limit: int = 1000, free_to_allocate_only: bool = False
+    ) -> Iterator[StockRow]:
+        """Stock per size and warehouse, read variant by variant (``productVariants.stock``).
+
+        ``free_to_allocate_only`` asks only for the quantity that costs no complexity.
+        A variant answering ``stock_limit`` rows may have been cut, so that is an error
+        rather than a silently short read (no paging of ``stock`` is documented).
+        """
+        query = queries.STOCK_FTA if free_to_allocate_only else queries.STOCK_FULL
+
+        def build(items):
+            rows = []
+            for variant in items:
+                stock = variant["stock"]
+                if len(stock) >= stock_limit:
+                    raise ValueError(
+                        f"variant {variant['id']} has {stock_limit}+ stock rows; raise stock_limit"
+                    )
+                for s in stock:
+                    size, warehouse = s["productSize"], s["warehouse"]
+                    rows.append(
+                        StockRow(
+                            int(size["id"]),
+                            size["SKU"],
+                            int(warehouse["id"]),
+                            warehouse["name"],
+                            int(s["freeToAllocateQuantity"]),
+                            None if free_to_allocate_only else int(s["physicalQuantity"]),
+                            None if free_to_allocate_only else int(s["allocatedQuantity"]),
+                        )
+                    )
+            return rows
+
+        return self._pages("productVariants", query, {"stockLimit": stock_limit}, page_size, build)
+
+    # -- returns ---------------------------------------------------------------------------
+    def iter_returns(
+        self,
+        *,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Return]:
+        window = {k: iso(v) for k, v in (("from", created_from), ("to", created_to)) if v}
+        where = {"createdAt": window} if window else None
+        return self._pages("returns", queries.RETURNS, {"where": where}, page_size, build_returns)
+
+    # -- events queue ------------------------------------------------------------------------
+    def set_event_listeners(
+        self, listeners: Mapping[str, Sequence[str] | None]
+    ) -> list[EventListener]:
+        """Subscribe ``{objectType: [changeType, ...] or None for all}``; idempotent."""
+        payload_input = [
+            {"objectType": t, **({"changeTypes": list(c)} if c else {})}
+            for t, c in listeners.items()
+        ]
+        data = self.execute(
+            "setEventListeners",
+            queries.SET_EVENT_LISTENERS,
+            {"input": payload_input},
+            mutation=True,
+        )
+        payload = self._payload(data, "setEventListeners")
+        try:
+            return [
+                EventListener(x["objectType"], tuple(x["changeTypes"]))
+                for x in payload["eventListeners"]
+            ]
+        except PAYLOAD_ERRORS as error:
+            raise self._bad("setEventListeners", error) from None
+
+    def events(
+        self,
+        *,
+        object_types: Sequence[str] | None = None,
+        change_types: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[Event]:
+        """The oldest unconfirmed events. They come back on every call until confirmed."""
+        where = {}
+        if object_types:
+            where["objectType"] = list(object_types)
+        if change_types:
+            where["changeType"] = list(change_types)
+        data = self.execute("events", queries.EVENTS, {"where": where or None, "limit": limit})
+        try:
+            return [build_event(e) for e in data["events"]]
+        except PAYLOAD_ERRORS as error:
+            raise self._bad("events", error) from None
+
+    def confirm_events(self, event_ids: Sequence[int]) -> tuple[UserMessage, ...]:
+        """Confirm (drop from the queue); returns Centra's warnings (e.g. unknown ids)."""
+        if not event_ids:
+            return ()
+        data = self.execute(
+            "confirmEvents", queries.CONFIRM_EVENTS, {"ids": list(event_ids)}, mutation=True
+        )
+        payload = self._payload(data, "confirmEvents")
+        return messages(payload, "userWarnings")
+
+    def _payload(self, data: dict, name: str) -> dict:
+        """A mutation payload; its userErrors (no per-item meaning here) are permanent."""
+        payload = data.get(name)
+        if not isinstance(payload, dict):
+            raise BadPayloadError(
+                f"{name} payload missing", system=SYSTEM, operation=f"mutation {name}"
+            )
+        try:
+            errors = messages(payload, "userErrors")
+        except PAYLOAD_ERRORS as error:
+            raise self._bad(name, error) from None
+        if errors:
+            raise PermanentError(
+                "; ".join(e.message for e in errors[:3]),
+                system=SYSTEM,
+                operation=f"mutation {name}",
+                details=errors,
+            )
+        return payload
+
+    # -- stock writes ----------------------------------------------------------------------
+    def set_stock(
+        self,
+        warehouse_id: int,
+        levels: Sequence[StockLevel],
+        *,
+        description: str,
+        free_to_allocate: bool = False,
+    ) -> StockWriteResult:
+        """Absolute stock for many sizes in one ``setStock`` (one mutation token).
+
+        PHYSICAL overwrites what is on the shelf: an order allocated in Centra between our
+        read and this write is not lost (allocations stay) but its units are no longer
+        subtracted from what we meant to be sellable. ``free_to_allocate=True`` writes the
+        free-to-allocate quantity instead, which keeps such allocations on top.
+        """
+        quantity_type = self.fta_quantity_type if free_to_allocate else "PHYSICAL"
+        variables = {
+            "input": {
+                "warehouse": {"id": warehouse_id},
+                "description": description,
+                "stockQuantityType": quantity_type,
+                "productSizes": [
+                    {"productSize": {"id": level.product_size_id}, "quantity": level.quantity}
+                    for level in levels
+                ],
+            }
+        }
+        data = self.execute(
+            "setStock", queries.SET_STOCK, variables, mutation=True, record_user_errors="setStock"
+        )
+        try:
+            payload = data["setStock"]
+            ids = tuple(int(change["id"]) for change in payload["stockChanges"])
+            index = {(i,): level for i, level in enumerate(levels)}
+            return per_item(payload, ids, index, "productSizes", levels)
+        except PAYLOAD_ERRORS as error:
+            raise self._bad("setStock", error) from None
+
+    def change_stock(
+        self, warehouse_id: int, deltas: Sequence[StockDelta], *, description: str
+    ) -> StockWriteResult:
+        """Relative stock: positive deltas go ``intoWarehouse``, negative ones come
+        ``outFromWarehouse`` (at most the FTA there), one mutation for each sign present."""
+        items: list[StockItemResult] = []
+        ids: list[int] = []
+        general_errors: list[UserMessage] = []
+        general_warnings: list[UserMessage] = []
+        for direction, sign in (("intoWarehouse", 1), ("outFromWarehouse", -1)):
+            group = [d for d in deltas if d.delta * sign > 0]
+            if not group:
+                continue
+            by_variant: dict[int, list[StockDelta]] = defaultdict(list)
+            for delta in group:
+                by_variant[delta.product_variant_id].append(delta)
+            index = {}
+            variants_input = []
+            for i, (variant_id, variant_deltas) in enumerate(by_variant.items()):
+                changes = []
+                for j, delta in enumerate(variant_deltas):
+                    index[(i, j)] = delta
+                    changes.append(
+                        {"size": {"name": delta.size_name}, "deliveredQuantity": abs(delta.delta)}
+                    )
+                variants_input.append(
+                    {"productVariant": {"id": variant_id}, "sizeChanges": changes}
+                )
+            variables = {
+                "input": {
+                    direction: {"id": warehouse_id},
+                    "description": description,
+                    "productVariants": variants_input,
+                }
+            }
+            data = self.execute(
+                "changeStock",
+                queries.CHANGE_STOCK,
+                variables,
+                mutation=True,
+                record_user_errors="changeStock",
+            )
+            try:
+                payload = data["changeStock"]
+                change = payload["stockChange"]
+                result = per_item(
+                    payload,
+                    (int(change["id"]),) if change else (),
+                    index,
+                    "productVariants",
+                    list(index.values()),
+                )
+            except PAYLOAD_ERRORS as error:
+                raise self._bad("changeStock", error) from None
+            ids += result.stock_change_ids
+            items += result.items
+            general_errors += result.errors
+            general_warnings += result.warnings
+        return StockWriteResult(
+            tuple(ids), tuple(items), tuple(general_errors), tuple(general_warnings)
+        )
+
+    # -- rate limits -----------------------------------------------------------------------
+    def rate_limits(self) -> list[RateLimit]:
+        data = self.execute("rateLimits", queries.RATE_LIMITS)
+        try:
+            return [
+                RateLimit(
+                    r["type"],
+                    interval_seconds(r["intervalSeconds"]),
+                    int(r["quota"]),
+                    int(r["usedQuota"]),
+                    int(r["remainingQuota"]),
+                )
+                for r in data["rateLimits"]
+            ]
+        except PAYLOAD_ERRORS as error:
+            raise self._bad("rateLimits", error) from None
+
+    def sync_pacing(self) -> list[RateLimit]:
+        """Ask Centra what is left in each bucket and never plan on more than that: other
+        integrations on the environment draw on the same buckets."""
+        limits = self.rate_limits()
+        for limit in limits:
+            self.pacer.observe_remaining(limit.type, limit.interval_seconds, limit.remaining_quota)
+        return limits
+
+
+# -- building typed rows (module functions: no per-row method lookups) ------------------------
+def iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def money(value) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"not a money value: {value!r}")
+    return Decimal(str(value))
+
+
+def interval_seconds(value) -> int:
+    return INTERVALS[value] if isinstance(value, str) else int(value)
+
+
+def build_orders(items) -> list[Order]:
+    orders = []
+    for o in items:
+        lines = []
+        for ln in o["lines"]:
+            size = ln["productSize"] or {}
+            lines.append(
+                OrderLine(
+                    int(ln["id"]),
+                    int(size["id"]) if size.get("id") is not None else None,
+                    size.get("SKU") or "",
+                    size.get("EAN") or "",
+                    ln["productName"],
+                    int(ln["quantity"]),
+                    int(ln["cancelledQuantity"]),
+                    int(ln["returnedQuantity"]),
+                    money(ln["unitPrice"]["value"]),
+                )
+            )
+        total = o["grandTotal"]
+        orders.append(
+            Order(
+                str(o["id"]),
+                int(o["number"]),
+                o["status"],
+                o["store"]["type"],
+                parse_time(o["orderDate"]),
+                parse_time(o["createdAt"]),
+                total["currency"]["code"],
+                money(total["value"]),
+                tuple(lines),
+            )
+        )
+    return orders
+
+
+def build_sizes(items) -> list[SizeRow]:
+    rows = []
+    append = rows.append
+    for p in items:
+        pid, pnum, pname, pstatus = int(p["id"]), p["productNumber"], p["name"], p["status"]
+        for v in p["variants"]:
+            vid, vnum, vname = int(v["id"]), v["variantNumber"], v["name"]
+            for s in v["productSizes"]:
+                append(
+                    SizeRow(
+                        pid,
+                        pnum,
+                        pname,
+                        pstatus,
+                        vid,
+                        vnum,
+                        vname,
+                        int(s["id"]),
+                        s["sizeNumber"],
+                        s["size"]["name"],
+                        s["SKU"],
+                        s["EAN"] or "",
+                    )
+                )
+    return rows
+
+
+def build_returns(items) -> list[Return]:
+    returns = []
+    for r in items:
+        lines = tuple(
+            ReturnLine(
+                int(ln["id"]),
+                int(ln["quantity"]),
+                int(ln["shipmentLine"]["id"]),
+                int(ln["orderLine"]["id"]),
+                (ln["orderLine"].get("productSize") or {}).get("SKU") or "",
+            )
+            for ln in r["lines"]
+        )
+        returns.append(
+            Return(
+                int(r["id"]),
+                r["status"],
+                parse_time(r["createdAt"]),
+                str(r["order"]["id"]),
+                int(r["order"]["number"]),
+                int(r["shipment"]["id"]),
+                lines,
+            )
+        )
+    return returns
+
+
+def build_event(e) -> Event:
+    obj = e["object"]
+    object_id = number = None
+    if obj:
+        object_id = obj.get("orderId", obj.get("objectId"))
+        number = obj.get("number")
+    return Event(
+        int(e["id"]),
+        e["objectType"],
+        e["changeType"],
+        str(e["objectReference"]),
+        parse_time(e["createdAt"]),
+        obj["__typename"] if obj else None,
+        str(object_id) if object_id is not None else None,
+        int(number) if number is not None else None,
+    )
+
+
+def error_details(errors) -> list[dict]:
+    """Message, path and category of each GraphQL error: enough for a ticket, no more."""
+    details = []
+    for e in errors if isinstance(errors, list) else ():
+        if isinstance(e, dict):
+            extensions = e.get("extensions") if isinstance(e.get("extensions"), dict) else {}
+            details.append(
+                {
+                    "message": str(e.get("message", "")),
+                    "path": e.get("path"),
+                    "category": extensions.get("category"),
+                }
+            )
+    return details
+
+
+def error_text(payload) -> str:
+    """The first few GraphQL error messages, joined; "" when the body has none."""
+    if not isinstance(payload, dict):
+        return ""
+    return "; ".join(d["message"] for d in error_details(payload.get("errors"))[:3])
+
+
+def messages(payload: dict, key: str) -> tuple[UserMessage, ...]:
+    return tuple(
+        UserMessage(str(m["message"]), tuple(str(p) for p in (m.get("path") or ())))
+        for m in (payload.get(key) or ())
+    )
+
+
+def per_item(
+    payload: dict, ids: tuple[int, ...], index: dict[tuple, object], list_name: str, items: Sequence
+) -> StockWriteResult:
+    """Hand each userError/userWarning to the input item its ``path`` points at
+    (``["input", list_name, i, ...]`` and, for changeStock, ``..., "sizeChanges", j``); a
+    message that names a variant but no size goes to every item of that variant, one that
+    names nothing goes to the whole write."""
+    found: dict[int, tuple[list, list]] = {id(item): ([], []) for item in items}
+    general: tuple[list, list] = ([], [])
+    for slot, key in ((0, "userErrors"), (1, "userWarnings")):
+        for message in messages(payload, key):
+            targets = match_path(message.path, index, list_name)
+            for item in targets:
+                found[id(item)][slot].append(message)
+            if not targets:
+                general[slot].append(message)
+    return StockWriteResult(
+        ids,
+        tuple(
+            StockItemResult(item, tuple(found[id(item)][0]), tuple(found[id(item)][1]))
+            for item in items
+        ),
+        tuple(general[0]),
+        tuple(general[1]),
+    )
+
+
+def match_path(path: tuple[str, ...], index: dict[tuple, object], list_name: str) -> list:
+    if list_name not in path:
+        return []
+    numbers = []
+    for part in path[path.index(list_name) + 1 :]:
+        if part.isdigit():
+            numbers.append(int(part))
+    if not numbers:
+        return []
+    key = tuple(numbers[:2]) if len(next(iter(index), ())) == 2 else (numbers[0],)
+    if key in index:
+        return [index[key]]
+    return [item for k, item in index.items() if k[0] == numbers[0]]

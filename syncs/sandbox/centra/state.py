@@ -1,0 +1,697 @@
+"""The Centra twin's in-memory world, and the plain Python API that seeds and moves it.
+
+Objects carry attributes named exactly like Centra's GraphQL fields (``SKU``, ``productSizes``,
+``freeToAllocateQuantity``...), so graphql-core's default resolver reads them directly; fields
+with arguments are methods taking ``(info, **args)``. That keeps the twin's per-row cost low
+for large catalog reads.
+
+Stock follows Centra's definitions [STOCK]: per (warehouse, size) a physical and an allocated
+quantity, free-to-allocate = physical - allocated. Placing an order allocates (lowers FTA),
+completing a shipment takes the units off the shelf (lowers physical and allocated), cancelling
+releases the allocation (and with REMOVE_FROM_STOCK also removes the units), a return released
+back to the warehouse raises physical again.
+
+Everything that changes state goes through ``CentraState`` under one re-entrant lock: the twin
+is served from a threaded HTTP server in the demo while the world simulator seeds it.
+"""
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+STOCK_QUANTITY_FIELDS_ZERO = (
+    "demandQuantity",
+    "incomingQuantity",
+    "linkedIncomingQuantity",
+    "unlinkedIncomingQuantity",
+    "onDeliveryQuantity",
+)
+
+
+class Store:
+    def __init__(self, id: int, type: str, name: str):
+        self.id, self.type, self.name = id, type, name
+
+
+class Market:
+    def __init__(self, id: int, name: str):
+        self.id, self.name = id, name
+
+
+class Currency:
+    CODES = {"EUR": 1, "SEK": 2, "USD": 3, "GBP": 4}
+
+    def __init__(self, code: str):
+        self.id, self.code = self.CODES.get(code, 99), code
+
+
+class Money:
+    __slots__ = ("conversionRate", "currency", "value")
+
+    def __init__(self, value: Decimal, currency: Currency):
+        self.value = float(value)
+        self.currency = currency
+        self.conversionRate = 1.0
+
+    @property
+    def formattedValue(self) -> str:
+        return f"{self.value:.2f} {self.currency.code}"
+
+
+class Warehouse:
+    typename = "Warehouse"
+
+    def __init__(self, id: int, name: str):
+        self.id, self.name = id, name
+
+
+class Size:
+    def __init__(self, id: int, name: str):
+        self.id, self.name = id, name
+
+
+class StockLevel:
+    """One (warehouse, size) row of Centra's ``Stock`` type."""
+
+    __slots__ = ("allocatedQuantity", "physicalQuantity", "productSize", "warehouse")
+
+    def __init__(self, warehouse, product_size, physical=0, allocated=0):
+        self.warehouse = warehouse
+        self.productSize = product_size
+        self.physicalQuantity = physical
+        self.allocatedQuantity = allocated
+
+    @property
+    def freeToAllocateQuantity(self) -> int:
+        return self.physicalQuantity - self.allocatedQuantity
+
+    @property
+    def unshippedQuantity(self) -> int:
+        return self.allocatedQuantity
+
+    @property
+    def availableNowQuantity(self) -> int:
+        return self.freeToAllocateQuantity
+
+    @property
+    def availableQuantity(self) -> int:
+        return self.freeToAllocateQuantity
+
+    demandQuantity = incomingQuantity = linkedIncomingQuantity = 0
+    unlinkedIncomingQuantity = onDeliveryQuantity = 0
+
+
+class Product:
+    typename = "Product"
+
+    def __init__(self, id, product_number, name, status, now):
+        self.id = id
+        self.productNumber = product_number
+        self.name = name
+        self.status = status
+        self.createdAt = self.updatedAt = now
+        self.variants: list[ProductVariant] = []
+
+
+class ProductVariant:
+    typename = "ProductVariant"
+
+    def __init__(self, id, product, variant_number, name, status, now):
+        self.id = id
+        self.product = product
+        self.variantNumber = variant_number
+        self.name = name
+        self.status = status
+        self.updatedAt = now
+        self.productSizes: list[ProductSize] = []
+
+    def stock(self, info, limit=None):
+        rows = [level for size in self.productSizes for level in size.levels.values()]
+        return rows[:limit] if limit else rows
+
+
+class ProductSize:
+    __slots__ = (
+        "EAN",
+        "description",
+        "id",
+        "levels",
+        "preorder",
+        "productVariant",
+        "size",
+        "sizeNumber",
+    )
+
+    def __init__(self, id, variant, size, size_number, ean):
+        self.id = id
+        self.productVariant = variant
+        self.size = size
+        self.sizeNumber = size_number
+        self.EAN = ean
+        self.description = None
+        self.preorder = False
+        self.levels: dict[int, StockLevel] = {}  # by warehouse id, in warehouse order
+
+    @property
+    def SKU(self) -> str:  # read-only concatenation [PIM]
+        variant = self.productVariant
+        return variant.product.productNumber + variant.variantNumber + self.sizeNumber
+
+    @property
+    def GTIN(self) -> str:
+        return self.EAN
+
+    @property
+    def stockTotals(self) -> StockLevel:
+        total = StockLevel(None, self)
+        for level in self.levels.values():
+            total.physicalQuantity += level.physicalQuantity
+            total.allocatedQuantity += level.allocatedQuantity
+        return total
+
+
+class OrderLine:
+    def __init__(self, id, order, product_size, quantity, unit_price):
+        self.id = id
+        self.order = order
+        self.productSize = product_size
+        self.productName = product_size.productVariant.product.name
+        self.productVariantName = product_size.productVariant.name
+        self.quantity = quantity
+        self.cancelledQuantity = 0
+        self.returnedQuantity = 0
+        self.shippedQuantity = 0
+        self.unit_price = unit_price
+        self.allocations: dict[int, int] = {}  # warehouse id -> units reserved for this line
+
+    @property
+    def product(self):
+        return self.productSize.productVariant.product
+
+    @property
+    def productVariant(self):
+        return self.productSize.productVariant
+
+    @property
+    def unitPrice(self) -> Money:
+        return Money(self.unit_price, self.order.currency)
+
+    def lineValue(self, info=None, includingTax=None) -> Money:
+        return Money(self.unit_price * self.quantity, self.order.currency)
+
+
+class Order:
+    def __init__(self, id, number, store, market, currency, when, status):
+        self.id = id
+        self.number = number
+        self.store = store
+        self.market = market
+        self.currency = currency
+        self.createdAt = self.updatedAt = self.orderDate = when
+        self.status = status
+        self.isOnHold = False
+        self.isLocked = False
+        self.purchaseOrderNumber = None
+        self.all_lines: list[OrderLine] = []
+        self.shipments: list[Shipment] = []
+
+    @property
+    def typename(self) -> str:
+        return "WholesaleOrder" if self.store.type == "WHOLESALE" else "DirectToConsumerOrder"
+
+    def lines(self, info=None, includeFullyCancelled=False):
+        if includeFullyCancelled:
+            return self.all_lines
+        return [line for line in self.all_lines if line.quantity > 0]
+
+    @property
+    def grandTotal(self) -> Money:
+        return Money(
+            sum((line.unit_price * line.quantity for line in self.all_lines), Decimal(0)),
+            self.currency,
+        )
+
+
+class Shipment:
+    typename = "Shipment"
+
+    def __init__(self, id, number, order, when):
+        self.id = id
+        self.number = number
+        self.order = order
+        self.createdAt = when
+        self.shippedAt = None
+        self.isGoodToGo = True
+        self.lines: list[ShipmentLine] = []
+
+
+class ShipmentLine:
+    def __init__(self, id, shipment, order_line, quantity):
+        self.id = id
+        self.shipment = shipment
+        self.orderLine = order_line
+        self.quantity = quantity
+        self.returned = 0
+        self.taken: dict[int, int] = {}  # warehouse id -> units that left it
+
+
+class Return:
+    def __init__(self, id, shipment, when, returned_to_stock):
+        self.id = id
+        self.shipment = shipment
+        self.order = shipment.order
+        self.createdAt = when
+        self.status = "PENDING"
+        self.returnedToStock = returned_to_stock
+        self.lines: list[ReturnLine] = []
+
+    @property
+    def typename(self) -> str:
+        wholesale = self.order.store.type == "WHOLESALE"
+        return "WholesaleReturn" if wholesale else "DirectToConsumerReturn"
+
+
+class ReturnLine:
+    def __init__(self, id, shipment_line, quantity):
+        self.id = id
+        self.shipmentLine = shipment_line
+        self.quantity = quantity
+
+    @property
+    def orderLine(self):
+        return self.shipmentLine.orderLine
+
+
+class Event:
+    def __init__(self, id, object_type, change_type, target, reference, when, store):
+        self.id = id
+        self.objectType = object_type
+        self.changeType = change_type
+        self.target = target
+        self.objectReference = reference
+        self.createdAt = when
+        self.store = store
+        self.market = getattr(target, "market", None)
+
+    @property
+    def object(self):
+        """The object's current state, not a snapshot; null for DELETED [EVT]."""
+        return None if self.changeType == "DELETED" else self.target
+
+
+class EventListener:
+    def __init__(self, integration_name, object_type, change_types, when):
+        self.integrationName = integration_name
+        self.objectType = object_type
+        self.changeTypes = list(change_types)
+        self.createdAt = self.updatedAt = when
+
+
+ALL_CHANGE_TYPES = ("CREATED", "UPDATED", "DELETED", "COMPLETED", "DEPENDENT_DATA_CHANGED")
+
+
+class CentraState:
+    """All twin data plus the seeding API. Every public method holds ``lock``."""
+
+    def __init__(
+        self, *, integration_name: str = "centra-ip", wall: Callable[[], datetime] | None = None
+    ):
+        self.lock = threading.RLock()
+        self.integration_name = integration_name
+        self.wall = wall or (lambda: datetime.now(UTC).replace(microsecond=0))
+        self.stores = {
+            1: Store(1, "DIRECT_TO_CONSUMER", "Retail"),
+            2: Store(2, "WHOLESALE", "Wholesale"),
+        }
+        self.markets = {1: Market(1, "Default")}
+        self.warehouses: dict[int, Warehouse] = {}
+        self.products: dict[int, Product] = {}
+        self.variants: dict[int, ProductVariant] = {}
+        self.sizes: dict[int, ProductSize] = {}
+        self.sizes_by_sku: dict[str, ProductSize] = {}
+        self.size_names: dict[str, Size] = {}
+        self.orders: dict[int, Order] = {}  # by number, in placing order
+        self.orders_by_id: dict[str, Order] = {}
+        self.order_lines: dict[int, OrderLine] = {}
+        self.shipments: dict[int, Shipment] = {}
+        self.returns: dict[int, Return] = {}
+        self.events: dict[int, Event] = {}  # unconfirmed, oldest first
+        self.listeners: dict[str, EventListener] = {}
+        self._next: dict[str, int] = {}
+
+    def next_id(self, kind: str, start: int = 1) -> int:
+        value = self._next.get(kind, start)
+        self._next[kind] = value + 1
+        return value
+
+    # -- catalog and warehouses -------------------------------------------------------------
+    def add_warehouse(self, name: str) -> Warehouse:
+        with self.lock:
+            warehouse = Warehouse(self.next_id("warehouse"), name)
+            self.warehouses[warehouse.id] = warehouse
+            return warehouse
+
+    def add_product(
+        self,
+        product_number: str,
+        name: str,
+        *,
+        status: str = "ACTIVE",
+        variants: dict[str, list[tuple[str, str, str]]] | None = None,
+    ) -> Product:
+        """Add a product; ``variants`` maps variant number to ``[(size name, size number,
+        EAN)]`` to create the whole tree at once (variant name = variant number)."""
+        with self.lock:
+            product = Product(self.next_id("product"), product_number, name, status, self.wall())
+            self.products[product.id] = product
+            for variant_number, sizes in (variants or {}).items():
+                variant = self.add_variant(product, variant_number, variant_number)
+                for size_name, size_number, ean in sizes:
+                    self.add_size(variant, size_name, size_number, ean)
+            return product
+
+    def add_variant(
+        self, product: Product, variant_number: str, name: str, *, status: str = "ACTIVE"
+    ) -> ProductVariant:
+        with self.lock:
+            variant = ProductVariant(
+                self.next_id("variant"), product, variant_number, name, status, self.wall()
+            )
+            product.variants.append(variant)
+            self.variants[variant.id] = variant
+            return variant
+
+    def add_size(
+        self, variant: ProductVariant, size_name: str, size_number: str, ean: str = ""
+    ) -> ProductSize:
+        with self.lock:
+            size = self.size_names.get(size_name)
+            if size is None:
+                size = self.size_names[size_name] = Size(len(self.size_names) + 1, size_name)
+            product_size = ProductSize(self.next_id("size"), variant, size, size_number, ean)
+            if product_size.SKU in self.sizes_by_sku:
+                raise ValueError(f"SKU {product_size.SKU} exists already")
+            variant.productSizes.append(product_size)
+            self.sizes[product_size.id] = product_size
+            self.sizes_by_sku[product_size.SKU] = product_size
+            return product_size
+
+    def size(self, sku_or_id: str | int) -> ProductSize:
+        found = (
+            self.sizes_by_sku.get(sku_or_id)
+            if isinstance(sku_or_id, str)
+            else self.sizes.get(sku_or_id)
+        )
+        if found is None:
+            raise KeyError(f"no product size {sku_or_id!r}")
+        return found
+
+    def level(self, product_size: ProductSize, warehouse_id: int) -> StockLevel:
+        level = product_size.levels.get(warehouse_id)
+        if level is None:
+            level = StockLevel(self.warehouses[warehouse_id], product_size)
+            product_size.levels[warehouse_id] = level
+            if len(product_size.levels) > 1:  # keep warehouse order
+                product_size.levels = dict(sorted(product_size.levels.items()))
+        return level
+
+    def set_stock(self, sku_or_id: str | int, warehouse_id: int, physical: int) -> StockLevel:
+        """Seed the physical quantity; allocations stay (physical cannot drop below them)."""
+        with self.lock:
+            level = self.level(self.size(sku_or_id), warehouse_id)
+            if physical < level.allocatedQuantity:
+                raise ValueError("physical stock cannot be below the allocated quantity")
+            level.physicalQuantity = physical
+            return level
+
+    # -- orders -------------------------------------------------------------------------------
+    def place_order(
+        self,
+        lines: Iterable[tuple[str | int, int, Decimal | str | int]],
+        *,
+        store_type: str = "DIRECT_TO_CONSUMER",
+        currency: str = "EUR",
+        order_date: datetime | None = None,
+        status: str = "CONFIRMED",
+        warehouse_id: int | None = None,
+    ) -> Order:
+        """Place an order of ``(sku or size id, quantity, unit price)`` lines. Each line is
+        allocated from ``warehouse_id`` or else warehouses in id order, as far as FTA goes."""
+        with self.lock:
+            number = self.next_id("order")
+            order_id = hashlib.md5(f"centra-order-{number}".encode()).hexdigest()  # noqa: S324
+            store = self.stores[2 if store_type == "WHOLESALE" else 1]
+            when = order_date or self.wall()
+            order = Order(
+                order_id, number, store, self.markets[1], Currency(currency), when, status
+            )
+            for sku, quantity, price in lines:
+                if quantity <= 0:
+                    raise ValueError("order line quantity must be positive")
+                line = OrderLine(
+                    self.next_id("order_line"), order, self.size(sku), quantity, Decimal(str(price))
+                )
+                order.all_lines.append(line)
+                self.order_lines[line.id] = line
+                self._allocate(line, quantity, warehouse_id)
+            self.orders[number] = order
+            self.orders_by_id[order_id] = order
+            self.emit("Order", "CREATED", order, order.id, order.store)
+            return order
+
+    def order(self, number_or_id: int | str) -> Order:
+        found = (
+            self.orders.get(number_or_id)
+            if isinstance(number_or_id, int)
+            else self.orders_by_id.get(number_or_id)
+        )
+        if found is None:
+            raise KeyError(f"no order {number_or_id!r}")
+        return found
+
+    def _allocate(self, line: OrderLine, quantity: int, warehouse_id: int | None) -> None:
+        candidates = [warehouse_id] if warehouse_id else list(self.warehouses)
+        remaining = quantity
+        for wid in candidates:
+            if remaining == 0:
+                break
+            level = self.level(line.productSize, wid)
+            take = min(remaining, max(0, level.freeToAllocateQuantity))
+            if take:
+                level.allocatedQuantity += take
+                line.allocations[wid] = line.allocations.get(wid, 0) + take
+                remaining -= take
+
+    def _release(self, line: OrderLine, quantity: int, *, remove_from_stock: bool) -> None:
+        """Give back up to ``quantity`` reserved units, last-allocated warehouse first."""
+        for wid in reversed(list(line.allocations)):
+            if quantity == 0:
+                break
+            take = min(quantity, line.allocations[wid])
+            level = line.productSize.levels[wid]
+            level.allocatedQuantity -= take
+            if remove_from_stock:
+                level.physicalQuantity -= take
+            line.allocations[wid] -= take
+            if not line.allocations[wid]:
+                del line.allocations[wid]
+            quantity -= take
+
+    def cancel_order(self, number: int, *, remove_from_stock: bool = False) -> Order:
+        """Whole-order cancel: status CANCELLED, line quantities unchanged [DTC]."""
+        with self.lock:
+            order = self.order(number)
+            if order.status in ("SHIPPED", "CANCELLED", "ARCHIVED"):
+                raise ValueError(f"order {number} is {order.status}")
+            for line in order.all_lines:
+                self._release(
+                    line, line.quantity - line.shippedQuantity, remove_from_stock=remove_from_stock
+                )
+            order.status = "CANCELLED"
+            order.updatedAt = self.wall()
+            self.emit("Order", "UPDATED", order, order.id, order.store)
+            return order
+
+    def cancel_line(
+        self,
+        number: int,
+        line_id: int,
+        quantity: int,
+        *,
+        stock_action: str = "RELEASE_BACK_TO_WAREHOUSE",
+    ) -> OrderLine:
+        """``cancelLines``: quantity goes down, cancelledQuantity up (inferred arithmetic)."""
+        with self.lock:
+            order = self.order(number)
+            line = next((ln for ln in order.all_lines if ln.id == line_id), None)
+            if line is None:
+                raise KeyError(f"order {number} has no line {line_id}")
+            if not 0 <= quantity <= line.quantity - line.shippedQuantity:
+                raise ValueError("can only cancel up to the unshipped quantity")
+            line.quantity -= quantity
+            line.cancelledQuantity += quantity
+            self._release(line, quantity, remove_from_stock=stock_action == "REMOVE_FROM_STOCK")
+            order.updatedAt = self.wall()
+            self._maybe_complete(order)
+            self.emit("Order", "UPDATED", order, order.id, order.store)
+            return line
+
+    def ship(
+        self, number: int, lines: dict[int, int] | None = None, *, complete: bool = True
+    ) -> Shipment:
+        """Create a shipment of ``{order line id: quantity}`` (default: everything unshipped
+        and allocated) and, unless ``complete=False``, complete it at once."""
+        with self.lock:
+            order = self.order(number)
+            if order.status in ("CANCELLED", "SHIPPED", "ARCHIVED"):
+                raise ValueError(f"order {number} is {order.status}")
+            if lines is None:
+                lines = {ln.id: sum(ln.allocations.values()) for ln in order.all_lines}
+            shipment = Shipment(self.next_id("shipment"), "", order, self.wall())
+            shipment.number = f"{order.number}-{len(order.shipments) + 1}"
+            for line_id, quantity in lines.items():
+                if not quantity:
+                    continue
+                line = self.order_lines[line_id]
+                if line.order is not order:
+                    raise ValueError(f"line {line_id} is not on order {number}")
+                if quantity > sum(line.allocations.values()):
+                    raise ValueError(f"line {line_id}: only allocated units can be shipped")
+                shipment.lines.append(
+                    ShipmentLine(self.next_id("shipment_line"), shipment, line, quantity)
+                )
+                line.shippedQuantity += quantity
+            if not shipment.lines:
+                raise ValueError("nothing to ship")
+            order.shipments.append(shipment)
+            self.shipments[shipment.id] = shipment
+            if order.status in ("PENDING", "CONFIRMED"):
+                order.status = "PROCESSING"
+            order.updatedAt = self.wall()
+            self.emit("Shipment", "CREATED", shipment, str(shipment.id), order.store)
+            self.emit("Order", "UPDATED", order, order.id, order.store)
+            if complete:
+                self.complete_shipment(shipment.id)
+            return shipment
+
+    def complete_shipment(self, shipment_id: int) -> Shipment:
+        """The goods leave: allocated and physical both drop by the shipped units."""
+        with self.lock:
+            shipment = self.shipments[shipment_id]
+            if shipment.shippedAt is not None:
+                raise ValueError(f"shipment {shipment_id} is completed already")
+            for sline in shipment.lines:
+                line = sline.orderLine
+                remaining = sline.quantity
+                for wid in list(line.allocations):
+                    take = min(remaining, line.allocations[wid])
+                    level = line.productSize.levels[wid]
+                    level.allocatedQuantity -= take
+                    level.physicalQuantity -= take
+                    line.allocations[wid] -= take
+                    if not line.allocations[wid]:
+                        del line.allocations[wid]
+                    sline.taken[wid] = sline.taken.get(wid, 0) + take
+                    remaining -= take
+            shipment.shippedAt = self.wall()
+            order = shipment.order
+            self.emit("Shipment", "COMPLETED", shipment, str(shipment.id), order.store)
+            self._maybe_complete(order)
+            return shipment
+
+    def _maybe_complete(self, order: Order) -> None:
+        """SHIPPED once every line is shipped or cancelled and every shipment completed."""
+        if order.status != "PROCESSING":
+            return
+        if all(ln.shippedQuantity == ln.quantity for ln in order.all_lines) and all(
+            s.shippedAt for s in order.shipments
+        ):
+            order.status = "SHIPPED"
+            order.updatedAt = self.wall()
+            self.emit("Order", "COMPLETED", order, order.id, order.store)
+
+    # -- returns ------------------------------------------------------------------------------
+    def create_return(
+        self,
+        shipment_id: int,
+        lines: dict[int, int] | None = None,
+        *,
+        release_to_stock: bool = True,
+    ) -> Return:
+        """Return ``{shipment line id: quantity}`` (default: all of it). With
+        ``releaseItemsBackToWarehouse`` the units go back on the original warehouse's shelf
+        when the return is created (inferred timing); otherwise stock does not change."""
+        with self.lock:
+            shipment = self.shipments[shipment_id]
+            if lines is None:
+                lines = {sl.id: sl.quantity - sl.returned for sl in shipment.lines}
+            ret = Return(self.next_id("return"), shipment, self.wall(), release_to_stock)
+            for sline_id, quantity in lines.items():
+                sline = next((sl for sl in shipment.lines if sl.id == sline_id), None)
+                if sline is None:
+                    raise KeyError(f"shipment {shipment_id} has no line {sline_id}")
+                if not 0 < quantity <= sline.quantity - sline.returned:
+                    raise ValueError(f"shipment line {sline_id}: cannot return {quantity}")
+                sline.returned += quantity
+                sline.orderLine.returnedQuantity += quantity
+                if release_to_stock:
+                    wid = next(iter(sline.taken), None) or next(iter(self.warehouses))
+                    self.level(sline.orderLine.productSize, wid).physicalQuantity += quantity
+                ret.lines.append(ReturnLine(self.next_id("return_line"), sline, quantity))
+            if not ret.lines:
+                raise ValueError("nothing to return")
+            self.returns[ret.id] = ret
+            self.emit("Return", "CREATED", ret, str(ret.id), shipment.order.store)
+            self.emit("Order", "UPDATED", shipment.order, shipment.order.id, shipment.order.store)
+            return ret
+
+    def complete_return(self, return_id: int) -> Return:
+        with self.lock:
+            ret = self.returns[return_id]
+            if ret.status == "COMPLETED":
+                raise ValueError(f"return {return_id} is completed already")
+            ret.status = "COMPLETED"
+            self.emit("Return", "COMPLETED", ret, str(ret.id), ret.order.store)
+            return ret
+
+    # -- events -------------------------------------------------------------------------------
+    def emit(self, object_type: str, change_type: str, target, reference: str, store) -> None:
+        listener = self.listeners.get(object_type)
+        if listener is None or change_type not in listener.changeTypes:
+            return
+        event = Event(
+            self.next_id("event"), object_type, change_type, target, reference, self.wall(), store
+        )
+        self.events[event.id] = event
+
+    def listen(self, object_type: str, change_types: Iterable[str] | None) -> EventListener:
+        """``setEventListeners`` for one type: adds to the set, idempotent."""
+        with self.lock:
+            wanted = list(change_types or ALL_CHANGE_TYPES)
+            listener = self.listeners.get(object_type)
+            if listener is None:
+                listener = EventListener(self.integration_name, object_type, wanted, self.wall())
+                self.listeners[object_type] = listener
+            else:
+                listener.changeTypes += [c for c in wanted if c not in listener.changeTypes]
+                listener.updatedAt = self.wall()
+            return listener
+
+    def unlisten(self, object_type: str, change_types: Iterable[str] | None) -> None:
+        """``unsetEventListeners``: also deletes queued events of those types [EVT]."""
+        with self.lock:
+            listener = self.listeners.get(object_type)
+            if listener is None:
+                return
+            dropped = set(change_types or ALL_CHANGE_TYPES)
+            listener.changeTypes = [c for c in listener.changeTypes if c not in dropped]
+            if not listener.changeTypes:
+                del self.listeners[object_type]
+            for event_id in [
+                e.id
+                for e in self.events.values()
+                if e.objectType == object_type and e.changeType in dropped
+            ]:
+                del self.events[event_id]
