@@ -7,6 +7,7 @@ matching ``TicketEvent`` in the same transaction; nothing here carries domain lo
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from centra_ip.teams import TEAM_CHOICES
 from exceptions.registry import SEVERITY_CHOICES, get_type, type_choices
@@ -96,8 +97,12 @@ class Ticket(models.Model):
             models.Index(fields=["type", "status"], name="ticket_type_status"),
             # Regression lookup (closed tickets by fingerprint) and the related-tickets box.
             models.Index(fields=["fingerprint", "-id"], name="ticket_fingerprint"),
-            models.Index(fields=["sku"], name="ticket_sku"),
-            models.Index(fields=["order_number"], name="ticket_order"),
+            # Equality and the queue's prefix search; the pattern opclass lets PostgreSQL use
+            # the index for LIKE 'x%' whatever the collation (ignored on SQLite).
+            models.Index(fields=["sku"], name="ticket_sku", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["order_number"], name="ticket_order", opclasses=["varchar_pattern_ops"]
+            ),
             # Used by exceptions.tasks.sla_check and the "SLA breached" filter.
             models.Index(fields=["status", "resolve_due_at"], name="ticket_resolve_due"),
             models.Index(fields=["status", "acknowledge_due_at"], name="ticket_ack_due"),
@@ -132,6 +137,14 @@ class Ticket(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def is_sla_breached(self) -> bool:
+        """Same rule as ``services.sla_breached_q``, for one ticket already in memory."""
+        now = timezone.now()
+        if self.status == self.Status.OPEN and self.acknowledge_due_at < now:
+            return True
+        return self.is_active and self.resolve_due_at < now
 
 
 class TicketEvent(models.Model):

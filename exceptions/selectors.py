@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from centra_ip.teams import user_team_codes
 from exceptions.models import Ticket, TicketEvent
+from exceptions.services import sla_breached_q
 
 VIEW = "centra_ip.view_exceptions"
 ACT_ON_TEAM = "centra_ip.act_on_team_tickets"
@@ -79,6 +80,16 @@ def ticket_counts(tickets) -> list[dict]:
         .annotate(count=Count("id"))
         .order_by("type", "team")
     )
+
+
+def ticket_breach_counts() -> dict[str, int]:
+    """Active tickets past their SLA, per team."""
+    rows = (
+        Ticket.objects.filter(sla_breached_q(timezone.now()))
+        .values_list("team")
+        .annotate(count=Count("id"))
+    )
+    return dict(rows)
 
 
 def ticket_trend(*, days: int = 30) -> dict:

@@ -1,14 +1,269 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""The exception desk's screens: the queue, the ticket page, bulk actions, counts and export.
+
+Views stay thin: read through ``selectors`` (one permission-checked getter), change through
+``services``. Mutating views are POST-only and answer with a redirect (Post/Redirect/Get),
+or, for htmx, with the re-rendered part of the page.
+"""
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_tables2 import RequestConfig
+
+from centra_ip.teams import TEAM_CHOICES, user_team_codes
+from exceptions.filters import TicketFilter
+from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BulkForm
+from exceptions.models import Ticket
+from exceptions.registry import TYPES, get_type, retry_action
+from exceptions.selectors import (
+    VIEW,
+    queue_queryset,
+    ticket_as_dict,
+    ticket_breach_counts,
+    ticket_counts,
+    ticket_get_for_user,
+    ticket_history,
+    ticket_related,
+    ticket_trend,
+    tickets_actable_by,
+    user_can_act,
+)
+from exceptions.services import (
+    TicketActionError,
+    ticket_acknowledge,
+    ticket_assign,
+    ticket_comment,
+    ticket_resolve,
+    ticket_retry,
+    ticket_snooze,
+)
+from exceptions.tables import TicketTable
+
+can_read = permission_required(VIEW, raise_exception=True)
+PER_PAGE = 50
+
+
+def _filtered(request):
+    return TicketFilter(request.GET, queryset=queue_queryset(), request=request)
 
 
 @require_GET
+@can_read
 def index(request):
-    return render(
-        request,
-        "centra_ip/coming.html",
-        {
-            "title": "Exceptions",
-            "summary": "The exception desk: every failure and drift as a ticket owned by a team.",
+    """The queue. With no query at all a user lands on their own team's active tickets."""
+    teams = user_team_codes(request.user)
+    if not request.GET and teams:
+        return redirect(f"{reverse('exceptions:index')}?team={teams[0]}")
+    ticket_filter = _filtered(request)
+    table = TicketTable(ticket_filter.qs)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    context = {
+        "filter": ticket_filter,
+        "table": table,
+        "bulk_form": BulkForm(),
+        "bulk_actions": BULK_ACTIONS,
+        "my_teams": [(code, name) for code, name in TEAM_CHOICES if code in teams],
+    }
+    if request.htmx and request.htmx.target == "queue":
+        return render(request, "exceptions/_queue.html", context)
+    return render(request, "exceptions/index.html", context)
+
+
+@require_GET
+@can_read
+def export(request):
+    """The filtered queue as CSV, streamed so a large export does not hold memory."""
+    columns = [
+        "id",
+        "type",
+        "title",
+        "status",
+        "severity",
+        "team",
+        "assignee",
+        "sku",
+        "order",
+        "return_id",
+        "stream",
+        "warehouse",
+        "occurrences",
+        "regressions",
+        "first_seen",
+        "last_seen",
+        "summary",
+    ]
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.DictWriter(Echo(), fieldnames=columns, extrasaction="ignore")
+
+    def rows():
+        yield writer.writeheader()
+        for ticket in _filtered(request).qs.iterator(chunk_size=2000):
+            yield writer.writerow(ticket_as_dict(ticket))
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="tickets-{stamp}.csv"'
+    return response
+
+
+def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
+    action = retry_action(ticket.type)
+    forms = forms or {}
+    return {
+        "ticket": ticket,
+        "exception_type": get_type(ticket.type),
+        "can_act": user_can_act(request.user, ticket),
+        "can_retry": action is not None,
+        "history": ticket_history(ticket),
+        "related": ticket_related(ticket),
+        "forms": {
+            name: forms.get(name) or form(prefix=name) for name, form in ACTION_FORMS.items()
         },
-    )
+    }
+
+
+@require_GET
+@can_read
+def ticket(request, pk):
+    ticket = ticket_get_for_user(user=request.user, pk=pk)
+    return render(request, "exceptions/ticket.html", _ticket_context(request, ticket))
+
+
+def _run_action(request, ticket: Ticket, action: str, form) -> tuple[bool, str]:
+    """Do one action from a valid form; returns (acted, message for the user)."""
+    data = form.cleaned_data
+    actor, key = request.user, data["key"]
+    if action == "acknowledge":
+        acted = ticket_acknowledge(ticket=ticket, actor=actor, key=key)
+        return acted, "Acknowledged." if acted else "Nothing to acknowledge."
+    if action == "assign":
+        acted = ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"], key=key)
+        return acted, "Assigned." if acted else "Assignment unchanged."
+    if action == "comment":
+        acted = ticket_comment(ticket=ticket, actor=actor, note=data["note"], key=key)
+        return acted, "Comment added." if acted else "Comment already added."
+    if action == "snooze":
+        acted = ticket_snooze(
+            ticket=ticket,
+            actor=actor,
+            until=timezone.now() + timedelta(hours=data["hours"]),
+            wake_after_occurrences=data.get("wake_after_occurrences"),
+            note=data.get("note", ""),
+            key=key,
+        )
+        return acted, "Snoozed." if acted else "Not snoozed: the ticket is closed."
+    if action == "resolve":
+        acted = ticket_resolve(ticket=ticket, actor=actor, note=data["note"], key=key)
+        return acted, "Resolved." if acted else "Already closed."
+    result = ticket_retry(ticket=ticket, actor=actor, key=key)
+    if result is None:
+        return False, "The retry is already running or done."
+    return True, ("Retry succeeded: " if result.ok else "Retry failed: ") + result.message
+
+
+@require_POST
+@can_read
+def ticket_action(request, pk, action):
+    """One action on one ticket. Denied (403) before anything is read from the form."""
+    ticket = ticket_get_for_user(user=request.user, pk=pk, act=True)
+    form = ACTION_FORMS[action](request.POST, prefix=action)
+    forms = {}
+    if form.is_valid():
+        try:
+            acted, message = _run_action(request, ticket, action, form)
+        except TicketActionError as error:
+            acted, message = False, str(error)
+        (messages.success if acted else messages.info)(request, message)
+    else:
+        messages.error(request, "Please correct the form.")
+        forms[action] = form
+    if request.htmx:
+        context = _ticket_context(request, ticket, forms)
+        return render(request, "exceptions/_ticket_body.html", context)
+    return redirect("exceptions:ticket", pk=ticket.pk)
+
+
+def _back_to_queue(request) -> HttpResponseRedirect:
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("exceptions:index")
+    return HttpResponseRedirect(target or reverse("exceptions:index"))
+
+
+@require_POST
+@can_read
+def bulk(request):
+    """Acknowledge, assign, snooze or retry many tickets; only those the user may act on."""
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return _back_to_queue(request)
+    data = form.cleaned_data
+    selected = Ticket.objects.filter(pk__in=data["tickets"]).select_related("assignee")
+    allowed = list(tickets_actable_by(request.user, selected).order_by("pk"))
+    denied = len(data["tickets"]) - len(allowed)
+    done = 0
+    for ticket in allowed:
+        key = f"{data['key']}:{ticket.pk}"
+        try:
+            done += _bulk_one(request.user, ticket, data, key)
+        except TicketActionError as error:
+            messages.info(request, f"#{ticket.pk}: {error}")
+    summary = f"{dict(BULK_ACTIONS)[data['action']]}: {done} of {len(data['tickets'])} tickets."
+    if denied:
+        summary += f" {denied} not yours to act on."
+    messages.success(request, summary)
+    return _back_to_queue(request)
+
+
+def _bulk_one(actor, ticket: Ticket, data: dict, key: str) -> bool:
+    action = data["action"]
+    if action == "acknowledge":
+        return ticket_acknowledge(ticket=ticket, actor=actor, key=key)
+    if action == "assign":
+        return ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"], key=key)
+    if action == "snooze":
+        until = timezone.now() + timedelta(hours=data["hours"])
+        return ticket_snooze(ticket=ticket, actor=actor, until=until, key=key)
+    if retry_action(ticket.type) is None:
+        return False
+    result = ticket_retry(ticket=ticket, actor=actor, key=key)
+    return bool(result and result.ok)
+
+
+@require_GET
+@can_read
+def stats(request):
+    """Active tickets by type and team, and what came and went over 30 days."""
+    counts = ticket_counts(Ticket.objects.all())
+    teams = [code for code, _ in TEAM_CHOICES]
+    grid = {(row["type"], row["team"]): row["count"] for row in counts}
+    rows = []
+    for kind in TYPES:
+        cells = [grid.get((kind.code, team), 0) for team in teams]
+        if any(cells):
+            rows.append({"type": kind, "cells": cells, "total": sum(cells)})
+    totals = [sum(grid.get((kind.code, team), 0) for kind in TYPES) for team in teams]
+    breached = ticket_breach_counts()
+    context = {
+        "teams": [{"code": code, "name": name} for code, name in TEAM_CHOICES],
+        "rows": rows,
+        "totals": totals,
+        "total": sum(totals),
+        "breached": [{"code": team, "count": breached.get(team, 0)} for team in teams],
+        "breached_total": sum(breached.values()),
+        "trend": ticket_trend(days=30),
+    }
+    return render(request, "exceptions/stats.html", context)

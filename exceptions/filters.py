@@ -1,0 +1,82 @@
+"""The queue's filters. Every filter is a plain GET parameter, so a filtered queue is a link
+that can be shared, bookmarked and put in a digest."""
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from centra_ip.teams import TEAM_CHOICES
+from exceptions.models import Ticket
+from exceptions.registry import SEVERITY_CHOICES, type_choices
+from exceptions.services import sla_breached_q
+
+ACTIVE = "active"
+CLOSED = "closed"
+ANY = "any"
+STATUS_CHOICES = [
+    (ACTIVE, "Active (open, acknowledged, snoozed)"),
+    *Ticket.Status.choices,
+    (CLOSED, "Closed (resolved, auto-resolved)"),
+    (ANY, "Any status"),
+]
+AGE_CHOICES = [
+    ("1h", "Older than an hour"),
+    ("1d", "Older than a day"),
+    ("7d", "Older than a week"),
+    ("30d", "Older than 30 days"),
+]
+_AGES = {
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+
+
+class TicketFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label="SKU or order")
+    team = django_filters.ChoiceFilter(choices=TEAM_CHOICES, empty_label="All teams")
+    type = django_filters.ChoiceFilter(choices=type_choices, empty_label="All types")
+    status = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", empty_label=None
+    )
+    severity = django_filters.ChoiceFilter(choices=SEVERITY_CHOICES, empty_label="Any severity")
+    age = django_filters.ChoiceFilter(
+        choices=AGE_CHOICES, method="filter_age", empty_label="Any age", label="Age"
+    )
+    sla = django_filters.ChoiceFilter(
+        choices=[("breached", "Past SLA")], method="filter_sla", empty_label="Any", label="SLA"
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["q", "team", "type", "status", "severity", "age", "sla"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        # The queue shows active tickets unless another status is asked for.
+        if data is not None and not data.get("status"):
+            data = data.copy()
+            data["status"] = ACTIVE
+        super().__init__(data, *args, **kwargs)
+
+    def filter_search(self, queryset, name, value):
+        """Prefix match on SKU or order number, as typed (an index serves the prefix)."""
+        value = value.strip()
+        return queryset.filter(Q(sku__startswith=value) | Q(order_number__startswith=value))
+
+    def filter_status(self, queryset, name, value):
+        if value == ACTIVE:
+            return queryset.filter(status__in=Ticket.ACTIVE)
+        if value == CLOSED:
+            return queryset.filter(status__in=Ticket.CLOSED)
+        if value == ANY:
+            return queryset
+        return queryset.filter(status=value)
+
+    def filter_age(self, queryset, name, value):
+        return queryset.filter(first_seen__lt=timezone.now() - _AGES[value])
+
+    def filter_sla(self, queryset, name, value):
+        return queryset.filter(sla_breached_q(timezone.now()))

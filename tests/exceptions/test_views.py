@@ -1,0 +1,283 @@
+"""The desk's screens: the queue (filters, landing, pagination, query counts), the ticket
+page and its actions (Post/Redirect/Get, htmx, double submit), bulk actions, counts, CSV."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from exceptions.models import Ticket, TicketEvent
+from exceptions.registry import RetryResult
+from exceptions.services import Condition, ticket_raise, tickets_raise_many
+
+pytestmark = pytest.mark.django_db
+QUEUE = reverse("exceptions:index")
+
+
+def action_url(ticket, action):
+    return reverse("exceptions:ticket_action", args=[ticket.pk, action])
+
+
+@pytest.fixture
+def sku_ticket():
+    return ticket_raise(type_code="stock_push_rejected", source="stock", sku="S-1")
+
+
+@pytest.fixture
+def order_ticket():
+    return ticket_raise(type_code="orphaned_order", source="orders", order_number="1001")
+
+
+def test_the_queue_lands_on_the_users_team(client_for):
+    response = client_for("operations").get(QUEUE)
+    assert response.status_code == 302
+    assert response["Location"] == f"{QUEUE}?team=operations"
+
+
+def test_the_queue_filters_by_team_status_type_and_search(client_for, sku_ticket, order_ticket):
+    client = client_for("operations")
+    mine = client.get(QUEUE, {"team": "operations"})
+    assert list(mine.context["table"].data) == [order_ticket]
+    everyone = client.get(QUEUE, {"team": ""})
+    assert {t.pk for t in everyone.context["table"].data} == {sku_ticket.pk, order_ticket.pk}
+    by_type = client.get(QUEUE, {"team": "", "type": "stock_push_rejected"})
+    assert list(by_type.context["table"].data) == [sku_ticket]
+    search = client.get(QUEUE, {"team": "", "q": "100"})
+    assert list(search.context["table"].data) == [order_ticket]
+    closed = client.get(QUEUE, {"team": "", "status": "closed"})
+    assert list(closed.context["table"].data) == []
+
+
+def test_the_queue_filters_sla_breaches_and_age(client_for, sku_ticket, order_ticket):
+    Ticket.objects.filter(pk=order_ticket.pk).update(
+        acknowledge_due_at=timezone.now() - timedelta(minutes=1),
+        first_seen=timezone.now() - timedelta(days=2),
+    )
+    client = client_for("admin")
+    breached = client.get(QUEUE, {"team": "", "sla": "breached"})
+    assert list(breached.context["table"].data) == [order_ticket]
+    assert b"past SLA" in breached.content
+    old = client.get(QUEUE, {"team": "", "age": "1d"})
+    assert list(old.context["table"].data) == [order_ticket]
+
+
+def test_the_queue_renders_only_the_table_for_htmx(client_for, order_ticket):
+    response = client_for("operations").get(
+        QUEUE, {"team": "operations"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue"
+    )
+    assert response.templates[0].name == "exceptions/_queue.html"
+    assert b'id="queue"' in response.content
+    assert b"<html" not in response.content
+
+
+def test_the_queue_query_count_does_not_grow_with_rows(client_for, personas):
+    client = client_for("operations")
+    tickets_raise_many(
+        [Condition(type_code="orphaned_order", order_number=str(n)) for n in range(5)],
+        source="orders",
+    )
+    Ticket.objects.update(assignee=personas["operations"])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(QUEUE, {"team": "operations"}).status_code == 200
+    tickets_raise_many(
+        [Condition(type_code="orphaned_order", order_number=str(n)) for n in range(5, 45)],
+        source="orders",
+    )
+    Ticket.objects.update(assignee=personas["operations"])
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(QUEUE, {"team": "operations"})
+    assert len(response.context["table"].page.object_list) == 45
+    assert len(many) == len(few)
+
+
+def test_queue_pages_are_ordered_down_to_the_pk(client_for):
+    tickets_raise_many(
+        [Condition(type_code="orphaned_order", order_number=str(n)) for n in range(60)],
+        source="orders",
+    )  # one run: every ticket has the same last_seen
+    client = client_for("operations")
+    first = client.get(QUEUE, {"team": "operations"}).context["table"].page.object_list
+    second = client.get(QUEUE, {"team": "operations", "page": 2}).context["table"].page.object_list
+    ids = [row.record.pk for row in first] + [row.record.pk for row in second]
+    assert ids == sorted(Ticket.objects.values_list("pk", flat=True), reverse=True)
+
+
+def test_the_ticket_page_shows_history_context_and_related(client_for, sku_ticket):
+    other = ticket_raise(type_code="stock_drift", source="stock", sku="S-1", warehouse="W1")
+    response = client_for("finance").get(reverse("exceptions:ticket", args=[sku_ticket.pk]))
+    assert response.status_code == 200
+    assert response.context["related"][0] == other
+    assert [e.kind for e in response.context["history"]] == ["raised"]
+    assert response.context["can_act"] is False
+    assert b"you can read it but not act on it" in response.content
+
+
+def test_the_ticket_page_query_count_is_fixed(client_for, sku_ticket, personas):
+    client = client_for("ecommerce")
+    url = reverse("exceptions:ticket", args=[sku_ticket.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(10):
+        client.post(
+            action_url(sku_ticket, "comment"), {"comment-key": f"k{n}", "comment-note": "x"}
+        )
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)
+
+
+def test_assign_comment_resolve_redirect_back_and_write_history(client_for, order_ticket, personas):
+    client = client_for("operations")
+    page = reverse("exceptions:ticket", args=[order_ticket.pk])
+    response = client.post(
+        action_url(order_ticket, "assign"),
+        {"assign-key": "a1", "assign-assignee": personas["operations"].pk},
+    )
+    assert (response.status_code, response["Location"]) == (302, page)
+    client.post(
+        action_url(order_ticket, "comment"), {"comment-key": "c1", "comment-note": "Looking"}
+    )
+    client.post(action_url(order_ticket, "resolve"), {"resolve-key": "r1", "resolve-note": "Fixed"})
+    order_ticket.refresh_from_db()
+    assert (order_ticket.status, order_ticket.assignee) == ("resolved", personas["operations"])
+    events = list(order_ticket.events.values_list("kind", "actor__username", "note"))
+    assert events == [
+        ("raised", None, ""),
+        ("assigned", "operations-persona", ""),
+        ("commented", "operations-persona", "Looking"),
+        ("resolved", "operations-persona", "Fixed"),
+    ]
+
+
+def test_a_double_submit_acts_once(client_for, order_ticket):
+    client = client_for("operations")
+    for _ in range(2):
+        client.post(
+            action_url(order_ticket, "comment"), {"comment-key": "same", "comment-note": "Hi"}
+        )
+    assert order_ticket.events.filter(kind="commented").count() == 1
+
+
+def test_an_invalid_form_changes_nothing(client_for, order_ticket):
+    client = client_for("operations")
+    response = client.post(
+        action_url(order_ticket, "resolve"), {"resolve-key": "r", "resolve-note": ""}
+    )
+    assert response.status_code == 302
+    order_ticket.refresh_from_db()
+    assert order_ticket.status == "open"
+    assert order_ticket.events.count() == 1
+
+
+def test_an_htmx_action_returns_the_ticket_body(client_for, order_ticket):
+    response = client_for("operations").post(
+        action_url(order_ticket, "acknowledge"), {"acknowledge-key": "k"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert response.templates[0].name == "exceptions/_ticket_body.html"
+    assert b"Acknowledged." in response.content
+    order_ticket.refresh_from_db()
+    assert order_ticket.status == "acknowledged"
+
+
+def test_actions_are_post_only(client_for, order_ticket):
+    response = client_for("operations").get(action_url(order_ticket, "acknowledge"))
+    assert response.status_code == 405
+
+
+def test_retry_from_the_ticket_page(client_for, sku_ticket, retry_outcomes):
+    script, seen = retry_outcomes
+    script.append(RetryResult(ok=True, message="pushed 7"))
+    client_for("ecommerce").post(action_url(sku_ticket, "retry"), {"retry-key": "k"})
+    sku_ticket.refresh_from_db()
+    assert (sku_ticket.status, seen) == ("resolved", ["S-1"])
+
+
+def test_a_type_without_retry_says_so(client_for, order_ticket):
+    client = client_for("operations")
+    page = client.get(reverse("exceptions:ticket", args=[order_ticket.pk]))
+    assert b'id="no-retry"' in page.content
+    client.post(action_url(order_ticket, "retry"), {"retry-key": "k"})
+    assert order_ticket.events.count() == 1
+
+
+def test_bulk_acknowledge_acts_only_on_the_users_tickets(client_for, sku_ticket, order_ticket):
+    response = client_for("operations").post(
+        reverse("exceptions:bulk"),
+        {
+            "key": "b1",
+            "action": "acknowledge",
+            "tickets": [sku_ticket.pk, order_ticket.pk],
+            "hours": 24,
+            "next": f"{QUEUE}?team=operations",
+        },
+    )
+    assert response["Location"] == f"{QUEUE}?team=operations"
+    sku_ticket.refresh_from_db()
+    order_ticket.refresh_from_db()
+    assert (sku_ticket.status, order_ticket.status) == ("open", "acknowledged")
+
+
+def test_bulk_snooze_and_assign(client_for, sku_ticket, order_ticket, personas):
+    client = client_for("admin")
+    ids = [sku_ticket.pk, order_ticket.pk]
+    client.post(
+        reverse("exceptions:bulk"), {"key": "s", "action": "snooze", "tickets": ids, "hours": 4}
+    )
+    client.post(
+        reverse("exceptions:bulk"),
+        {
+            "key": "a",
+            "action": "assign",
+            "tickets": ids,
+            "hours": 24,
+            "assignee": personas["admin"].pk,
+        },
+    )
+    assert set(Ticket.objects.values_list("status", "assignee")) == {
+        ("snoozed", personas["admin"].pk)
+    }
+
+
+def test_bulk_redirect_refuses_foreign_hosts(client_for, order_ticket):
+    response = client_for("admin").post(
+        reverse("exceptions:bulk"),
+        {
+            "key": "x",
+            "action": "acknowledge",
+            "tickets": [order_ticket.pk],
+            "hours": 24,
+            "next": "https://evil.example/",
+        },
+    )
+    assert response["Location"] == QUEUE
+
+
+def test_counts_and_trend(client_for, sku_ticket, order_ticket):
+    response = client_for("finance").get(reverse("exceptions:stats"))
+    assert response.status_code == 200
+    assert response.context["total"] == 2
+    assert response.context["trend"]["opened"][-1] == 2
+    assert len(response.context["trend"]["labels"]) == 30
+
+
+def test_csv_export_follows_the_filters(client_for, sku_ticket, order_ticket):
+    response = client_for("finance").get(reverse("exceptions:export"), {"team": "operations"})
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row["id"], row["order"], row["team"]) for row in rows] == [
+        (str(order_ticket.pk), "1001", "operations")
+    ]
+
+
+def test_history_is_not_written_by_a_denied_view(client_for, sku_ticket):
+    before = TicketEvent.objects.count()
+    client_for("operations").post(
+        action_url(sku_ticket, "comment"), {"comment-key": "k", "comment-note": "x"}
+    )
+    assert TicketEvent.objects.count() == before
