@@ -92,7 +92,7 @@ class CentraClient:
         # UNCONFIRMED spelling of StockQuantityType's free-to-allocate member.
         self.fta_quantity_type = fta_quantity_type
         self._rng = rng or random.Random()
-        self._complexity: dict[str, int] = {}  # last extensions.complexity per operation
+        self._complexity: dict[str, int] = {}  # last extensions.complexity per document
         self._http = httpx.Client(
             transport=transport,
             timeout=timeout,
@@ -154,7 +154,7 @@ class CentraClient:
             return data
 
     def _attempt(self, label: str, query: str, variables, mutation: bool) -> dict:
-        estimate = self._complexity.get(label, 0)
+        estimate = self._complexity.get(query, 0)
         self.pacer.acquire(mutation=mutation, complexity=estimate)
         body = {"query": query, "variables": dict(variables or {})}
         try:
@@ -203,7 +203,7 @@ class CentraClient:
             raise BadPayloadError(
                 "answer is not a JSON object", system=SYSTEM, operation=label, status_code=status
             )
-        self._settle_complexity(label, estimate, payload.get("extensions"))
+        self._settle_complexity(query, estimate, payload.get("extensions"))
         errors = payload.get("errors")
         if errors:
             categories = {d["category"] for d in error_details(errors)}
@@ -222,11 +222,11 @@ class CentraClient:
             )
         return data
 
-    def _settle_complexity(self, label: str, estimate: int, extensions) -> None:
+    def _settle_complexity(self, query: str, estimate: int, extensions) -> None:
         complexity = extensions.get("complexity") if isinstance(extensions, dict) else None
         if isinstance(complexity, int | float) and not isinstance(complexity, bool):
             self.pacer.settle_complexity(complexity - estimate)
-            self._complexity[label] = int(complexity)
+            self._complexity[query] = int(complexity)
 
     def _record(self, label, started_at, t0, status_code, retries, *, error=None, user_errors=""):
         if error is not None:
@@ -326,7 +326,7 @@ class CentraClient:
         )
 
     def iter_stock(
-        self, *, page_size: int = 50, stock_limit: int = 1000, free_to_allocate_only: bool = False
+        self, *, page_size: int = 20, stock_limit: int = 200, free_to_allocate_only: bool = False
     ) -> Iterator[StockRow]:
         """Stock per size and warehouse, read variant by variant (``productVariants.stock``).
 

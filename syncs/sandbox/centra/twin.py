@@ -181,6 +181,7 @@ class CentraTwin:
                 variable_values=variables,
                 operation_name=operation_name,
                 context_value=context,
+                is_awaitable=never_awaitable,
             )
         payload = {"data": result.data}
         if result.errors:
@@ -341,6 +342,12 @@ class CentraTwin:
         if self.config.retry_after_format == "epoch":
             return str(int(time.time()) + seconds + 1)
         return str(seconds)
+
+
+def never_awaitable(_value) -> bool:
+    """Every resolver here is synchronous; skipping graphql-core's awaitable check on each
+    of the ~7 values per catalog row saves about a tenth of a large read."""
+    return False
 
 
 def cut_first_list(data) -> None:
