@@ -13,7 +13,7 @@ import json
 import random
 import threading
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 import httpx
 
@@ -56,7 +56,7 @@ class FaultPlan:
             raise ValueError(f"fail_next_kind must be one of {', '.join(FAULT_KINDS)}")
         with self._lock:
             for name, value in changes.items():
-                setattr(self, name, type(getattr(self, name))(value))
+                setattr(self, name, _coerce(getattr(self, name), value))
             if "seed" in changes:
                 self._rng = random.Random(self.seed)
             if "throttle_storm_seconds" in changes:
@@ -66,7 +66,7 @@ class FaultPlan:
         self.update(**{f.name: f.default for f in fields(self) if not f.name.startswith("_")})
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     # -- applying ----------------------------------------------------------------------
     def _draw(self, rate: float) -> bool:
@@ -113,6 +113,15 @@ class FaultPlan:
         if self._draw(self.partial_rate):
             return "partial"
         return None
+
+
+def _coerce(current, value):
+    """Give ``value`` the type of ``current``; form posts send "false" for a bool."""
+    if isinstance(current, bool) and isinstance(value, str):
+        if value.strip().lower() not in ("true", "false", "1", "0", "on", "off", ""):
+            raise ValueError(f"not a yes/no value: {value!r}")
+        return value.strip().lower() in ("true", "1", "on")
+    return type(current)(value)
 
 
 def malformed_response(status_code: int = 200) -> httpx.Response:

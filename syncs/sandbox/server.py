@@ -81,8 +81,6 @@ class _QuietHandler(WSGIRequestHandler):
         logger.debug("sandbox %s", format % args)
 
 
-def serve(routes: dict[str, Handler], *, host: str, port: int) -> None:
-    """Serve until interrupted."""
-    server = make_server(host, port, wsgi_app(routes), _ThreadingServer, _QuietHandler)
-    with server:
-        server.serve_forever()
+def make_sandbox_server(routes: dict[str, Handler], *, host: str, port: int) -> WSGIServer:
+    """A threaded HTTP server for the routes; port 0 picks a free port (tests)."""
+    return make_server(host, port, wsgi_app(routes), _ThreadingServer, _QuietHandler)
