@@ -1,8 +1,10 @@
 """Contract tests: the client against the twin, mounted as an httpx transport."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from syncs.connectors.centra import (
@@ -18,7 +20,7 @@ from syncs.connectors.centra import (
     queries,
 )
 
-from .helpers import T0
+from .helpers import T0, make_client
 
 
 def test_sizes_are_flattened_to_one_typed_row_per_size(client):
@@ -59,30 +61,27 @@ def test_sizes_filter_on_product_status(client):
     ]
 
 
-def test_paging_stops_on_a_short_page(twin, client):
+def counting_client(twin, clock):
+    """A client on the twin, and the list of requests that reached it."""
     requests = []
-    twin_handle = client._http._transport.handler  # count what reaches the twin
 
-    def counting(request):
+    def handle(request):
         requests.append(request)
-        return twin_handle(request)
+        return twin.handle(request)
 
-    client._http._transport.handler = counting
+    return make_client(httpx.MockTransport(handle), clock), requests
+
+
+def test_paging_stops_on_a_short_page(twin, clock):
+    client, requests = counting_client(twin, clock)
     assert len(list(client.iter_sizes(page_size=3))) == 7  # 2 products on page 1 of 3: short
     assert len(requests) == 1
 
 
-def test_paging_asks_one_page_past_the_end_when_pages_are_full(twin, client):
-    requests = []
-    twin_handle = client._http._transport.handler
-
-    def counting(request):
-        requests.append(request)
-        return twin_handle(request)
-
-    client._http._transport.handler = counting
+def test_paging_asks_one_page_past_the_end_when_pages_are_full(twin, clock):
+    client, requests = counting_client(twin, clock)
     assert len(list(client.iter_sizes(page_size=1))) == 7
-    assert len(requests) == 3  # page 1, page 2 (both full), page 3 (empty)
+    assert [json.loads(r.content)["variables"]["page"] for r in requests] == [1, 2, 3]
 
 
 def test_paging_an_empty_catalog_yields_nothing(client_on):
