@@ -19,6 +19,7 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 
 import httpx
 from graphql import (
@@ -200,7 +201,8 @@ class CentraTwin:
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
             return header[len("Bearer ") :].strip()
-        return request.cookies.get("graphql-access") if "cookie" in request.headers else None
+        cookies = SimpleCookie(request.headers.get("Cookie", ""))
+        return cookies["graphql-access"].value if "graphql-access" in cookies else None
 
     def _errors(self, status: int, message: str) -> httpx.Response:
         return httpx.Response(status, json={"errors": [{"message": message}]})
@@ -337,11 +339,12 @@ class CentraTwin:
 
     def _retry_after(self, wait: float) -> str:
         seconds = max(1, math.ceil(wait))
+        if self.config.retry_after_format == "seconds":
+            return str(seconds)
+        at = math.ceil(time.time()) + seconds  # whole seconds, never earlier than the wait
         if self.config.retry_after_format == "http-date":
-            return email.utils.formatdate(time.time() + seconds + 1, usegmt=True)
-        if self.config.retry_after_format == "epoch":
-            return str(int(time.time()) + seconds + 1)
-        return str(seconds)
+            return email.utils.formatdate(at, usegmt=True)
+        return str(at)
 
 
 def never_awaitable(_value) -> bool:
