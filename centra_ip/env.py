@@ -14,8 +14,11 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str = "") -> str:
-    """A string; surrounding whitespace is stripped (a trailing newline from a secret file)."""
-    return os.environ.get(name, default).strip()
+    """A string; surrounding whitespace is stripped (a trailing newline from a secret file).
+
+    Set but empty counts as unset, as in most 12-factor tooling (``FOO= make run``).
+    """
+    return os.environ.get(name, "").strip() or default
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -100,6 +100,8 @@ try:
 except ValueError as error:
     raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {error}") from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite cannot create the folder of its file; the default lives in a fresh clone's data/.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # The web server and the task cluster share the file: WAL lets readers go on while a
     # worker writes, IMMEDIATE transactions avoid "database is locked" on upgrade.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -6,6 +6,7 @@ Each case starts a fresh interpreter, since settings are read once at start-up.
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ _OURS = (
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in _OURS}
     clean["DJANGO_SETTINGS_MODULE"] = "centra_ip.settings"
+    clean["CENTRA_IP_DATA_DIR"] = tempfile.mkdtemp(prefix="centra-ip-settings-")
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -57,6 +59,7 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
 def load_settings(**env: str) -> subprocess.CompletedProcess:
     return run_python(
         "from django.conf import settings; import json; print(json.dumps({"
+        "'data_dir': str(settings.DATA_DIR),"
         "'engine': settings.DATABASES['default']['ENGINE'],"
         "'name': str(settings.DATABASES['default']['NAME']),"
         "'q': settings.Q_CLUSTER, 'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS,"
@@ -105,8 +108,11 @@ def test_defaults_are_sqlite_in_the_data_folder_orm_broker_and_both_sandboxes():
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
     assert loaded["engine"] == "django.db.backends.sqlite3"
-    assert loaded["name"] == str(ROOT / "data" / "centra-ip.sqlite3")
+    assert loaded["name"].endswith("/centra-ip.sqlite3")
+    assert "centra-ip-settings-" in loaded["name"]  # CENTRA_IP_DATA_DIR is honoured
     assert loaded["q"]["orm"] == "default"
+    unset = json.loads(load_settings(DEBUG="true", CENTRA_IP_DATA_DIR="").stdout)
+    assert unset["data_dir"] == str(ROOT / "data")
     assert "redis" not in loaded["q"]
     assert loaded["q"]["timeout"] < loaded["q"]["retry"]
     assert loaded["centra_sandbox"] is True
