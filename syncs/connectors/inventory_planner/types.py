@@ -139,16 +139,43 @@ class PurchaseOrderDraft:
 
 def _number(row: dict, key: str) -> Number | None:
     value = row.get(key)
-    if value is None:
-        return None
-    if type(value) is int or type(value) is float:
+    if value is None or type(value) in _NUMERIC:
         return value
+    return _coerce_number(key, value)
+
+
+def _coerce_number(key: str, value: object) -> Number:
     if isinstance(value, str):  # tolerated: some IP numbers arrive as strings
         try:
             return float(value) if "." in value or "e" in value.lower() else int(value)
         except ValueError:
             pass
     raise PayloadShapeError(f"{key} is not a number: {value!r}")
+
+
+def _numbers(row: dict, keys: tuple[str, ...]) -> list:
+    """Several numeric fields at once: the hot path of paging, kept to one loop."""
+    out = []
+    for key in keys:
+        value = row.get(key)
+        out.append(
+            value if value is None or type(value) in _NUMERIC else _coerce_number(key, value)
+        )
+    return out
+
+
+_NUMERIC = (int, float)
+# Positional order of the numeric fields shared by ``Variant`` and ``WarehouseBlock``.
+_PLANNING = (
+    "in_stock",
+    "minimum_stock",
+    "purchase_orders_qty",
+    "replenishment",
+    "to_order",
+    "oos",
+    "lead_time",
+    "review_period",
+)
 
 
 def _text(row: dict, key: str) -> str | None:
@@ -184,7 +211,7 @@ def _velocities(row: dict) -> tuple[float | None, float | None]:
         return None, None
     if not isinstance(description, dict):
         raise PayloadShapeError("forecast_description is not an object")
-    return _number(description, "sales_velocity1"), _number(description, "sales_velocity30")
+    return _numbers(description, ("sales_velocity1", "sales_velocity30"))
 
 
 def parse_warehouse_block(row: object) -> WarehouseBlock:
@@ -193,20 +220,7 @@ def parse_warehouse_block(row: object) -> WarehouseBlock:
     warehouse = _text(row, "warehouse")
     if not warehouse:
         raise PayloadShapeError("warehouse block has no warehouse id")
-    velocity, velocity30 = _velocities(row)
-    return WarehouseBlock(
-        warehouse=warehouse,
-        in_stock=_number(row, "in_stock"),
-        minimum_stock=_number(row, "minimum_stock"),
-        purchase_orders_qty=_number(row, "purchase_orders_qty"),
-        replenishment=_number(row, "replenishment"),
-        to_order=_number(row, "to_order"),
-        oos=_number(row, "oos"),
-        lead_time=_number(row, "lead_time"),
-        review_period=_number(row, "review_period"),
-        sales_velocity=velocity,
-        sales_velocity30=velocity30,
-    )
+    return WarehouseBlock(warehouse, *_numbers(row, _PLANNING), *_velocities(row))
 
 
 def parse_variant(row: object) -> Variant:
@@ -215,27 +229,18 @@ def parse_variant(row: object) -> Variant:
     if blocks is None:
         warehouses = ()
     elif isinstance(blocks, list):
-        warehouses = tuple(parse_warehouse_block(block) for block in blocks)
+        warehouses = tuple(map(parse_warehouse_block, blocks))
     else:
         raise PayloadShapeError("warehouse is not a list")
-    velocity, velocity30 = _velocities(row)
     return Variant(
-        id=variant_id,
-        sku=_text(row, "sku"),
-        barcode=_text(row, "barcode"),
-        title=_text(row, "title"),
-        removed=_flag(row, "removed"),
-        in_stock=_number(row, "in_stock"),
-        minimum_stock=_number(row, "minimum_stock"),
-        purchase_orders_qty=_number(row, "purchase_orders_qty"),
-        replenishment=_number(row, "replenishment"),
-        to_order=_number(row, "to_order"),
-        oos=_number(row, "oos"),
-        lead_time=_number(row, "lead_time"),
-        review_period=_number(row, "review_period"),
-        sales_velocity=velocity,
-        sales_velocity30=velocity30,
-        warehouses=warehouses,
+        variant_id,
+        _text(row, "sku"),
+        _text(row, "barcode"),
+        _text(row, "title"),
+        _flag(row, "removed"),
+        *_numbers(row, _PLANNING),
+        *_velocities(row),
+        warehouses,
     )
 
 
