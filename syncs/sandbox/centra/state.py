@@ -370,6 +370,7 @@ class CentraState:
                 variant = self.add_variant(product, variant_number, variant_number)
                 for size_name, size_number, ean in sizes:
                     self.add_size(variant, size_name, size_number, ean)
+            self.emit("Product", "CREATED", product, str(product.id), None)
             return product
 
     def add_variant(

@@ -263,3 +263,33 @@ def test_operation_name_picks_the_operation(twin):
         ),
     )
     assert response.json()["data"] == {"warehouses": [{"id": 1}, {"id": 2}]}
+
+
+def test_single_order_by_id_and_counters(twin):
+    twin.state.set_stock("SHIRTBLU01", 1, 5)
+    order = twin.state.place_order([("SHIRTBLU01", 1, "10")])
+    body = post(
+        twin,
+        """query($id: String!) { order(id: $id) { number status
+        ... on DirectToConsumerOrder { store { type } } }
+      counters { orders(where: {status: CONFIRMED}) products(where: {status: [ACTIVE]}) } }""",
+        {"id": order.id},
+    ).json()
+    assert body["data"] == {
+        "order": {"number": 1, "status": "CONFIRMED", "store": {"type": "DIRECT_TO_CONSUMER"}},
+        "counters": {"orders": 1, "products": 1},
+    }
+    assert post(twin, '{ order(id: "0") { number } }').json()["data"] == {"order": None}
+
+
+def test_product_events(twin, client):
+    client.set_event_listeners({"Product": ["CREATED"]})
+    product = twin.state.add_product("SOCK", "Sock", variants={"BLK": [("S", "1", "")]})
+    [event] = client.events()
+    assert (
+        event.object_type,
+        event.change_type,
+        event.object_reference,
+        event.object_typename,
+        event.object_id,
+    ) == ("Product", "CREATED", str(product.id), "Product", str(product.id))
