@@ -13,7 +13,7 @@ with its query string.
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -201,7 +201,7 @@ class InventoryPlannerClient:
         order = dict(changes)
         if isinstance(order.get("status"), str):
             order["status"] = order["status"].upper()
-        if hasattr(order.get("expected_date"), "toordinal"):
+        if isinstance(order.get("expected_date"), date):
             order["expected_date"] = _unix_date(order["expected_date"])
         return self._call(
             "PUT",

@@ -271,6 +271,9 @@ class IPState:
     # -- stock orders (called by the HTTP layer under the lock) --------------------------
     def create_order(self, body: Mapping) -> dict:
         fail = self._invalid
+        for key in ("warehouse", "vendor", "source_warehouse", "reference"):
+            if not isinstance(body.get(key), str | None):
+                raise fail(f"Invalid {key}")
         warehouse = body.get("warehouse")
         if not warehouse:
             raise fail("warehouse is required")

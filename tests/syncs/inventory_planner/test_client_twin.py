@@ -157,6 +157,19 @@ def test_create_sends_upper_case_status_and_unix_expected_date(twin, make_client
     assert body["purchase-order"]["items"] == [{"id": "c1_101", "replenishment": 1}]
 
 
+def test_update_sends_dates_as_unix_and_reads_them_back(twin, make_client):
+    transport = Counting(twin)
+    client = make_client(transport)
+    order = client.create_purchase_order(draft(("c1_101", 1)))
+    updated = client.update_purchase_order(
+        order.id, {"expected_date": date(2026, 12, 24), "status": "sent"}
+    )
+    sent = httpx.Response(200, content=transport.requests[-1].content).json()
+    assert sent == {"purchase-order": {"expected_date": 1798070400, "status": "SENT"}}
+    assert transport.requests[-1].method == "PUT"
+    assert (updated.expected_date, updated.status) == ("2026-12-24", "sent")
+
+
 @pytest.mark.parametrize(
     "order, message",
     [

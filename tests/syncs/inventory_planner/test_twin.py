@@ -187,6 +187,8 @@ def test_po_write_envelope_statuses_and_dates(http):
         (b"{not json", "Invalid JSON"),
         (b'{"purchase_order": {}}', "Missing purchase-order"),
         (b'{"purchase-order": {"warehouse": "c1_main", "status": "lost"}}', "Invalid status lost"),
+        (b'{"purchase-order": {"warehouse": ["c1_main"]}}', "Invalid warehouse"),
+        (b'{"purchase-order": {"warehouse": "c1_main", "vendor": {"n": 1}}}', "Invalid vendor"),
         (
             b'{"purchase-order": {"warehouse": "c1_main", "expected_date": "soon"}}',
             "Invalid expected_date soon",
