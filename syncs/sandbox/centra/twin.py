@@ -132,7 +132,9 @@ class CentraTwin:
         injected = self.faults.before(request)
         if injected is not None:
             return injected
-        if request.url.path != "/graphql":
+        # Centra's endpoint is ``<base>/graphql``; the demo server mounts the twin under a
+        # prefix (``/centra/graphql``), so only the last segment is fixed.
+        if not request.url.path.endswith("/graphql"):
             return self._errors(404, "Not found")
         if request.method != "POST":
             return self._errors(405, "Method not allowed")

@@ -104,12 +104,17 @@ def test_unknown_enum_value_is_rejected(twin):
 
 
 @pytest.mark.parametrize(
-    ("path", "method", "status"), [("/graphql/x", "POST", 404), ("/graphql", "GET", 405)]
+    ("path", "method", "status"),
+    [("/graphql/x", "POST", 404), ("/graphql", "GET", 405), ("/centra/graphql", "POST", 200)],
 )
-def test_only_post_to_graphql(twin, path, method, status):
+def test_only_post_to_a_graphql_path(twin, path, method, status):
+    """The demo server mounts the twin under ``/centra``; Centra's is ``<base>/graphql``."""
     http = httpx.Client(transport=httpx.MockTransport(twin.handle))
     response = http.request(
-        method, f"https://brand.centra.com{path}", headers={"Authorization": f"Bearer {TOKEN}"}
+        method,
+        f"https://brand.centra.com{path}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"query": "{ warehouses { id } }"},
     )
     assert response.status_code == status
 
@@ -293,3 +298,23 @@ def test_product_events(twin, client):
         event.object_typename,
         event.object_id,
     ) == ("Product", "CREATED", str(product.id), "Product", str(product.id))
+
+
+def test_served_over_loopback_http_like_the_demo(twin):
+    """The same client, over the demo's threaded HTTP server instead of a mock transport."""
+    import threading
+
+    from syncs.connectors.centra import CentraClient
+    from syncs.sandbox.server import make_sandbox_server
+
+    server = make_sandbox_server({"/centra": twin.handle}, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/centra/graphql"
+        with CentraClient(url, TOKEN) as client:
+            assert [w.name for w in client.iter_warehouses()] == ["Stockholm", "Berlin"]
+            assert len(list(client.iter_sizes())) == 7
+    finally:
+        server.shutdown()
+        server.server_close()
