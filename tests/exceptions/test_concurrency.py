@@ -19,8 +19,8 @@ from exceptions.services import ticket_raise
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL, see docstring")
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_raising_one_fingerprint_at_once_open_one_ticket():
-    start = threading.Barrier(2)
+def test_workers_raising_one_fingerprint_at_once_open_one_ticket():
+    start = threading.Barrier(4)
     errors: list[BaseException] = []
 
     def worker():
@@ -33,12 +33,12 @@ def test_two_workers_raising_one_fingerprint_at_once_open_one_ticket():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
     ticket = Ticket.objects.get()
-    assert ticket.occurrences == 10
+    assert ticket.occurrences == 20
     assert TicketEvent.objects.filter(kind="raised").count() == 1
