@@ -67,8 +67,12 @@ PAYLOAD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, I
 
 
 class CentraClient:
-    """Typed access to the parts of Centra the hub uses. Not thread-safe for one instance
-    except the pacer; give each thread its own client sharing a ``Pacer`` if needed."""
+    """Typed access to the parts of Centra the hub uses.
+
+    Use one client per thread. Centra's buckets are per environment, so clients in one
+    process that must share the quota share one ``pacer`` (it is thread-safe); otherwise
+    each builds its own from ``limits``.
+    """
 
     def __init__(
         self,
@@ -83,12 +87,13 @@ class CentraClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         fta_quantity_type: str = "FREE_TO_ALLOCATE",
         rng: random.Random | None = None,
+        pacer: Pacer | None = None,
     ):
         self.url = url
         self.clock = clock or Clock()
         self.recorder = recorder
         self.retry = retry or RetryPolicy()
-        self.pacer = Pacer(limits or CentraLimits(), self.clock)
+        self.pacer = pacer or Pacer(limits or CentraLimits(), self.clock)
         # UNCONFIRMED spelling of StockQuantityType's free-to-allocate member.
         self.fta_quantity_type = fta_quantity_type
         self._rng = rng or random.Random()
@@ -489,7 +494,12 @@ class CentraClient:
         self, warehouse_id: int, deltas: Sequence[StockDelta], *, description: str
     ) -> StockWriteResult:
         """Relative stock: positive deltas go ``intoWarehouse``, negative ones come
-        ``outFromWarehouse`` (at most the FTA there), one mutation for each sign present."""
+        ``outFromWarehouse`` (at most the FTA there), one mutation for each sign present.
+
+        The additions are sent first; if the removals then fail with an exception, the
+        additions stand (Centra has no transaction across mutations) and the caller sees
+        the exception, so a retry must send only the removals.
+        """
         items: list[StockItemResult] = []
         ids: list[int] = []
         general_errors: list[UserMessage] = []

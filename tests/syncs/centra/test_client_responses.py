@@ -15,7 +15,7 @@ from syncs.connectors.base import (
     RetryableError,
     ThrottledError,
 )
-from syncs.connectors.centra import StockLevel, UserMessage, Warehouse
+from syncs.connectors.centra import StockDelta, StockLevel, UserMessage, Warehouse
 
 from .helpers import TOKEN, make_client
 
@@ -398,3 +398,48 @@ def test_records_land_in_external_call(db, clock):
         1,
     )
     assert call.error == "You need Order:read permission to access orderConnection."
+
+
+def test_change_stock_additions_stand_when_the_removals_fail(scripted, records):
+    client, script = scripted(
+        {"data": {"changeStock": {"stockChange": {"id": 5}, "userErrors": [], "userWarnings": []}}},
+        httpx.Response(401, json={"errors": [{"message": "Unauthorized"}]}),
+    )
+    with pytest.raises(AuthError):
+        client.change_stock(3, [StockDelta(1, "S", 2), StockDelta(1, "M", -1)], description="count")
+    sent = [json.loads(r.content)["variables"]["input"] for r in script.requests]
+    assert sent == [
+        {
+            "intoWarehouse": {"id": 3},
+            "description": "count",
+            "productVariants": [
+                {
+                    "productVariant": {"id": 1},
+                    "sizeChanges": [{"size": {"name": "S"}, "deliveredQuantity": 2}],
+                }
+            ],
+        },
+        {
+            "outFromWarehouse": {"id": 3},
+            "description": "count",
+            "productVariants": [
+                {
+                    "productVariant": {"id": 1},
+                    "sizeChanges": [{"size": {"name": "M"}, "deliveredQuantity": 1}],
+                }
+            ],
+        },
+    ]
+    assert [(r.operation, r.outcome) for r in records] == [
+        ("mutation changeStock", "ok"),
+        ("mutation changeStock", "permanent_error"),
+    ]
+
+
+def test_a_failed_page_stops_the_iteration(scripted):
+    client, script = scripted(warehouses_page(1, 2), httpx.Response(403))
+    rows = client.iter_warehouses(page_size=2)
+    assert [next(rows).id, next(rows).id] == [1, 2]
+    with pytest.raises(AuthError):
+        next(rows)
+    assert len(script.requests) == 2

@@ -83,3 +83,14 @@ def test_a_throttled_call_is_retried_after_retry_after(twin, clock):
         client.set_stock(1, [StockLevel(1, i)], description="burst")
     assert clock.sleeps == [1]
     assert twin.state.size(1).levels[1].physicalQuantity == 20
+
+
+def test_clients_can_share_one_pacer(twin, clock):
+    shared = Pacer(CentraLimits(mutations_10s=2), clock)
+    first = make_client(httpx.MockTransport(twin.handle), clock, pacer=shared)
+    second = make_client(httpx.MockTransport(twin.handle), clock, pacer=shared)
+    first.set_stock(1, [StockLevel(1, 1)], description="a")
+    second.set_stock(1, [StockLevel(1, 2)], description="b")
+    assert clock.sleeps == []
+    first.set_stock(1, [StockLevel(1, 3)], description="c")
+    assert clock.sleeps == [pytest.approx(5.005)]
