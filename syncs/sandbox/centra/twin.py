@@ -16,6 +16,7 @@ a Unix epoch.
 import email.utils
 import json
 import math
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ class CentraTwin:
         self.state = state or CentraState()
         self.schema = executable_schema(self.config.fta_quantity_type)
         self._documents: OrderedDict[str, tuple] = OrderedDict()
+        self._documents_lock = threading.Lock()
         self.reset_buckets()
 
     # -- configuration -----------------------------------------------------------------------
@@ -224,7 +226,8 @@ class CentraTwin:
     # -- GraphQL documents -------------------------------------------------------------------
     def _document(self, query: str):
         """Parse and validate, cached by query text (clients send the same few queries)."""
-        cached = self._documents.get(query)
+        with self._documents_lock:
+            cached = self._documents.get(query)
         if cached is None:
             try:
                 document = parse(query)
@@ -232,9 +235,10 @@ class CentraTwin:
             except GraphQLError as error:
                 document, errors = None, [error]
             cached = (document, errors)
-            self._documents[query] = cached
-            if len(self._documents) > 256:
-                self._documents.popitem(last=False)
+            with self._documents_lock:
+                self._documents[query] = cached
+                if len(self._documents) > 256:
+                    self._documents.popitem(last=False)
         return cached
 
     @staticmethod
