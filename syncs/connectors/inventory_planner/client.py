@@ -81,7 +81,8 @@ class InventoryPlannerClient:
     ):
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-        self._secrets = [s for s in (api_key, account) if s]
+        # Masked in error messages; too short a value would mangle ordinary words instead.
+        self._secrets = [s for s in (api_key, account) if len(s) >= 4]
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             transport=transport,
@@ -221,11 +222,19 @@ class InventoryPlannerClient:
         """
         if not received:
             raise ValueError("nothing to receive")
+
+        def read(body: dict) -> tuple[PurchaseOrderItem, ...]:
+            items = tuple(map(parse_purchase_order_item, _rows(body, "items")))
+            missing = set(received) - {item.id for item in items}
+            if missing:  # a cut answer must not pass for a confirmed receipt
+                raise PayloadShapeError(f"items missing from the answer: {sorted(missing)}")
+            return items
+
         return self._call(
             "PATCH",
             f"purchase-orders/{_segment(po_id)}/items",
             "PATCH /purchase-orders/{id}/items",
-            lambda body: tuple(map(parse_purchase_order_item, _rows(body, "items"))),
+            read,
             json={"items": [{"id": item, "received": qty} for item, qty in received.items()]},
         )
 

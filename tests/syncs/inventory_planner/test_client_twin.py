@@ -279,6 +279,13 @@ def test_malformed_or_partial_pages_are_bad_payload(twin, twin_client, kind):
         list(twin_client.iter_variants())
 
 
+def test_partial_receipt_answer_is_bad_payload(twin, twin_client):
+    order = twin_client.create_purchase_order(draft(("c1_101", 5), ("c1_102", 5)))
+    twin.faults.update(fail_next=1, fail_next_kind="partial")
+    with pytest.raises(BadPayloadError, match=r"items missing from the answer: \['c1_102'\]"):
+        twin_client.receive_purchase_order_items(order.id, {"c1_101": 1, "c1_102": 1})
+
+
 def test_partial_single_entity_is_bad_payload(twin, twin_client):
     twin.faults.update(fail_next=1, fail_next_kind="partial")
     with pytest.raises(BadPayloadError, match="has no id"):

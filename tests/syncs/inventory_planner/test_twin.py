@@ -181,6 +181,22 @@ def test_po_write_envelope_statuses_and_dates(http):
     assert http.get(f"purchase-orders/{order['id']}/items").json()["items"][0]["id"] == "c1_101"
 
 
+def test_fields_dot_paths_into_po_items(http):
+    http.post(
+        "purchase-orders",
+        json={
+            "purchase-order": {"warehouse": MAIN, "items": [{"id": "c1_101", "replenishment": 3}]}
+        },
+    )
+    body = http.get("purchase-orders", params={"fields": "reference,items.sku"}).json()
+    [order] = body["purchase-orders"]
+    assert order == {
+        "id": "5f0000000000000000000001",
+        "reference": "PO-1",
+        "items": [{"sku": "SKU-1"}],
+    }
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
