@@ -45,11 +45,7 @@ run: install
 	$(PY) manage.py sync_schedules
 	$(PY) manage.py demo
 	@echo "centra-ip on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server, the task cluster and the sandbox)"
-	@trap 'kill 0' INT TERM; \
-	$(PY) manage.py sandbox --port $(SANDBOX_PORT) & \
-	$(PY) manage.py qcluster & \
-	$(PY) manage.py runserver $(HOST):$(PORT) & \
-	wait
+	$(PY) manage.py devstack --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
