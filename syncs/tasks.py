@@ -1,6 +1,23 @@
-"""Background tasks of the syncs app: thin wrappers that call services."""
+"""Background tasks of the syncs app: thin wrappers that call services.
 
+A task delivered twice is harmless: a second real run of a stream is refused while the
+first runs, and the engines are idempotent once it has finished.
+"""
+
+import logging
+
+from syncs.runner import StreamBusy, sync_run_stream
 from syncs.services import external_calls_prune
+
+logger = logging.getLogger(__name__)
+
+
+def run_stream(stream: str, full: bool = False) -> str:
+    try:
+        run = sync_run_stream(stream=stream, full=full)
+    except StreamBusy as error:
+        return f"skipped: {error}"
+    return f"{stream}: {run.status}: {run.summary}"
 
 
 def prune_external_calls() -> str:

@@ -25,7 +25,8 @@ class Command(BaseCommand):
         sandbox = sandbox_build(config=config)
         stats = sandbox.world.stats
         server = make_sandbox_server(
-            sandbox.routes(secret_key=settings.SECRET_KEY), host=options["host"],
+            sandbox.routes(secret_key=settings.SECRET_KEY),
+            host=options["host"],
             port=options["port"],
         )
         base = f"http://{options['host']}:{server.server_address[1]}"

@@ -35,6 +35,14 @@ class SyncRun(models.Model):
             # /healthz and the watchdog ask for the last success of each stream.
             models.Index(fields=["stream", "status", "-finished_at"], name="syncrun_last_success"),
         ]
+        constraints = [
+            # Two real runs of one stream at once would push or publish twice.
+            models.UniqueConstraint(
+                fields=["stream"],
+                condition=models.Q(status="running", dry_run=False),
+                name="syncrun_one_running_per_stream",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.stream} {self.status} at {self.started_at:%Y-%m-%d %H:%M}"

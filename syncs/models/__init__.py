@@ -1,0 +1,5 @@
+"""The syncs app's models, one module per room: runs and calls, then each engine's own."""
+
+from syncs.models.runs import ExternalCall, SyncRun
+
+__all__ = ["ExternalCall", "SyncRun"]

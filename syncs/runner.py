@@ -1,0 +1,140 @@
+"""Run one cycle of one stream: claim it, call its engine, record the run, raise or clear.
+
+Every cycle leaves a ``SyncRun`` row. A connector error that survived the client's own
+retries becomes an API ticket on the stream (owner: admin) and fails the run; the next
+successful run clears those tickets. Anything else that goes wrong fails the run and
+raises a ``sync_failed`` ticket with the error's type and message: a worker never dies
+of a bad payload, and no failure goes unseen.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from exceptions.services import ticket_clear, ticket_raise
+from syncs.connectors.base import AuthError, BadPayloadError, ConnectorError, RetryableError
+from syncs.engines import ENGINES, EngineResult
+from syncs.models import SyncRun
+
+logger = logging.getLogger(__name__)
+
+API_TICKET_TYPES = ("api_timeout", "api_unavailable", "api_auth_failure", "api_bad_payload")
+
+
+class StreamBusy(Exception):
+    """Another real run of the stream is in progress."""
+
+
+class EngineMissing(Exception):
+    """The stream has no engine (yet)."""
+
+
+def api_ticket_type(error: ConnectorError) -> str:
+    """Which API ticket a connector error becomes."""
+    if isinstance(error, AuthError):
+        return "api_auth_failure"
+    if isinstance(error, BadPayloadError):
+        return "api_bad_payload"
+    if isinstance(error, RetryableError):
+        return "api_timeout" if error.status_code is None else "api_unavailable"
+    return "api_bad_payload"  # a GraphQL error or a rejected request: the exchange is wrong
+
+
+def _claim(*, stream: str, trigger: str, dry_run: bool, full: bool) -> SyncRun:
+    """Create the run row; the partial unique constraint refuses a second real run.
+
+    A run left "running" longer than the task timeout belongs to a worker that died: it is
+    marked failed first, so a crash does not block the stream forever.
+    """
+    stale_before = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    SyncRun.objects.filter(
+        stream=stream, status=SyncRun.Status.RUNNING, started_at__lt=stale_before
+    ).update(status=SyncRun.Status.FAILED, finished_at=timezone.now(), error="abandoned")
+    try:
+        with transaction.atomic():
+            return SyncRun.objects.create(
+                stream=stream,
+                trigger=trigger,
+                dry_run=dry_run,
+                full=full,
+                started_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise StreamBusy(f"{stream} is already running") from None
+
+
+def _finish(run: SyncRun, *, status: str, summary: str, counts=None, error: str = "") -> None:
+    run.status = status
+    run.finished_at = timezone.now()
+    run.summary = summary[:500]
+    run.counts = counts or {}
+    run.error = error
+    run.save(update_fields=["status", "finished_at", "summary", "counts", "error"])
+
+
+def sync_run_stream(
+    *,
+    stream: str,
+    trigger: str = SyncRun.Trigger.SCHEDULE,
+    dry_run: bool = False,
+    full: bool = False,
+) -> SyncRun:
+    """One cycle of ``stream``; returns the finished run (succeeded, held or failed)."""
+    if stream not in ENGINES:
+        raise EngineMissing(f"the {stream} engine is not built yet")
+    engine = import_string(ENGINES[stream])
+    run = _claim(stream=stream, trigger=trigger, dry_run=dry_run, full=full)
+    try:
+        result: EngineResult = engine(run=run, dry_run=dry_run, full=full)
+    except ConnectorError as error:
+        _fail_with_ticket(
+            run,
+            api_ticket_type(error),
+            error,
+            {
+                "system": error.system,
+                "operation": error.operation,
+                "status_code": error.status_code,
+                "error": error.message,
+            },
+        )
+        return run
+    except Exception as error:  # the engine's bug or an unforeseen payload: fail, ticket, go on
+        logger.exception("%s run %s failed", stream, run.pk)
+        _fail_with_ticket(
+            run,
+            "sync_failed",
+            error,
+            {
+                "error_type": type(error).__name__,
+                "error": str(error)[:500],
+            },
+        )
+        return run
+    status = SyncRun.Status.HELD if result.held else SyncRun.Status.SUCCEEDED
+    _finish(run, status=status, summary=result.summary, counts=result.counts)
+    if not dry_run:
+        for type_code in (*API_TICKET_TYPES, "sync_failed"):
+            ticket_clear(
+                type_code=type_code,
+                source=f"{stream} run {run.pk}",
+                stream=stream,
+                note="the stream ran successfully",
+            )
+    return run
+
+
+def _fail_with_ticket(run: SyncRun, type_code: str, error: Exception, context: dict) -> None:
+    message = str(error)[:500]
+    _finish(run, status=SyncRun.Status.FAILED, summary=f"failed: {message}", error=message)
+    ticket_raise(
+        type_code=type_code,
+        source=f"{run.stream} run {run.pk}",
+        stream=run.stream,
+        context={**context, "sync_run": run.pk},
+        summary=message,
+    )
