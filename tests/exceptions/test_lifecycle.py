@@ -212,3 +212,59 @@ def test_raise_many_dedups_within_the_batch_and_against_open_tickets():
     assert existing.context == {"n": 500}
     assert set(Ticket.objects.values_list("occurrences", flat=True)) == {2, 3}
     assert TicketEvent.objects.filter(kind="raised").count() == 500
+
+
+def test_raise_many_counts_wakes_and_reopens_in_one_batch(personas):
+    with time_machine.travel(T0, tick=False):
+        counted = ticket_raise(type_code="stock_drift", source="stock", sku="A", warehouse="W")
+        snoozed = ticket_raise(type_code="stock_drift", source="stock", sku="B", warehouse="W")
+        ticket_snooze(
+            ticket=snoozed, actor=personas["operations"], until=T0 + timedelta(minutes=30)
+        )
+        closed = ticket_raise(type_code="stock_drift", source="stock", sku="C", warehouse="W")
+        ticket_clear(type_code="stock_drift", source="stock", sku="C", warehouse="W")
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        outcome = tickets_raise_many(
+            [
+                Condition(
+                    type_code="stock_drift",
+                    sku=sku,
+                    warehouse="W",
+                    context={"sku": sku},
+                    summary=f"drift {sku}",
+                )
+                for sku in ("A", "B", "C", "D")
+            ],
+            source="stock engine",
+        )
+    assert [t.pk for t in outcome.counted] == [counted.pk, snoozed.pk]
+    assert [t.pk for t in outcome.woke] == [snoozed.pk]
+    assert [t.pk for t in outcome.regressed] == [closed.pk]
+    assert [t.sku for t in outcome.created] == ["D"]
+    rows = {
+        t.sku: (t.status, t.occurrences, t.regressions, t.context, t.summary, t.last_seen)
+        for t in Ticket.objects.all()
+    }
+    later = T0 + timedelta(hours=2)
+    assert rows == {
+        "A": ("open", 2, 0, {"sku": "A"}, "drift A", later),
+        "B": ("open", 2, 0, {"sku": "B"}, "drift B", later),
+        "C": ("open", 2, 1, {"sku": "C"}, "drift C", later),
+        "D": ("open", 1, 0, {"sku": "D"}, "drift D", later),
+    }
+    assert kinds(counted) == ["raised", "raised_again"]
+    assert kinds(snoozed) == ["raised", "snoozed", "woke", "raised_again"]
+    assert kinds(closed) == ["raised", "auto_resolved", "reopened_regression"]
+
+
+def test_an_engine_run_of_thousands_is_written_in_a_few_statements(django_assert_max_num_queries):
+    conditions = [
+        Condition(type_code="stock_drift", sku=f"S-{n}", warehouse="W") for n in range(3000)
+    ]
+    # Row by row would be 6,000+ statements. SQLite caps one INSERT at 999 parameters, so it
+    # needs ~110 batches for 3,000 new tickets and their events; PostgreSQL needs ~20.
+    with django_assert_max_num_queries(120):
+        tickets_raise_many(conditions, source="stock engine")
+    with django_assert_max_num_queries(20):
+        tickets_raise_many(conditions, source="stock engine")
+    assert set(Ticket.objects.values_list("occurrences", flat=True)) == {2}
