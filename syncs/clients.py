@@ -2,10 +2,16 @@
 
 Engines call these instead of building clients themselves, so credentials are read in one
 place and every call lands in the ``ExternalCall`` table (tied to a sync run when given).
+
+Tests and the in-process demo can route a system's traffic through a transport of their
+choice (``transports_install``), typically a sandbox twin as ``httpx.MockTransport``: the
+client's own code still runs in full, only the wire is replaced.
 """
 
+from contextlib import contextmanager
 from functools import partial
 
+import httpx
 from django.conf import settings
 
 from syncs.connectors.centra import CentraClient
@@ -13,25 +19,56 @@ from syncs.connectors.inventory_planner.client import InventoryPlannerClient
 from syncs.sandbox.sandbox import CENTRA_TOKEN, IP_ACCOUNT, IP_API_KEY
 from syncs.services import external_call_record
 
+_transports: dict[str, httpx.BaseTransport] = {}
 
-def centra_client(*, sync_run=None) -> CentraClient:
+
+@contextmanager
+def transports_install(
+    *,
+    centra: httpx.BaseTransport | None = None,
+    inventory_planner: httpx.BaseTransport | None = None,
+):
+    """Route the clients built inside the block through these transports."""
+    previous = dict(_transports)
+    if centra is not None:
+        _transports["centra"] = centra
+    if inventory_planner is not None:
+        _transports["inventory_planner"] = inventory_planner
+    try:
+        yield
+    finally:
+        _transports.clear()
+        _transports.update(previous)
+
+
+def centra_client(*, sync_run=None, **options) -> CentraClient:
+    """``options`` go to the client (e.g. ``limits=``) for engines that tune it."""
     if settings.CENTRA_USES_SANDBOX:
         url, token = f"{settings.SANDBOX_URL}/graphql", CENTRA_TOKEN
     else:
         url, token = settings.CENTRA_API_URL, settings.CENTRA_API_TOKEN
-    return CentraClient(url, token, recorder=partial(external_call_record, sync_run=sync_run))
+    return CentraClient(
+        url,
+        token,
+        transport=_transports.get("centra"),
+        recorder=partial(external_call_record, sync_run=sync_run),
+        **options,
+    )
 
 
-def inventory_planner_client(*, sync_run=None) -> InventoryPlannerClient:
+def inventory_planner_client(*, sync_run=None, **options) -> InventoryPlannerClient:
     if settings.INVENTORY_PLANNER_USES_SANDBOX:
         # The sandbox is local and never overloaded: no need for the polite one-second gap.
-        return InventoryPlannerClient(
-            f"{settings.SANDBOX_URL}/api/v1", IP_API_KEY, IP_ACCOUNT, min_gap_seconds=0.0,
-            recorder=partial(external_call_record, sync_run=sync_run),
-        )
+        base, key, account = f"{settings.SANDBOX_URL}/api/v1", IP_API_KEY, IP_ACCOUNT
+        options.setdefault("min_gap_seconds", 0.0)
+    else:
+        base = settings.INVENTORY_PLANNER_API_URL
+        key, account = settings.INVENTORY_PLANNER_API_KEY, settings.INVENTORY_PLANNER_ACCOUNT
     return InventoryPlannerClient(
-        settings.INVENTORY_PLANNER_API_URL,
-        settings.INVENTORY_PLANNER_API_KEY,
-        settings.INVENTORY_PLANNER_ACCOUNT,
+        base,
+        key,
+        account,
+        transport=_transports.get("inventory_planner"),
         recorder=partial(external_call_record, sync_run=sync_run),
+        **options,
     )

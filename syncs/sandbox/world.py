@@ -150,6 +150,7 @@ class World:
                 stock={IP_WAREHOUSE: self.ip.in_stock(sku, IP_WAREHOUSE)},
             )
             self.sellable.remove(sku)
+            self.stats.skus_ip += 1
             self.stats.notes.append(f"near duplicate: Centra {sku!r} vs IP {' ' + sku.lower()!r}")
 
     # -- the business moving on ----------------------------------------------------------
