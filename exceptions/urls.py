@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("export.csv", views.export, name="export"),
     path("stats/", views.stats, name="stats"),
+    path("types/", views.types, name="types"),
     path("bulk/", views.bulk, name="bulk"),
     path("<int:pk>/", views.ticket, name="ticket"),
     re_path(

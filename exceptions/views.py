@@ -21,8 +21,8 @@ from django_tables2 import RequestConfig
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
 from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BulkForm
-from exceptions.models import Ticket
-from exceptions.registry import TYPES, get_type, retry_action
+from exceptions.models import TeamRoute, Ticket
+from exceptions.registry import TYPES, effective_type, get_type, overrides_load, retry_action
 from exceptions.selectors import (
     VIEW,
     queue_queryset,
@@ -65,12 +65,18 @@ def index(request):
     ticket_filter = _filtered(request)
     table = TicketTable(ticket_filter.qs)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    breaches = ticket_breach_counts()
     context = {
         "filter": ticket_filter,
         "table": table,
         "bulk_form": BulkForm(),
         "bulk_actions": BULK_ACTIONS,
         "my_teams": [(code, name) for code, name in TEAM_CHOICES if code in teams],
+        "breaches": [
+            {"code": code, "name": name, "count": breaches[code]}
+            for code, name in TEAM_CHOICES
+            if breaches.get(code) and (code in teams or not teams)
+        ],
     }
     if request.htmx and request.htmx.target == "queue":
         return render(request, "exceptions/_queue.html", context)
@@ -241,6 +247,26 @@ def _bulk_one(actor, ticket: Ticket, data: dict, key: str) -> bool:
         return False
     result = ticket_retry(ticket=ticket, actor=actor, key=key)
     return bool(result and result.ok)
+
+
+@require_GET
+@can_read
+def types(request):
+    """The exception types as they apply now: the registry with the admins' overrides."""
+    overrides = overrides_load()
+    routes = {route.team: route for route in TeamRoute.objects.all()}
+    rows = []
+    for declared in TYPES:
+        kind = effective_type(declared.code, overrides)
+        rows.append(
+            {
+                "type": kind,
+                "overridden": declared.code in overrides,
+                "retry": retry_action(declared.code) is not None,
+                "route": routes.get(kind.team),
+            }
+        )
+    return render(request, "exceptions/types.html", {"rows": rows})
 
 
 @require_GET

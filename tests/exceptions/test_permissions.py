@@ -65,7 +65,7 @@ def test_bulk_matrix(team, client_for, ticket):
 
 @pytest.mark.parametrize("team", TEAM_CODES)
 @pytest.mark.parametrize(
-    "name,args", [("index", []), ("stats", []), ("export", []), ("ticket", ["pk"])]
+    "name,args", [("index", []), ("stats", []), ("types", []), ("export", []), ("ticket", ["pk"])]
 )
 def test_every_team_reads(team, name, args, client_for, ticket):
     url = reverse(f"exceptions:{name}", args=[ticket.pk for _ in args])
@@ -73,7 +73,7 @@ def test_every_team_reads(team, name, args, client_for, ticket):
 
 
 @pytest.mark.parametrize(
-    "name,args", [("index", []), ("stats", []), ("export", []), ("ticket", ["pk"])]
+    "name,args", [("index", []), ("stats", []), ("types", []), ("export", []), ("ticket", ["pk"])]
 )
 def test_a_user_without_read_permission_is_refused(name, args, ticket):
     client = Client()

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from exceptions.models import Ticket, TicketEvent
+from exceptions.models import TeamRoute, Ticket, TicketEvent, TypeOverride
 from exceptions.registry import RetryResult
 from exceptions.services import Condition, ticket_raise, tickets_raise_many
 
@@ -281,3 +281,26 @@ def test_history_is_not_written_by_a_denied_view(client_for, sku_ticket):
         action_url(sku_ticket, "comment"), {"comment-key": "k", "comment-note": "x"}
     )
     assert TicketEvent.objects.count() == before
+
+
+def test_the_types_page_shows_overrides_and_routes(client_for):
+    TypeOverride.objects.create(type="stream_late", team="operations")
+    TeamRoute.objects.create(
+        team="operations", email="ops@example.com", webhook_url="https://h.example/x"
+    )
+    response = client_for("finance").get(reverse("exceptions:types"))
+    row = next(r for r in response.context["rows"] if r["type"].code == "stream_late")
+    assert (row["type"].team, row["overridden"], row["retry"]) == ("operations", True, False)
+    assert b"ops@example.com + webhook" in response.content
+    assert b"https://h.example/x" not in response.content
+
+
+def test_the_queue_shows_the_teams_sla_breaches_at_a_glance(client_for, order_ticket):
+    Ticket.objects.filter(pk=order_ticket.pk).update(
+        acknowledge_due_at=timezone.now() - timedelta(minutes=1)
+    )
+    response = client_for("operations").get(QUEUE, {"team": "operations"})
+    assert response.context["breaches"] == [
+        {"code": "operations", "name": "Operations", "count": 1}
+    ]
+    assert b"Operations: 1 past SLA" in response.content

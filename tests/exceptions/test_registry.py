@@ -1,0 +1,53 @@
+"""The registry declares every type of PRODUCT.md §5 with a real team and subject."""
+
+from datetime import timedelta
+
+import pytest
+
+from centra_ip.teams import TEAM_CODES
+from exceptions.models import TypeOverride
+from exceptions.registry import SUBJECT_KINDS, TYPE_CODES, TYPES, effective_type, get_type
+
+pytestmark = pytest.mark.django_db
+
+PRODUCT_TYPES = {
+    "sku_missing_in_ip": "merchandising",
+    "sku_missing_in_centra": "ecommerce",
+    "orphaned_order": "operations",
+    "cancellation_not_released": "operations",
+    "stock_push_rejected": "ecommerce",
+    "stock_drift": "operations",
+    "push_held": "operations",
+    "stock_in_failed": "fulfilment",
+    "return_overdue": "fulfilment",
+    "api_timeout": "admin",
+    "api_unavailable": "admin",
+    "api_auth_failure": "admin",
+    "api_bad_payload": "admin",
+    "stream_late": "admin",
+    "reconciliation_mismatch": "finance",
+}
+
+
+def test_every_product_type_is_declared_with_its_default_owner():
+    assert {t.code: t.team for t in TYPES} == PRODUCT_TYPES
+    assert len(TYPE_CODES) == len(set(TYPE_CODES))
+
+
+@pytest.mark.parametrize("kind", TYPES, ids=lambda t: t.code)
+def test_each_type_is_complete(kind):
+    assert kind.team in TEAM_CODES
+    assert kind.subject in SUBJECT_KINDS
+    assert kind.severity in {"critical", "warning", "info"}
+    assert timedelta(0) < kind.acknowledge_within < kind.resolve_within
+    assert kind.raised_when and kind.auto_resolves_when and kind.title
+
+
+def test_effective_type_applies_only_what_the_admin_set():
+    TypeOverride.objects.create(type="stream_late", resolve_within_minutes=90)
+    kind = effective_type("stream_late")
+    assert (kind.team, kind.acknowledge_within, kind.resolve_within) == (
+        "admin",
+        get_type("stream_late").acknowledge_within,
+        timedelta(minutes=90),
+    )
