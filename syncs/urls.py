@@ -1,8 +1,8 @@
 from django.urls import path
 
-from syncs import views
+from syncs.views import runs
 
 app_name = "syncs"
 urlpatterns = [
-    path("", views.index, name="index"),
+    path("", runs.index, name="index"),
 ]
