@@ -36,10 +36,11 @@ TEAM_MESSAGES_PER_HOUR = 12
 LISTED_TICKETS = 20
 USER_AGENT = "centra-ip/0.1"
 _TEAM_NAMES = {team.code: team.name for team in TEAMS}
+# Subject prefix for one ticket, and the words for several.
 _REASON_TEXT = {
-    NotificationAttempt.Reason.NEW: "New ticket",
-    NotificationAttempt.Reason.REGRESSION: "Regression",
-    NotificationAttempt.Reason.SLA_BREACH: "SLA breached",
+    NotificationAttempt.Reason.NEW: ("New ticket", "new tickets"),
+    NotificationAttempt.Reason.REGRESSION: ("Regression", "regressions"),
+    NotificationAttempt.Reason.SLA_BREACH: ("SLA breached", "tickets past their SLA"),
 }
 
 # The webhook transport: None is the real network. Tests install an httpx.MockTransport
@@ -145,14 +146,15 @@ def _send_webhook(url: str, subject: str, body: str) -> tuple[str, str]:
 
 
 def _compose(team: str, reason: str, tickets: list[Ticket]) -> tuple[str, str]:
-    what = _REASON_TEXT[reason]
+    one, several = _REASON_TEXT[reason]
     if len(tickets) == 1:
-        subject = f"[centra-ip] {what}: {tickets[0].title}"
+        subject = f"[centra-ip] {one}: {tickets[0].title}"
     else:
-        subject = f"[centra-ip] {what}: {len(tickets)} tickets for {_TEAM_NAMES[team]}"
+        subject = f"[centra-ip] {len(tickets)} {several} for {_TEAM_NAMES[team]}"
     lines = []
     for ticket in tickets[:LISTED_TICKETS]:
-        line = f"- #{ticket.pk} {ticket.title} ({ticket.occurrences} occurrences)"
+        times = "once" if ticket.occurrences == 1 else f"{ticket.occurrences} times"
+        line = f"- #{ticket.pk} {ticket.title} (seen {times})"
         if ticket.summary:
             line += f": {ticket.summary}"
         lines.append(f"{line}\n  {_ticket_url(ticket)}")

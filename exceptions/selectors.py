@@ -92,20 +92,19 @@ def ticket_breach_counts() -> dict[str, int]:
     return dict(rows)
 
 
-def ticket_trend(*, days: int = 30) -> dict:
-    """Per day of the last ``days``: tickets opened (raised or reopened) and closed."""
+def ticket_trend(*, days: int = 30, team: str | None = None) -> dict:
+    """Per day of the last ``days``: tickets opened (raised or reopened) and closed, for all
+    teams or one (by the ticket's current owner)."""
     today = timezone.localdate()
     start = today - timedelta(days=days - 1)
     since = timezone.make_aware(timezone.datetime.combine(start, timezone.datetime.min.time()))
     labels = [start + timedelta(days=n) for n in range(days)]
 
     def per_day(kinds) -> list[int]:
-        rows = (
-            TicketEvent.objects.filter(kind__in=kinds, at__gte=since)
-            .annotate(day=TruncDate("at"))
-            .values("day")
-            .annotate(count=Count("id"))
-        )
+        events = TicketEvent.objects.filter(kind__in=kinds, at__gte=since)
+        if team:
+            events = events.filter(ticket__team=team)
+        rows = events.annotate(day=TruncDate("at")).values("day").annotate(count=Count("id"))
         found = {row["day"]: row["count"] for row in rows}
         return [found.get(day, 0) for day in labels]
 

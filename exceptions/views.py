@@ -6,6 +6,7 @@ or, for htmx, with the re-rendered part of the page.
 """
 
 import csv
+import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -129,6 +130,7 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
     forms = forms or {}
     return {
         "ticket": ticket,
+        "context_json": json.dumps(ticket.context, indent=2, sort_keys=True, ensure_ascii=False),
         "exception_type": get_type(ticket.type),
         "can_act": user_can_act(request.user, ticket),
         "can_retry": action is not None,
@@ -272,7 +274,11 @@ def types(request):
 @require_GET
 @can_read
 def stats(request):
-    """Active tickets by type and team, and what came and went over 30 days."""
+    """Active tickets by type and team, and what came and went over 30 days (all teams, or
+    the team in ``?team=``)."""
+    team = request.GET.get("team", "")
+    if team not in dict(TEAM_CHOICES):
+        team = ""
     counts = ticket_counts(Ticket.objects.all())
     teams = [code for code, _ in TEAM_CHOICES]
     grid = {(row["type"], row["team"]): row["count"] for row in counts}
@@ -290,6 +296,7 @@ def stats(request):
         "total": sum(totals),
         "breached": [{"code": team, "count": breached.get(team, 0)} for team in teams],
         "breached_total": sum(breached.values()),
-        "trend": ticket_trend(days=30),
+        "trend": ticket_trend(days=30, team=team or None),
+        "trend_team": team,
     }
     return render(request, "exceptions/stats.html", context)

@@ -15,3 +15,8 @@ document.addEventListener("DOMContentLoaded", () => {
     options: { responsive: true, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
 });
+
+// Choosing a team reloads the page with that team's trend.
+document.addEventListener("change", (event) => {
+  if (event.target.id === "trend-team") event.target.form.submit();
+});

@@ -139,7 +139,7 @@ def test_a_batch_is_one_message_per_team(personas, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         tickets_raise_many(conditions, source="orders engine")
     assert sorted(m.subject for m in mail.outbox) == [
-        "[centra-ip] New ticket: 30 tickets for Operations",
+        "[centra-ip] 30 new tickets for Operations",
         "[centra-ip] New ticket: Stock push rejected: SKU S-1",
     ]
     operations = next(m for m in mail.outbox if "Operations" in m.subject)

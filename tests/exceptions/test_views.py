@@ -304,3 +304,13 @@ def test_the_queue_shows_the_teams_sla_breaches_at_a_glance(client_for, order_ti
         {"code": "operations", "name": "Operations", "count": 1}
     ]
     assert b"Operations: 1 past SLA" in response.content
+
+
+def test_the_trend_can_be_narrowed_to_one_team(client_for, sku_ticket, order_ticket):
+    response = client_for("finance").get(reverse("exceptions:stats"), {"team": "ecommerce"})
+    assert (response.context["trend_team"], response.context["trend"]["opened"][-1]) == (
+        "ecommerce",
+        1,
+    )
+    unknown = client_for("finance").get(reverse("exceptions:stats"), {"team": "nope"})
+    assert unknown.context["trend"]["opened"][-1] == 2
