@@ -314,3 +314,13 @@ def test_the_trend_can_be_narrowed_to_one_team(client_for, sku_ticket, order_tic
     )
     unknown = client_for("finance").get(reverse("exceptions:stats"), {"team": "nope"})
     assert unknown.context["trend"]["opened"][-1] == 2
+
+
+def test_the_export_link_follows_the_filters_after_an_htmx_swap(client_for, order_ticket):
+    response = client_for("operations").get(
+        QUEUE,
+        {"team": "operations", "type": "orphaned_order"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="queue",
+    )
+    assert b'/exceptions/export.csv?team=operations&amp;type=orphaned_order"' in response.content
