@@ -6,69 +6,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('syncs', '0002_one_running_run_per_stream'),
+        ("syncs", "0002_one_running_run_per_stream"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CentraSize',
+            name="CentraSize",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('size_id', models.PositiveIntegerField(unique=True)),
-                ('sku', models.CharField(db_index=True, max_length=120)),
-                ('sku_key', models.CharField(db_index=True, max_length=120)),
-                ('ean', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('product_id', models.PositiveIntegerField()),
-                ('product_number', models.CharField(blank=True, max_length=120)),
-                ('product_name', models.CharField(blank=True, max_length=255)),
-                ('product_status', models.CharField(blank=True, max_length=32)),
-                ('variant_id', models.PositiveIntegerField()),
-                ('variant_name', models.CharField(blank=True, max_length=255)),
-                ('size_name', models.CharField(blank=True, max_length=64)),
-                ('seen_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("size_id", models.PositiveIntegerField(unique=True)),
+                ("sku", models.CharField(db_index=True, max_length=120)),
+                ("sku_key", models.CharField(db_index=True, max_length=120)),
+                ("ean", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("product_id", models.PositiveIntegerField()),
+                ("product_number", models.CharField(blank=True, max_length=120)),
+                ("product_name", models.CharField(blank=True, max_length=255)),
+                ("product_status", models.CharField(blank=True, max_length=32)),
+                ("variant_id", models.PositiveIntegerField()),
+                ("variant_name", models.CharField(blank=True, max_length=255)),
+                ("size_name", models.CharField(blank=True, max_length=64)),
+                ("seen_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['sku', 'pk'],
+                "ordering": ["sku", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='IpVariant',
+            name="IpVariant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('variant_id', models.CharField(max_length=64, unique=True)),
-                ('sku', models.CharField(db_index=True, max_length=120)),
-                ('sku_key', models.CharField(db_index=True, max_length=120)),
-                ('barcode', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('title', models.CharField(blank=True, max_length=255)),
-                ('removed', models.BooleanField(default=False)),
-                ('in_stock', models.FloatField(blank=True, null=True)),
-                ('seen_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("variant_id", models.CharField(max_length=64, unique=True)),
+                ("sku", models.CharField(db_index=True, max_length=120)),
+                ("sku_key", models.CharField(db_index=True, max_length=120)),
+                ("barcode", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("title", models.CharField(blank=True, max_length=255)),
+                ("removed", models.BooleanField(default=False)),
+                ("in_stock", models.FloatField(blank=True, null=True)),
+                ("seen_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['sku', 'pk'],
+                "ordering": ["sku", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SkuMapping',
+            name="SkuMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=120, unique=True)),
-                ('ip_variant_id', models.CharField(max_length=64, unique=True)),
-                ('centra_size_id', models.PositiveIntegerField(unique=True)),
-                ('centra_variant_id', models.PositiveIntegerField()),
-                ('centra_product_id', models.PositiveIntegerField()),
-                ('centra_sku', models.CharField(db_index=True, max_length=120)),
-                ('ean', models.CharField(blank=True, max_length=64)),
-                ('source', models.CharField(choices=[('automatic', 'Automatic (same SKU)'), ('suggested', 'Confirmed suggestion'), ('manual', 'Manual'), ('imported', 'CSV import')], max_length=16)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sku", models.CharField(max_length=120, unique=True)),
+                ("ip_variant_id", models.CharField(max_length=64, unique=True)),
+                ("centra_size_id", models.PositiveIntegerField(unique=True)),
+                ("centra_variant_id", models.PositiveIntegerField()),
+                ("centra_product_id", models.PositiveIntegerField()),
+                ("centra_sku", models.CharField(db_index=True, max_length=120)),
+                ("ean", models.CharField(blank=True, max_length=64)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("automatic", "Automatic (same SKU)"),
+                            ("suggested", "Confirmed suggestion"),
+                            ("manual", "Manual"),
+                            ("imported", "CSV import"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sku', 'pk'],
+                "ordering": ["sku", "pk"],
             },
         ),
     ]
