@@ -12,6 +12,7 @@ from syncs.models.config import (
     StockStatusMovement,
     WarehouseMapping,
 )
+from syncs.models.orders import FeedDelivery, Order, OrderLine, OrdersCursor, SalesFeedRow
 from syncs.models.runs import ExternalCall, SyncRun
 from syncs.models.stock import StockPosition, StockPush, StockPushLine
 
@@ -20,8 +21,13 @@ __all__ = [
     "ChannelAllocation",
     "ConfigChange",
     "ExternalCall",
+    "FeedDelivery",
     "IpVariant",
+    "Order",
+    "OrderLine",
+    "OrdersCursor",
     "SafetyStockRule",
+    "SalesFeedRow",
     "Scope",
     "SkuMapping",
     "StockPosition",

@@ -1,0 +1,144 @@
+"""The order ledger, the sales feed it publishes, and the receipts of IP's fetches.
+
+Flow: Centra order → ``Order`` + ``OrderLine`` (idempotent by Centra's order id and line id)
+→ one ``SalesFeedRow`` per mapped line → served to IP as its legacy CSV sales-order file,
+each fetch leaving a ``FeedDelivery``.
+
+``SalesFeedRow`` is the one table the feed reads: the orders engine writes sale rows, and the
+returns flow adds its own rows (negative quantities, ``source=return_line``) to the same
+table, so the feed, the receipts and the "taken by IP?" checks need no change for returns.
+"""
+
+from django.db import models
+
+
+class Order(models.Model):
+    """A Centra order as the ledger holds it; ``updated_at`` moves only when something changed."""
+
+    centra_id = models.CharField(max_length=64, unique=True)
+    number = models.PositiveBigIntegerField(unique=True)
+    status = models.CharField(max_length=16)  # Centra's: PENDING ... CANCELLED
+    store_type = models.CharField(max_length=32, blank=True)
+    order_date = models.DateTimeField(db_index=True)
+    currency = models.CharField(max_length=8)
+    grand_total = models.DecimalField(max_digits=14, decimal_places=2)
+    stored_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)  # when the ledger saw it
+
+    class Meta:
+        ordering = ["-order_date", "-pk"]
+
+    def __str__(self):
+        return f"order {self.number}"
+
+
+class OrderLine(models.Model):
+    """One Centra order line. ``parked`` lines have no SKU mapping yet: kept, not published,
+    and re-driven into the feed as soon as their SKU is mapped."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    centra_line_id = models.PositiveBigIntegerField(unique=True)
+    centra_size_id = models.PositiveIntegerField(null=True, blank=True)
+    centra_sku = models.CharField(max_length=120, db_index=True)
+    ean = models.CharField(max_length=64, blank=True)
+    product_name = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField()  # still ordered (Centra lowers it on cancel)
+    cancelled_quantity = models.PositiveIntegerField(default=0)
+    returned_quantity = models.PositiveIntegerField(default=0)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    ip_sku = models.CharField(max_length=120, blank=True)  # from the SKU map; "" = unmapped
+    ip_variant_id = models.CharField(max_length=64, blank=True)
+    parked = models.BooleanField(default=False, db_index=True)
+    changed_at = models.DateTimeField()
+    cancellation_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["centra_line_id", "pk"]
+
+    def __str__(self):
+        return f"line {self.centra_line_id} of order {self.order_id}"
+
+
+class SalesFeedRow(models.Model):
+    """One row of the sales-order file IP fetches (already in IP's terms: IP SKU, units).
+
+    ``changed_at`` moves only when a served value changes; a fetch whose ``served_through``
+    is later has given IP the row in its current state (see ``FeedDelivery``).
+    """
+
+    class Source(models.TextChoices):
+        ORDER_LINE = "order_line", "Order line"
+        RETURN_LINE = "return_line", "Return line"
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    source_ref = models.CharField(max_length=64)  # the Centra line id, return line id...
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="feed_rows"
+    )
+    order_number = models.CharField(max_length=64)
+    sku = models.CharField(max_length=120)
+    product_id = models.CharField(max_length=64, blank=True)
+    date = models.DateTimeField()
+    quantity = models.IntegerField()  # negative for returned units
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=8, blank=True)
+    cancelled = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["date", "order_number", "sku", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_ref"], name="feedrow_one_per_source")
+        ]
+        indexes = [models.Index(fields=["date", "order_number", "sku"], name="feedrow_file_order")]
+
+    def __str__(self):
+        return f"{self.order_number} {self.sku} x{self.quantity}"
+
+
+class FeedDelivery(models.Model):
+    """The delivery receipt of one fetch of the sales feed: what it served and whether all of
+    it went out.
+
+    The file is a full snapshot, so one watermark says which rows IP has taken: every row with
+    ``changed_at <= served_through`` was in a completed fetch in its current state.
+    ``served_through`` is the fetch's start minus a commit margin, so a row written by a
+    transaction still open when the fetch began is never counted as taken.
+    """
+
+    class Status(models.TextChoices):
+        SERVING = "serving", "Serving"
+        COMPLETE = "complete", "Complete"
+        BROKEN = "broken", "Broken off"
+
+    feed = models.CharField(max_length=32, default="sales-orders")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SERVING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    served_through = models.DateTimeField()
+    horizon_start = models.DateTimeField()
+    rows = models.PositiveIntegerField(default=0)
+    cancelled_rows = models.PositiveIntegerField(default=0)
+    return_rows = models.PositiveIntegerField(default=0)
+    bytes = models.PositiveBigIntegerField(default=0)
+    remote_addr = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["status", "-served_through"], name="feeddelivery_latest")]
+
+    def __str__(self):
+        return f"{self.feed} fetch at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class OrdersCursor(models.Model):
+    """Where the orders stream is (one row, pk 1). Advanced only after a batch is stored."""
+
+    window_end = models.DateTimeField(null=True, blank=True)  # windows mode
+    recovered_at = models.DateTimeField(null=True, blank=True)  # last full recovery pass
+    listening_since = models.DateTimeField(null=True, blank=True)  # events mode subscribed
+
+    def __str__(self):
+        return f"orders cursor at {self.window_end}"
