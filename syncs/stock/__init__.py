@@ -1,0 +1,1 @@
+"""The stock engine: ATS, its configuration, the push to Centra, the guard and drift."""

@@ -1,0 +1,336 @@
+"""Configuration changes (each audited), the status ledger, and the what-if preview.
+
+Every function that changes configuration writes a ``ConfigChange`` in the same
+transaction as the change, with the row's plain form before and after (``rules.*_data``):
+a change that is not audited did not happen.
+"""
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from syncs.models import (
+    ChannelAllocation,
+    ConfigChange,
+    SafetyStockRule,
+    StockPosition,
+    StockSettings,
+    StockStatus,
+    StockStatusBalance,
+    StockStatusMovement,
+    WarehouseMapping,
+)
+from syncs.stock import rules
+from syncs.stock.ats import AtsInput, RuleBook, ats_compute
+
+# area -> (model, plain-data function, the fields that identify a row)
+AREAS = {
+    "status": (StockStatus, rules.status_data, ("code",)),
+    "safety_stock": (SafetyStockRule, rules.safety_data, ("scope", "key")),
+    "allocation": (ChannelAllocation, rules.allocation_data, ("channel", "scope", "key")),
+    "warehouse_map": (WarehouseMapping, rules.mapping_data, ("ip_warehouse",)),
+}
+
+
+def actor_name(actor) -> str:
+    return actor.get_username() if actor is not None else "system"
+
+
+def config_audit(*, actor, area: str, object_key: str, action: str, before, after, via: str):
+    return ConfigChange.objects.create(
+        actor=actor,
+        actor_name=actor_name(actor),
+        area=area,
+        object_key=object_key,
+        action=action,
+        before=before,
+        after=after,
+        via=via,
+    )
+
+
+def object_key(area: str, data: dict) -> str:
+    _model, _data, keys = AREAS[area]
+    return "/".join(str(data[k]) or "*" for k in keys)
+
+
+def config_save(*, area: str, instance, actor, via: str = "screen"):
+    """Create or update one configuration row (a validated, unsaved or changed instance)."""
+    model, to_data, _keys = AREAS[area]
+    with transaction.atomic():
+        before = None
+        if instance.pk:
+            before = to_data(model.objects.select_for_update().get(pk=instance.pk))
+        instance.full_clean()
+        instance.save()
+        after = to_data(instance)
+        if before != after:
+            config_audit(
+                actor=actor,
+                area=area,
+                object_key=object_key(area, after),
+                action=ConfigChange.Action.UPDATED if before else ConfigChange.Action.CREATED,
+                before=before,
+                after=after,
+                via=via,
+            )
+    return instance
+
+
+def config_delete(*, area: str, instance, actor, via: str = "screen") -> None:
+    _model, to_data, _keys = AREAS[area]
+    with transaction.atomic():
+        before = to_data(instance)
+        instance.delete()
+        config_audit(
+            actor=actor,
+            area=area,
+            object_key=object_key(area, before),
+            action=ConfigChange.Action.DELETED,
+            before=before,
+            after=None,
+            via=via,
+        )
+
+
+def stock_settings_save(*, instance: StockSettings, actor, via: str = "screen") -> StockSettings:
+    with transaction.atomic():
+        before = rules.settings_data(StockSettings.load())
+        instance.full_clean()
+        instance.save()
+        after = rules.settings_data(instance)
+        if before != after:
+            config_audit(
+                actor=actor,
+                area="settings",
+                object_key="stock engine",
+                action=ConfigChange.Action.UPDATED,
+                before=before,
+                after=after,
+                via=via,
+            )
+    return instance
+
+
+# -- the stock-status ledger -----------------------------------------------------------------
+class LedgerError(ValueError):
+    """A move that would take a balance below zero, or an unknown status."""
+
+
+def stock_status_move(
+    *,
+    sku: str,
+    ip_warehouse: str,
+    status: str,
+    delta: int,
+    reason: str,
+    actor=None,
+    actor_label: str = "",
+) -> StockStatusBalance:
+    """Move units into (``delta`` > 0) or out of a status; the returns flow calls this with
+    ``status="in_qc"``. The balance never goes below zero: taking out more than is there is
+    an error, not a silent clamp, because the caller's own count is then wrong."""
+    with transaction.atomic():
+        try:
+            status_row = StockStatus.objects.get(code=status)
+        except StockStatus.DoesNotExist:
+            raise LedgerError(f"unknown stock status {status!r}") from None
+        balance, _ = StockStatusBalance.objects.select_for_update().get_or_create(
+            sku=sku, ip_warehouse=ip_warehouse, status=status_row
+        )
+        if balance.quantity + delta < 0:
+            raise LedgerError(
+                f"{sku} has {balance.quantity} in {status} at {ip_warehouse}; cannot take {-delta}"
+            )
+        balance.quantity += delta
+        balance.save(update_fields=["quantity", "updated_at"])
+        StockStatusMovement.objects.create(
+            sku=sku,
+            ip_warehouse=ip_warehouse,
+            status=status_row,
+            delta=delta,
+            balance_after=balance.quantity,
+            reason=reason,
+            actor_name=actor_label or actor_name(actor),
+        )
+    return balance
+
+
+def stock_status_set(*, sku, ip_warehouse, status, quantity: int, reason: str, actor=None):
+    """Set a balance to an absolute count (screen edit, CSV import) as one movement."""
+    current = (
+        StockStatusBalance.objects.filter(sku=sku, ip_warehouse=ip_warehouse, status__code=status)
+        .values_list("quantity", flat=True)
+        .first()
+        or 0
+    )
+    if quantity < 0:
+        raise LedgerError(f"{sku}: a quantity cannot be negative ({quantity})")
+    if quantity == current:
+        return None
+    return stock_status_move(
+        sku=sku,
+        ip_warehouse=ip_warehouse,
+        status=status,
+        delta=quantity - current,
+        reason=reason,
+        actor=actor,
+    )
+
+
+def stock_status_import_csv(*, text: str, actor) -> int:
+    """Import ``sku,ip_warehouse,status,quantity`` rows (absolute counts).
+
+    Every row is checked before any is applied: one bad row imports nothing. Returns the
+    number of balances that changed.
+    """
+    reader = csv.DictReader(io.StringIO(text))
+    wanted = {"sku", "ip_warehouse", "status", "quantity"}
+    if not reader.fieldnames or not wanted <= set(reader.fieldnames):
+        raise LedgerError(f"the header must name {', '.join(sorted(wanted))}")
+    known = set(StockStatus.objects.values_list("code", flat=True))
+    rows, errors = [], []
+    for line, row in enumerate(reader, start=2):
+        try:
+            quantity = int(row["quantity"])
+        except (TypeError, ValueError):
+            errors.append(f"line {line}: quantity {row['quantity']!r} is not a whole number")
+            continue
+        if quantity < 0:
+            errors.append(f"line {line}: quantity cannot be negative")
+        if row["status"] not in known:
+            errors.append(f"line {line}: unknown status {row['status']!r}")
+        if not (row["sku"] or "").strip() or not (row["ip_warehouse"] or "").strip():
+            errors.append(f"line {line}: sku and ip_warehouse are required")
+        rows.append((row["sku"].strip(), row["ip_warehouse"].strip(), row["status"], quantity))
+    if errors:
+        raise LedgerError("; ".join(errors[:20]))
+    changed = 0
+    with transaction.atomic():
+        for sku, warehouse, status, quantity in rows:
+            moved = stock_status_set(
+                sku=sku,
+                ip_warehouse=warehouse,
+                status=status,
+                quantity=quantity,
+                reason="CSV import",
+                actor=actor,
+            )
+            changed += moved is not None
+    return changed
+
+
+def status_quantities(ip_to_centra: dict[str, int]) -> dict[tuple[str, int], dict[str, int]]:
+    """Ledger balances summed per (SKU, Centra warehouse) through the warehouse map."""
+    out: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
+    balances = StockStatusBalance.objects.filter(quantity__gt=0).values_list(
+        "sku", "ip_warehouse", "status__code", "quantity"
+    )
+    for sku, ip_warehouse, code, quantity in balances:
+        centra = ip_to_centra.get(ip_warehouse)
+        if centra is None:
+            continue
+        bucket = out[(sku, centra)]
+        bucket[code] = bucket.get(code, 0) + quantity
+    return out
+
+
+def warehouse_map_load() -> dict[str, int]:
+    return dict(WarehouseMapping.objects.values_list("ip_warehouse", "centra_warehouse_id"))
+
+
+def position_input(position: StockPosition, statuses: dict[str, int]) -> AtsInput:
+    return AtsInput(
+        sku=position.sku,
+        warehouse=str(position.centra_warehouse_id),
+        on_hand=position.on_hand,
+        product=position.product,
+        category=position.category,
+        minimum_stock=position.minimum_stock,
+        velocity=position.velocity,
+        statuses=statuses,
+    )
+
+
+# -- what-if ----------------------------------------------------------------------------------
+@dataclass
+class Move:
+    sku: str
+    warehouse: int
+    before: int
+    after: int
+
+    @property
+    def change(self) -> int:
+        return self.after - self.before
+
+
+@dataclass
+class WhatIf:
+    skus: int = 0
+    changed: int = 0
+    to_zero: int = 0
+    from_zero: int = 0
+    total_before: int = 0
+    total_after: int = 0
+    biggest: list[Move] = field(default_factory=list)
+
+
+def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 10) -> WhatIf:
+    """ATS of every known position under the current and the proposed rules.
+
+    Works from the inputs the last stock cycle read (``StockPosition``), so it costs no API
+    call and shows exactly what the next push would do if IP stock stayed the same.
+    """
+    current = current or rules.rulebook_load()
+    statuses = status_quantities(warehouse_map_load())
+    result = WhatIf()
+    moves: list[Move] = []
+    for position in StockPosition.objects.iterator(chunk_size=2000):
+        item = position_input(
+            position, statuses.get((position.sku, position.centra_warehouse_id), {})
+        )
+        before = ats_compute(item, current).quantity
+        after = ats_compute(item, proposed).quantity
+        result.skus += 1
+        result.total_before += before
+        result.total_after += after
+        if before != after:
+            result.changed += 1
+            result.to_zero += after == 0
+            result.from_zero += before == 0
+            moves.append(Move(position.sku, position.centra_warehouse_id, before, after))
+    moves.sort(key=lambda m: (-abs(m.change), m.sku, m.warehouse))
+    result.biggest = moves[:top]
+    return result
+
+
+def rulebook_with_safety(*, rule: SafetyStockRule, delete: bool = False) -> RuleBook:
+    """The current rules with one safety stock rule added, changed or removed (unsaved)."""
+    others = [
+        r
+        for r in SafetyStockRule.objects.all()
+        if r.pk != rule.pk and (r.scope, r.key) != (rule.scope, rule.key)
+    ]
+    return rules.rulebook_build(
+        statuses=StockStatus.objects.all(),
+        safety_rules=others if delete else [*others, rule],
+        allocations=ChannelAllocation.objects.all(),
+    )
+
+
+def rulebook_with_allocation(*, allocation: ChannelAllocation, delete: bool = False) -> RuleBook:
+    key = (allocation.channel, allocation.scope, allocation.key)
+    others = [
+        a
+        for a in ChannelAllocation.objects.all()
+        if a.pk != allocation.pk and (a.channel, a.scope, a.key) != key
+    ]
+    return rules.rulebook_build(
+        statuses=StockStatus.objects.all(),
+        safety_rules=SafetyStockRule.objects.all(),
+        allocations=others if delete else [*others, allocation],
+    )
