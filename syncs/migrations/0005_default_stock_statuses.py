@@ -1,0 +1,23 @@
+"""The default stock statuses of PRODUCT.md §4; admins add more (or mark one sellable)."""
+
+from django.db import migrations
+
+DEFAULTS = (
+    ("reserved", "Reserved", "Held for a customer or an internal need"),
+    ("quarantined", "Quarantined", "Blocked pending investigation"),
+    ("in_qc", "In QC", "Returned units waiting for quality control (moved by the returns flow)"),
+    ("damaged", "Damaged", "Not fit for sale"),
+)
+
+
+def create(apps, schema_editor):
+    StockStatus = apps.get_model("syncs", "StockStatus")
+    for code, name, description in DEFAULTS:
+        StockStatus.objects.get_or_create(
+            code=code, defaults={"name": name, "sellable": False, "description": description}
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("syncs", "0004_stock_engine_config")]
+    operations = [migrations.RunPython(create, migrations.RunPython.noop)]
