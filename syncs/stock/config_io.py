@@ -191,7 +191,11 @@ def config_import_text(*, text: str, actor) -> ImportResult:
 
 def _audit(actor, area, identity, action, before, after):
     config_audit(
-        actor=actor, area=area, object_key=identity, action=action, before=before, after=after,
+        actor=actor,
+        area=area,
+        object_key=identity,
+        action=action,
+        before=before,
+        after=after,
         via="import",
     )
-

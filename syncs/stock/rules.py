@@ -7,6 +7,8 @@ the audit is exactly what the file would say.
 
 from decimal import Decimal
 
+from django.db.models import DecimalField
+
 from syncs.models import (
     ChannelAllocation,
     SafetyStockRule,
@@ -78,7 +80,8 @@ def settings_data(stock_settings: StockSettings) -> dict:
     out = {}
     for name in SETTINGS_FIELDS:
         value = getattr(stock_settings, name)
-        out[name] = _number(value) if isinstance(value, Decimal) else value
+        decimal = isinstance(StockSettings._meta.get_field(name), DecimalField)
+        out[name] = _number(Decimal(str(value))) if decimal else value
     return out
 
 
