@@ -15,6 +15,12 @@ class Stream:
     cadence: timedelta
     late_after: timedelta
 
+    @property
+    def every(self) -> str:
+        """The cadence for people: "2 min", "1 h"."""
+        minutes = int(self.cadence.total_seconds() // 60)
+        return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
 
 CATALOG = "catalog"
 ORDERS = "orders"
