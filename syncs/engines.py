@@ -9,7 +9,10 @@ Engines register here by dotted path, so importing this module stays cheap.
 from dataclasses import dataclass, field
 
 # stream code -> "module.function"; a stream not listed has no engine yet.
-ENGINES: dict[str, str] = {}
+ENGINES: dict[str, str] = {
+    "catalog": "syncs.catalog.engine.catalog_engine",
+    "orders": "syncs.orders.engine.orders_engine",
+}
 
 
 @dataclass

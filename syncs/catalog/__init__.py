@@ -1,0 +1,1 @@
+"""The catalog stream: both catalogs compared into the SKU map (``syncs.models.SkuMapping``)."""
