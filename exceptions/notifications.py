@@ -230,7 +230,7 @@ def team_digest_send(team: str) -> list[NotificationAttempt]:
         active.values_list("type").annotate(count=Count("id")).order_by("-count", "type")
     )
     breached = list(
-        active.filter(sla_breached_q(now)).order_by("resolve_due_at", "pk")[:LISTED_TICKETS]
+        active.filter(sla_breached_q(now)).order_by("sla_due_at", "pk")[:LISTED_TICKETS]
     )
     new_count = Ticket.objects.filter(team=team, first_seen__gte=since).count()
     closed_count = Ticket.objects.filter(

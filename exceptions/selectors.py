@@ -82,13 +82,12 @@ def ticket_counts(tickets) -> list[dict]:
     )
 
 
-def ticket_breach_counts() -> dict[str, int]:
-    """Active tickets past their SLA, per team."""
-    rows = (
-        Ticket.objects.filter(sla_breached_q(timezone.now()))
-        .values_list("team")
-        .annotate(count=Count("id"))
-    )
+def ticket_breach_counts(teams: list[str] | None = None) -> dict[str, int]:
+    """Active tickets past their SLA, per team (all teams, or those in ``teams``)."""
+    tickets = Ticket.objects.filter(sla_breached_q(timezone.now()))
+    if teams:
+        tickets = tickets.filter(team__in=teams)
+    rows = tickets.values_list("team").annotate(count=Count("id"))
     return dict(rows)
 
 

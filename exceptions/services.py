@@ -192,6 +192,7 @@ def _wake(ticket: Ticket) -> None:
     ticket.status = Ticket.Status.ACKNOWLEDGED if ticket.acknowledged_at else Ticket.Status.OPEN
     ticket.snoozed_until = None
     ticket.snooze_wake_occurrences = None
+    ticket.sla_due_at = ticket.next_deadline()
 
 
 def _contexts_write(rows: list[tuple[int, dict, str]]) -> None:
@@ -213,6 +214,23 @@ def _contexts_write(rows: list[tuple[int, dict, str]]) -> None:
             sql = f"WITH v(id, context, summary) AS (VALUES {values}) UPDATE {table} "
             sql += f"SET context = v.context, summary = v.summary FROM v WHERE {table}.id = v.id"
             cursor.execute(sql, params)
+
+
+# What waking writes, by the status a ticket wakes to (see ``_wake``).
+_WAKE_UPDATES = {
+    Ticket.Status.OPEN: {
+        "status": Ticket.Status.OPEN,
+        "snoozed_until": None,
+        "snooze_wake_occurrences": None,
+        "sla_due_at": F("acknowledge_due_at"),
+    },
+    Ticket.Status.ACKNOWLEDGED: {
+        "status": Ticket.Status.ACKNOWLEDGED,
+        "snoozed_until": None,
+        "snooze_wake_occurrences": None,
+        "sla_due_at": F("resolve_due_at"),
+    },
+}
 
 
 def _update_in_chunks(pks: list[int], **values) -> None:
@@ -259,6 +277,7 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
                     context=context,
                     acknowledge_due_at=now + kind.acknowledge_within,
                     resolve_due_at=now + kind.resolve_within,
+                    sla_due_at=now + kind.acknowledge_within,
                     raise_logged_at=now,
                     **condition.subject,
                 )
@@ -301,6 +320,7 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
             ticket.snooze_wake_occurrences = None
             ticket.acknowledge_due_at = now + kind.acknowledge_within
             ticket.resolve_due_at = now + kind.resolve_within
+            ticket.sla_due_at = ticket.acknowledge_due_at
             ticket.sla_breach_notified_at = None
             ticket.retry_started_at = None
             ticket.raise_logged_at = now
@@ -313,7 +333,7 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
         _update_in_chunks(pks, occurrences=F("occurrences") + count, last_seen=now)
     _update_in_chunks(logged, raise_logged_at=now)
     for status, pks in woke_to.items():
-        _update_in_chunks(pks, status=status, snoozed_until=None, snooze_wake_occurrences=None)
+        _update_in_chunks(pks, **_WAKE_UPDATES[status])
     for type_code, pks in reopened.items():
         kind = effective_type(type_code, overrides)
         _update_in_chunks(
@@ -328,6 +348,7 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
             snooze_wake_occurrences=None,
             acknowledge_due_at=now + kind.acknowledge_within,
             resolve_due_at=now + kind.resolve_within,
+            sla_due_at=now + kind.acknowledge_within,
             sla_breach_notified_at=None,
             retry_started_at=None,
         )
@@ -425,6 +446,7 @@ def tickets_clear_many(conditions: Iterable[Condition], *, source: str, note: st
             ticket.resolved_at = now
             ticket.snoozed_until = None
             ticket.snooze_wake_occurrences = None
+            ticket.sla_due_at = None
             events.append(
                 TicketEvent(
                     ticket=ticket,
@@ -440,6 +462,7 @@ def tickets_clear_many(conditions: Iterable[Condition], *, source: str, note: st
             resolved_at=now,
             snoozed_until=None,
             snooze_wake_occurrences=None,
+            sla_due_at=None,
         )
         TicketEvent.objects.bulk_create(events, batch_size=1000)
     return len(tickets)
@@ -525,7 +548,10 @@ def ticket_acknowledge(*, ticket: Ticket, actor, key: str | None = None) -> bool
             return None
         locked.status = Ticket.Status.ACKNOWLEDGED
         locked.acknowledged_at = now
-        return ["status", "acknowledged_at"]
+        locked.sla_due_at = locked.next_deadline()
+        # The next deadline is a new one: its breach is announced again.
+        locked.sla_breach_notified_at = None
+        return ["status", "acknowledged_at", "sla_due_at", "sla_breach_notified_at"]
 
     return _act(
         ticket=ticket, actor=actor, key=key, kind=TicketEvent.Kind.ACKNOWLEDGED, change=change
@@ -587,7 +613,8 @@ def ticket_snooze(
         locked.snooze_wake_occurrences = (
             locked.occurrences + wake_after_occurrences if wake_after_occurrences else None
         )
-        return ["status", "snoozed_until", "snooze_wake_occurrences"]
+        locked.sla_due_at = locked.next_deadline()
+        return ["status", "snoozed_until", "snooze_wake_occurrences", "sla_due_at"]
 
     data = {"until": until.isoformat(), "wake_after_occurrences": wake_after_occurrences}
     return _act(
@@ -608,7 +635,8 @@ def _resolve(locked: Ticket, now: datetime) -> list[str] | None:
     locked.resolved_at = now
     locked.snoozed_until = None
     locked.snooze_wake_occurrences = None
-    return ["status", "resolved_at", "snoozed_until", "snooze_wake_occurrences"]
+    locked.sla_due_at = None
+    return ["status", "resolved_at", "snoozed_until", "snooze_wake_occurrences", "sla_due_at"]
 
 
 def ticket_resolve(*, ticket: Ticket, actor, note: str, key: str | None = None) -> bool:
@@ -704,7 +732,9 @@ def tickets_wake_due(*, source: str = "snooze timer") -> int:
             if ticket is None:
                 continue
             _wake(ticket)
-            ticket.save(update_fields=["status", "snoozed_until", "snooze_wake_occurrences"])
+            ticket.save(
+                update_fields=["status", "snoozed_until", "snooze_wake_occurrences", "sla_due_at"]
+            )
             TicketEvent.objects.create(
                 ticket=ticket,
                 kind=TicketEvent.Kind.WOKE,
@@ -718,9 +748,7 @@ def tickets_wake_due(*, source: str = "snooze timer") -> int:
 
 def sla_breached_q(now: datetime) -> Q:
     """Active tickets past a deadline: not acknowledged in time, or not resolved in time."""
-    return Q(status=Ticket.Status.OPEN, acknowledge_due_at__lt=now) | Q(
-        status__in=Ticket.ACTIVE, resolve_due_at__lt=now
-    )
+    return Q(sla_due_at__lt=now)
 
 
 def tickets_claim_sla_breaches() -> list[int]:

@@ -66,7 +66,7 @@ def index(request):
     ticket_filter = _filtered(request)
     table = TicketTable(ticket_filter.qs)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    breaches = ticket_breach_counts()
+    breaches = ticket_breach_counts(teams)
     context = {
         "filter": ticket_filter,
         "table": table,
@@ -76,7 +76,7 @@ def index(request):
         "breaches": [
             {"code": code, "name": name, "count": breaches[code]}
             for code, name in TEAM_CHOICES
-            if breaches.get(code) and (code in teams or not teams)
+            if breaches.get(code)
         ],
     }
     if request.htmx and request.htmx.target == "queue":

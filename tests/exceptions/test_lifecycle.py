@@ -152,6 +152,7 @@ def test_a_condition_that_comes_back_reopens_its_ticket_as_a_regression():
         None,
     )
     assert again.acknowledge_due_at == later + timedelta(hours=1)
+    assert again.sla_due_at == again.acknowledge_due_at
     assert kinds(again) == ["raised", "auto_resolved", "reopened_regression"]
     reopened = again.events.last()
     assert reopened.note == "rejected again"
@@ -173,6 +174,7 @@ def test_a_snoozed_ticket_wakes_when_its_time_passes(personas):
     ticket.refresh_from_db()
     # It had been acknowledged before the snooze, so it wakes acknowledged.
     assert (ticket.status, ticket.snoozed_until) == ("acknowledged", None)
+    assert ticket.sla_due_at == ticket.resolve_due_at
     woke = ticket.events.last()
     assert (woke.kind, woke.actor_name, woke.data) == ("woke", "snooze timer", {"reason": "time"})
 
@@ -254,6 +256,11 @@ def test_raise_many_counts_wakes_and_reopens_in_one_batch(personas):
     }
     assert kinds(counted) == ["raised", "raised_again"]
     assert kinds(snoozed) == ["raised", "snoozed", "woke", "raised_again"]
+    snoozed.refresh_from_db()
+    closed.refresh_from_db()
+    # Woken unacknowledged and reopened tickets owe an acknowledgement again.
+    assert snoozed.sla_due_at == snoozed.acknowledge_due_at == T0 + timedelta(hours=1)
+    assert closed.sla_due_at == closed.acknowledge_due_at == T0 + timedelta(hours=3)
     assert kinds(closed) == ["raised", "auto_resolved", "reopened_regression"]
 
 

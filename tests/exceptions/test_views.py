@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,7 +14,14 @@ from django.utils import timezone
 
 from exceptions.models import TeamRoute, Ticket, TicketEvent, TypeOverride
 from exceptions.registry import RetryResult
-from exceptions.services import Condition, ticket_raise, tickets_raise_many
+from exceptions.services import (
+    Condition,
+    ticket_acknowledge,
+    ticket_raise,
+    ticket_resolve,
+    ticket_snooze,
+    tickets_raise_many,
+)
 
 pytestmark = pytest.mark.django_db
 QUEUE = reverse("exceptions:index")
@@ -53,17 +61,34 @@ def test_the_queue_filters_by_team_status_type_and_search(client_for, sku_ticket
     assert list(closed.context["table"].data) == []
 
 
-def test_the_queue_filters_sla_breaches_and_age(client_for, sku_ticket, order_ticket):
-    Ticket.objects.filter(pk=order_ticket.pk).update(
-        acknowledge_due_at=timezone.now() - timedelta(minutes=1),
-        first_seen=timezone.now() - timedelta(days=2),
-    )
+@pytest.fixture
+def overdue_ticket():
+    """An orphaned order raised two days ago: past its SLA and older than a day."""
+    with time_machine.travel(timezone.now() - timedelta(days=2)):
+        return ticket_raise(type_code="orphaned_order", source="orders", order_number="900")
+
+
+def test_the_queue_filters_sla_breaches_and_age(client_for, sku_ticket, overdue_ticket):
     client = client_for("admin")
     breached = client.get(QUEUE, {"team": "", "sla": "breached"})
-    assert list(breached.context["table"].data) == [order_ticket]
+    assert list(breached.context["table"].data) == [overdue_ticket]
     assert b"past SLA" in breached.content
     old = client.get(QUEUE, {"team": "", "age": "1d"})
-    assert list(old.context["table"].data) == [order_ticket]
+    assert list(old.context["table"].data) == [overdue_ticket]
+
+
+def test_acknowledging_moves_the_deadline_to_resolution(client_for, personas):
+    with time_machine.travel(timezone.now() - timedelta(hours=2)):
+        ticket = ticket_raise(type_code="orphaned_order", source="orders", order_number="900")
+    assert ticket.is_sla_breached  # not acknowledged within an hour
+    ticket_acknowledge(ticket=ticket, actor=personas["operations"])
+    assert not ticket.is_sla_breached  # 8 hours to resolve
+    ticket_snooze(
+        ticket=ticket, actor=personas["operations"], until=timezone.now() + timedelta(days=1)
+    )
+    assert ticket.sla_due_at == ticket.resolve_due_at
+    ticket_resolve(ticket=ticket, actor=personas["operations"], note="done")
+    assert ticket.sla_due_at is None
 
 
 def test_the_queue_renders_only_the_table_for_htmx(client_for, order_ticket):
@@ -295,10 +320,7 @@ def test_the_types_page_shows_overrides_and_routes(client_for):
     assert b"https://h.example/x" not in response.content
 
 
-def test_the_queue_shows_the_teams_sla_breaches_at_a_glance(client_for, order_ticket):
-    Ticket.objects.filter(pk=order_ticket.pk).update(
-        acknowledge_due_at=timezone.now() - timedelta(minutes=1)
-    )
+def test_the_queue_shows_the_teams_sla_breaches_at_a_glance(client_for, overdue_ticket):
     response = client_for("operations").get(QUEUE, {"team": "operations"})
     assert response.context["breaches"] == [
         {"code": "operations", "name": "Operations", "count": 1}
