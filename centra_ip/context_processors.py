@@ -1,6 +1,7 @@
 from django.urls import reverse
 
 from centra_ip.teams import TEAMS, user_team_codes
+from syncs.freshness import AMBER, RED, stream_freshness
 
 NAVIGATION = (
     ("Exceptions", "exceptions:index"),
@@ -13,7 +14,8 @@ NAVIGATION = (
 
 
 def layout(request):
-    """What the base layout needs on every page: navigation and the user's teams."""
+    """What the base layout needs on every page: navigation, the user's teams, and how
+    fresh each stream's data is (one query, on an index)."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     names = {team.code: team.name for team in TEAMS}
@@ -22,7 +24,11 @@ def layout(request):
     for title, url_name in NAVIGATION:
         url = reverse(url_name)
         nav.append({"title": title, "url": url, "active": path.startswith(url)})
+    freshness = stream_freshness()
+    levels = {reading.level for reading in freshness}
     return {
         "navigation": nav,
         "user_teams": [names[code] for code in user_team_codes(request.user)],
+        "freshness": freshness,
+        "freshness_level": RED if RED in levels else AMBER if AMBER in levels else "fresh",
     }

@@ -1,20 +1,18 @@
 """``/healthz``: a JSON answer for load balancers and monitors.
 
 Unauthenticated and free of secrets: it says whether the database and the task queue
-answer, and how old each stream's last success is. It answers 503 when the database or
-the queue is down; late streams are reported but do not fail the probe, since a load
-balancer must not take the web tier out because Centra is slow.
+answer, and how old each stream's last success is (streams with an engine). It answers
+503 when the database or the queue is down; late streams are reported but do not fail the
+probe, since a load balancer must not take the web tier out because Centra is slow.
 """
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from syncs.services import stream_last_successes
-from syncs.streams import STREAMS
+from syncs.freshness import FRESH, stream_freshness
 
 
 def _database() -> dict:
@@ -46,16 +44,13 @@ def _broker_kind() -> str:
 
 
 def _streams() -> dict:
-    now = timezone.now()
-    last = stream_last_successes()
     report = {}
-    for stream in STREAMS:
-        finished = last[stream.code]
-        age = None if finished is None else round((now - finished).total_seconds())
-        report[stream.code] = {
-            "last_success": finished.isoformat() if finished else None,
-            "age_seconds": age,
-            "late": age is None or age > stream.late_after.total_seconds(),
+    for reading in stream_freshness():
+        report[reading.stream.code] = {
+            "last_success": reading.last_success.isoformat() if reading.last_success else None,
+            "age_seconds": None if reading.age is None else round(reading.age.total_seconds()),
+            "late": reading.level != FRESH,
+            "freshness": reading.level,
         }
     return report
 

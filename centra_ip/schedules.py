@@ -16,6 +16,7 @@ class ScheduleSpec:
 
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
+    ScheduleSpec(name="watchdog", func="syncs.tasks.watchdog", minutes=5),
     ScheduleSpec(
         name="prune external call records",
         func="syncs.tasks.prune_external_calls",

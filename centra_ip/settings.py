@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from centra_ip.env import env_bool, env_int, env_list, env_str, env_url
+from centra_ip.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("CENTRA_IP_DATA_DIR", str(BASE_DIR / "data")))
@@ -157,6 +157,17 @@ if bool(INVENTORY_PLANNER_API_KEY) != bool(INVENTORY_PLANNER_ACCOUNT):
     )
 CENTRA_USES_SANDBOX = not CENTRA_API_TOKEN
 INVENTORY_PLANNER_USES_SANDBOX = not INVENTORY_PLANNER_API_KEY
+
+# --- Freshness and monitoring ----------------------------------------------------------------
+# A stream is amber once its last success is older than AMBER x its "late after" time and
+# red past RED x (see syncs/streams.py). The watchdog raises "stream late" at amber.
+FRESHNESS_AMBER_FACTOR = env_float("FRESHNESS_AMBER_FACTOR", 1.0, minimum=0.1)
+FRESHNESS_RED_FACTOR = env_float("FRESHNESS_RED_FACTOR", 3.0, minimum=0.1)
+# A stream whose last N runs all failed is late, however recent its last success.
+WATCHDOG_FAILED_RUNS = env_int("WATCHDOG_FAILED_RUNS", 3, minimum=1)
+# /metrics (Prometheus text format) answers only with "Authorization: Bearer <token>";
+# unset, the endpoint does not exist.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Auth -----------------------------------------------------------------------------------
 LOGIN_URL = "login"

@@ -23,3 +23,11 @@ def run_stream(stream: str, full: bool = False) -> str:
 def prune_external_calls() -> str:
     deleted = external_calls_prune(keep_days=30)
     return f"deleted {deleted} external call records older than 30 days"
+
+
+def watchdog() -> str:
+    from syncs.freshness import watchdog_check
+
+    verdicts = watchdog_check()
+    late = sorted(code for code, verdict in verdicts.items() if verdict == "late")
+    return f"late: {', '.join(late)}" if late else "every stream is on time"

@@ -5,8 +5,14 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from syncs import engines
 from syncs.models import SyncRun
-from syncs.streams import STREAM_CODES
+
+
+@pytest.fixture(autouse=True)
+def two_engines(monkeypatch):
+    """Freshness is about streams with an engine; pretend orders and stock have one."""
+    monkeypatch.setattr(engines, "ENGINES", {"orders": "x.y", "stock": "x.z"})
 
 
 @pytest.mark.django_db
@@ -18,7 +24,7 @@ def test_healthz_answers_json_without_login(client):
     assert body["status"] == "ok"
     assert body["database"]["ok"] is True
     assert body["task_queue"] == {"ok": True, "broker": "orm", "queued": 0}
-    assert set(body["streams"]) == set(STREAM_CODES)
+    assert set(body["streams"]) == {"orders", "stock"}
 
 
 @pytest.mark.django_db
@@ -37,7 +43,13 @@ def test_healthz_reports_the_age_of_each_streams_last_success(client):
     orders = body["streams"]["orders"]
     assert 299 <= orders["age_seconds"] <= 302  # the failed run a minute ago does not count
     assert orders["late"] is False
-    assert body["streams"]["stock"] == {"last_success": None, "age_seconds": None, "late": True}
+    assert orders["freshness"] == "fresh"
+    assert body["streams"]["stock"] == {
+        "last_success": None,
+        "age_seconds": None,
+        "late": True,
+        "freshness": "red",
+    }
 
 
 @pytest.mark.django_db

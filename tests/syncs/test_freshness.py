@@ -1,0 +1,90 @@
+"""Freshness per stream, the banner on every page, and the watchdog's tickets."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from exceptions.models import Ticket
+from syncs import engines
+from syncs.freshness import watchdog_check
+from syncs.models import SyncRun
+
+
+@pytest.fixture(autouse=True)
+def orders_engine_only(monkeypatch):
+    monkeypatch.setattr(engines, "ENGINES", {"orders": "x.y"})
+
+
+def run(minutes_ago: float, status=SyncRun.Status.SUCCEEDED, stream="orders") -> SyncRun:
+    at = timezone.now() - timedelta(minutes=minutes_ago)
+    return SyncRun.objects.create(stream=stream, status=status, started_at=at, finished_at=at)
+
+
+def late_tickets():
+    return Ticket.objects.filter(type="stream_late", stream="orders")
+
+
+@pytest.mark.django_db
+def test_a_recent_success_is_fresh_and_raises_nothing():
+    run(5)
+    assert watchdog_check() == {"orders": "ok"}
+    assert not late_tickets().exists()
+
+
+@pytest.mark.django_db
+def test_a_stream_past_its_late_time_gets_one_ticket_that_clears_when_it_succeeds():
+    run(20)  # orders are late after 15 minutes
+    assert watchdog_check() == {"orders": "late"}
+    assert watchdog_check() == {"orders": "late"}  # raised again, still one ticket
+    ticket = late_tickets().get()
+    assert (ticket.status, ticket.team, ticket.occurrences) == ("open", "admin", 2)
+    assert "no success since 20 min ago" in ticket.summary
+    run(1)
+    assert watchdog_check() == {"orders": "ok"}
+    ticket.refresh_from_db()
+    assert ticket.status == "auto_resolved"
+
+
+@pytest.mark.django_db
+def test_failing_runs_make_a_stream_late_even_after_a_recent_success(settings):
+    settings.WATCHDOG_FAILED_RUNS = 3
+    run(10)
+    for minutes in (6, 4, 2):
+        run(minutes, status=SyncRun.Status.FAILED)
+    assert watchdog_check() == {"orders": "late"}
+    assert "the last 3 runs failed" in late_tickets().get().summary
+
+
+@pytest.mark.django_db
+def test_a_stream_that_never_ran_is_not_late_but_one_whose_first_run_is_old_is():
+    assert watchdog_check() == {"orders": "ok"}
+    run(5, status=SyncRun.Status.FAILED)
+    assert watchdog_check() == {"orders": "ok"}  # first run 5 minutes ago: give it time
+    run(30, status=SyncRun.Status.FAILED)
+    assert watchdog_check() == {"orders": "late"}
+
+
+@pytest.mark.django_db
+def test_streams_without_an_engine_are_never_watched():
+    run(600, stream="returns")
+    assert watchdog_check() == {"orders": "ok"}
+    assert not Ticket.objects.filter(stream="returns").exists()
+
+
+def test_the_banner_shows_each_streams_age_and_turns_red_when_late(client_for):
+    run(3)
+    html = client_for("finance").get("/").content.decode()
+    assert 'class="freshness fresh"' in html
+    assert "Orders <strong>3 min ago</strong>" in html
+    SyncRun.objects.all().delete()
+    run(50)  # past 3 x 15 minutes
+    html = client_for("finance").get("/").content.decode()
+    assert 'class="freshness red"' in html
+    assert 'class="freshness-item red"' in html
+
+
+def test_the_banner_is_amber_between_the_thresholds(client_for):
+    run(20)
+    html = client_for("operations").get("/docs/").content.decode()
+    assert 'class="freshness amber"' in html
