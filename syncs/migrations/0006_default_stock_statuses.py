@@ -19,5 +19,5 @@ def create(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("syncs", "0004_stock_engine_config")]
+    dependencies = [("syncs", "0005_order_ledger_and_feed")]
     operations = [migrations.RunPython(create, migrations.RunPython.noop)]
