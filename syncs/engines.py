@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 ENGINES: dict[str, str] = {
     "catalog": "syncs.catalog.engine.catalog_engine",
     "orders": "syncs.orders.engine.orders_engine",
+    "stock": "syncs.stock.engine.stock_engine",
 }
 
 

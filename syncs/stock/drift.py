@@ -1,0 +1,99 @@
+"""Drift: after a push, read Centra back and compare with what we set.
+
+Checked: every SKU pushed this cycle, plus a rotating sample of the rest (the
+``sample_size`` positions checked longest ago, so every SKU comes round). For each, Centra
+should show ``freeToAllocateQuantity == max(0, last pushed - allocated)``: we write
+PHYSICAL, Centra subtracts its own allocations. A difference beyond the tolerance raises a
+``stock_drift`` ticket (an oversell risk when Centra shows more); a match clears it.
+
+The Centra client reads stock variant by variant in id order and cannot filter (see
+docs/stock-engine.md), so the read stops as soon as every wanted size has been seen; every
+row seen on the way refreshes its position's ``centra_*`` figures for free.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import F
+from django.utils import timezone
+
+from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from syncs.models import StockPosition
+
+SOURCE = "stock engine"
+
+
+@dataclass
+class DriftOutcome:
+    checked: int = 0
+    drifting: int = 0
+    cleared: int = 0
+
+
+def drift_wanted(*, pushed: set, sample_size: int) -> dict[tuple[int, int], StockPosition]:
+    candidates = StockPosition.objects.filter(
+        last_pushed__isnull=False, product_size_id__isnull=False
+    )
+    sample = candidates.order_by(F("centra_seen_at").asc(nulls_first=True), "pk")[:sample_size]
+    wanted = {(p.product_size_id, p.centra_warehouse_id): p for p in sample}
+    skus = {sku for sku, _warehouse in pushed}
+    for position in candidates.filter(sku__in=skus) if skus else ():
+        if (position.sku, position.centra_warehouse_id) in pushed:
+            wanted[(position.product_size_id, position.centra_warehouse_id)] = position
+    return wanted
+
+
+def drift_check(*, centra, pushed: set, tolerance: int, sample_size: int) -> DriftOutcome:
+    wanted = drift_wanted(pushed=pushed, sample_size=sample_size)
+    outcome = DriftOutcome()
+    if not wanted:
+        return outcome
+    seen = {}
+    remaining = set(wanted)
+    for row in centra.iter_stock():
+        key = (row.product_size_id, row.warehouse_id)
+        seen[key] = row
+        remaining.discard(key)
+        if not remaining:
+            break
+    now = timezone.now()
+    raised, cleared, updated = [], [], []
+    for key, position in wanted.items():
+        row = seen.get(key)
+        physical = row.physical if row else 0
+        allocated = row.allocated if row else 0
+        fta = row.free_to_allocate if row else 0
+        position.centra_physical, position.centra_allocated = physical, allocated
+        position.centra_fta, position.centra_seen_at = fta, now
+        updated.append(position)
+        expected = max(0, position.last_pushed - allocated)
+        condition = Condition(
+            type_code="stock_drift", sku=position.sku, warehouse=str(position.centra_warehouse_id)
+        )
+        if abs(fta - expected) > tolerance:
+            outcome.drifting += 1
+            risk = "oversell risk" if fta > expected else "under-selling"
+            condition.summary = (
+                f"{position.sku}: Centra shows {fta} free to allocate, expected {expected} "
+                f"(pushed {position.last_pushed}, allocated {allocated}): {risk}"
+            )
+            condition.context = {
+                "centra_fta": fta,
+                "expected": expected,
+                "physical": physical,
+                "allocated": allocated,
+                "pushed": position.last_pushed,
+                "ats": position.ats,
+            }
+            raised.append(condition)
+        else:
+            cleared.append(condition)
+    outcome.checked = len(updated)
+    StockPosition.objects.bulk_update(
+        updated,
+        ["centra_physical", "centra_allocated", "centra_fta", "centra_seen_at"],
+        batch_size=2000,
+    )
+    if raised:
+        tickets_raise_many(raised, source=SOURCE)
+    outcome.cleared = tickets_clear_many(cleared, source=SOURCE)
+    return outcome

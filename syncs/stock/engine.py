@@ -1,0 +1,394 @@
+"""The stock engine: IP stock in, ATS per SKU and Centra warehouse out, pushed when changed.
+
+One cycle (``sync stock [--dry-run] [--full]``):
+
+1. read IP variants with a narrow ``fields=`` (SKU, removed, per-warehouse ``in_stock``,
+   ``minimum_stock`` and forecast velocity); a failed read raises before anything is
+   planned, so nothing is sent (fail closed) and a ``push_held`` ticket says why;
+2. resolve the warehouse map (automatic when each side has exactly one warehouse);
+3. for every mapped SKU (``SkuMapping``) and Centra warehouse, compute ATS with the pure
+   formula (``ats.ats_compute``) from on hand, the status ledger, allocations and safety
+   stock;
+4. plan a line where ATS differs from what we last pushed, or from what Centra showed
+   when last read (or every line with ``--full``), in priority lanes;
+5. the guard looks at the plan; a plan that looks wrong is held whole (ticket, held-push
+   page); a dry run stores the plan as a preview and stops;
+6. push (``push.push_send``), then read Centra back for drift (``drift.drift_check``).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from exceptions.services import ticket_clear, ticket_raise
+from syncs.clients import centra_client, inventory_planner_client
+from syncs.connectors.base import ConnectorError
+from syncs.engines import EngineResult
+from syncs.models import (
+    CentraSize,
+    SkuMapping,
+    StockPosition,
+    StockPush,
+    StockPushLine,
+    StockSettings,
+    WarehouseMapping,
+)
+from syncs.stock import drift, push
+from syncs.stock.ats import Ats, AtsInput, ats_compute
+from syncs.stock.guard import GuardInput, GuardThresholds, guard_reasons
+from syncs.stock.rules import rulebook_load
+from syncs.stock.services import config_save, status_quantities, warehouse_map_load
+
+SOURCE = push.SOURCE
+STREAM = "stock"
+IP_FIELDS = (
+    "sku",
+    "removed",
+    "warehouse.in_stock",
+    "warehouse.minimum_stock",
+    "warehouse.forecast_description.sales_velocity1",
+)
+INPUT_FIELDS = [
+    "product_size_id",
+    "product",
+    "category",
+    "on_hand",
+    "minimum_stock",
+    "velocity",
+    "ip_warehouses",
+    "read_at",
+    "ats",
+]
+
+
+class StockConfigError(Exception):
+    """The engine cannot decide where stock goes (e.g. the warehouse map is missing)."""
+
+
+@dataclass
+class Fresh:
+    """One SKU in one Centra warehouse as this cycle read and computed it."""
+
+    position: StockPosition  # unsaved, inputs filled
+    result: Ats
+
+
+def warehouse_map_resolve(*, centra, ip_warehouses: set[str]) -> dict[str, int]:
+    """The configured map; or, with none configured and one warehouse on each side, that
+    pair, saved (and audited) so the screen shows it. Anything else needs an admin."""
+    configured = warehouse_map_load()
+    if configured:
+        return configured
+    centra_warehouses = list(centra.iter_warehouses())
+    if len(centra_warehouses) == 1 and len(ip_warehouses) == 1:
+        (ip_warehouse,) = ip_warehouses
+        mapping = config_save(
+            area="warehouse_map",
+            instance=WarehouseMapping(
+                ip_warehouse=ip_warehouse,
+                centra_warehouse_id=centra_warehouses[0].id,
+                centra_warehouse_name=centra_warehouses[0].name,
+            ),
+            actor=None,
+            via="automatic",
+        )
+        return {mapping.ip_warehouse: mapping.centra_warehouse_id}
+    raise StockConfigError(
+        f"the warehouse map is empty and cannot be automatic: IP has {len(ip_warehouses)} "
+        f"warehouses, Centra {len(centra_warehouses)}; map them under Configuration"
+    )
+
+
+def ip_read(*, ip) -> list:
+    """All IP variants, or a ticket and the error (nothing planned, nothing sent)."""
+    try:
+        return list(ip.iter_variants(fields=IP_FIELDS))
+    except ConnectorError as error:
+        ticket_raise(
+            type_code="push_held",
+            source=SOURCE,
+            stream=STREAM,
+            summary=f"IP stock read failed, nothing was sent: {error}"[:300],
+            context={"reasons": [f"IP read failed: {error}"]},
+        )
+        raise
+
+
+def positions_compute(*, variants, ip_to_centra: dict[str, int], book) -> tuple[dict, int]:
+    """Fresh positions keyed by (SKU, Centra warehouse), and how many mapped blocks lacked
+    ``in_stock`` (a partial read for the guard)."""
+    mapped = {
+        sku: (size_id, product_id)
+        for sku, size_id, product_id in SkuMapping.objects.values_list(
+            "sku", "centra_size_id", "centra_product_id"
+        )
+    }
+    product_numbers = dict(CentraSize.objects.values_list("size_id", "product_number"))
+    statuses = status_quantities(ip_to_centra)
+    by_centra: dict[int, list[str]] = {}
+    for ip_warehouse, centra_id in ip_to_centra.items():
+        by_centra.setdefault(centra_id, []).append(ip_warehouse)
+    now = timezone.now()
+    fresh: dict[tuple[str, int], Fresh] = {}
+    missing = 0
+    for variant in variants:
+        if variant.sku not in mapped:
+            continue  # the catalog engine tickets unmapped SKUs
+        size_id, product_id = mapped[variant.sku]
+        product = product_numbers.get(size_id) or str(product_id)
+        for centra_id, ip_warehouses in by_centra.items():
+            on_hand, minimum, velocity = 0.0, None, None
+            for ip_warehouse in ip_warehouses:
+                block = variant.warehouse(ip_warehouse)
+                if block is None:
+                    continue
+                if block.in_stock is None:
+                    missing += 1
+                else:
+                    on_hand += block.in_stock
+                if block.minimum_stock is not None:
+                    minimum = (minimum or 0) + block.minimum_stock
+                if block.sales_velocity is not None:
+                    velocity = (velocity or 0) + block.sales_velocity
+            if variant.removed:
+                on_hand = 0.0  # a removed variant sells nothing
+            position = StockPosition(
+                sku=variant.sku,
+                centra_warehouse_id=centra_id,
+                product_size_id=size_id,
+                product=product,
+                category="",
+                on_hand=int(on_hand) if on_hand >= 0 else -int(-on_hand),
+                minimum_stock=minimum,
+                velocity=velocity,
+                ip_warehouses=sorted(ip_warehouses),
+                read_at=now,
+            )
+            item = AtsInput(
+                sku=variant.sku,
+                warehouse=str(centra_id),
+                on_hand=on_hand,
+                product=product,
+                category="",
+                minimum_stock=minimum,
+                velocity=velocity,
+                statuses=statuses.get((variant.sku, centra_id), {}),
+            )
+            result = ats_compute(item, book)
+            position.ats = result.quantity
+            fresh[(variant.sku, centra_id)] = Fresh(position, result)
+    return fresh, missing
+
+
+def plan_lines(*, fresh, previous, settings: StockSettings, full: bool) -> tuple[list, int]:
+    """Unsaved push lines in send order, and how many rest-lane lines wait for later."""
+    rest_recent = (
+        not full
+        and StockPushLine.objects.filter(
+            lane=StockPushLine.Lane.REST,
+            status__in=[StockPushLine.Status.SENT, StockPushLine.Status.WARNED],
+            sent_at__gte=timezone.now() - timedelta(minutes=settings.rest_lane_minutes),
+        ).exists()
+    )
+    low, fast = settings.low_stock_units, float(settings.high_velocity_per_day)
+    lines, deferred = [], 0
+    for key, item in fresh.items():
+        ats = item.result.quantity
+        before = previous.get(key)
+        last = before.last_pushed if before else None
+        shown = before.centra_physical if before else None
+        shown_differs = shown is not None and shown != max(ats, before.centra_allocated or 0)
+        if full:
+            why = "full push"
+        elif last is None:
+            why = "never pushed"
+        elif last != ats:
+            why = f"ATS {ats}, last pushed {last}"
+        elif shown_differs:
+            why = f"Centra shows {shown}, ATS {ats}"
+        else:
+            continue
+        lane = push.lane_for(
+            quantity=ats, previous=last, velocity=item.position.velocity, low=low, fast=fast
+        )
+        if lane == StockPushLine.Lane.REST and rest_recent and last is not None:
+            deferred += 1
+            continue
+        lines.append(
+            StockPushLine(
+                sku=key[0],
+                centra_warehouse_id=key[1],
+                product_size_id=item.position.product_size_id,
+                quantity=ats,
+                previous_pushed=last,
+                centra_before=shown,
+                lane=lane,
+                why=why,
+                position=0,
+            )
+        )
+    velocity = {key: fresh[key].position.velocity for key in fresh}
+    lines.sort(
+        key=lambda line: push.priority_key(
+            line.lane,
+            line.quantity,
+            velocity[(line.sku, line.centra_warehouse_id)],
+            line.sku,
+            line.centra_warehouse_id,
+        )
+    )
+    for index, line in enumerate(lines, start=1):
+        line.position = index
+    return lines, deferred
+
+
+def guard_input(*, fresh, previous, missing: int) -> GuardInput:
+    had_stock = to_zero = total_before = total_after = 0
+    for key, before in previous.items():
+        last = before.last_pushed or 0
+        now = fresh[key].result.quantity if key in fresh else 0
+        total_before += last
+        total_after += now
+        if last > 0:
+            had_stock += 1
+            to_zero += now == 0
+    return GuardInput(
+        known=len(previous),
+        read=len(fresh),
+        missing_fields=missing,
+        had_stock=had_stock,
+        to_zero=to_zero,
+        total_before=total_before,
+        total_after=total_after,
+    )
+
+
+def thresholds(settings: StockSettings) -> GuardThresholds:
+    return GuardThresholds(
+        min_skus=settings.guard_min_skus,
+        zero_share=float(settings.guard_zero_share),
+        total_drop=float(settings.guard_total_drop),
+        min_read_share=float(settings.guard_min_read_share),
+    )
+
+
+def positions_store(fresh) -> None:
+    StockPosition.objects.bulk_create(
+        [item.position for item in fresh.values()],
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["sku", "centra_warehouse_id"],
+        update_fields=INPUT_FIELDS,
+    )
+
+
+def push_store(*, run, status, lines, reasons, counts) -> StockPush:
+    with transaction.atomic():
+        stock_push = StockPush.objects.create(
+            run=run, status=status, reasons=reasons, counts=counts
+        )
+        for line in lines:
+            line.push = stock_push
+        StockPushLine.objects.bulk_create(lines, batch_size=2000)
+    return stock_push
+
+
+def stock_engine(*, run, dry_run: bool, full: bool) -> EngineResult:
+    settings = StockSettings.load()
+    book = rulebook_load()
+    with inventory_planner_client(sync_run=run) as ip, centra_client(sync_run=run) as centra:
+        variants = ip_read(ip=ip)
+        ip_warehouses = {block.warehouse for v in variants for block in v.warehouses}
+        ip_to_centra = warehouse_map_resolve(centra=centra, ip_warehouses=ip_warehouses)
+        fresh, missing = positions_compute(variants=variants, ip_to_centra=ip_to_centra, book=book)
+        previous = {(p.sku, p.centra_warehouse_id): p for p in StockPosition.objects.all()}
+        lines, deferred = plan_lines(fresh=fresh, previous=previous, settings=settings, full=full)
+        reasons = guard_reasons(
+            guard_input(fresh=fresh, previous=previous, missing=missing), thresholds(settings)
+        )
+        counts = {
+            "variants": len(variants),
+            "positions": len(fresh),
+            "planned": len(lines),
+            "deferred": deferred,
+            "to_zero": sum(line.quantity == 0 for line in lines),
+            **{
+                f"lane_{lane}": sum(line.lane == lane for line in lines)
+                for lane in StockPushLine.Lane.values
+            },
+        }
+        if reasons and not dry_run:
+            stock_push = push_store(
+                run=run, status=StockPush.Status.HELD, lines=lines, reasons=reasons, counts=counts
+            )
+            ticket_raise(
+                type_code="push_held",
+                source=SOURCE,
+                stream=STREAM,
+                summary=f"Stock push {stock_push.pk} held: {'; '.join(reasons)}"[:300],
+                context={"push": stock_push.pk, "reasons": reasons},
+            )
+            return EngineResult(
+                summary=f"held by the guard: {'; '.join(reasons)}", counts=counts, held=True
+            )
+        if not reasons:
+            positions_store(fresh)
+        if dry_run:
+            stock_push = push_store(
+                run=run,
+                status=StockPush.Status.PREVIEW,
+                lines=lines,
+                reasons=reasons,
+                counts=counts,
+            )
+            return EngineResult(
+                summary=f"dry run: {len(lines)} lines would be pushed ({counts['to_zero']} to "
+                f"zero); preview {stock_push.pk}",
+                counts={**counts, "preview": stock_push.pk},
+            )
+        ticket_clear(type_code="push_held", source=SOURCE, stream=STREAM)
+        stock_push = push_store(
+            run=run, status=StockPush.Status.SENT, lines=lines, reasons=[], counts=counts
+        )
+        counts.update(
+            push_and_check(stock_push=stock_push, lines=lines, centra=centra, settings=settings)
+        )
+        stock_push.counts = counts
+        stock_push.save(update_fields=["counts"])
+    return EngineResult(
+        summary=f"{counts['accepted']} of {len(lines)} lines pushed in {counts['mutations']} "
+        f"mutations, {counts['rejected']} rejected, {counts['drift']} drifting",
+        counts=counts,
+    )
+
+
+def push_and_check(*, stock_push, lines, centra, settings) -> dict:
+    """Pace to what Centra says is left, push, then read back for drift."""
+    clock = centra.clock
+    started = clock.monotonic()
+    if lines:
+        centra.sync_pacing()
+    outcome = push.push_send(
+        push=stock_push, lines=lines, centra=centra, batch_size=settings.batch_size
+    )
+    seconds = clock.monotonic() - started
+    checked = drift.drift_check(
+        centra=centra,
+        pushed={(line.sku, line.centra_warehouse_id) for line in lines},
+        tolerance=settings.drift_tolerance,
+        sample_size=settings.drift_sample_size,
+    )
+    return {
+        "mutations": outcome.mutations,
+        "accepted": outcome.accepted,
+        "warned": outcome.warned,
+        "rejected": outcome.rejected,
+        "push_seconds": round(seconds, 3),
+        "lines_per_second": round(len(lines) / seconds, 1) if seconds > 0 else None,
+        "mutations_per_10s": round(outcome.mutations * 10 / seconds, 2) if seconds > 0 else None,
+        "drift_checked": checked.checked,
+        "drift": checked.drifting,
+        "drift_cleared": checked.cleared,
+    }

@@ -1,0 +1,149 @@
+"""Sending a push to Centra: priority order, batches, pacing, per-SKU records and tickets.
+
+Order: SKUs going to zero first, then low stock, then high velocity, then the rest. Lines
+are sorted in that order and cut into batches per Centra warehouse (``setStock`` takes one
+warehouse and many sizes), and the batches go out in the order of their first line. With
+one warehouse a push of N lines costs exactly ceil(N / batch size) mutations.
+
+Pacing is the Centra client's: its pacer holds each request until Centra's token buckets
+(mutations and requests per 10 s and per hour) have room, after ``sync_pacing()`` has
+lowered them to what Centra says remains, so a full push waits instead of meeting 429s.
+
+The write is ``setStock`` with ``stockQuantityType: PHYSICAL`` of the ATS: see
+docs/stock-engine.md "Not clobbering Centra's allocations" for why PHYSICAL is the safe
+type here. A batch's ``userErrors`` reject only the items they point at; those SKUs get a
+``stock_push_rejected`` ticket and the rest of the batch, and the push, go on.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from syncs.connectors.centra.types import StockLevel
+from syncs.models import StockPosition, StockPushLine
+
+SOURCE = "stock engine"
+LANE_ORDER = {
+    StockPushLine.Lane.ZERO: 0,
+    StockPushLine.Lane.LOW: 1,
+    StockPushLine.Lane.VELOCITY: 2,
+    StockPushLine.Lane.REST: 3,
+}
+
+
+def lane_for(
+    *, quantity: int, previous: int | None, velocity: float | None, low: int, fast: float
+) -> str:
+    if quantity == 0 and previous != 0:
+        return StockPushLine.Lane.ZERO
+    if quantity <= low:
+        return StockPushLine.Lane.LOW
+    if velocity is not None and velocity >= fast:
+        return StockPushLine.Lane.VELOCITY
+    return StockPushLine.Lane.REST
+
+
+def priority_key(lane: str, quantity: int, velocity: float | None, sku: str, warehouse: int):
+    """Within zero and low: the smallest first; within velocity: the fastest first."""
+    if lane == StockPushLine.Lane.VELOCITY:
+        return (LANE_ORDER[lane], -(velocity or 0.0), sku, warehouse)
+    if lane == StockPushLine.Lane.REST:
+        return (LANE_ORDER[lane], 0.0, sku, warehouse)
+    return (LANE_ORDER[lane], float(quantity), sku, warehouse)
+
+
+def batches_plan(lines: list[StockPushLine], batch_size: int) -> list[list[StockPushLine]]:
+    """Cut lines (already in send order) into per-warehouse batches, in order of first line."""
+    by_warehouse: dict[int, list[StockPushLine]] = defaultdict(list)
+    for line in lines:
+        by_warehouse[line.centra_warehouse_id].append(line)
+    batches = []
+    for group in by_warehouse.values():
+        batches += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
+    batches.sort(key=lambda batch: batch[0].position)
+    return batches
+
+
+@dataclass
+class PushOutcome:
+    mutations: int = 0
+    accepted: int = 0
+    warned: int = 0
+    rejected: int = 0
+
+
+def push_send(*, push, lines: list[StockPushLine], centra, batch_size: int) -> PushOutcome:
+    """Send the lines batch by batch; record each line's result as its batch comes back.
+
+    A ``ConnectorError`` (the client gave up after its retries) stops the push and escapes:
+    batches already sent are recorded, the rest stay ``planned``, and the runner turns the
+    error into an API ticket. Nothing is written inside a transaction while waiting on
+    Centra.
+    """
+    outcome = PushOutcome()
+    for number, batch in enumerate(batches_plan(lines, batch_size), start=1):
+        warehouse = batch[0].centra_warehouse_id
+        result = centra.set_stock(
+            warehouse,
+            [StockLevel(line.product_size_id, line.quantity) for line in batch],
+            description=f"centra-ip stock push {push.pk} batch {number}",
+        )
+        outcome.mutations += 1
+        _record_batch(batch, number, result, outcome)
+    return outcome
+
+
+def _record_batch(batch, number, result, outcome: PushOutcome) -> None:
+    now = timezone.now()
+    change_id = result.stock_change_ids[0] if result.stock_change_ids else None
+    raised, cleared, accepted = [], [], []
+    general = "; ".join(e.message for e in result.errors)
+    for line, item in zip(batch, result.items, strict=True):
+        line.batch, line.sent_at, line.stock_change_id = number, now, change_id
+        errors = item.errors or (result.errors if general else ())
+        if errors:
+            line.status = StockPushLine.Status.REJECTED
+            line.message = "; ".join(e.message for e in errors)[:500]
+            outcome.rejected += 1
+            raised.append(
+                Condition(
+                    type_code="stock_push_rejected",
+                    sku=line.sku,
+                    warehouse=str(line.centra_warehouse_id),
+                    summary=f"Centra rejected {line.quantity} for {line.sku}: {line.message}",
+                    context={"quantity": line.quantity, "batch": number, "push": line.push_id},
+                )
+            )
+            continue
+        line.status = StockPushLine.Status.WARNED if item.warnings else StockPushLine.Status.SENT
+        line.message = "; ".join(w.message for w in item.warnings)[:500]
+        outcome.warned += bool(item.warnings)
+        outcome.accepted += 1
+        accepted.append(line)
+        cleared.append(
+            Condition(
+                type_code="stock_push_rejected",
+                sku=line.sku,
+                warehouse=str(line.centra_warehouse_id),
+            )
+        )
+    with transaction.atomic():
+        StockPushLine.objects.bulk_update(
+            batch, ["batch", "sent_at", "stock_change_id", "status", "message"]
+        )
+        if accepted:
+            pushed = {line.sku: line.quantity for line in accepted}
+            positions = list(
+                StockPosition.objects.filter(
+                    centra_warehouse_id=accepted[0].centra_warehouse_id, sku__in=pushed
+                )
+            )
+            for position in positions:
+                position.last_pushed, position.last_pushed_at = pushed[position.sku], now
+            StockPosition.objects.bulk_update(positions, ["last_pushed", "last_pushed_at"])
+        if raised:
+            tickets_raise_many(raised, source=SOURCE)
+        tickets_clear_many(cleared, source=SOURCE)
