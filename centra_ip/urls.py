@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from centra_ip import docs, health, views
+from centra_ip import docs, health, metrics, views
 
 docs_patterns = (
     [path("", docs.index, name="index"), path("<slug:slug>/", docs.page, name="page")],
@@ -12,10 +12,12 @@ docs_patterns = (
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("exceptions/", include("exceptions.urls")),
     path("syncs/", include("syncs.urls")),
+    path("feeds/", include("syncs.feed_urls")),
     path("returns/", include("returns.urls")),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
     path("configuration/", views.configuration, name="configuration"),

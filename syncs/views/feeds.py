@@ -1,0 +1,75 @@
+"""The files Inventory Planner fetches: outside the login, behind HTTP basic auth.
+
+IP's CSV connection reaches a permanent URL with optional basic auth (reference §4.2), so
+these views skip the session login and check the ``IP_FEED_USERNAME``/``IP_FEED_PASSWORD``
+pair instead, in constant time. With no password configured the feed is refused, except in
+DEBUG, where the documented sandbox password keeps the demo loop working.
+"""
+
+import base64
+import binascii
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse, StreamingHttpResponse
+from django.views.decorators.http import require_safe
+
+from syncs.orders.feed import feed_csv, feed_delivery_start
+
+SANDBOX_FEED_PASSWORD = "sandbox-feed"  # DEBUG only, when IP_FEED_PASSWORD is empty
+REALM = 'Basic realm="centra-ip feeds", charset="UTF-8"'
+
+
+def feed_credentials() -> tuple[str, str] | None:
+    """The pair IP must send, or None when the feed is not configured (refuse it)."""
+    if settings.IP_FEED_PASSWORD:
+        return settings.IP_FEED_USERNAME, settings.IP_FEED_PASSWORD
+    if settings.DEBUG:
+        return settings.IP_FEED_USERNAME, SANDBOX_FEED_PASSWORD
+    return None
+
+
+def _authorised(request, expected: tuple[str, str]) -> bool:
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        username, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    # Both compared every time, so the answer's timing says nothing about which was wrong.
+    user_ok = hmac.compare_digest(username.encode(), expected[0].encode())
+    password_ok = hmac.compare_digest(password.encode(), expected[1].encode())
+    return user_ok and password_ok
+
+
+@login_not_required
+@require_safe
+def sales_orders_csv(request):
+    """``GET /feeds/inventory-planner/sales-orders.csv``: the full sales-order file, streamed.
+
+    HEAD (IP's check when the connection is set up) answers the headers and records nothing.
+    """
+    expected = feed_credentials()
+    if expected is None:
+        return HttpResponse(
+            "The feed is disabled: set IP_FEED_PASSWORD.", status=403, content_type="text/plain"
+        )
+    if not _authorised(request, expected):
+        response = HttpResponse("Authentication required.", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = REALM
+        return response
+    headers = {
+        "Content-Disposition": 'inline; filename="sales-orders.csv"',
+        "Cache-Control": "no-store",
+    }
+    if request.method == "HEAD":
+        return HttpResponse(content_type="text/csv; charset=utf-8", headers=headers)
+    delivery = feed_delivery_start(
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return StreamingHttpResponse(
+        feed_csv(delivery=delivery), content_type="text/csv; charset=utf-8", headers=headers
+    )

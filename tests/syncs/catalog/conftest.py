@@ -1,0 +1,25 @@
+"""Run an engine the way the runner does (a SyncRun row, then the engine), without the
+runner's ticket bookkeeping, so these tests measure the engine alone."""
+
+import pytest
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from syncs.engines import ENGINES
+from syncs.models import SyncRun
+
+
+@pytest.fixture
+def run_engine(db):
+    def run(stream: str, *, dry_run: bool = False, full: bool = False):
+        sync_run = SyncRun.objects.create(
+            stream=stream, started_at=timezone.now(), dry_run=dry_run, full=full
+        )
+        try:
+            return import_string(ENGINES[stream])(run=sync_run, dry_run=dry_run, full=full)
+        finally:
+            sync_run.status = SyncRun.Status.SUCCEEDED
+            sync_run.finished_at = timezone.now()
+            sync_run.save(update_fields=["status", "finished_at"])
+
+    return run
