@@ -295,10 +295,15 @@ def push_store(*, run, status, lines, reasons, counts) -> StockPush:
     return stock_push
 
 
-def stock_engine(*, run, dry_run: bool, full: bool) -> EngineResult:
+def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> EngineResult:
+    """``centra_options`` go to the Centra client (tests and the benchmark pass a simulated
+    ``clock`` shared with the twin, so pacing is proven without waiting in real time)."""
     settings = StockSettings.load()
     book = rulebook_load()
-    with inventory_planner_client(sync_run=run) as ip, centra_client(sync_run=run) as centra:
+    with (
+        inventory_planner_client(sync_run=run) as ip,
+        centra_client(sync_run=run, **(centra_options or {})) as centra,
+    ):
         variants = ip_read(ip=ip)
         ip_warehouses = {block.warehouse for v in variants for block in v.warehouses}
         ip_to_centra = warehouse_map_resolve(centra=centra, ip_warehouses=ip_warehouses)

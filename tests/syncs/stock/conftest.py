@@ -13,19 +13,19 @@ from syncs.models import SyncRun
 from syncs.stock.engine import stock_engine
 
 
-def engine_run(engine, stream: str, *, dry_run=False, full=False) -> tuple[SyncRun, EngineResult]:
+def engine_run(engine, stream: str, *, dry_run=False, full=False, **options):
     run = SyncRun.objects.create(
         stream=stream, dry_run=dry_run, full=full, started_at=timezone.now()
     )
-    result = engine(run=run, dry_run=dry_run, full=full)
+    result = engine(run=run, dry_run=dry_run, full=full, **options)
     run.status = SyncRun.Status.HELD if result.held else SyncRun.Status.SUCCEEDED
     run.finished_at, run.summary, run.counts = timezone.now(), result.summary, result.counts
     run.save()
     return run, result
 
 
-def stock_cycle(*, dry_run=False, full=False) -> EngineResult:
-    return engine_run(stock_engine, "stock", dry_run=dry_run, full=full)[1]
+def stock_cycle(*, dry_run=False, full=False, **options) -> EngineResult:
+    return engine_run(stock_engine, "stock", dry_run=dry_run, full=full, **options)[1]
 
 
 @pytest.fixture

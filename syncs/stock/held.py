@@ -1,0 +1,112 @@
+"""Acting on what the engine could not finish alone: held pushes and rejected SKUs.
+
+A held push is released (sent as planned) or discarded by a person; a compare-and-set on
+its status makes a double click act once. A ``stock_push_rejected`` ticket is retried by
+re-deriving that SKU's ATS from IP *now* and pushing it alone: never by replaying the
+quantity stored when it failed.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from exceptions.registry import RetryResult, register_retry
+from exceptions.services import ticket_clear
+from syncs.clients import centra_client, inventory_planner_client
+from syncs.models import StockPosition, StockPush, StockPushLine, StockSettings
+from syncs.stock import engine, push
+from syncs.stock.rules import rulebook_load
+from syncs.stock.services import warehouse_map_load
+
+
+class PushStateError(Exception):
+    """The push is no longer held (someone else released or discarded it)."""
+
+
+def _claim(stock_push: StockPush, status: str, actor) -> None:
+    claimed = StockPush.objects.filter(pk=stock_push.pk, status=StockPush.Status.HELD).update(
+        status=status, decided_by=actor, decided_at=timezone.now()
+    )
+    if claimed != 1:
+        raise PushStateError(f"push {stock_push.pk} is not held any more")
+
+
+def stock_push_release(*, stock_push: StockPush, actor) -> push.PushOutcome:
+    """Send a held push as it was planned; the person releasing it vouches for its input."""
+    _claim(stock_push, StockPush.Status.SENT, actor)
+    lines = list(stock_push.lines.filter(status=StockPushLine.Status.PLANNED))
+    settings = StockSettings.load()
+    with centra_client() as centra:
+        if lines:
+            centra.sync_pacing()
+        outcome = push.push_send(
+            push=stock_push, lines=lines, centra=centra, batch_size=settings.batch_size
+        )
+    ticket_clear(
+        type_code="push_held",
+        source=push.SOURCE,
+        stream=engine.STREAM,
+        note=f"push {stock_push.pk} released by {actor.get_username()}",
+    )
+    return outcome
+
+
+def stock_push_discard(*, stock_push: StockPush, actor) -> None:
+    with transaction.atomic():
+        _claim(stock_push, StockPush.Status.DISCARDED, actor)
+        stock_push.lines.filter(status=StockPushLine.Status.PLANNED).update(
+            status=StockPushLine.Status.DISCARDED
+        )
+    ticket_clear(
+        type_code="push_held",
+        source=push.SOURCE,
+        stream=engine.STREAM,
+        note=f"push {stock_push.pk} discarded by {actor.get_username()}",
+    )
+
+
+def stock_sku_push(*, sku: str) -> push.PushOutcome:
+    """Recompute one SKU from IP's current figures and push it to every mapped warehouse."""
+    book = rulebook_load()
+    with inventory_planner_client() as ip, centra_client() as centra:
+        variants = list(ip.iter_variants(fields=engine.IP_FIELDS, filters={"sku": sku}))
+        variants = [v for v in variants if v.sku == sku]
+        fresh, _missing = engine.positions_compute(
+            variants=variants, ip_to_centra=warehouse_map_load(), book=book
+        )
+        if not fresh:
+            raise ValueError(f"{sku} is not a mapped IP SKU any more")
+        previous = {
+            (p.sku, p.centra_warehouse_id): p for p in StockPosition.objects.filter(sku=sku)
+        }
+        engine.positions_store(fresh)
+        lines = []
+        for index, (key, item) in enumerate(sorted(fresh.items()), start=1):
+            before = previous.get(key)
+            lines.append(
+                StockPushLine(
+                    sku=sku,
+                    centra_warehouse_id=key[1],
+                    product_size_id=item.position.product_size_id,
+                    quantity=item.result.quantity,
+                    previous_pushed=before.last_pushed if before else None,
+                    centra_before=before.centra_physical if before else None,
+                    lane=StockPushLine.Lane.REST,
+                    why="retry from ticket",
+                    position=index,
+                )
+            )
+        stock_push = engine.push_store(
+            run=None, status=StockPush.Status.SENT, lines=lines, reasons=[], counts={}
+        )
+        return push.push_send(push=stock_push, lines=lines, centra=centra, batch_size=len(lines))
+
+
+def retry_push_rejected(ticket) -> RetryResult:
+    outcome = stock_sku_push(sku=ticket.sku)
+    if outcome.rejected:
+        return RetryResult(ok=False, message=f"Centra rejected {ticket.sku} again")
+    return RetryResult(ok=True, message=f"{ticket.sku} recomputed and pushed")
+
+
+register_retry("stock_push_rejected", retry_push_rejected)
+register_retry("stock_drift", retry_push_rejected)

@@ -1,0 +1,176 @@
+"""The stock engine against both twins: what it pushes, in which order, and what it records."""
+
+import json
+import math
+
+import httpx
+import pytest
+
+from exceptions.models import Ticket
+from syncs.clients import transports_install
+from syncs.models import (
+    ExternalCall,
+    SafetyStockRule,
+    SkuMapping,
+    StockPosition,
+    StockPush,
+    StockPushLine,
+    StockSettings,
+    WarehouseMapping,
+)
+from syncs.sandbox.world import IP_WAREHOUSE
+from tests.syncs.centra.helpers import FakeClock
+from tests.syncs.stock.conftest import stock_cycle
+
+pytestmark = pytest.mark.django_db
+
+
+def settings_set(**values) -> None:
+    StockSettings.load()
+    StockSettings.objects.filter(pk=1).update(**values)
+
+
+def mutations() -> int:
+    return ExternalCall.objects.filter(operation="mutation setStock").count()
+
+
+def centra_level(sandbox, sku):
+    state = sandbox.centra.state
+    size = state.size(sku)
+    level = state.level(size, WarehouseMapping.objects.get().centra_warehouse_id)
+    return level.physicalQuantity, level.allocatedQuantity, level.freeToAllocateQuantity
+
+
+def a_mapped_sku(on_hand_at_least=5) -> StockPosition:
+    return (
+        StockPosition.objects.filter(on_hand__gte=on_hand_at_least, ats__gt=0)
+        .order_by("sku")
+        .first()
+    )
+
+
+def test_first_cycle_maps_the_warehouse_and_pushes_every_mapped_sku(mapped):
+    result = stock_cycle()
+    mapping = WarehouseMapping.objects.get()
+    assert mapping.ip_warehouse == IP_WAREHOUSE
+    positions = StockPosition.objects.count()
+    assert positions == SkuMapping.objects.count()
+    assert result.counts["planned"] == result.counts["accepted"] == positions
+    batch = StockSettings.load().batch_size
+    assert result.counts["mutations"] == mutations() == math.ceil(positions / batch)
+    # Centra now shows exactly the computed ATS for every SKU
+    for position in StockPosition.objects.all():
+        assert centra_level(mapped, position.sku)[0] == max(position.ats, 0)
+        assert position.last_pushed == position.ats
+
+
+def test_no_change_cycle_sends_no_mutation(mapped):
+    stock_cycle()
+    sent = mutations()
+    result = stock_cycle()
+    assert result.counts["planned"] == 0
+    assert mutations() == sent
+
+
+def test_only_changed_skus_are_pushed(mapped):
+    stock_cycle()
+    position = a_mapped_sku()
+    mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, position.on_hand + 4)
+    result = stock_cycle()
+    line = StockPushLine.objects.get(push__status=StockPush.Status.SENT, push__counts__planned=1)
+    assert result.counts["planned"] == 1
+    assert (line.sku, line.quantity, line.previous_pushed, line.status) == (
+        position.sku,
+        position.ats + 4,
+        position.ats,
+        StockPushLine.Status.SENT,
+    )
+    assert line.why == f"ATS {position.ats + 4}, last pushed {position.ats}"
+
+
+def test_lines_go_in_priority_lanes(mapped):
+    settings_set(batch_size=25)
+    stock_cycle()
+    lines = list(StockPushLine.objects.order_by("position"))
+    lanes = [line.lane for line in lines]
+    order = ["zero", "low", "velocity", "rest"]
+    assert lanes == sorted(lanes, key=order.index)
+    velocity = [
+        StockPosition.objects.get(sku=l.sku).velocity for l in lines if l.lane == "velocity"
+    ]
+    assert velocity == sorted(velocity, reverse=True)
+    batches = [line.batch for line in lines]
+    assert batches == sorted(batches)  # batches go out in priority order
+    assert max(batches) == math.ceil(len(lines) / 25)
+
+
+def test_rest_lane_waits_for_its_cadence_priority_lanes_do_not(mapped):
+    stock_cycle()
+    settings = StockSettings.load()
+    rest = StockPosition.objects.filter(
+        ats__gt=settings.low_stock_units + 5, velocity__lt=float(settings.high_velocity_per_day)
+    ).first()
+    fast = StockPosition.objects.filter(
+        ats__gt=settings.low_stock_units + 5, velocity__gte=float(settings.high_velocity_per_day)
+    ).first()
+    for position in (rest, fast):
+        mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, position.on_hand + 1)
+    result = stock_cycle()
+    assert (result.counts["planned"], result.counts["deferred"]) == (1, 1)
+    assert StockPushLine.objects.filter(push__counts__planned=1).get().sku == fast.sku
+    assert stock_cycle(full=True).counts["planned"] == StockPosition.objects.count()
+
+
+def test_safety_stock_rule_changes_what_is_pushed(mapped):
+    stock_cycle()
+    position = a_mapped_sku(on_hand_at_least=10)
+    SafetyStockRule.objects.create(scope="sku", key=position.sku, kind="units", value=4)
+    stock_cycle()
+    expected = max(0, position.on_hand - 4)
+    assert StockPosition.objects.get(pk=position.pk).last_pushed == expected
+    assert centra_level(mapped, position.sku)[0] == expected
+
+
+def test_dry_run_stores_a_preview_and_sends_nothing(mapped):
+    result = stock_cycle(dry_run=True)
+    assert mutations() == 0
+    preview = StockPush.objects.get()
+    assert preview.status == StockPush.Status.PREVIEW
+    assert preview.lines.count() == result.counts["planned"] > 0
+    assert StockPosition.objects.filter(last_pushed__isnull=False).count() == 0
+
+
+def test_user_errors_reject_one_sku_and_the_batch_goes_on(mapped):
+    stock_cycle(dry_run=True)  # positions exist; now break one mapping
+    broken = SkuMapping.objects.order_by("sku").first()
+    SkuMapping.objects.filter(pk=broken.pk).update(centra_size_id=999_999)
+    result = stock_cycle()
+    assert result.counts["rejected"] == 1
+    assert result.counts["accepted"] == StockPosition.objects.count() - 1
+    line = StockPushLine.objects.get(sku=broken.sku, push__status=StockPush.Status.SENT)
+    assert line.status == StockPushLine.Status.REJECTED and line.message
+    ticket = Ticket.objects.get(type="stock_push_rejected")
+    assert (ticket.sku, ticket.status) == (broken.sku, Ticket.Status.OPEN)
+    assert StockPosition.objects.get(sku=broken.sku).last_pushed is None
+    # fixed mapping: the next cycle pushes it and the ticket resolves itself
+    SkuMapping.objects.filter(pk=broken.pk).update(centra_size_id=broken.centra_size_id)
+    stock_cycle()
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.AUTO_RESOLVED
+
+
+def test_push_is_paced_and_never_meets_a_429(mapped):
+    """Default Growth limits on the twin and the client: 20 mutations per 10 s."""
+    clock = FakeClock()
+    mapped.centra.clock = clock  # the twin's buckets and the client's pacer share a clock
+    mapped.centra.reset_buckets()
+    mapped.centra.config.throttle = True
+    settings_set(batch_size=5)  # 52 mutations: well past the 10 s burst of 20
+    result = stock_cycle(centra_options={"clock": clock})
+    n = result.counts["mutations"]
+    assert n == math.ceil(StockPosition.objects.count() / 5) == 52
+    # 20 at once, then 2 per second: the quota-bound minimum is (n - 20) / 2 seconds
+    assert (n - 20) / 2 <= result.counts["push_seconds"] <= (n - 20) / 2 * 1.1
+    assert result.counts["rejected"] == 0
+    assert not ExternalCall.objects.filter(status_code=429).exists()
+    assert ExternalCall.objects.filter(system="centra", retries__gt=0).count() == 0

@@ -1,0 +1,163 @@
+"""The guard holds a push that looks wrong; a failed read sends nothing; people decide."""
+
+import pytest
+
+from exceptions.models import Ticket
+from syncs.connectors.base import BadPayloadError
+from syncs.models import ExternalCall, SkuMapping, StockPosition, StockPush, StockPushLine
+from syncs.sandbox.world import IP_WAREHOUSE
+from syncs.stock import held
+from syncs.stock.guard import GuardInput, GuardThresholds, guard_reasons
+from tests.syncs.stock.conftest import stock_cycle
+
+pytestmark = pytest.mark.django_db
+
+LIMITS = GuardThresholds(min_skus=20, zero_share=0.2, total_drop=0.3, min_read_share=0.9)
+
+
+def data(**overrides):
+    values = dict(
+        known=100,
+        read=100,
+        missing_fields=0,
+        had_stock=80,
+        to_zero=0,
+        total_before=1000,
+        total_after=1000,
+    )
+    values.update(overrides)
+    return GuardInput(**values)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, []),
+        (
+            {"missing_fields": 2},
+            ["partial read: 2 mapped IP warehouse blocks came back without in_stock"],
+        ),
+        (
+            {"read": 89},
+            [
+                "partial read: IP returned 89 SKU x warehouse positions, 100 were known "
+                "(minimum 90%)"
+            ],
+        ),
+        ({"read": 90}, []),
+        ({"to_zero": 17}, ["17 of 80 SKUs with stock would go to zero (21%, limit 20%)"]),
+        ({"to_zero": 16}, []),
+        ({"total_after": 690}, ["total ATS would drop from 1000 to 690 (31%, limit 30%)"]),
+        ({"total_after": 700}, []),
+        # below the minimum number of SKUs, shares are not judged
+        ({"known": 10, "read": 1, "had_stock": 10, "to_zero": 10, "total_after": 0}, []),
+    ],
+)
+def test_guard_triggers(overrides, expected):
+    assert guard_reasons(data(**overrides), LIMITS) == expected
+
+
+def setters(mapped):
+    return mapped.inventory_planner.set_stock
+
+
+def sent() -> int:
+    return ExternalCall.objects.filter(operation="mutation setStock").count()
+
+
+@pytest.mark.parametrize("kind", ["malformed", "partial"])
+def test_a_failed_or_cut_ip_read_sends_nothing(mapped, kind):
+    stock_cycle()
+    before = sent()
+    lines = StockPushLine.objects.count()
+    mapped.inventory_planner.faults.update(fail_next=1, fail_next_kind=kind)
+    with pytest.raises(BadPayloadError):
+        stock_cycle()
+    assert sent() == before
+    assert StockPushLine.objects.count() == lines
+    ticket = Ticket.objects.get(type="push_held")
+    assert (ticket.stream, ticket.status) == ("stock", Ticket.Status.OPEN)
+    assert "IP stock read failed, nothing was sent" in ticket.summary
+
+
+def test_many_skus_at_zero_hold_the_push_until_released(mapped, personas):
+    stock_cycle()
+    centra_before = {p.sku: p.last_pushed for p in StockPosition.objects.all()}
+    with_stock = list(StockPosition.objects.filter(ats__gt=0).order_by("sku"))
+    victims = with_stock[: len(with_stock) // 3]
+    for position in victims:
+        mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, 0)
+    before = sent()
+    result = stock_cycle()
+    assert result.held
+    assert sent() == before
+    stock_push = StockPush.objects.get(status=StockPush.Status.HELD)
+    assert stock_push.reasons[0].startswith(f"{len(victims)} of {len(with_stock)} SKUs with stock")
+    assert stock_push.lines.count() == len(victims)
+    assert {p.sku: p.last_pushed for p in StockPosition.objects.all()} == centra_before
+    ticket = Ticket.objects.get(type="push_held")
+    assert ticket.status == Ticket.Status.OPEN
+    # operations release it: the planned lines go out, the ticket resolves
+    outcome = held.stock_push_release(stock_push=stock_push, actor=personas["operations"])
+    assert outcome.accepted == len(victims)
+    assert sent() == before + 1
+    for position in victims:
+        assert StockPosition.objects.get(pk=position.pk).last_pushed == 0
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.AUTO_RESOLVED
+    with pytest.raises(held.PushStateError):  # a second click acts on nothing
+        held.stock_push_release(stock_push=stock_push, actor=personas["operations"])
+    assert sent() == before + 1
+
+
+def test_a_total_drop_is_held_and_can_be_discarded(mapped, personas):
+    stock_cycle()
+    for position in StockPosition.objects.filter(on_hand__gt=1):
+        mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, position.on_hand // 2)
+    before = sent()
+    result = stock_cycle()
+    assert result.held
+    stock_push = StockPush.objects.get(status=StockPush.Status.HELD)
+    assert any(reason.startswith("total ATS would drop") for reason in stock_push.reasons)
+    held.stock_push_discard(stock_push=stock_push, actor=personas["admin"])
+    stock_push.refresh_from_db()
+    assert stock_push.status == StockPush.Status.DISCARDED
+    assert set(stock_push.lines.values_list("status", flat=True)) == {"discarded"}
+    assert sent() == before
+
+
+def test_missing_in_stock_fields_hold_the_push(mapped):
+    stock_cycle()
+    position = StockPosition.objects.order_by("sku").first()
+    mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, None)
+    result = stock_cycle()
+    assert result.held
+    assert StockPush.objects.get(status="held").reasons == [
+        "partial read: 1 mapped IP warehouse blocks came back without in_stock"
+    ]
+
+
+def test_a_read_with_far_fewer_skus_is_held(mapped):
+    stock_cycle()
+    keep = SkuMapping.objects.order_by("sku").values_list("pk", flat=True)[:100]
+    SkuMapping.objects.exclude(pk__in=list(keep)).delete()
+    result = stock_cycle()
+    assert result.held
+    assert (
+        StockPush.objects.get(status="held")
+        .reasons[0]
+        .startswith("partial read: IP returned 100 SKU x warehouse positions")
+    )
+
+
+def test_dry_run_shows_what_the_guard_would_say_and_sends_nothing(mapped):
+    stock_cycle()
+    for position in StockPosition.objects.all():
+        mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, 0)
+    before = sent()
+    result = stock_cycle(dry_run=True)
+    assert not result.held
+    preview = StockPush.objects.get(status=StockPush.Status.PREVIEW)
+    assert preview.reasons and preview.lines.count() == result.counts["planned"]
+    assert sent() == before
+    assert not Ticket.objects.filter(type="push_held").exists()
