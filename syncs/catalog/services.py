@@ -446,14 +446,13 @@ def sku_mappings_import(*, text: str, user=None) -> ImportOutcome:
     built: list[SkuMapping] = []
     sizes_in_file, variants_in_file = set(), set()
     for number, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        row = {(k or "").strip().lower(): v or "" for k, v in row.items()}
         centra_sku, ip_sku = row.get("centra_sku", ""), row.get("ip_sku", "")
-        if not centra_sku and not ip_sku:
+        if not centra_sku.strip() and not ip_sku.strip():
             continue
-        sizes = list(CentraSize.objects.filter(sku=centra_sku).values_list("size_id", flat=True))
-        variants = list(
-            IpVariant.objects.filter(sku=ip_sku, removed=False).values_list("variant_id", flat=True)
-        )
+        sizes = _ids_for(CentraSize.objects.all(), centra_sku, "size_id")
+        variants = _ids_for(IpVariant.objects.filter(removed=False), ip_sku, "variant_id")
+        centra_sku, ip_sku = centra_sku.strip(), ip_sku.strip()
         if len(sizes) != 1:
             outcome.errors.append((number, _count_reason("Centra SKU", centra_sku, len(sizes))))
             continue
@@ -477,6 +476,15 @@ def sku_mappings_import(*, text: str, user=None) -> ImportOutcome:
         _after_mapping(built)
     outcome.created = built
     return outcome
+
+
+def _ids_for(queryset, sku: str, id_field: str) -> list:
+    """The ids with exactly this SKU; only when there are none, the SKU without the spaces
+    around it (a CSV edited by hand often has a space after the comma)."""
+    ids = list(queryset.filter(sku=sku).values_list(id_field, flat=True))
+    if not ids and sku != sku.strip():
+        ids = list(queryset.filter(sku=sku.strip()).values_list(id_field, flat=True))
+    return ids
 
 
 def _count_reason(what: str, sku: str, count: int) -> str:
