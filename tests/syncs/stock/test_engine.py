@@ -1,13 +1,13 @@
 """The stock engine against both twins: what it pushes, in which order, and what it records."""
 
-import json
 import math
 
 import httpx
 import pytest
 
 from exceptions.models import Ticket
-from syncs.clients import transports_install
+from syncs.clients import centra_client, transports_install
+from syncs.connectors.centra.types import StockLevel
 from syncs.models import (
     ExternalCall,
     SafetyStockRule,
@@ -96,7 +96,9 @@ def test_lines_go_in_priority_lanes(mapped):
     order = ["zero", "low", "velocity", "rest"]
     assert lanes == sorted(lanes, key=order.index)
     velocity = [
-        StockPosition.objects.get(sku=l.sku).velocity for l in lines if l.lane == "velocity"
+        StockPosition.objects.get(sku=line.sku).velocity
+        for line in lines
+        if line.lane == "velocity"
     ]
     assert velocity == sorted(velocity, reverse=True)
     batches = [line.batch for line in lines]
@@ -174,3 +176,51 @@ def test_push_is_paced_and_never_meets_a_429(mapped):
     assert result.counts["rejected"] == 0
     assert not ExternalCall.objects.filter(status_code=429).exists()
     assert ExternalCall.objects.filter(system="centra", retries__gt=0).count() == 0
+
+
+def racing_transport(sandbox, sku, quantity):
+    """Centra, where a customer orders ``quantity`` of ``sku`` just before our first
+    ``setStock`` arrives: after the engine read everything, before its write lands."""
+    placed = []
+
+    def handle(request):
+        if b"setStock" in request.content and not placed:
+            placed.append(sandbox.centra.state.place_order([(sku, quantity, "49.00")]))
+        return sandbox.centra.handle(request)
+
+    return httpx.MockTransport(handle), placed
+
+
+def test_an_order_between_read_and_write_is_not_oversold(mapped):
+    stock_cycle()
+    position = a_mapped_sku(on_hand_at_least=8)
+    on_hand = position.on_hand + 5
+    mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, on_hand)
+    transport, placed = racing_transport(mapped, position.sku, 3)
+    with transports_install(centra=transport):
+        stock_cycle()
+    assert len(placed) == 1
+    ats = StockPosition.objects.get(pk=position.pk).ats
+    physical, allocated, fta = centra_level(mapped, position.sku)
+    # The order's 3 units stay allocated and come out of what is free: what is sellable
+    # plus what is already sold is exactly the ATS computed from IP's shelf count.
+    assert (physical, allocated, fta) == (ats, 3, ats - 3)
+    assert fta + allocated == ats
+
+
+def test_a_free_to_allocate_write_would_have_oversold(mapped):
+    """Why the engine writes PHYSICAL: the same race with an FTA write sells 3 units twice."""
+    stock_cycle()
+    position = a_mapped_sku(on_hand_at_least=8)
+    mapped.centra.state.place_order([(position.sku, 3, "49.00")])  # after our read
+    warehouse = WarehouseMapping.objects.get().centra_warehouse_id
+    with centra_client() as centra:
+        centra.set_stock(
+            warehouse,
+            [StockLevel(position.product_size_id, position.ats)],
+            description="what an FTA push would do",
+            free_to_allocate=True,
+        )
+    _physical, allocated, fta = centra_level(mapped, position.sku)
+    assert (allocated, fta) == (3, position.ats)
+    assert fta + allocated == position.ats + 3  # 3 more than the shelf can give

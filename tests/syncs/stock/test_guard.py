@@ -57,10 +57,6 @@ def test_guard_triggers(overrides, expected):
     assert guard_reasons(data(**overrides), LIMITS) == expected
 
 
-def setters(mapped):
-    return mapped.inventory_planner.set_stock
-
-
 def sent() -> int:
     return ExternalCall.objects.filter(operation="mutation setStock").count()
 

@@ -1,0 +1,67 @@
+"""Drift: Centra read back after a cycle; a ticket while it differs, cleared when it matches."""
+
+import pytest
+from django.utils import timezone
+
+from exceptions.models import Ticket
+from exceptions.registry import register_retry
+from exceptions.services import ticket_retry
+from syncs.models import SkuMapping, StockPosition, StockSettings, WarehouseMapping
+from syncs.sandbox.world import IP_WAREHOUSE
+from syncs.stock import held
+from tests.syncs.stock.conftest import stock_cycle
+
+pytestmark = pytest.mark.django_db
+
+
+def settings_set(**values):
+    StockSettings.load()
+    StockSettings.objects.filter(pk=1).update(**values)
+
+
+def test_drift_is_ticketed_then_pushed_back_and_cleared(mapped):
+    settings_set(drift_sample_size=1000)
+    stock_cycle()
+    position = StockPosition.objects.filter(ats__gt=2).order_by("sku").first()
+    warehouse = WarehouseMapping.objects.get().centra_warehouse_id
+    mapped.centra.state.set_stock(position.sku, warehouse, position.ats + 5)  # someone else
+    result = stock_cycle()
+    assert (result.counts["planned"], result.counts["drift"]) == (0, 1)
+    ticket = Ticket.objects.get(type="stock_drift")
+    assert (ticket.sku, ticket.status) == (position.sku, Ticket.Status.OPEN)
+    assert ticket.summary == (
+        f"{position.sku}: Centra shows {position.ats + 5} free to allocate, expected "
+        f"{position.ats} (pushed {position.ats}, allocated 0): oversell risk"
+    )
+    result = stock_cycle()  # Centra showed something else: pushed again, read back, cleared
+    assert (result.counts["planned"], result.counts["drift"]) == (1, 0)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.AUTO_RESOLVED
+
+
+def test_the_sample_rotates_through_every_sku(mapped):
+    stock_cycle()
+    after_first = timezone.now()
+    settings_set(drift_sample_size=100)
+    total = StockPosition.objects.count()
+    for _ in range(-(-total // 100)):
+        assert stock_cycle().counts["drift_checked"] == 100
+    assert not StockPosition.objects.filter(centra_seen_at__lt=after_first).exists()
+
+
+def test_retry_from_a_rejected_ticket_recomputes_from_current_stock(mapped, personas):
+    stock_cycle(dry_run=True)
+    broken = SkuMapping.objects.order_by("sku").first()
+    SkuMapping.objects.filter(pk=broken.pk).update(centra_size_id=999_999)
+    stock_cycle()
+    ticket = Ticket.objects.get(type="stock_push_rejected")
+    SkuMapping.objects.filter(pk=broken.pk).update(centra_size_id=broken.centra_size_id)
+    mapped.inventory_planner.set_stock(broken.sku, IP_WAREHOUSE, 40)  # IP moved since
+    register_retry("stock_push_rejected", held.retry_push_rejected)
+    result = ticket_retry(ticket=ticket, actor=personas["ecommerce"])
+    assert result.ok, result.message
+    position = StockPosition.objects.get(sku=broken.sku)
+    assert position.on_hand == 40
+    assert position.last_pushed == position.ats
+    ticket.refresh_from_db()
+    assert ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.AUTO_RESOLVED)
