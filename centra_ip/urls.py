@@ -5,7 +5,11 @@ from django.urls import include, path
 from centra_ip import docs, health, metrics, views
 
 docs_patterns = (
-    [path("", docs.index, name="index"), path("<slug:slug>/", docs.page, name="page")],
+    [
+        path("", docs.index, name="index"),
+        path("runbooks/<str:code>/", docs.runbook, name="runbook"),
+        path("<slug:slug>/", docs.page, name="page"),
+    ],
     "docs",
 )
 
