@@ -19,6 +19,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tick", type=float, default=10.0, help="seconds between business steps (0: frozen)"
         )
+        parser.add_argument(
+            "--feed-url",
+            default="http://127.0.0.1:8000/feeds/inventory-planner/sales-orders.csv",
+            help="the hub's sales-order file, fetched by the IP twin as IP's CSV connection does",
+        )
+        parser.add_argument(
+            "--feed-every", type=float, default=60.0, help="seconds between feed fetches (0: never)"
+        )
 
     def handle(self, *args, **options):
         config = WorldConfig(seed=options["seed"], products=options["products"])
@@ -39,6 +47,13 @@ class Command(BaseCommand):
             threading.Thread(
                 target=self._keep_ticking, args=(sandbox.world, options["tick"], stop), daemon=True
             ).start()
+        if options["feed_every"] > 0:
+            self._feed_configure(sandbox.inventory_planner, options["feed_url"])
+            threading.Thread(
+                target=self._keep_fetching,
+                args=(sandbox.inventory_planner, options["feed_every"], stop),
+                daemon=True,
+            ).start()
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -46,6 +61,29 @@ class Command(BaseCommand):
         finally:
             stop.set()
             server.server_close()
+
+    def _feed_configure(self, twin, url: str) -> None:
+        """The twin uses the hub's feed credentials; in DEBUG with no password set, the
+        documented sandbox password (``syncs.views.feeds.SANDBOX_FEED_PASSWORD``)."""
+        from syncs.views.feeds import feed_credentials
+
+        credentials = feed_credentials()
+        if credentials is None:
+            self.stderr.write("IP twin: no feed password (set IP_FEED_PASSWORD); not fetching")
+            return
+        username, password = credentials
+        twin.configure_sales_feed(url, username=username, password=password)
+        self.stdout.write(f"IP twin fetches {url} as {username!r}")
+
+    @staticmethod
+    def _keep_fetching(twin, seconds: float, stop: threading.Event) -> None:
+        """IP's CSV connection pulls on its own schedule; a failed fetch is only logged by
+        the twin (its receipts), as IP would show a sync error."""
+        while not stop.wait(seconds):
+            try:
+                twin.fetch_sales_feed()
+            except RuntimeError:  # not configured: nothing to fetch
+                return
 
     @staticmethod
     def _keep_ticking(world, seconds: float, stop: threading.Event) -> None:
