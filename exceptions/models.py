@@ -109,7 +109,12 @@ class Ticket(models.Model):
                 name="ticket_active_queue",
             ),
             models.Index(fields=["status", "-last_seen", "-id"], name="ticket_queue"),
-            models.Index(fields=["type", "status"], name="ticket_type_status"),
+            # The type filter on the active queue, and the counts by type and team.
+            models.Index(
+                fields=["type", "team"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="ticket_active_type_team",
+            ),
             # Regression lookup (closed tickets by fingerprint) and the related-tickets box.
             models.Index(fields=["fingerprint", "-id"], name="ticket_fingerprint"),
             # Equality and the queue's prefix search; the pattern opclass lets PostgreSQL use
@@ -119,7 +124,14 @@ class Ticket(models.Model):
                 fields=["order_number"], name="ticket_order", opclasses=["varchar_pattern_ops"]
             ),
             # Used by exceptions.tasks.sla_check and the "SLA breached" filter.
-            models.Index(fields=["sla_due_at"], include=["team"], name="ticket_sla_due"),
+            # "Past SLA" per team (the queue's banner, counts page) without touching the table.
+            models.Index(fields=["team", "sla_due_at"], name="ticket_team_sla_due"),
+            # Used by exceptions.tasks.notify_sla_breaches: breaches not announced yet.
+            models.Index(
+                fields=["sla_due_at"],
+                condition=Q(sla_due_at__isnull=False, sla_breach_notified_at__isnull=True),
+                name="ticket_sla_unannounced",
+            ),
             # Used by exceptions.tasks.snoozed_wake.
             models.Index(fields=["status", "snoozed_until"], name="ticket_snoozed"),
             models.Index(fields=["first_seen"], name="ticket_first_seen"),
@@ -145,8 +157,9 @@ class Ticket(models.Model):
 
     @property
     def title(self) -> str:
+        kind = get_type(self.type).title
         subject = self.subject_label
-        return f"{self.get_type_display()}: {subject}" if subject else self.get_type_display()
+        return f"{kind}: {subject}" if subject else kind
 
     @property
     def is_active(self) -> bool:

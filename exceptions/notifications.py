@@ -197,7 +197,7 @@ def _tickets_notify(ticket_ids: list[int], reason: str) -> list[NotificationAtte
         )
         .exclude(reason=NotificationAttempt.Reason.DIGEST)
         .values_list("team")
-        .annotate(count=Count("id"))
+        .annotate(count=Count("*"))
     )
     attempts = []
     for team, tickets in by_team.items():
@@ -226,9 +226,7 @@ def team_digest_send(team: str) -> list[NotificationAttempt]:
     if route and not route.digest:
         return []
     active = Ticket.objects.filter(team=team, status__in=Ticket.ACTIVE)
-    by_type = list(
-        active.values_list("type").annotate(count=Count("id")).order_by("-count", "type")
-    )
+    by_type = list(active.values_list("type").annotate(count=Count("*")).order_by("-count", "type"))
     breached = list(
         active.filter(sla_breached_q(now)).order_by("sla_due_at", "pk")[:LISTED_TICKETS]
     )

@@ -77,7 +77,7 @@ def ticket_counts(tickets) -> list[dict]:
     return list(
         tickets.filter(status__in=Ticket.ACTIVE)
         .values("type", "team")
-        .annotate(count=Count("id"))
+        .annotate(count=Count("*"))
         .order_by("type", "team")
     )
 
@@ -87,7 +87,7 @@ def ticket_breach_counts(teams: list[str] | None = None) -> dict[str, int]:
     tickets = Ticket.objects.filter(sla_breached_q(timezone.now()))
     if teams:
         tickets = tickets.filter(team__in=teams)
-    rows = tickets.values_list("team").annotate(count=Count("id"))
+    rows = tickets.values_list("team").annotate(count=Count("*"))
     return dict(rows)
 
 
@@ -103,7 +103,7 @@ def ticket_trend(*, days: int = 30, team: str | None = None) -> dict:
         events = TicketEvent.objects.filter(kind__in=kinds, at__gte=since)
         if team:
             events = events.filter(ticket__team=team)
-        rows = events.annotate(day=TruncDate("at")).values("day").annotate(count=Count("id"))
+        rows = events.annotate(day=TruncDate("at")).values("day").annotate(count=Count("*"))
         found = {row["day"]: row["count"] for row in rows}
         return [found.get(day, 0) for day in labels]
 

@@ -663,7 +663,7 @@ def ticket_retry(*, ticket: Ticket, actor, key: str | None = None) -> RetryResul
     """
     action = retry_action(ticket.type)
     if action is None:
-        raise TicketActionError(f"{ticket.get_type_display()} tickets cannot be retried.")
+        raise TicketActionError(f"{get_type(ticket.type).title} tickets cannot be retried.")
     if key and TicketEvent.objects.filter(idempotency_key=key).exists():
         return None
     now = timezone.now()
