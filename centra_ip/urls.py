@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from centra_ip import docs, health, metrics, views
+from syncs.views import config as config_views
 
 docs_patterns = (
     [
@@ -24,7 +25,7 @@ urlpatterns = [
     path("feeds/", include("syncs.feed_urls")),
     path("returns/", include("returns.urls")),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
-    path("configuration/", views.configuration, name="configuration"),
+    path("configuration/", config_views.index, name="configuration"),
     path("docs/", include(docs_patterns)),
     path("admin/", admin.site.urls),
 ]

@@ -32,8 +32,3 @@ reconciliation = permission_required("centra_ip.view_reconciliation", raise_exce
         "drill-down to SKU and order, and CSV export.",
     )
 )
-configuration = coming(
-    "Configuration",
-    "Stock statuses, channel allocations, safety stock rules and the warehouse map, with a "
-    "what-if preview and import/export as one file.",
-)

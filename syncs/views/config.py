@@ -1,0 +1,192 @@
+"""The configuration screens: everyone with view_configuration reads, admins change.
+
+Every change goes through the audited services; a rule edit can be previewed (what-if)
+before it is saved, and the whole configuration is exported and imported as one file.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from syncs.models import (
+    ChannelAllocation,
+    ConfigChange,
+    SafetyStockRule,
+    StockSettings,
+    StockStatus,
+    StockStatusBalance,
+    WarehouseMapping,
+)
+from syncs.stock import config_io, services
+from syncs.stock.forms import (
+    AREA_FORMS,
+    AREA_TITLES,
+    BalanceForm,
+    ConfigImportForm,
+    StatusCsvForm,
+    StockSettingsForm,
+)
+
+VIEW = "centra_ip.view_configuration"
+CHANGE = "centra_ip.change_configuration"
+
+
+def _area(area: str):
+    if area not in AREA_FORMS:
+        raise Http404("no such configuration area")
+    return services.AREAS[area][0]
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def index(request):
+    return render(
+        request,
+        "syncs/config/index.html",
+        {
+            "statuses": StockStatus.objects.all(),
+            "safety_rules": SafetyStockRule.objects.all(),
+            "allocations": ChannelAllocation.objects.all(),
+            "mappings": WarehouseMapping.objects.all(),
+            "settings": StockSettings.load(),
+            "balances": StockStatusBalance.objects.filter(quantity__gt=0).select_related("status")[
+                :200
+            ],
+            "changes": ConfigChange.objects.all()[:30],
+            "import_form": ConfigImportForm(),
+            "csv_form": StatusCsvForm(),
+            "balance_form": BalanceForm(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(CHANGE, raise_exception=True)
+def edit(request, area: str, pk: int | None = None):
+    """GET the form; POST ``action=preview`` shows the what-if; ``action=save`` saves."""
+    model = _area(area)
+    instance = get_object_or_404(model, pk=pk) if pk else model()
+    form = AREA_FORMS[area](request.POST or None, instance=instance)
+    what_if = None
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "save":
+            services.config_save(area=area, instance=form.instance, actor=request.user)
+            messages.success(request, f"{AREA_TITLES[area]} saved.")
+            return redirect("configuration")
+        what_if = _what_if(area, form.instance)
+    return render(
+        request,
+        "syncs/config/edit.html",
+        {
+            "form": form,
+            "area": area,
+            "title": AREA_TITLES[area],
+            "instance": instance,
+            "what_if": what_if,
+            "previewable": area in ("safety_stock", "allocation"),
+        },
+    )
+
+
+def _what_if(area, instance, *, delete=False):
+    if area == "safety_stock":
+        return services.what_if(
+            proposed=services.rulebook_with_safety(rule=instance, delete=delete)
+        )
+    if area == "allocation":
+        return services.what_if(
+            proposed=services.rulebook_with_allocation(allocation=instance, delete=delete)
+        )
+    return None
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def delete(request, area: str, pk: int):
+    instance = get_object_or_404(_area(area), pk=pk)
+    services.config_delete(area=area, instance=instance, actor=request.user)
+    messages.success(request, f"{AREA_TITLES[area]} deleted.")
+    return redirect("configuration")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(CHANGE, raise_exception=True)
+def settings_edit(request):
+    form = StockSettingsForm(request.POST or None, instance=StockSettings.load())
+    if request.method == "POST" and form.is_valid():
+        services.stock_settings_save(instance=form.instance, actor=request.user)
+        messages.success(request, "Stock engine settings saved.")
+        return redirect("configuration")
+    return render(request, "syncs/config/settings.html", {"form": form})
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def export(request):
+    response = HttpResponse(config_io.config_export_text(), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="centra-ip-stock-config.json"'
+    return response
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def import_file(request):
+    form = ConfigImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a file to import.")
+        return redirect("configuration")
+    try:
+        text = form.cleaned_data["file"].read().decode("utf-8")
+        result = config_io.config_import_text(text=text, actor=request.user)
+    except UnicodeDecodeError:
+        messages.error(request, "The file is not UTF-8 text; nothing was changed.")
+    except config_io.ConfigImportError as error:
+        messages.error(request, f"Nothing was changed: {'; '.join(error.errors[:10])}")
+    else:
+        messages.success(
+            request,
+            f"Imported: {result.created} created, {result.updated} updated, "
+            f"{result.deleted} deleted{', settings changed' if result.settings_changed else ''}.",
+        )
+    return redirect("configuration")
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def status_import(request):
+    form = StatusCsvForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a CSV file to import.")
+        return redirect("configuration")
+    try:
+        text = form.cleaned_data["file"].read().decode("utf-8")
+        changed = services.stock_status_import_csv(text=text, actor=request.user)
+    except (UnicodeDecodeError, services.LedgerError) as error:
+        messages.error(request, f"Nothing was changed: {error}")
+    else:
+        messages.success(request, f"Status ledger: {changed} balances changed.")
+    return redirect("configuration")
+
+
+@require_POST
+@permission_required(CHANGE, raise_exception=True)
+def balance_set(request):
+    form = BalanceForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        services.stock_status_set(
+            sku=data["sku"].strip(),
+            ip_warehouse=data["ip_warehouse"].strip(),
+            status=data["status"].code,
+            quantity=data["quantity"],
+            reason="set on screen",
+            actor=request.user,
+        )
+        messages.success(
+            request, f"{data['sku']}: {data['status'].name} set to {data['quantity']}."
+        )
+    else:
+        messages.error(request, f"Not saved: {form.errors.as_text()}")
+    return redirect("configuration")

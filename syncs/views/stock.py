@@ -1,0 +1,208 @@
+"""The stock room: run history, dry-run preview, held pushes and the ATS explainer."""
+
+import django_tables2 as tables
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from syncs.models import StockPosition, StockPush, StockPushLine, SyncRun
+from syncs.runner import sync_run_stream
+from syncs.stock import held
+from syncs.stock.ats import ats_compute
+from syncs.stock.rules import rulebook_load
+from syncs.stock.services import position_input, status_quantities, warehouse_map_load
+
+VIEW = "centra_ip.view_syncs"
+RUN = "centra_ip.run_syncs"
+
+
+class StockRunTable(tables.Table):
+    started_at = tables.DateTimeColumn(order_by=("started_at", "pk"), verbose_name="Started")
+    status = tables.TemplateColumn(
+        '<span class="badge {{ record.status }}">{{ record.get_status_display }}</span>'
+        '{% if record.dry_run %} <span class="muted">dry run</span>{% endif %}',
+        order_by=("status", "pk"),
+    )
+    trigger = tables.Column(order_by=("trigger", "pk"))
+    planned = tables.Column(accessor="counts__planned", orderable=False, default="")
+    mutations = tables.Column(accessor="counts__mutations", orderable=False, default="")
+    rejected = tables.Column(accessor="counts__rejected", orderable=False, default="")
+    push_seconds = tables.Column(
+        accessor="counts__push_seconds", orderable=False, default="", verbose_name="Push s"
+    )
+    lines_per_second = tables.Column(
+        accessor="counts__lines_per_second", orderable=False, default="", verbose_name="SKUs/s"
+    )
+    quota = tables.Column(
+        accessor="counts__mutations_per_10s",
+        orderable=False,
+        default="",
+        verbose_name="Mutations per 10 s",
+    )
+    drift = tables.Column(accessor="counts__drift", orderable=False, default="")
+    summary = tables.Column(orderable=False)
+
+    class Meta:
+        model = SyncRun
+        fields = ()
+        sequence = (
+            "started_at",
+            "status",
+            "trigger",
+            "planned",
+            "mutations",
+            "rejected",
+            "push_seconds",
+            "lines_per_second",
+            "quota",
+            "drift",
+            "summary",
+        )
+        order_by = ("-started_at",)
+        attrs = {"class": "table"}
+        empty_text = "No stock runs yet."
+
+
+class PushLineTable(tables.Table):
+    position = tables.Column(verbose_name="#", order_by=("position", "pk"))
+    lane = tables.Column(order_by=("lane", "position", "pk"))
+    sku = tables.TemplateColumn(
+        "<a href=\"{% url 'syncs:stock_sku' record.sku %}\">{{ record.sku }}</a>",
+        order_by=("sku", "pk"),
+        verbose_name="SKU",
+    )
+    centra_warehouse_id = tables.Column(
+        verbose_name="Warehouse", order_by=("centra_warehouse_id", "pk")
+    )
+    previous_pushed = tables.Column(verbose_name="Last pushed", orderable=False, default="-")
+    centra_before = tables.Column(verbose_name="Centra had", orderable=False, default="-")
+    quantity = tables.Column(verbose_name="New ATS", order_by=("quantity", "pk"))
+    why = tables.Column(orderable=False)
+    batch = tables.Column(order_by=("batch", "position", "pk"), default="-")
+    status = tables.Column(order_by=("status", "pk"))
+    message = tables.Column(orderable=False, default="")
+
+    class Meta:
+        model = StockPushLine
+        fields = ()
+        sequence = (
+            "position",
+            "lane",
+            "sku",
+            "centra_warehouse_id",
+            "previous_pushed",
+            "centra_before",
+            "quantity",
+            "why",
+            "batch",
+            "status",
+            "message",
+        )
+        order_by = ("position",)
+        attrs = {"class": "table", "id": "push-lines"}
+        empty_text = "Nothing to push."
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def index(request):
+    table = StockRunTable(SyncRun.objects.filter(stream="stock"))
+    tables.RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    return render(
+        request,
+        "syncs/stock/index.html",
+        {
+            "table": table,
+            "held": StockPush.objects.filter(status=StockPush.Status.HELD),
+            "previews": StockPush.objects.filter(status=StockPush.Status.PREVIEW)[:5],
+            "positions": StockPosition.objects.count(),
+        },
+    )
+
+
+@require_POST
+@permission_required(RUN, raise_exception=True)
+def dry_run(request):
+    run = sync_run_stream(stream="stock", trigger=SyncRun.Trigger.SCREEN, dry_run=True)
+    preview = run.pushes.filter(status=StockPush.Status.PREVIEW).first()
+    if preview is None:
+        messages.error(request, f"The dry run did not finish: {run.summary}")
+        return redirect("syncs:stock")
+    return redirect("syncs:stock_push", pk=preview.pk)
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def push_detail(request, pk: int):
+    stock_push = get_object_or_404(StockPush.objects.select_related("run", "decided_by"), pk=pk)
+    lines = stock_push.lines.all()
+    table = PushLineTable(lines)
+    tables.RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    blast = {
+        "total": lines.count(),
+        "to_zero": lines.filter(quantity=0).count(),
+        "by_lane": {
+            StockPushLine.Lane(lane).label: lines.filter(lane=lane).count()
+            for lane in StockPushLine.Lane.values
+        },
+        "warehouses": sorted(set(lines.values_list("centra_warehouse_id", flat=True))),
+    }
+    return render(
+        request,
+        "syncs/stock/push.html",
+        {"push": stock_push, "table": table, "blast": blast},
+    )
+
+
+@require_POST
+@permission_required(RUN, raise_exception=True)
+def push_release(request, pk: int):
+    stock_push = get_object_or_404(StockPush, pk=pk)
+    try:
+        outcome = held.stock_push_release(stock_push=stock_push, actor=request.user)
+    except held.PushStateError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Released: {outcome.accepted} accepted, {outcome.rejected} rejected in "
+            f"{outcome.mutations} mutations.",
+        )
+    return redirect("syncs:stock_push", pk=pk)
+
+
+@require_POST
+@permission_required(RUN, raise_exception=True)
+def push_discard(request, pk: int):
+    stock_push = get_object_or_404(StockPush, pk=pk)
+    try:
+        held.stock_push_discard(stock_push=stock_push, actor=request.user)
+    except held.PushStateError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Discarded: nothing was sent.")
+    return redirect("syncs:stock_push", pk=pk)
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def sku_explain(request, sku: str):
+    """on hand - each status - allocations - safety stock = ATS, per Centra warehouse, from
+    the inputs the last cycle read and the rules as they are now; and the push history."""
+    book = rulebook_load()
+    statuses = status_quantities(warehouse_map_load())
+    explained = []
+    for position in StockPosition.objects.filter(sku=sku):
+        item = position_input(position, statuses.get((sku, position.centra_warehouse_id), {}))
+        explained.append({"position": position, "ats": ats_compute(item, book)})
+    history = (
+        StockPushLine.objects.filter(sku=sku)
+        .select_related("push")
+        .order_by("-push__created_at", "-pk")[:50]
+    )
+    return render(
+        request,
+        "syncs/stock/sku.html",
+        {"sku": sku, "explained": explained, "history": history},
+    )

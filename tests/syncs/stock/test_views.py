@@ -1,0 +1,121 @@
+"""The stock and configuration screens: who may do what, and what they show."""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from syncs.models import (
+    ConfigChange,
+    SafetyStockRule,
+    StockPosition,
+    StockPush,
+    StockPushLine,
+)
+from syncs.sandbox.world import IP_WAREHOUSE
+from tests.syncs.stock.conftest import stock_cycle
+
+pytestmark = pytest.mark.django_db
+
+RULE = {"scope": "global", "key": "", "kind": "units", "value": "2", "note": "", "action": "save"}
+
+
+def test_everyone_reads_the_configuration(client_for):
+    for team in ("operations", "finance", "admin"):
+        assert client_for(team).get("/configuration/").status_code == 200
+
+
+@pytest.mark.parametrize("team", ["operations", "ecommerce", "merchandising"])
+def test_only_admins_change_rules(client_for, team):
+    client = client_for(team)
+    assert client.post("/syncs/config/safety_stock/new/", RULE).status_code == 403
+    upload = SimpleUploadedFile("c.json", b'{"version": 1}')
+    assert client.post("/syncs/config/import/", {"file": upload}).status_code == 403
+    assert client.get("/syncs/config/settings/").status_code == 403
+    assert SafetyStockRule.objects.count() == 0
+    assert ConfigChange.objects.count() == 0
+
+
+def test_admin_previews_then_saves_a_rule(client_for):
+    StockPosition.objects.create(sku="A", centra_warehouse_id=1, on_hand=10)
+    client = client_for("admin")
+    preview = client.post("/syncs/config/safety_stock/new/", {**RULE, "action": "preview"})
+    assert preview.status_code == 200
+    assert "1 change ATS" in preview.content.decode()
+    assert SafetyStockRule.objects.count() == 0
+    saved = client.post("/syncs/config/safety_stock/new/", RULE)
+    assert saved.status_code == 302
+    change = ConfigChange.objects.get()
+    assert (change.actor_name, change.action) == ("admin-persona", "created")
+
+
+def test_a_global_rule_with_a_key_is_refused(client_for):
+    response = client_for("admin").post("/syncs/config/safety_stock/new/", {**RULE, "key": "oops"})
+    assert response.status_code == 200
+    assert SafetyStockRule.objects.count() == 0
+
+
+def test_export_then_bad_import_changes_nothing(client_for):
+    client = client_for("admin")
+    exported = json.loads(client.get("/syncs/config/export/").content)
+    assert exported["version"] == 1
+    exported["safety_stock"] = [{"scope": "sku", "key": "", "kind": "units", "value": "1"}]
+    upload = SimpleUploadedFile("c.json", json.dumps(exported).encode())
+    response = client.post("/syncs/config/import/", {"file": upload}, follow=True)
+    assert "Nothing was changed" in response.content.decode()
+    assert SafetyStockRule.objects.count() == 0
+
+
+def test_held_push_release_is_for_operations_not_finance(mapped, client_for):
+    stock_cycle()
+    for position in StockPosition.objects.all():
+        mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, 0)
+    assert stock_cycle().held
+    stock_push = StockPush.objects.get(status="held")
+    page = client_for("finance").get(f"/syncs/stock/pushes/{stock_push.pk}/")
+    assert "sets" in page.content.decode() and "Release" not in page.content.decode()
+    denied = client_for("finance").post(f"/syncs/stock/pushes/{stock_push.pk}/release/")
+    assert denied.status_code == 403
+    stock_push.refresh_from_db()
+    assert stock_push.status == "held"
+    released = client_for("operations").post(f"/syncs/stock/pushes/{stock_push.pk}/release/")
+    assert released.status_code == 302
+    stock_push.refresh_from_db()
+    assert stock_push.status == "sent"
+    assert not stock_push.lines.filter(status=StockPushLine.Status.PLANNED).exists()
+
+
+def test_dry_run_from_the_screen_shows_the_blast_radius_and_explainer(mapped, client_for):
+    client = client_for("operations")
+    response = client.post("/syncs/stock/dry-run/")
+    assert response.status_code == 302
+    preview = StockPush.objects.get(status="preview")
+    page = client.get(response.url).content.decode()
+    to_zero = preview.lines.filter(quantity=0).count()
+    assert f"This push sets {to_zero} SKUs to zero" in page
+    line = preview.lines.order_by("position").first()
+    explainer = client.get(f"/syncs/stock/sku/{line.sku}/").content.decode()
+    assert "= ATS" in explainer and "On hand" in explainer
+
+
+def test_push_page_queries_do_not_grow_with_lines(mapped, client_for):
+    stock_cycle(dry_run=True)
+    preview = StockPush.objects.get()
+    client = client_for("operations")
+    url = f"/syncs/stock/pushes/{preview.pk}/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    preview.lines.exclude(pk__in=list(preview.lines.values_list("pk", flat=True)[:3])).delete()
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    assert len(many) == len(few)
+
+
+def test_stock_history_page(mapped, client_for):
+    stock_cycle()
+    page = client_for("finance").get("/syncs/stock/")
+    assert page.status_code == 200
+    assert "Run history" in page.content.decode()
