@@ -251,6 +251,15 @@ def _bulk_one(actor, ticket: Ticket, data: dict, key: str) -> bool:
     return bool(result and result.ok)
 
 
+def _duration_text(duration: timedelta) -> str:
+    """ "1 day 4 hours", "30 minutes": SLAs as people say them."""
+    minutes = int(duration.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    return " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n) or "0 minutes"
+
+
 @require_GET
 @can_read
 def types(request):
@@ -263,6 +272,9 @@ def types(request):
         rows.append(
             {
                 "type": kind,
+                "team_name": dict(TEAM_CHOICES)[kind.team],
+                "acknowledge_within": _duration_text(kind.acknowledge_within),
+                "resolve_within": _duration_text(kind.resolve_within),
                 "overridden": declared.code in overrides,
                 "retry": retry_action(declared.code) is not None,
                 "route": routes.get(kind.team),

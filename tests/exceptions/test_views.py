@@ -316,6 +316,9 @@ def test_the_types_page_shows_overrides_and_routes(client_for):
     response = client_for("finance").get(reverse("exceptions:types"))
     row = next(r for r in response.context["rows"] if r["type"].code == "stream_late")
     assert (row["type"].team, row["overridden"], row["retry"]) == ("operations", True, False)
+    assert (row["acknowledge_within"], row["resolve_within"]) == ("30 minutes", "4 hours")
+    sku = next(r for r in response.context["rows"] if r["type"].code == "sku_missing_in_centra")
+    assert (sku["team_name"], sku["resolve_within"]) == ("E-commerce", "2 days")
     assert b"ops@example.com + webhook" in response.content
     assert b"https://h.example/x" not in response.content
 
