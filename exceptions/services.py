@@ -418,6 +418,10 @@ def ticket_raise(
 
 
 def _notify_on_commit(outcome: RaiseOutcome) -> None:
+    """Announce new tickets and regressions once the raise is committed (never for a rolled
+    back one). Delivery runs in the raising process, not as a queued task: engines already
+    run as tasks, a batch is one message per team, channels have short timeouts and every
+    failure is recorded instead of raised, so the engine loses seconds at worst."""
     from exceptions.notifications import tickets_notify
 
     created = [ticket.pk for ticket in outcome.created]
