@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "syncs",
     "exceptions",
     "returns",
+    "reconciliation",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,243 @@
+"""Finance reconciliation: Centra's side of each order against what the hub published to
+Inventory Planner and IP took (PRODUCT.md §3 flow 5).
+
+``DaySku`` and ``DayOrders`` are computed tables (rebuilt for a window by one SQL
+``INSERT ... SELECT`` per table), so a month's overview reads a few thousand rows, never the
+order ledger. ``Discrepancy`` is one order whose two sides disagree beyond the tolerance;
+its ``reconciliation_mismatch`` ticket lives on the exception desk, and its own history
+(``DiscrepancyEvent``) is the audit trail of who explained what.
+
+The ledger holds no exchange rate and no market (see ``docs/reconciliation.md``), so the
+base-currency conversion uses ``CurrencyRate``, admin data with a validity date.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class ReconciliationSettings(models.Model):
+    """The one row (pk 1) of reconciliation configuration; admins edit it, finance reads it."""
+
+    base_currency = models.CharField(max_length=8, default="EUR")
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="The brand's day boundary; empty = TIME_ZONE."
+    )
+    unit_tolerance = models.PositiveIntegerField(
+        default=0, help_text="Units an order's two sides may differ by and still agree."
+    )
+    value_tolerance = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text="Base-currency amount an order's two sides may differ by and still agree.",
+    )
+    grace_hours = models.PositiveIntegerField(
+        default=24, help_text="Orders younger than this are pending: IP fetches once a day."
+    )
+    window_days = models.PositiveIntegerField(
+        default=62, help_text="How many days back each computation recomputes."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "reconciliation settings"
+        verbose_name_plural = "reconciliation settings"
+
+    def __str__(self):
+        return "reconciliation settings"
+
+
+class CurrencyRate(models.Model):
+    """How many base-currency units one unit of ``currency`` is worth from ``valid_from`` on.
+
+    Stand-in for Centra's ``currencyBaseRate`` per order, which the ledger does not store.
+    A currency with no rate for a day converts to nothing and the screen says so.
+    """
+
+    currency = models.CharField(max_length=8)
+    valid_from = models.DateField()
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+
+    class Meta:
+        ordering = ["currency", "valid_from", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="rate_one_per_day")
+        ]
+
+    def __str__(self):
+        return f"1 {self.currency} = {self.rate} from {self.valid_from}"
+
+
+class ReconciliationRun(models.Model):
+    """One computation: which days it rebuilt, what it found, and how fresh its inputs were."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    period_start = models.DateField()
+    period_end = models.DateField()  # inclusive
+    feed_taken_through = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"reconciliation {self.period_start}..{self.period_end} at {self.started_at}"
+
+
+class _Figures(models.Model):
+    """Both sides of a slice of the ledger; amounts in the order currency.
+
+    Centra (``c_``): units ordered (as first ordered), cancelled, returned; gross value,
+    cancelled value, returned value. Hub/IP (``h_``): units on live feed rows, of those
+    taken by IP; units on cancelled rows taken by IP (released); returned units on return
+    rows, of those taken; the value of the taken live rows and taken return rows.
+    """
+
+    day = models.DateField()
+    currency = models.CharField(max_length=8)
+    channel = models.CharField(max_length=32, blank=True)  # Centra store type
+    c_units_ordered = models.BigIntegerField(default=0)
+    c_units_cancelled = models.BigIntegerField(default=0)
+    c_units_returned = models.BigIntegerField(default=0)
+    c_gross = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    c_cancelled_value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    c_returned_value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    h_units_published = models.BigIntegerField(default=0)
+    h_units_taken = models.BigIntegerField(default=0)
+    h_units_released = models.BigIntegerField(default=0)
+    h_units_returned_published = models.BigIntegerField(default=0)
+    h_units_returned = models.BigIntegerField(default=0)
+    h_value_taken = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    h_returned_value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DaySku(_Figures):
+    """Both sides per brand-local day, SKU (IP's SKU; Centra's where unmapped), currency and
+    channel. Centra figures sit on the order's day; feed rows on their own date."""
+
+    sku = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["day", "sku", "currency", "channel", "pk"]
+        indexes = [
+            models.Index(fields=["day", "currency", "channel"], name="daysku_day"),
+            models.Index(fields=["day", "sku"], name="daysku_day_sku"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.sku} {self.currency}"
+
+
+class DayOrders(models.Model):
+    """Orders per day, currency and channel (not additive across SKUs, so stored apart)."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=8)
+    channel = models.CharField(max_length=32, blank=True)
+    orders = models.BigIntegerField(default=0)
+    orders_cancelled = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day", "currency", "channel", "pk"]
+        indexes = [models.Index(fields=["day", "currency", "channel"], name="dayorders_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.currency}: {self.orders} orders"
+
+
+class Discrepancy(models.Model):
+    """One order whose Centra side and hub/IP side disagree beyond the tolerance.
+
+    ``open`` counts as reconciliation debt; ``explained`` is finance's audited decision that
+    the difference is understood (it stays explained while the numbers stay the same);
+    ``cleared`` means a later computation found the two sides in agreement.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        EXPLAINED = "explained", "Explained"
+        CLEARED = "cleared", "Cleared"
+
+    order_number = models.CharField(max_length=64, unique=True)
+    day = models.DateField(db_index=True)
+    currency = models.CharField(max_length=8)
+    channel = models.CharField(max_length=32, blank=True)
+    kinds = models.CharField(max_length=200)  # comma-separated, see services.KINDS
+    c_units = models.IntegerField()
+    h_units = models.IntegerField()
+    c_units_returned = models.IntegerField()
+    h_units_returned = models.IntegerField()
+    c_value = models.DecimalField(max_digits=18, decimal_places=2)
+    h_value = models.DecimalField(max_digits=18, decimal_places=2)
+    value_diff_base = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    skus = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    explained_at = models.DateTimeField(null=True, blank=True)
+    explained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    explained_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["day", "order_number", "pk"]
+        indexes = [models.Index(fields=["status", "day"], name="discrepancy_status_day")]
+
+    def __str__(self):
+        return f"order {self.order_number}: {self.kinds} ({self.status})"
+
+    @property
+    def unit_diff(self) -> int:
+        return self.c_units - self.h_units
+
+    @property
+    def value_diff(self):
+        return self.c_value - self.h_value
+
+
+class DiscrepancyEvent(models.Model):
+    """Append-only history of a discrepancy: raised, changed, explained, cleared, reopened."""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", "Raised"
+        CHANGED = "changed", "Numbers changed"
+        EXPLAINED = "explained", "Explained"
+        CLEARED = "cleared", "Cleared"
+        REOPENED = "reopened", "Reopened"
+
+    discrepancy = models.ForeignKey(Discrepancy, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=150)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.kind} at {self.at}"
+
+
+class OrderBalance(_Figures):
+    """Both sides per order (feed rows count towards their order whatever their date): the
+    grain of discrepancies, and the orders behind a day."""
+
+    order_id = models.BigIntegerField()
+    order_number = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["day", "order_id", "pk"]
+        indexes = [models.Index(fields=["day", "order_id"], name="orderbalance_day")]
+
+    def __str__(self):
+        return f"order {self.order_number} on {self.day}"

@@ -1,0 +1,580 @@
+"""The reconciliation computation: both sides of the ledger per day, SKU and order, the
+discrepancies beyond tolerance as finance tickets, and finance's audited explanations.
+
+Everything is computed by the database: each computed table is rebuilt for a window of days
+by one ``INSERT ... SELECT`` over a ``UNION ALL`` of the Centra side (order lines) and the
+hub/IP side (the sales feed rows, "taken" per the feed receipts), grouped once. The queries
+are built with the ORM and compiled for the connection, so the brand-local day
+(``TruncDate`` with the brand's zone) is right on SQLite and PostgreSQL alike.
+
+Date bases: Centra figures sit on the order's day (the ledger keeps ``returned_quantity`` on
+the line, so Centra returns are dated by their order); feed rows sit on their own date (the
+date IP books them on). Per order, the comparison ignores dates, so a return booked in the
+next month still balances its order.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Abs, Cast, Coalesce, NullIf, TruncDate
+from django.utils import timezone
+
+from exceptions.models import Ticket
+from exceptions.services import Condition, fingerprint_for, tickets_clear_many, tickets_raise_many
+from reconciliation.models import (
+    CurrencyRate,
+    DayOrders,
+    DaySku,
+    Discrepancy,
+    DiscrepancyEvent,
+    OrderBalance,
+    ReconciliationRun,
+    ReconciliationSettings,
+)
+from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
+
+TICKET_TYPE = "reconciliation_mismatch"
+SOURCE = "reconciliation"
+CANCELLED = "CANCELLED"
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+RATE = DecimalField(max_digits=18, decimal_places=8)
+ZERO = Value(0, output_field=IntegerField())
+ZERO_MONEY = Value(Decimal("0.00"), output_field=MONEY)
+
+# What can be wrong with an order, in the order a person should check them.
+KINDS = {
+    "unpublished": "Units in Centra not in the feed (line parked or unmapped)",
+    "untaken": "Units in the feed that IP has not taken yet",
+    "returns_unpublished": "Returned units in Centra not in the feed",
+    "returns_untaken": "Returned units in the feed that IP has not taken yet",
+    "value": "Units agree but the value differs (price)",
+}
+
+FIGURES = (
+    "c_units_ordered",
+    "c_units_cancelled",
+    "c_units_returned",
+    "c_gross",
+    "c_cancelled_value",
+    "c_returned_value",
+    "h_units_published",
+    "h_units_taken",
+    "h_units_released",
+    "h_units_returned_published",
+    "h_units_returned",
+    "h_value_taken",
+    "h_returned_value",
+)
+MONEY_FIGURES = {
+    "c_gross",
+    "c_cancelled_value",
+    "c_returned_value",
+    "h_value_taken",
+    "h_returned_value",
+}
+
+
+# --- Configuration ----------------------------------------------------------------------------
+
+
+def reconciliation_settings() -> ReconciliationSettings:
+    config, _ = ReconciliationSettings.objects.get_or_create(pk=1)
+    return config
+
+
+def brand_zone(config: ReconciliationSettings) -> ZoneInfo:
+    return ZoneInfo(config.time_zone or settings.TIME_ZONE)
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of a brand-local day (aware)."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def feed_taken_through() -> datetime | None:
+    """Rows changed at or before this are in IP in their current state (the feed receipts)."""
+    latest = (
+        FeedDelivery.objects.filter(status=FeedDelivery.Status.COMPLETE)
+        .order_by("-served_through")
+        .values_list("served_through", flat=True)
+        .first()
+    )
+    return latest
+
+
+def rate_expression(*, currency: str = "currency", day: str = "day"):
+    """A SQL ``CASE`` giving the base-currency rate per row (NULL where no rate is known).
+
+    The base currency converts at 1; other currencies at the latest rate valid on the day.
+    """
+    base = reconciliation_settings().base_currency
+    whens = [When(**{currency: base}, then=Value(Decimal(1), output_field=RATE))]
+    rates = list(CurrencyRate.objects.order_by("currency", "valid_from"))
+    for index, rate in enumerate(rates):
+        following = rates[index + 1] if index + 1 < len(rates) else None
+        condition = Q(**{currency: rate.currency, f"{day}__gte": rate.valid_from})
+        if following is not None and following.currency == rate.currency:
+            condition &= Q(**{f"{day}__lt": following.valid_from})
+        whens.append(When(condition, then=Value(rate.rate, output_field=RATE)))
+    return Case(*whens, default=Value(None, output_field=RATE), output_field=RATE)
+
+
+# --- The computation --------------------------------------------------------------------------
+
+
+def _money(expression):
+    return Sum(ExpressionWrapper(expression, output_field=MONEY), output_field=MONEY)
+
+
+def _when_sum(condition: Q, expression, output=None):
+    output = output or IntegerField()
+    return Sum(Case(When(condition, then=expression), default=Value(0), output_field=output))
+
+
+def _centra_side(lines, dims: dict):
+    """Order lines grouped by ``dims``: Centra's figures, zeros on the hub side."""
+    ordered = F("quantity") + F("cancelled_quantity")
+    measures = {
+        "c_units_ordered": Sum(ordered),
+        "c_units_cancelled": Sum("cancelled_quantity"),
+        "c_units_returned": Sum("returned_quantity"),
+        "c_gross": _money(ordered * F("unit_price")),
+        "c_cancelled_value": _money(F("cancelled_quantity") * F("unit_price")),
+        "c_returned_value": _money(F("returned_quantity") * F("unit_price")),
+    }
+    return _grouped(lines, dims, measures)
+
+
+def _hub_side(rows, dims: dict, through: datetime | None):
+    """Feed rows grouped by ``dims``: what the hub published and what IP took."""
+    sale = Q(source=SalesFeedRow.Source.ORDER_LINE)
+    ret = Q(source=SalesFeedRow.Source.RETURN_LINE)
+    taken = Q(changed_at__lte=through) if through else Q(pk__in=[])
+    live = sale & Q(cancelled=False)
+    money = DecimalField(max_digits=18, decimal_places=2)
+    measures = {
+        "h_units_published": _when_sum(live, F("quantity")),
+        "h_units_taken": _when_sum(live & taken, F("quantity")),
+        "h_units_released": _when_sum(sale & Q(cancelled=True) & taken, F("quantity")),
+        "h_units_returned_published": _when_sum(ret, -F("quantity")),
+        "h_units_returned": _when_sum(ret & taken, -F("quantity")),
+        "h_value_taken": _when_sum(live & taken, F("quantity") * F("price"), money),
+        "h_returned_value": _when_sum(ret & taken, -F("quantity") * F("price"), money),
+    }
+    return _grouped(rows, dims, measures)
+
+
+def _grouped(queryset, dims: dict, measures: dict):
+    """``SELECT dims, every figure`` (the other side's figures as zeros), in FIGURES order."""
+    values = {
+        name: measures.get(name, ZERO_MONEY if name in MONEY_FIGURES else ZERO) for name in FIGURES
+    }
+    keyed = {f"k_{name}": expression for name, expression in dims.items()}
+    return queryset.order_by().annotate(**keyed).values(*keyed).annotate(**values)
+
+
+def _insert_select(model, dims: list[str], union) -> int:
+    """``INSERT INTO model (dims, figures) SELECT dims, SUM(figures) FROM (union) GROUP BY``.
+
+    The union's dimension columns are aliased ``k_<column>`` (an annotation may not take the
+    name of a model field); figures keep their names.
+    """
+    sql, params = union.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    columns = [*dims, *FIGURES]
+    sums = ", ".join(f"SUM(u.{quote(name)})" for name in FIGURES)
+    dim_list = ", ".join(f"u.{quote('k_' + name)}" for name in dims)
+    # Only quoted identifiers from our own models and the ORM-compiled SQL go in; every
+    # value stays a query parameter.
+    target = f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})"
+    select = f"SELECT {dim_list}, {sums} FROM ({sql}) u GROUP BY {dim_list}"  # noqa: S608
+    statement = f"INSERT INTO {target} {select}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
+    lines = OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end)
+    rows = SalesFeedRow.objects.filter(date__gte=start, date__lt=end)
+    centra = _centra_side(
+        lines,
+        {
+            "day": TruncDate("order__order_date", tzinfo=zone),
+            "sku": Coalesce(NullIf("ip_sku", Value("")), "centra_sku"),
+            "currency": F("order__currency"),
+            "channel": F("order__store_type"),
+        },
+    )
+    hub = _hub_side(
+        rows,
+        {
+            "day": TruncDate("date", tzinfo=zone),
+            "sku": F("sku"),
+            "currency": F("currency"),
+            "channel": Coalesce("order__store_type", Value(""), output_field=CharField()),
+        },
+        through,
+    )
+    DaySku.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
+    union = centra.union(hub, all=True)
+    return _insert_select(DaySku, ["day", "sku", "currency", "channel"], union)
+
+
+def _order_balance_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
+    """Both sides per order; feed rows count towards their order whatever their date."""
+    lines = OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end)
+    rows = SalesFeedRow.objects.filter(
+        order__order_date__gte=start, order__order_date__lt=end, order__isnull=False
+    )
+    dims = {
+        "order_id": F("order_id"),
+        "order_number": Cast("order__number", CharField()),
+        "day": TruncDate("order__order_date", tzinfo=zone),
+        "currency": F("order__currency"),
+        "channel": F("order__store_type"),
+    }
+    centra = _centra_side(lines, dims)
+    hub = _hub_side(rows, dims, through)
+    OrderBalance.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
+    return _insert_select(OrderBalance, list(dims), centra.union(hub, all=True))
+
+
+def _day_orders_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo) -> int:
+    orders = (
+        Order.objects.filter(order_date__gte=start, order_date__lt=end)
+        .order_by()
+        .annotate(day=TruncDate("order_date", tzinfo=zone))
+        .values("day", "currency", "store_type")
+        .annotate(
+            orders=Count("pk"),
+            orders_cancelled=Count("pk", filter=Q(status=CANCELLED)),
+        )
+    )
+    DayOrders.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
+    DayOrders.objects.bulk_create(
+        DayOrders(
+            day=row["day"],
+            currency=row["currency"],
+            channel=row["store_type"],
+            orders=row["orders"],
+            orders_cancelled=row["orders_cancelled"],
+        )
+        for row in orders
+    )
+    return len(orders)
+
+
+def balance_differences(queryset):
+    """Annotate order balances with their differences (Centra minus hub/IP)."""
+    rate = rate_expression()
+    c_net = F("c_gross") - F("c_cancelled_value") - F("c_returned_value")
+    h_net = F("h_value_taken") - F("h_returned_value")
+    return queryset.annotate(
+        unit_diff=F("c_units_ordered") - F("c_units_cancelled") - F("h_units_taken"),
+        returned_diff=F("c_units_returned") - F("h_units_returned"),
+        value_diff=ExpressionWrapper(c_net - h_net, output_field=MONEY),
+        value_diff_base=ExpressionWrapper((c_net - h_net) * rate, output_field=MONEY),
+    )
+
+
+def _mismatches(*, start_day: date, end_day: date, settled_before: date, config):
+    """Order balances of settled days beyond tolerance (the database filters them)."""
+    tolerance = config.value_tolerance
+    balances = balance_differences(
+        OrderBalance.objects.filter(day__gte=start_day, day__lt=min(end_day, settled_before))
+    ).annotate(value_diff_abs=Abs("value_diff"), value_diff_base_abs=Abs("value_diff_base"))
+    return balances.filter(
+        Q(unit_diff__gt=config.unit_tolerance)
+        | Q(unit_diff__lt=-config.unit_tolerance)
+        | Q(returned_diff__gt=config.unit_tolerance)
+        | Q(returned_diff__lt=-config.unit_tolerance)
+        | Q(value_diff_base_abs__gt=tolerance)
+        | Q(value_diff_base__isnull=True, value_diff_abs__gt=tolerance)
+    ).order_by("day", "order_id")
+
+
+def balance_kinds(balance) -> list[str]:
+    """What is wrong with one order's balance, most basic first."""
+    c_live = balance.c_units_ordered - balance.c_units_cancelled
+    kinds = []
+    if c_live != balance.h_units_published:
+        kinds.append("unpublished")
+    if balance.h_units_published != balance.h_units_taken:
+        kinds.append("untaken")
+    if balance.c_units_returned != balance.h_units_returned_published:
+        kinds.append("returns_unpublished")
+    if balance.h_units_returned_published != balance.h_units_returned:
+        kinds.append("returns_untaken")
+    if not kinds:
+        kinds.append("value")
+    return kinds
+
+
+@dataclass
+class RunOutcome:
+    run: ReconciliationRun
+    raised: int
+    cleared: int
+
+
+def reconciliation_compute(*, start_day: date, end_day: date, now: datetime | None = None):
+    """Rebuild the computed tables for brand-local days ``start_day..end_day`` (inclusive)
+    and settle the discrepancies of those days: raise new ones, update changed ones, clear
+    those that now agree. Days younger than the grace period are computed, never raised."""
+    now = now or timezone.now()
+    config = reconciliation_settings()
+    zone = brand_zone(config)
+    start, end = day_start(start_day, zone), day_start(end_day + timedelta(days=1), zone)
+    through = feed_taken_through()
+    settled_before = (now - timedelta(hours=config.grace_hours)).astimezone(zone).date()
+    with transaction.atomic():
+        run = ReconciliationRun.objects.create(
+            started_at=now,
+            period_start=start_day,
+            period_end=end_day,
+            feed_taken_through=through,
+        )
+        counts = {
+            "day_sku_rows": _day_sku_rebuild(start=start, end=end, zone=zone, through=through),
+            "order_balances": _order_balance_rebuild(
+                start=start, end=end, zone=zone, through=through
+            ),
+            "day_order_rows": _day_orders_rebuild(start=start, end=end, zone=zone),
+        }
+        found = list(
+            _mismatches(
+                start_day=start_day,
+                end_day=end_day + timedelta(days=1),
+                settled_before=settled_before,
+                config=config,
+            )
+        )
+        raised, cleared = _discrepancies_settle(
+            found=found,
+            start_day=start_day,
+            end_day=end_day,
+            settled_before=settled_before,
+            now=now,
+        )
+        counts.update(discrepancies_found=len(found), raised=len(raised), cleared=len(cleared))
+        run.finished_at = timezone.now()
+        run.counts = counts
+        run.save(update_fields=["finished_at", "counts"])
+    return RunOutcome(run=run, raised=len(raised), cleared=len(cleared))
+
+
+def reconciliation_run_window(*, now: datetime | None = None) -> RunOutcome:
+    """The periodic computation: the configured window of days up to today."""
+    now = now or timezone.now()
+    config = reconciliation_settings()
+    today = now.astimezone(brand_zone(config)).date()
+    return reconciliation_compute(
+        start_day=today - timedelta(days=config.window_days), end_day=today, now=now
+    )
+
+
+def _line_skus(order_ids: list[int]) -> dict[int, list[str]]:
+    skus: dict[int, list[str]] = {}
+    lines = (
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .annotate(key=Coalesce(NullIf("ip_sku", Value("")), "centra_sku"))
+        .values_list("order_id", "key")
+        .order_by("order_id", "key")
+        .distinct()
+    )
+    for order_id, key in lines:
+        skus.setdefault(order_id, []).append(key)
+    return skus
+
+
+def _numbers(balance) -> dict:
+    return {
+        "c_units": balance.c_units_ordered - balance.c_units_cancelled,
+        "h_units": balance.h_units_taken,
+        "c_units_returned": balance.c_units_returned,
+        "h_units_returned": balance.h_units_returned,
+        "c_value": balance.c_gross - balance.c_cancelled_value - balance.c_returned_value,
+        "h_value": balance.h_value_taken - balance.h_returned_value,
+        "value_diff_base": (
+            None
+            if balance.value_diff_base is None
+            else Decimal(balance.value_diff_base).quantize(Decimal("0.01"))
+        ),
+    }
+
+
+def _condition(discrepancy: Discrepancy) -> Condition:
+    return Condition(
+        type_code=TICKET_TYPE,
+        order_number=discrepancy.order_number,
+        summary=f"Order {discrepancy.order_number} of {discrepancy.day}: "
+        + ", ".join(KINDS[k].lower() for k in discrepancy.kinds.split(",")),
+        context={
+            "day": discrepancy.day.isoformat(),
+            "currency": discrepancy.currency,
+            "kinds": discrepancy.kinds.split(","),
+            "skus": discrepancy.skus,
+            "centra": {
+                "units": discrepancy.c_units,
+                "units_returned": discrepancy.c_units_returned,
+                "net_value": str(discrepancy.c_value),
+            },
+            "hub_ip": {
+                "units_taken": discrepancy.h_units,
+                "units_returned_taken": discrepancy.h_units_returned,
+                "net_value_taken": str(discrepancy.h_value),
+            },
+            "value_diff_base": (
+                None if discrepancy.value_diff_base is None else str(discrepancy.value_diff_base)
+            ),
+        },
+    )
+
+
+def _discrepancies_settle(*, found, start_day: date, end_day: date, settled_before, now):
+    """Make ``Discrepancy`` rows and tickets match what the computation found."""
+    existing = {
+        d.order_number: d
+        for d in Discrepancy.objects.filter(
+            Q(order_number__in=[b.order_number for b in found])
+            | Q(day__gte=start_day, day__lte=end_day)
+        )
+    }
+    skus = _line_skus([b.order_id for b in found])
+    events, to_raise = [], []
+    found_numbers = set()
+    for balance in found:
+        found_numbers.add(balance.order_number)
+        numbers = _numbers(balance)
+        values = {
+            "day": balance.day,
+            "currency": balance.currency,
+            "channel": balance.channel,
+            "kinds": ",".join(balance_kinds(balance)),
+            "skus": skus.get(balance.order_id, []),
+            **numbers,
+        }
+        discrepancy = existing.get(balance.order_number)
+        if discrepancy is None:
+            discrepancy = Discrepancy.objects.create(
+                order_number=balance.order_number, first_seen_at=now, last_seen_at=now, **values
+            )
+            events.append(_event(discrepancy, DiscrepancyEvent.Kind.RAISED, now, numbers))
+            to_raise.append(discrepancy)
+            continue
+        same_numbers = all(getattr(discrepancy, k) == v for k, v in numbers.items())
+        if discrepancy.status == Discrepancy.Status.EXPLAINED and same_numbers:
+            Discrepancy.objects.filter(pk=discrepancy.pk).update(last_seen_at=now)
+            continue
+        kind = None
+        if discrepancy.status != Discrepancy.Status.OPEN:
+            kind = DiscrepancyEvent.Kind.REOPENED
+        elif not same_numbers:
+            kind = DiscrepancyEvent.Kind.CHANGED
+        for key, value in values.items():
+            setattr(discrepancy, key, value)
+        if discrepancy.status == Discrepancy.Status.CLEARED:
+            discrepancy.first_seen_at = now
+        discrepancy.status = Discrepancy.Status.OPEN
+        discrepancy.last_seen_at = now
+        discrepancy.cleared_at = None
+        discrepancy.save()
+        if kind:
+            events.append(_event(discrepancy, kind, now, numbers))
+        to_raise.append(discrepancy)
+    to_clear = [
+        d
+        for number, d in existing.items()
+        if number not in found_numbers
+        and d.status != Discrepancy.Status.CLEARED
+        and start_day <= d.day <= end_day
+        and d.day < settled_before
+    ]
+    for discrepancy in to_clear:
+        events.append(_event(discrepancy, DiscrepancyEvent.Kind.CLEARED, now, {}))
+    Discrepancy.objects.filter(pk__in=[d.pk for d in to_clear]).update(
+        status=Discrepancy.Status.CLEARED, cleared_at=now
+    )
+    DiscrepancyEvent.objects.bulk_create(events)
+    if to_raise:
+        tickets_raise_many([_condition(d) for d in to_raise], source=SOURCE)
+    if to_clear:
+        tickets_clear_many(
+            [Condition(type_code=TICKET_TYPE, order_number=d.order_number) for d in to_clear],
+            source=SOURCE,
+        )
+    return to_raise, to_clear
+
+
+def _event(discrepancy, kind, now, data, *, actor=None, note="") -> DiscrepancyEvent:
+    return DiscrepancyEvent(
+        discrepancy=discrepancy,
+        kind=kind,
+        at=now,
+        actor=actor,
+        actor_name=actor.get_username() if actor else SOURCE,
+        note=note,
+        data={k: (str(v) if isinstance(v, Decimal) else v) for k, v in data.items()},
+    )
+
+
+class ExplainError(Exception):
+    """The discrepancy cannot be explained as asked (no note, or not open)."""
+
+
+def discrepancy_explain(*, discrepancy: Discrepancy, actor, note: str) -> bool:
+    """Finance says the difference is understood: audited, and its ticket is resolved.
+
+    Compare-and-set on the status, so a double submit explains once (returns False).
+    The discrepancy stays explained while its numbers stay the same.
+    """
+    from exceptions.services import ticket_resolve
+
+    note = note.strip()
+    if not note:
+        raise ExplainError("Say why the difference is fine.")
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Discrepancy.objects.filter(
+            pk=discrepancy.pk, status=Discrepancy.Status.OPEN
+        ).update(
+            status=Discrepancy.Status.EXPLAINED,
+            explained_at=now,
+            explained_by=actor,
+            explained_note=note,
+        )
+        if not changed:
+            return False
+        DiscrepancyEvent.objects.create(
+            discrepancy=discrepancy,
+            kind=DiscrepancyEvent.Kind.EXPLAINED,
+            at=now,
+            actor=actor,
+            actor_name=actor.get_username(),
+            note=note,
+        )
+        subject = {"order_number": discrepancy.order_number}
+        ticket = Ticket.objects.filter(
+            fingerprint=fingerprint_for(TICKET_TYPE, subject), status__in=Ticket.ACTIVE
+        ).first()
+        if ticket is not None:
+            ticket_resolve(ticket=ticket, actor=actor, note=f"Explained by finance: {note}")
+    return True

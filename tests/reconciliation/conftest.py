@@ -1,0 +1,111 @@
+"""Hand-built ledgers: orders stored through the real ledger service (so their feed rows are
+what the orders engine would write), return rows as the returns flow writes them, and feed
+receipts saying how far IP has taken the file."""
+
+from datetime import datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from reconciliation.models import CurrencyRate, ReconciliationSettings
+from syncs.connectors.centra.types import Order as CentraOrder
+from syncs.connectors.centra.types import OrderLine as CentraLine
+from syncs.models import FeedDelivery, Order, SalesFeedRow
+from syncs.orders.services import SkuIndex, orders_store
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+MAPPED = ("SKU-A", "SKU-B", "SKU-C")  # Centra SKU "c-sku-a" maps to IP "SKU-A", etc.
+
+
+def at(text: str) -> datetime:
+    """A brand-local (Stockholm) instant from ``"2026-03-31 23:30"``."""
+    return datetime.fromisoformat(text).replace(tzinfo=STOCKHOLM)
+
+
+class Ledger:
+    """Builds orders line by line: ``line("a", qty=2, price="10.00", cancelled=1)``."""
+
+    def __init__(self):
+        self.index = SkuIndex(
+            SimpleNamespace(
+                sku=sku, ip_variant_id=f"v-{sku}", centra_size_id=n, centra_sku=f"c-{sku.lower()}"
+            )
+            for n, sku in enumerate(MAPPED, start=1)
+        )
+        self._line_id = 1000
+
+    def line(self, sku, *, qty, price, cancelled=0, returned=0):
+        self._line_id += 1
+        size = {"a": 1, "b": 2, "c": 3}.get(sku)
+        return CentraLine(
+            id=self._line_id,
+            product_size_id=size,
+            sku=f"c-sku-{sku}",
+            ean="",
+            product_name=f"Product {sku}",
+            quantity=qty,
+            cancelled_quantity=cancelled,
+            returned_quantity=returned,
+            unit_price=Decimal(price),
+        )
+
+    def order(self, number, when, *lines, currency="EUR", status="CONFIRMED", store="DTC"):
+        fetched = CentraOrder(
+            id=f"{number:032x}",
+            number=number,
+            status=status,
+            store_type=store,
+            order_date=when,
+            created_at=when,
+            currency=currency,
+            grand_total=sum((line.unit_price * line.quantity for line in lines), Decimal(0)),
+            lines=tuple(lines),
+        )
+        orders_store(orders=[fetched], skus=self.index)
+        return Order.objects.get(number=number)
+
+    def return_row(self, order, sku, *, units, price, when):
+        """What the returns flow writes: a negative row on the order, dated ``when``."""
+        return SalesFeedRow.objects.create(
+            source=SalesFeedRow.Source.RETURN_LINE,
+            source_ref=f"r-{order.number}-{sku}",
+            order=order,
+            order_number=str(order.number),
+            sku=sku,
+            date=when,
+            quantity=-units,
+            price=Decimal(price),
+            currency=order.currency,
+            changed_at=timezone.now(),
+        )
+
+    def ip_takes_everything(self):
+        """A completed fetch of the feed covering every row written so far."""
+        now = timezone.now()
+        return FeedDelivery.objects.create(
+            status=FeedDelivery.Status.COMPLETE,
+            started_at=now,
+            finished_at=now,
+            served_through=now,
+            horizon_start=datetime(2000, 1, 1, tzinfo=STOCKHOLM),
+        )
+
+
+@pytest.fixture
+def ledger(db):
+    ReconciliationSettings.objects.update_or_create(
+        pk=1,
+        defaults={
+            "base_currency": "EUR",
+            "time_zone": "Europe/Stockholm",
+            "grace_hours": 24,
+            "unit_tolerance": 0,
+            "value_tolerance": Decimal("0.00"),
+        },
+    )
+    CurrencyRate.objects.create(currency="SEK", valid_from="2026-01-01", rate=Decimal("0.09"))
+    CurrencyRate.objects.create(currency="SEK", valid_from="2026-04-01", rate=Decimal("0.10"))
+    return Ledger()
