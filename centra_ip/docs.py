@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET
 
 from centra_ip.operating_model import LIVE_LINE, duration_text, live_section, route_text
 from centra_ip.teams import TEAM_CHOICES
-from exceptions.registry import TYPE_CODES, TYPES, effective_type
+from exceptions.registry import TYPE_CODES, TYPES, effective_type, retry_action
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LIVE = re.compile(LIVE_LINE, re.MULTILINE)
@@ -196,6 +196,7 @@ def runbook(request, code):
         "acknowledge": duration_text(kind.acknowledge_within),
         "resolve": duration_text(kind.resolve_within),
         "route": route_text(TeamRoute.objects.filter(team=kind.team).first()),
+        "retry": kind.retry_label if retry_action(code) else "",
         "open_tickets": sum(open_by_status.values()),
         "queue_url": f"{reverse('exceptions:index')}?type={code}",
     }

@@ -78,8 +78,11 @@ def test_the_exception_ownership_table_follows_overrides_and_routes(client_for):
     assert "acknowledge within 1 h, resolve within 4 h" in row
     assert "E-mail to the team&#x27;s members, as it happens and in the daily digest" in row
     assert "A stock cycle reads Centra availability within tolerance of ATS." in row
-    assert "none: fix at the source, it then resolves itself" in row
     assert '<a href="/docs/runbooks/stock_drift/">Runbook</a>' in row
+    no_retry = _ownership_row(
+        client.get("/docs/operating-model/").content.decode(), "return_overdue"
+    )
+    assert "<td>none: fix at the source, it then resolves itself</td>" in no_retry
 
     TypeOverride.objects.create(type="stock_drift", team="ecommerce", acknowledge_within_minutes=30)
     TeamRoute.objects.create(
