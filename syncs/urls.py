@@ -1,11 +1,19 @@
 from django.urls import path
 
-from syncs.views import config, runs, sandbox, stock
+from syncs.views import catalog, config, orders, runs, sandbox, stock
 
 app_name = "syncs"
 urlpatterns = [
     path("", runs.index, name="index"),
     path("sandbox/", sandbox.control, name="sandbox"),
+    path("catalog/", catalog.workbench, name="catalog"),
+    path("catalog/map/", catalog.mapping_create, name="catalog_map"),
+    path("catalog/import/", catalog.mappings_import, name="catalog_import"),
+    path("catalog/sku/<path:sku>/", catalog.sku_detail, name="sku"),
+    path("orders/", orders.ledger, name="orders"),
+    path("orders/feed/", orders.feed_deliveries, name="feed_deliveries"),
+    path("orders/<int:number>/", orders.order_detail, name="order"),
+    path("runs/<slug:stream>/", orders.stream_runs, name="stream_runs"),
     path("stock/", stock.index, name="stock"),
     path("stock/dry-run/", stock.dry_run, name="stock_dry_run"),
     path("stock/pushes/<int:pk>/", stock.push_detail, name="stock_push"),

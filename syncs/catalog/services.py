@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
@@ -517,12 +518,13 @@ def catalog_workbench(*, query: str = "", limit: int = 200) -> Workbench:
         centra = centra.filter(sku_key__contains=sku_normalise(query))
         ip = ip.filter(sku_key__contains=sku_normalise(query))
     unmatched_centra, unmatched_ip = list(centra[:limit]), list(ip[:limit])
-    by_key, by_barcode = defaultdict(list), defaultdict(list)
-    for variant in IpVariant.objects.filter(removed=False).exclude(
+    free_ip = IpVariant.objects.filter(removed=False).exclude(
         variant_id__in=SkuMapping.objects.values("ip_variant_id")
-    ).filter(sku_key__in=[s.sku_key for s in unmatched_centra]) | IpVariant.objects.filter(
-        removed=False, barcode__in=[s.ean for s in unmatched_centra if s.ean]
-    ).exclude(variant_id__in=SkuMapping.objects.values("ip_variant_id")):
+    )
+    keys = [s.sku_key for s in unmatched_centra]
+    eans = [s.ean for s in unmatched_centra if s.ean]
+    by_key, by_barcode = defaultdict(list), defaultdict(list)
+    for variant in free_ip.filter(Q(sku_key__in=keys) | Q(barcode__in=eans)).order_by("sku", "pk"):
         by_key[variant.sku_key].append(variant)
         if variant.barcode:
             by_barcode[variant.barcode].append(variant)

@@ -1,0 +1,142 @@
+"""The mapping workbench and the SKU page (merchandising and ecommerce map; everyone reads).
+
+Mutations are POST-only with Post/Redirect/Get and call ``syncs.catalog.services``; a second
+submit of the same mapping is refused by the service's checks, so it acts once.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+import syncs.catalog.retries  # noqa: F401  (registers the SKU tickets' retry action)
+from exceptions.models import Ticket
+from syncs.catalog.services import (
+    MappingError,
+    catalog_workbench,
+    sku_mapping_create,
+    sku_mappings_import,
+)
+from syncs.models import (
+    CentraSize,
+    IpVariant,
+    OrderLine,
+    SkuMapping,
+    StockPosition,
+    StockPushLine,
+)
+from syncs.models.catalog import sku_normalise
+
+MAX_IMPORT_BYTES = 2_000_000
+
+
+@require_GET
+@permission_required("centra_ip.view_syncs", raise_exception=True)
+def workbench(request):
+    query = request.GET.get("q", "").strip()
+    bench = catalog_workbench(query=query)
+    return render(
+        request,
+        "syncs/catalog/workbench.html",
+        {
+            "bench": bench,
+            "query": query,
+            "mapped": SkuMapping.objects.count(),
+            "can_map": request.user.has_perm("centra_ip.map_skus"),
+        },
+    )
+
+
+def _one(queryset, sku: str, what: str):
+    found = list(queryset.filter(sku=sku)[:2])
+    if not found and sku != sku.strip():
+        found = list(queryset.filter(sku=sku.strip())[:2])
+    if len(found) != 1:
+        problem = "is not in the catalog" if not found else "matches several items"
+        raise MappingError(f"{what} {sku!r} {problem}.")
+    return found[0]
+
+
+@require_POST
+@permission_required("centra_ip.map_skus", raise_exception=True)
+def mapping_create(request):
+    """One click (ids from a suggestion) or manual (the two SKUs typed in)."""
+    data = request.POST
+    try:
+        if data.get("centra_size_id") and data.get("ip_variant_id"):
+            if not data["centra_size_id"].isdigit():
+                raise MappingError("The Centra size id must be a number.")
+            size_id, variant_id = int(data["centra_size_id"]), data["ip_variant_id"]
+            source = SkuMapping.Source.SUGGESTED
+        else:
+            size_id = _one(
+                CentraSize.objects.all(), data.get("centra_sku", ""), "Centra SKU"
+            ).size_id
+            variant_id = _one(
+                IpVariant.objects.filter(removed=False), data.get("ip_sku", ""), "IP SKU"
+            ).variant_id
+            source = SkuMapping.Source.MANUAL
+        mapping = sku_mapping_create(
+            centra_size_id=size_id, ip_variant_id=variant_id, source=source, user=request.user
+        )
+    except MappingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Mapped Centra {mapping.centra_sku!r} to IP {mapping.sku!r}; parked order "
+            "lines on it are published.",
+        )
+    return redirect(request.POST.get("next") or reverse("syncs:catalog"))
+
+
+@require_POST
+@permission_required("centra_ip.map_skus", raise_exception=True)
+def mappings_import(request):
+    upload = request.FILES.get("file")
+    if upload is None or upload.size > MAX_IMPORT_BYTES:
+        messages.error(request, "Choose a CSV file (at most 2 MB) with centra_sku,ip_sku.")
+        return redirect("syncs:catalog")
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        messages.error(request, "The file is not UTF-8 text.")
+        return redirect("syncs:catalog")
+    outcome = sku_mappings_import(text=text, user=request.user)
+    if outcome.errors:
+        shown = "; ".join(f"line {line}: {reason}" for line, reason in outcome.errors[:10])
+        messages.error(request, f"Nothing imported, {len(outcome.errors)} problems: {shown}")
+    elif not outcome.created:
+        messages.error(request, "The file has no rows.")
+    else:
+        messages.success(request, f"Imported {len(outcome.created)} mappings.")
+    return redirect("syncs:catalog")
+
+
+@require_GET
+@permission_required("centra_ip.view_syncs", raise_exception=True)
+def sku_detail(request, sku: str):
+    """Everything the hub knows about one SKU, whichever side's spelling was asked for."""
+    key = sku_normalise(sku)
+    mapping = SkuMapping.objects.filter(Q(sku=sku) | Q(centra_sku=sku)).first()
+    skus = {sku} | ({mapping.sku, mapping.centra_sku} if mapping else set())
+    context = {
+        "sku": sku,
+        "mapping": mapping,
+        "centra_sizes": CentraSize.objects.filter(sku_key=key).order_by("sku", "pk"),
+        "ip_variants": IpVariant.objects.filter(sku_key=key).order_by("sku", "pk"),
+        "positions": StockPosition.objects.filter(sku__in=skus).order_by(
+            "centra_warehouse_id", "pk"
+        ),
+        "pushes": StockPushLine.objects.filter(sku__in=skus)
+        .select_related("push")
+        .order_by("-pk")[:10],
+        "tickets": Ticket.objects.filter(sku__in=skus, status__in=Ticket.ACTIVE).order_by("pk"),
+        "lines": OrderLine.objects.filter(centra_sku__in=skus)
+        .select_related("order")
+        .order_by("-order__order_date", "-pk")[:20],
+        "can_map": request.user.has_perm("centra_ip.map_skus"),
+    }
+    return render(request, "syncs/catalog/sku.html", context)

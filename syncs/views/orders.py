@@ -1,0 +1,93 @@
+"""The order ledger, one order's page, the feed's delivery receipts and the run history of
+the catalog and orders streams (read-only screens)."""
+
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Max
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+from django_tables2 import RequestConfig
+
+import syncs.orders.retries  # noqa: F401  (registers the order tickets' retry actions)
+from exceptions.models import Ticket
+from syncs.models import FeedDelivery, Order, SyncRun
+from syncs.orders.tables import OrderFilter, OrderTable, RunTable, ledger_queryset
+from syncs.streams import CATALOG, ORDERS, STREAMS
+
+PER_PAGE = 50
+STREAMS_WITH_HISTORY = (CATALOG, ORDERS)
+
+
+@require_GET
+@permission_required("centra_ip.view_syncs", raise_exception=True)
+def ledger(request):
+    filtered = OrderFilter(request.GET, queryset=ledger_queryset())
+    table = OrderTable(filtered.qs)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(
+        request,
+        "syncs/orders/ledger.html",
+        {
+            "filter": filtered,
+            "table": table,
+            "deliveries": FeedDelivery.objects.all()[:5],
+        },
+    )
+
+
+@require_GET
+@permission_required("centra_ip.view_syncs", raise_exception=True)
+def order_detail(request, number: int):
+    order = get_object_or_404(Order, number=number)
+    rows = list(order.feed_rows.order_by("sku", "pk"))
+    last_change = max((row.changed_at for row in rows), default=None)
+    taken_by = (
+        FeedDelivery.objects.filter(
+            status=FeedDelivery.Status.COMPLETE, served_through__gte=last_change
+        )
+        .order_by("served_through", "pk")
+        .first()
+        if last_change
+        else None
+    )
+    return render(
+        request,
+        "syncs/orders/order.html",
+        {
+            "order": order,
+            "lines": order.lines.order_by("centra_line_id", "pk"),
+            "rows": rows,
+            "last_change": last_change,
+            "taken_by": taken_by,
+            "receipts": FeedDelivery.objects.filter(started_at__gte=order.stored_at)[:10],
+            "tickets": Ticket.objects.filter(order_number=str(order.number)).order_by("-pk"),
+        },
+    )
+
+
+@require_GET
+@permission_required("centra_ip.view_syncs", raise_exception=True)
+def feed_deliveries(request):
+    return render(
+        request,
+        "syncs/orders/deliveries.html",
+        {
+            "deliveries": FeedDelivery.objects.all()[:100],
+            "taken_through": FeedDelivery.objects.filter(
+                status=FeedDelivery.Status.COMPLETE
+            ).aggregate(through=Max("served_through"))["through"],
+        },
+    )
+
+
+@require_GET
+@permission_required("centra_ip.view_syncs", raise_exception=True)
+def stream_runs(request, stream: str):
+    if stream not in STREAMS_WITH_HISTORY:
+        raise Http404("no run history for this stream here")
+    table = RunTable(SyncRun.objects.filter(stream=stream))
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    title = next(s.title for s in STREAMS if s.code == stream)
+    return render(
+        request, "syncs/orders/runs.html", {"table": table, "stream": stream, "title": title}
+    )
