@@ -55,8 +55,12 @@ format: install-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install-test browser lint
-	$(VENV)/bin/pytest
+# Lint and the suite both run, so one lint slip does not hide the test results.
+test: install-test browser
+	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	$(VENV)/bin/pytest || status=1; \
+	exit $$status
 
 bench: install-test
 	$(PY) bench/run.py
