@@ -17,6 +17,7 @@ class ScheduleSpec:
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec(name="watchdog", func="syncs.tasks.watchdog", minutes=5),
+    ScheduleSpec(name="returns", func="syncs.tasks.run_stream", minutes=15, args=("returns",)),
     ScheduleSpec(
         name="prune external call records",
         func="syncs.tasks.prune_external_calls",

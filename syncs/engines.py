@@ -13,6 +13,7 @@ ENGINES: dict[str, str] = {
     "catalog": "syncs.catalog.engine.catalog_engine",
     "orders": "syncs.orders.engine.orders_engine",
     "stock": "syncs.stock.engine.stock_engine",
+    "returns": "returns.engine.returns_engine",
 }
 
 
