@@ -109,4 +109,3 @@ def retry_push_rejected(ticket) -> RetryResult:
 
 
 register_retry("stock_push_rejected", retry_push_rejected)
-register_retry("stock_drift", retry_push_rejected)
