@@ -16,10 +16,16 @@ def run_engine(db):
             stream=stream, started_at=timezone.now(), dry_run=dry_run, full=full
         )
         try:
-            return import_string(ENGINES[stream])(run=sync_run, dry_run=dry_run, full=full)
-        finally:
+            result = import_string(ENGINES[stream])(run=sync_run, dry_run=dry_run, full=full)
+        except Exception as error:
+            sync_run.status, sync_run.error = SyncRun.Status.FAILED, str(error)
+            raise
+        else:
             sync_run.status = SyncRun.Status.SUCCEEDED
+            sync_run.summary, sync_run.counts = result.summary, result.counts
+            return result
+        finally:
             sync_run.finished_at = timezone.now()
-            sync_run.save(update_fields=["status", "finished_at"])
+            sync_run.save(update_fields=["status", "finished_at", "summary", "counts", "error"])
 
     return run
