@@ -18,6 +18,10 @@ class ScheduleSpec:
 SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec(name="watchdog", func="syncs.tasks.watchdog", minutes=5),
     ScheduleSpec(name="returns", func="syncs.tasks.run_stream", minutes=15, args=("returns",)),
+    # catalog: the stream's 15-minute cadence (a new Centra size missing in IP shows within
+    # minutes; order lines on it are parked and ticketed at once); orders: every 2 minutes
+    ScheduleSpec(name="catalog", func="syncs.tasks.run_stream", minutes=15, args=("catalog",)),
+    ScheduleSpec(name="orders", func="syncs.tasks.run_stream", minutes=2, args=("orders",)),
     ScheduleSpec(
         name="prune external call records",
         func="syncs.tasks.prune_external_calls",
