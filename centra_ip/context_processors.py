@@ -7,7 +7,7 @@ NAVIGATION = (
     ("Exceptions", "exceptions:index"),
     ("Syncs", "syncs:index"),
     ("Returns", "returns:index"),
-    ("Reconciliation", "reconciliation"),
+    ("Reconciliation", "reconciliation:index"),
     ("Configuration", "configuration"),
     ("Docs", "docs:index"),
 )

@@ -24,7 +24,7 @@ urlpatterns = [
     path("syncs/", include("syncs.urls")),
     path("feeds/", include("syncs.feed_urls")),
     path("returns/", include("returns.urls")),
-    path("reconciliation/", views.reconciliation, name="reconciliation"),
+    path("reconciliation/", include("reconciliation.urls")),
     path("configuration/", config_views.index, name="configuration"),
     path("docs/", include(docs_patterns)),
     path("admin/", admin.site.urls),

@@ -1,0 +1,573 @@
+"""What the finance screens read: every table is a handful of aggregate queries over the
+computed tables (``DaySku``, ``DayOrders``, ``OrderBalance``, ``Discrepancy``), so a month of
+a million order lines reads a few thousand rows.
+
+Each table is declared once (``Table``: columns and rows) and rendered twice, as HTML and as
+CSV, so the export is the screen by construction.
+"""
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum, Value
+from django.db.models.functions import Abs, Coalesce, NullIf
+from django.utils import timezone
+
+from reconciliation.models import (
+    CurrencyRate,
+    DayOrders,
+    DaySku,
+    Discrepancy,
+    OrderBalance,
+    ReconciliationRun,
+)
+from reconciliation.services import (
+    KINDS,
+    brand_zone,
+    rate_expression,
+    reconciliation_settings,
+)
+from syncs.models import FeedDelivery, OrderLine, SalesFeedRow
+from syncs.services import stream_last_successes
+from syncs.streams import ORDERS, RETURNS
+
+MONEY = DecimalField(max_digits=18, decimal_places=2)
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Market and warehouse are not in the order ledger; currency and channel are."""
+
+    currency: str = ""
+    channel: str = ""
+
+    def q(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.currency:
+            q &= Q(**{f"{prefix}currency": self.currency})
+        if self.channel:
+            q &= Q(**{f"{prefix}channel": self.channel})
+        return q
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    numeric: bool = True
+
+
+@dataclass
+class Table:
+    """Columns and rows (dicts keyed by column key); ``links`` maps a column to a row's URL."""
+
+    name: str
+    columns: list[Column]
+    rows: list[dict]
+    links: dict[str, Callable[[dict], str]] = field(default_factory=dict)
+
+    def cells(self):
+        """Rows as lists of (value, url, numeric) for the template."""
+        for row in self.rows:
+            yield (
+                row,
+                [
+                    (
+                        _text(row.get(c.key)),
+                        self.links[c.key](row) if c.key in self.links else "",
+                        c.numeric,
+                    )
+                    for c in self.columns
+                ],
+            )
+
+    def csv_rows(self):
+        yield [c.title for c in self.columns]
+        for row in self.rows:
+            yield [_text(row.get(c.key)) for c in self.columns]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(value.quantize(CENT))
+    return str(value)
+
+
+def _base(expression):
+    """``SUM(expression * rate)``: the base-currency amount (rows with no rate add nothing)."""
+    return Sum(ExpressionWrapper(expression * rate_expression(), output_field=MONEY))
+
+
+def _side_sums(*, base: bool):
+    """The sums per group. Derived sums come first: once ``c_gross`` names an aggregate,
+    ``F("c_gross")`` would mean the aggregate, not the column."""
+    c_net = F("c_gross") - F("c_cancelled_value") - F("c_returned_value")
+    h_net = F("h_value_taken") - F("h_returned_value")
+    sums = {}
+    if base:
+        sums["c_gross_base"] = _base(F("c_gross"))
+        sums["c_net_base"] = _base(c_net)
+        sums["h_net_base"] = _base(h_net)
+    sums |= {
+        "c_net": Sum(ExpressionWrapper(c_net, output_field=MONEY)),
+        "h_net": Sum(ExpressionWrapper(h_net, output_field=MONEY)),
+        "c_units_ordered": Sum("c_units_ordered"),
+        "c_units_cancelled": Sum("c_units_cancelled"),
+        "c_units_returned": Sum("c_units_returned"),
+        "h_units_published": Sum("h_units_published"),
+        "h_units_taken": Sum("h_units_taken"),
+        "h_units_released": Sum("h_units_released"),
+        "h_units_returned": Sum("h_units_returned"),
+        "c_gross": Sum("c_gross"),
+    }
+    return sums
+
+
+def _derive(row: dict) -> dict:
+    """Differences: Centra minus hub/IP. Units sold = ordered - cancelled."""
+    row["c_units_sold"] = row["c_units_ordered"] - row["c_units_cancelled"]
+    row["units_diff"] = row["c_units_sold"] - row["h_units_taken"]
+    row["returned_diff"] = row["c_units_returned"] - row["h_units_returned"]
+    row["net_diff"] = (row["c_net"] or 0) - (row["h_net"] or 0)
+    if "c_net_base" in row:
+        row["net_diff_base"] = (row["c_net_base"] or 0) - (row["h_net_base"] or 0)
+    return row
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, last
+
+
+# --- Tables -----------------------------------------------------------------------------------
+
+UNIT_COLUMNS = [
+    Column("c_units_sold", "Centra units sold"),
+    Column("c_units_cancelled", "Centra units cancelled"),
+    Column("c_units_returned", "Centra units returned (order date)"),
+    Column("h_units_published", "Feed units published"),
+    Column("h_units_taken", "IP units taken"),
+    Column("h_units_released", "IP cancelled rows taken"),
+    Column("h_units_returned", "IP units returned (feed date)"),
+    Column("units_diff", "Units difference"),
+    Column("returned_diff", "Returned difference"),
+]
+
+
+def month_overview(*, month: date, filters: Filters) -> Table:
+    """Days as rows: orders, both sides' units and revenue, differences and status."""
+    first, last = month_bounds(month)
+    in_month = Q(day__gte=first, day__lte=last) & filters.q()
+    figures = {
+        row["day"]: row
+        for row in DaySku.objects.filter(in_month)
+        .order_by()
+        .values("day")
+        .annotate(**_side_sums(base=True))
+    }
+    orders = {
+        row["day"]: row
+        for row in DayOrders.objects.filter(in_month)
+        .order_by()
+        .values("day")
+        .annotate(orders=Sum("orders"), orders_cancelled=Sum("orders_cancelled"))
+    }
+    statuses = {
+        row["day"]: row
+        for row in Discrepancy.objects.filter(in_month)
+        .order_by()
+        .values("day")
+        .annotate(
+            open=Count("pk", filter=Q(status=Discrepancy.Status.OPEN)),
+            explained=Count("pk", filter=Q(status=Discrepancy.Status.EXPLAINED)),
+        )
+    }
+    settled_before = _settled_before()
+    rows = []
+    day = first
+    while day <= last:
+        row = figures.get(day)
+        if row is not None or day in orders:
+            row = _derive(row or _empty(day))
+            row.update(orders.get(day, {"orders": 0, "orders_cancelled": 0}))
+            counts = statuses.get(day, {"open": 0, "explained": 0})
+            row["open"], row["explained"] = counts["open"], counts["explained"]
+            row["status"] = _status(day, counts, settled_before)
+            row["day"] = day
+            rows.append(row)
+        day += timedelta(days=1)
+    columns = [
+        Column("day", "Day", numeric=False),
+        Column("orders", "Orders"),
+        Column("orders_cancelled", "Orders cancelled"),
+        *UNIT_COLUMNS,
+        Column("c_gross_base", "Centra gross (base)"),
+        Column("c_net_base", "Centra net (base)"),
+        Column("h_net_base", "IP net taken (base)"),
+        Column("net_diff_base", "Net difference (base)"),
+        Column("open", "Open discrepancies"),
+        Column("status", "Status", numeric=False),
+    ]
+    return Table("month", columns, rows)
+
+
+def _empty(day: date) -> dict:
+    return {key: 0 for key in _side_sums(base=True)} | {"day": day}
+
+
+def _status(day: date, counts: dict, settled_before: date) -> str:
+    if counts["open"]:
+        return "mismatch"
+    if counts["explained"]:
+        return "explained"
+    if day >= settled_before:
+        return "pending"
+    return "ok"
+
+
+def _settled_before() -> date:
+    config = reconciliation_settings()
+    now = timezone.now()
+    return (now - timedelta(hours=config.grace_hours)).astimezone(brand_zone(config)).date()
+
+
+def day_skus(*, day: date, filters: Filters) -> Table:
+    """One day's SKUs, differences first, then by SKU."""
+    rows = [
+        _derive(row)
+        for row in DaySku.objects.filter(Q(day=day) & filters.q())
+        .order_by()
+        .values("sku")
+        .annotate(**_side_sums(base=True))
+    ]
+    rows.sort(key=lambda r: (r["units_diff"] == 0 and r["returned_diff"] == 0, r["sku"]))
+    columns = [
+        Column("sku", "SKU", numeric=False),
+        *UNIT_COLUMNS,
+        Column("c_net_base", "Centra net (base)"),
+        Column("h_net_base", "IP net taken (base)"),
+        Column("net_diff_base", "Net difference (base)"),
+    ]
+    return Table("skus", columns, rows)
+
+
+def sku_orders(*, day: date, sku: str, filters: Filters) -> Table:
+    """The orders of one day with this SKU: both sides per order for this SKU only."""
+    config = reconciliation_settings()
+    zone = brand_zone(config)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = start + timedelta(days=1)
+    order_filter = Q(order__order_date__gte=start, order__order_date__lt=end)
+    if filters.currency:
+        order_filter &= Q(order__currency=filters.currency)
+    if filters.channel:
+        order_filter &= Q(order__store_type=filters.channel)
+    centra = (
+        OrderLine.objects.filter(order_filter)
+        .annotate(key=Coalesce(NullIf("ip_sku", Value("")), "centra_sku"))
+        .filter(key=sku)
+        .order_by()
+        .values("order_id", "order__number", "order__currency", "order__store_type")
+        .annotate(
+            c_units_ordered=Sum(F("quantity") + F("cancelled_quantity")),
+            c_units_cancelled=Sum("cancelled_quantity"),
+            c_units_returned=Sum("returned_quantity"),
+            c_net=Sum(
+                ExpressionWrapper(
+                    (F("quantity") - F("returned_quantity")) * F("unit_price"), output_field=MONEY
+                )
+            ),
+            parked=Count("pk", filter=Q(parked=True)),
+        )
+    )
+    by_order = {row["order_id"]: row for row in centra}
+    through = (
+        ReconciliationRun.objects.order_by("-started_at")
+        .values_list("feed_taken_through", flat=True)
+        .first()
+    )
+    taken = Q(changed_at__lte=through) if through else Q(pk__in=[])
+    sale, ret = Q(source="order_line"), Q(source="return_line")
+    hub = (
+        SalesFeedRow.objects.filter(order_id__in=list(by_order), sku=sku)
+        .order_by()
+        .values("order_id")
+        .annotate(
+            h_units_published=Coalesce(Sum("quantity", filter=sale & Q(cancelled=False)), 0),
+            h_units_taken=Coalesce(Sum("quantity", filter=sale & Q(cancelled=False) & taken), 0),
+            h_units_released=Coalesce(Sum("quantity", filter=sale & Q(cancelled=True) & taken), 0),
+            h_units_returned=Coalesce(Sum(-F("quantity"), filter=ret & taken), 0),
+            h_net=Sum(
+                ExpressionWrapper(F("quantity") * F("price"), output_field=MONEY),
+                filter=(sale & Q(cancelled=False) & taken) | (ret & taken),
+            ),
+        )
+    )
+    hub_by_order = {row["order_id"]: row for row in hub}
+    statuses = dict(
+        Discrepancy.objects.filter(
+            order_number__in=[str(r["order__number"]) for r in centra]
+        ).values_list("order_number", "status")
+    )
+    rows = []
+    for order_id, row in by_order.items():
+        empty = {
+            "h_units_published": 0,
+            "h_units_taken": 0,
+            "h_units_released": 0,
+            "h_units_returned": 0,
+            "h_net": Decimal(0),
+        }
+        row.update(hub_by_order.get(order_id, empty))
+        row["order"] = str(row.pop("order__number"))
+        row["currency"] = row.pop("order__currency")
+        row["channel"] = row.pop("order__store_type")
+        row["discrepancy"] = statuses.get(row["order"], "")
+        rows.append(_derive(row))
+    rows.sort(key=lambda r: (r["units_diff"] == 0 and r["returned_diff"] == 0, int(r["order"])))
+    columns = [
+        Column("order", "Order", numeric=False),
+        Column("currency", "Currency", numeric=False),
+        Column("channel", "Channel", numeric=False),
+        *UNIT_COLUMNS,
+        Column("parked", "Parked lines"),
+        Column("c_net", "Centra net"),
+        Column("h_net", "IP net taken"),
+        Column("net_diff", "Net difference"),
+        Column("discrepancy", "Discrepancy", numeric=False),
+    ]
+    return Table("orders", columns, rows)
+
+
+def day_discrepancies(*, day: date, filters: Filters) -> tuple[Table, list[Discrepancy]]:
+    """The orders behind a day's mismatch (every status), and the objects for the forms."""
+    items = list(
+        Discrepancy.objects.filter(Q(day=day) & filters.q())
+        .select_related("explained_by")
+        .order_by("status", "order_number", "pk")
+    )
+    rows = [
+        {
+            "order": d.order_number,
+            "currency": d.currency,
+            "kinds": "; ".join(KINDS[k] for k in d.kinds.split(",")),
+            "skus": " ".join(d.skus),
+            "c_units": d.c_units,
+            "h_units": d.h_units,
+            "c_units_returned": d.c_units_returned,
+            "h_units_returned": d.h_units_returned,
+            "c_value": d.c_value,
+            "h_value": d.h_value,
+            "value_diff_base": d.value_diff_base,
+            "status": d.status,
+            "explained": (
+                f"{d.explained_by.get_username() if d.explained_by else ''}: {d.explained_note}"
+                if d.status == Discrepancy.Status.EXPLAINED
+                else ""
+            ),
+            "pk": d.pk,
+        }
+        for d in items
+    ]
+    columns = [
+        Column("order", "Order", numeric=False),
+        Column("currency", "Currency", numeric=False),
+        Column("kinds", "What differs", numeric=False),
+        Column("skus", "SKUs", numeric=False),
+        Column("c_units", "Centra units sold"),
+        Column("h_units", "IP units taken"),
+        Column("c_units_returned", "Centra units returned"),
+        Column("h_units_returned", "IP units returned"),
+        Column("c_value", "Centra net"),
+        Column("h_value", "IP net taken"),
+        Column("value_diff_base", "Difference (base)"),
+        Column("status", "Status", numeric=False),
+        Column("explained", "Explanation", numeric=False),
+    ]
+    return Table("discrepancies", columns, rows), items
+
+
+def order_balances(*, day: date, filters: Filters, only_differences: bool) -> Table:
+    """Every order of a day with both sides (all SKUs): the ledger behind the day's totals."""
+    from reconciliation.services import balance_differences
+
+    qs = balance_differences(OrderBalance.objects.filter(Q(day=day) & filters.q()))
+    if only_differences:
+        qs = qs.exclude(unit_diff=0, returned_diff=0, value_diff=0)
+    rows = []
+    for b in qs.order_by("order_id", "pk").values():
+        rows.append(
+            {
+                "order": b["order_number"],
+                "currency": b["currency"],
+                "channel": b["channel"],
+                "c_units_sold": b["c_units_ordered"] - b["c_units_cancelled"],
+                "h_units_taken": b["h_units_taken"],
+                "units_diff": b["unit_diff"],
+                "returned_diff": b["returned_diff"],
+                "value_diff": b["value_diff"],
+                "value_diff_base": b["value_diff_base"],
+            }
+        )
+    columns = [
+        Column("order", "Order", numeric=False),
+        Column("currency", "Currency", numeric=False),
+        Column("channel", "Channel", numeric=False),
+        Column("c_units_sold", "Centra units sold"),
+        Column("h_units_taken", "IP units taken"),
+        Column("units_diff", "Units difference"),
+        Column("returned_diff", "Returned difference"),
+        Column("value_diff", "Net difference"),
+        Column("value_diff_base", "Net difference (base)"),
+    ]
+    return Table("orders", columns, rows)
+
+
+# --- Debt, freshness, filters -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Debt:
+    count: int
+    value: Decimal
+    unconverted: int  # open discrepancies with no base-currency rate
+    oldest_days: int | None
+    buckets: dict[str, int]
+
+
+AGE_BUCKETS = (
+    ("0-2 days", 0, 3),
+    ("3-7 days", 3, 8),
+    ("8-30 days", 8, 31),
+    ("over 30 days", 31, None),
+)
+
+
+def debt_now(*, now: datetime | None = None) -> Debt:
+    """Open discrepancies: how many, their absolute base-currency value, their age by the
+    order's day (what finance settles on), in one query."""
+    now = now or timezone.now()
+    today = now.astimezone(brand_zone(reconciliation_settings())).date()
+    aggregates = {
+        "count": Count("pk"),
+        "value": Coalesce(Sum(Abs("value_diff_base")), Decimal(0), output_field=MONEY),
+        "unconverted": Count("pk", filter=Q(value_diff_base__isnull=True)),
+        "oldest": Min("day"),
+    }
+    for index, (_, low, high) in enumerate(AGE_BUCKETS):
+        q = Q(day__lte=today - timedelta(days=low))
+        if high is not None:
+            q &= Q(day__gt=today - timedelta(days=high))
+        aggregates[f"age{index}"] = Count("pk", filter=q)
+    row = Discrepancy.objects.filter(status=Discrepancy.Status.OPEN).aggregate(**aggregates)
+    return Debt(
+        count=row["count"],
+        value=row["value"],
+        unconverted=row["unconverted"],
+        oldest_days=(today - row["oldest"]).days if row["oldest"] else None,
+        buckets={label: row[f"age{index}"] for index, (label, _, _) in enumerate(AGE_BUCKETS)},
+    )
+
+
+def debt_trend(*, now: datetime | None = None, days: int = 30) -> list[dict]:
+    """Open debt at the end of each of the last ``days`` days, rebuilt from the discrepancies'
+    own timestamps (seen, cleared, explained) in one query; no snapshots to keep."""
+    now = now or timezone.now()
+    zone = brand_zone(reconciliation_settings())
+    today = now.astimezone(zone).date()
+    ends = [
+        datetime.combine(today - timedelta(days=n), time.min, tzinfo=zone) + timedelta(days=1)
+        for n in range(days - 1, -1, -1)
+    ]
+    aggregates = {}
+    for index, end in enumerate(ends):
+        open_then = (
+            Q(first_seen_at__lt=end)
+            & (Q(cleared_at__isnull=True) | Q(cleared_at__gte=end))
+            & (Q(explained_at__isnull=True) | Q(explained_at__gte=end))
+        )
+        aggregates[f"n{index}"] = Count("pk", filter=open_then)
+        aggregates[f"v{index}"] = Sum(Abs("value_diff_base"), filter=open_then)
+    row = Discrepancy.objects.aggregate(**aggregates)
+    return [
+        {
+            "day": (end - timedelta(days=1)).date(),
+            "count": row[f"n{index}"],
+            "value": row[f"v{index}"] or Decimal(0),
+        }
+        for index, end in enumerate(ends)
+    ]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    source: str
+    at: datetime | None
+    note: str
+
+
+def freshness() -> list[Freshness]:
+    """How old each source's data is: Centra orders, IP's last fetch, returns, the computation."""
+    last = stream_last_successes()
+    fetch = (
+        FeedDelivery.objects.filter(status=FeedDelivery.Status.COMPLETE)
+        .order_by("-served_through")
+        .values("finished_at", "served_through")
+        .first()
+    )
+    runs = ReconciliationRun.objects.filter(finished_at__isnull=False)
+    run = runs.order_by("-started_at").first()
+    return [
+        Freshness("Centra orders", last[ORDERS], "last successful orders sync"),
+        Freshness(
+            "IP feed",
+            fetch["finished_at"] if fetch else None,
+            "last complete fetch of the sales feed by IP",
+        ),
+        Freshness("Returns", last[RETURNS], "last successful returns sync"),
+        Freshness(
+            "Reconciliation",
+            run.finished_at if run else None,
+            f"last computation ({run.period_start} to {run.period_end})" if run else "never run",
+        ),
+    ]
+
+
+def filter_choices(*, month: date) -> dict[str, list[str]]:
+    first, last = month_bounds(month)
+    rows = DayOrders.objects.filter(day__gte=first, day__lte=last)
+    return {
+        "currency": sorted(set(rows.values_list("currency", flat=True))),
+        "channel": sorted(set(rows.values_list("channel", flat=True))),
+    }
+
+
+def missing_rates(*, month: date) -> list[str]:
+    """Currencies of the month that some day cannot convert to the base currency."""
+    first, last = month_bounds(month)
+    base = reconciliation_settings().base_currency
+    earliest = dict(
+        CurrencyRate.objects.order_by()
+        .values("currency")
+        .annotate(first=Min("valid_from"))
+        .values_list("currency", "first")
+    )
+    present = (
+        DayOrders.objects.filter(day__gte=first, day__lte=last)
+        .exclude(currency=base)
+        .order_by()
+        .values("currency")
+        .annotate(first=Min("day"), last=Max("day"))
+    )
+    return sorted(
+        row["currency"]
+        for row in present
+        if row["currency"] not in earliest or earliest[row["currency"]] > row["first"]
+    )
