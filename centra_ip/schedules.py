@@ -18,6 +18,8 @@ class ScheduleSpec:
 SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec(name="watchdog", func="syncs.tasks.watchdog", minutes=5),
     ScheduleSpec(name="returns", func="syncs.tasks.run_stream", minutes=15, args=("returns",)),
+    # every 5 min: zero, low and high-velocity lanes each cycle; the rest per rest_lane_minutes
+    ScheduleSpec(name="stock", func="syncs.tasks.run_stream", minutes=5, args=("stock",)),
     # catalog: the stream's 15-minute cadence (a new Centra size missing in IP shows within
     # minutes; order lines on it are parked and ticketed at once); orders: every 2 minutes
     ScheduleSpec(name="catalog", func="syncs.tasks.run_stream", minutes=15, args=("catalog",)),
