@@ -24,6 +24,8 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     # minutes; order lines on it are parked and ticketed at once); orders: every 2 minutes
     ScheduleSpec(name="catalog", func="syncs.tasks.run_stream", minutes=15, args=("catalog",)),
     ScheduleSpec(name="orders", func="syncs.tasks.run_stream", minutes=2, args=("orders",)),
+    # reconciliation: hourly rebuild of the configured window (IP fetches the feed daily)
+    ScheduleSpec(name="reconciliation", func="reconciliation.tasks.compute", minutes=60),
     ScheduleSpec(
         name="prune external call records",
         func="syncs.tasks.prune_external_calls",
