@@ -349,8 +349,7 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
                 counts=counts,
             )
             return EngineResult(
-                summary=f"dry run: {len(lines)} lines would be pushed ({counts['to_zero']} to "
-                f"zero); preview {stock_push.pk}",
+                summary=dry_run_summary(stock_push, lines, reasons),
                 counts={**counts, "preview": stock_push.pk},
             )
         ticket_clear(type_code="push_held", source=SOURCE, stream=STREAM)
@@ -397,3 +396,19 @@ def push_and_check(*, stock_push, lines, centra, settings) -> dict:
         "drift": checked.drifting,
         "drift_cleared": checked.cleared,
     }
+
+
+def dry_run_summary(stock_push, lines, reasons) -> str:
+    """The diff in one line for ``sync stock --dry-run``; the preview page has all of it."""
+    head = ", ".join(
+        f"{line.sku}@{line.centra_warehouse_id} "
+        f"{'-' if line.previous_pushed is None else line.previous_pushed}->{line.quantity}"
+        for line in lines[:8]
+    )
+    guard = f"guard would hold: {'; '.join(reasons)}" if reasons else "guard: ok"
+    more = f" and {len(lines) - 8} more" if len(lines) > 8 else ""
+    return (
+        f"dry run: {len(lines)} lines would be pushed, "
+        f"{sum(line.quantity == 0 for line in lines)} to zero "
+        f"(preview /syncs/stock/pushes/{stock_push.pk}/); {guard}; first: {head or 'none'}{more}"
+    )

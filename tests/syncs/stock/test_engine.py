@@ -224,3 +224,16 @@ def test_a_free_to_allocate_write_would_have_oversold(mapped):
     _physical, allocated, fta = centra_level(mapped, position.sku)
     assert (allocated, fta) == (3, position.ats)
     assert fta + allocated == position.ats + 3  # 3 more than the shelf can give
+
+
+def test_dry_run_summary_shows_the_diff(mapped):
+    stock_cycle()
+    position = a_mapped_sku()
+    mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, position.on_hand + 2)
+    result = stock_cycle(dry_run=True)
+    preview = StockPush.objects.get(status=StockPush.Status.PREVIEW)
+    assert result.summary == (
+        f"dry run: 1 lines would be pushed, 0 to zero (preview /syncs/stock/pushes/{preview.pk}/)"
+        f"; guard: ok; first: {position.sku}@{position.centra_warehouse_id} "
+        f"{position.ats}->{position.ats + 2}"
+    )
