@@ -6,6 +6,7 @@ import re
 import pytest
 from django.conf import settings
 
+from centra_ip.teams import TEAMS
 from exceptions.models import TypeOverride
 from exceptions.registry import TYPES
 from exceptions.services import ticket_raise
@@ -67,3 +68,16 @@ def test_every_ticket_page_links_to_its_runbook(client_for):
             f'<a href="/docs/runbooks/{kind.code}/" id="ticket-runbook">How to handle '
             f"“{kind.title}”</a>" in html
         ), kind.code
+
+
+@pytest.mark.parametrize("team", [team.code for team in TEAMS])
+def test_every_role_has_a_training_page_whose_links_all_resolve(client_for, team):
+    client = client_for(team)
+    response = client.get(f"/docs/training-{team}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="/checklists/{team}/"' in html
+    article = html[html.index('<article class="prose">') :]
+    for link in set(re.findall(r'href="(/[^"#?]*)', article)):
+        status = client.get(link).status_code
+        assert status in (200, 302), (link, status)
