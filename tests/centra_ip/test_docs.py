@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from centra_ip import operating_model
+from centra_ip.schedules import ScheduleSpec
 from exceptions.models import TeamRoute, TypeOverride
 from syncs.models.config import (
     ChannelAllocation,
@@ -133,16 +135,26 @@ def test_the_stock_sections_say_the_configuration_in_plain_words(client_for):
     assert "<tr><td>WH-A</td><td>Main (id 7)</td></tr>" in html
 
 
-def test_the_schedules_section_lists_every_stream(client_for, settings):
+def test_the_schedules_section_follows_the_streams_and_schedules(client_for, settings, monkeypatch):
+    monkeypatch.setattr(
+        operating_model,
+        "SCHEDULES",
+        (
+            ScheduleSpec(name="watchdog", func="syncs.tasks.watchdog", minutes=5),
+            ScheduleSpec(name="orders", func="syncs.tasks.run_stream", minutes=2, args=("orders",)),
+        ),
+    )
     settings.FRESHNESS_RED_FACTOR = 2.0
     html = client_for("finance").get("/docs/operating-model/").content.decode()
     start = html.index('<tr id="schedule-stock">')
     row = html[start : html.index("</tr>", start)]
     assert "<td>5 min</td><td>30 min</td><td>30 min / 1 h</td>" in row
     assert "not scheduled: run with <code>manage.py sync stock</code>" in row
-    for code in ("catalog", "orders", "returns"):
+    start = html.index('<tr id="schedule-orders">')
+    assert "<td>runs every 2 min</td>" in html[start : html.index("</tr>", start)]
+    for code in ("catalog", "returns"):
         assert f'<tr id="schedule-{code}">' in html
-    assert "<li>watchdog: every 5 min</li>" in html
+    assert "<ul><li>watchdog: every 5 min</li></ul>" in html
 
 
 def test_an_unknown_live_section_shows_on_the_page(client_for, settings, tmp_path):
