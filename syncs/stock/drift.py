@@ -29,21 +29,21 @@ class DriftOutcome:
     cleared: int = 0
 
 
-def drift_wanted(*, pushed: set, sample_size: int) -> dict[tuple[int, int], StockPosition]:
+def drift_wanted(*, pushed_since, sample_size: int) -> dict[tuple[int, int], StockPosition]:
+    """Positions pushed at or after ``pushed_since`` (None: none), plus the rotating sample."""
     candidates = StockPosition.objects.filter(
         last_pushed__isnull=False, product_size_id__isnull=False
     )
     sample = candidates.order_by(F("centra_seen_at").asc(nulls_first=True), "pk")[:sample_size]
     wanted = {(p.product_size_id, p.centra_warehouse_id): p for p in sample}
-    skus = {sku for sku, _warehouse in pushed}
-    for position in candidates.filter(sku__in=skus) if skus else ():
-        if (position.sku, position.centra_warehouse_id) in pushed:
+    if pushed_since is not None:
+        for position in candidates.filter(last_pushed_at__gte=pushed_since).iterator(2000):
             wanted[(position.product_size_id, position.centra_warehouse_id)] = position
     return wanted
 
 
-def drift_check(*, centra, pushed: set, tolerance: int, sample_size: int) -> DriftOutcome:
-    wanted = drift_wanted(pushed=pushed, sample_size=sample_size)
+def drift_check(*, centra, pushed_since, tolerance: int, sample_size: int) -> DriftOutcome:
+    wanted = drift_wanted(pushed_since=pushed_since, sample_size=sample_size)
     outcome = DriftOutcome()
     if not wanted:
         return outcome

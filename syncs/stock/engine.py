@@ -372,6 +372,7 @@ def push_and_check(*, stock_push, lines, centra, settings) -> dict:
     """Pace to what Centra says is left, push, then read back for drift."""
     clock = centra.clock
     started = clock.monotonic()
+    pushed_since = timezone.now() if lines else None
     if lines:
         centra.sync_pacing()
     outcome = push.push_send(
@@ -380,7 +381,7 @@ def push_and_check(*, stock_push, lines, centra, settings) -> dict:
     seconds = clock.monotonic() - started
     checked = drift.drift_check(
         centra=centra,
-        pushed={(line.sku, line.centra_warehouse_id) for line in lines},
+        pushed_since=pushed_since,
         tolerance=settings.drift_tolerance,
         sample_size=settings.drift_sample_size,
     )
