@@ -242,6 +242,19 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream now",
     ),
     ExceptionType(
+        code="sync_failed",
+        title="Sync run failed",
+        team=ADMIN,
+        severity=CRITICAL,
+        acknowledge_within=1 * _H,
+        resolve_within=4 * _H,
+        subject=STREAM,
+        raised_when="A stream's run failed with an error that is not an API error (an engine "
+        "bug or an unforeseen payload); the context has the error's type and message.",
+        auto_resolves_when="The stream's next run succeeds.",
+        retry_label="Run the stream again",
+    ),
+    ExceptionType(
         code="reconciliation_mismatch",
         title="Reconciliation mismatch",
         team=FINANCE,

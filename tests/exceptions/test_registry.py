@@ -26,10 +26,12 @@ PRODUCT_TYPES = {
     "api_bad_payload": "admin",
     "stream_late": "admin",
     "reconciliation_mismatch": "finance",
+    # Beyond §5: any other failure of a sync run (the runner's catch-all), so none goes unseen.
+    "sync_failed": "admin",
 }
 
 
-def test_every_product_type_is_declared_with_its_default_owner():
+def test_every_product_type_and_the_runners_catch_all_are_declared_with_their_owner():
     assert {t.code: t.team for t in TYPES} == PRODUCT_TYPES
     assert len(TYPE_CODES) == len(set(TYPE_CODES))
 

@@ -223,12 +223,13 @@ def test_retry_from_the_ticket_page(client_for, sku_ticket, retry_outcomes):
     assert (sku_ticket.status, seen) == ("resolved", ["S-1"])
 
 
-def test_a_type_without_retry_says_so(client_for, order_ticket):
-    client = client_for("operations")
-    page = client.get(reverse("exceptions:ticket", args=[order_ticket.pk]))
+def test_a_type_without_retry_says_so(client_for):
+    overdue = ticket_raise(type_code="return_overdue", source="returns", return_id="R-1")
+    client = client_for("fulfilment")
+    page = client.get(reverse("exceptions:ticket", args=[overdue.pk]))
     assert b'id="no-retry"' in page.content
-    client.post(action_url(order_ticket, "retry"), {"retry-key": "k"})
-    assert order_ticket.events.count() == 1
+    client.post(action_url(overdue, "retry"), {"retry-key": "k"})
+    assert overdue.events.count() == 1
 
 
 def test_bulk_acknowledge_acts_only_on_the_users_tickets(client_for, sku_ticket, order_ticket):
