@@ -1,14 +1,195 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""The returns screens: the queue by state, the receiving desk, QC, one return's page.
+
+Everyone with ``view_returns`` reads; the receiving and QC screens and their POSTs need
+``handle_returns``. Mutations are POST-only with Post/Redirect/Get, and every form carries a
+one-time key, so a double submit acts once.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db import transaction
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_tables2 import RequestConfig
+
+from exceptions.models import Ticket
+from returns.models import (
+    ExpectedReturn,
+    LineState,
+    QcFailStatus,
+    ReturnLine,
+    ReturnState,
+    StockIn,
+)
+from returns.services import ReturnsError, return_line_qc, return_line_receive
+from returns.tables import ReturnFilter, ReturnTable, queue_queryset
+
+PER_PAGE = 50
+VIEW = "centra_ip.view_returns"
+HANDLE = "centra_ip.handle_returns"
+
+
+def _key() -> str:
+    return uuid.uuid4().hex
+
+
+def _whole(value: str, what: str) -> int:
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        raise ReturnsError(f"{what} must be a whole number.") from None
+    if number < 0:
+        raise ReturnsError(f"{what} cannot be negative.")
+    return number
+
+
+def _matching(q: str):
+    """Open returns matching a scanned or typed order number, return id or SKU."""
+    if not q:
+        return ExpectedReturn.objects.none()
+    found = ReturnFilter({"q": q}, queryset=ExpectedReturn.objects.all()).qs
+    return found.exclude(state=ReturnState.COMPLETE).order_by("centra_created_at", "pk")
 
 
 @require_GET
+@permission_required(VIEW, raise_exception=True)
 def index(request):
+    filtered = ReturnFilter(request.GET, queryset=queue_queryset())
+    table = ReturnTable(filtered.qs)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    counts = dict(ExpectedReturn.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    states = [(code, label, counts.get(code, 0)) for code, label in ReturnState.choices]
     return render(
         request,
-        "centra_ip/coming.html",
+        "returns/index.html",
         {
-            "title": "Returns",
-            "summary": "Expected returns, receipt and QC, and confirmed stock-ins.",
+            "filter": filtered,
+            "table": table,
+            "states": states,
+            "current": request.GET.get("state", ""),
+            "can_handle": request.user.has_perm(HANDLE),
+        },
+    )
+
+
+@require_GET
+@permission_required(HANDLE, raise_exception=True)
+def receive(request):
+    q = request.GET.get("q", "").strip()
+    found = list(_matching(q).prefetch_related("lines")[:20])
+    return render(
+        request,
+        "returns/receive.html",
+        {"q": q, "found": found, "key": _key(), "LineState": LineState},
+    )
+
+
+@require_POST
+@permission_required(HANDLE, raise_exception=True)
+def receive_submit(request, centra_id: int):
+    ret = get_object_or_404(ExpectedReturn, centra_id=centra_id)
+    key = request.POST.get("key", "")[:40]
+    received = 0
+    try:
+        with transaction.atomic():  # the whole return or nothing
+            for line in ret.lines.filter(received_quantity__isnull=True, state="expected"):
+                field = f"qty-{line.pk}"
+                if field not in request.POST:
+                    continue
+                quantity = _whole(request.POST[field], f"Quantity of {line.ip_sku}")
+                received += return_line_receive(
+                    line=line,
+                    quantity=quantity,
+                    note=request.POST.get(f"note-{line.pk}", ""),
+                    actor=request.user,
+                    key=f"{key}:r{line.pk}" if key else None,
+                )
+    except ReturnsError as error:
+        messages.error(request, str(error))
+        return redirect(f"{reverse('returns:receive')}?q={centra_id}")
+    if received:
+        messages.success(
+            request, f"Return {centra_id}: {received} line(s) received, units are in QC."
+        )
+    return redirect(reverse("returns:receive"))
+
+
+@require_GET
+@permission_required(HANDLE, raise_exception=True)
+def qc(request):
+    q = request.GET.get("q", "").strip()
+    lines = ReturnLine.objects.filter(state=LineState.IN_QC, qc_at__isnull=True)
+    if q:
+        lines = lines.filter(expected_return__in=_matching(q))
+    lines = lines.select_related("expected_return").order_by("received_at", "pk")[:100]
+    return render(
+        request,
+        "returns/qc.html",
+        {"q": q, "lines": lines, "key": _key(), "fail_statuses": QcFailStatus.choices},
+    )
+
+
+@require_POST
+@permission_required(HANDLE, raise_exception=True)
+def qc_submit(request, line_id: int):
+    line = get_object_or_404(ReturnLine.objects.select_related("expected_return"), pk=line_id)
+    key = request.POST.get("key", "")[:40]
+    ret = line.expected_return
+    try:
+        passed = _whole(request.POST.get("passed", ""), "Passed")
+        failed = _whole(request.POST.get("failed", "0") or "0", "Failed")
+        stock_in = return_line_qc(
+            line=line,
+            passed=passed,
+            failed=failed,
+            fail_status=request.POST.get("fail_status", ""),
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+            key=f"{key}:q{line.pk}" if key else None,
+        )
+    except ReturnsError as error:
+        messages.error(request, str(error))
+        return redirect(reverse("returns:qc"))
+    if stock_in is None:
+        messages.success(request, f"Return {ret.centra_id}: QC recorded.")
+    elif stock_in.state == StockIn.State.FAILED:
+        messages.error(
+            request,
+            f"Return {ret.centra_id}: QC recorded, but the stock-in failed "
+            f"({stock_in.last_error}). It is in the exception queue.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Return {ret.centra_id}: QC recorded, stock-in {stock_in.get_state_display()}.",
+        )
+    return redirect(reverse("returns:qc"))
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def detail(request, centra_id: int):
+    ret = get_object_or_404(ExpectedReturn, centra_id=centra_id)
+    lines = list(ret.lines.all())
+    stock_ins = list(
+        StockIn.objects.filter(line__expected_return=ret)
+        .select_related("line")
+        .prefetch_related("attempt_rows")
+    )
+    tickets = Ticket.objects.filter(return_id=str(ret.centra_id)).order_by("-last_seen", "-pk")
+    return render(
+        request,
+        "returns/detail.html",
+        {
+            "ret": ret,
+            "lines": lines,
+            "stock_ins": stock_ins,
+            "events": ret.events.all(),
+            "tickets": tickets,
+            "can_handle": request.user.has_perm(HANDLE),
         },
     )
