@@ -207,7 +207,7 @@ def configuration(request):
     if request.method == "POST":
         if not request.user.has_perm(CHANGE):
             raise PermissionDenied
-        if "rate" in request.POST:
+        if "add_rate" in request.POST:
             rate_form = CurrencyRateForm(request.POST)
             if rate_form.is_valid():
                 rate_form.save()
