@@ -227,71 +227,94 @@ def _pair(size: SizeRow, variant: Variant, source: str) -> Pair:
 # --- Storing a plan ---------------------------------------------------------------------------
 
 
+CENTRA_SIZE_FIELDS = (
+    "sku",
+    "sku_key",
+    "ean",
+    "product_id",
+    "product_number",
+    "product_name",
+    "product_status",
+    "variant_id",
+    "variant_name",
+    "size_name",
+)
+IP_VARIANT_FIELDS = ("sku", "sku_key", "barcode", "title", "removed", "in_stock")
+
+
+def _centra_values(s: SizeRow) -> tuple:
+    return (
+        s.sku,
+        sku_normalise(s.sku),
+        s.ean or "",
+        s.product_id,
+        s.product_number,
+        s.product_name[:255],
+        s.product_status,
+        s.variant_id,
+        s.variant_name[:255],
+        s.size_name,
+    )
+
+
+def _ip_values(v: Variant) -> tuple:
+    sku = v.sku or ""
+    return (
+        sku,
+        sku_normalise(sku),
+        v.barcode or "",
+        (v.title or "")[:255],
+        bool(v.removed),
+        v.in_stock,
+    )
+
+
+def _snapshot_write(model, key: str, fields: tuple, rows: dict, now) -> None:
+    """Make the table equal ``rows`` ({key: values in ``fields`` order}), writing only what
+    differs: a catalog of 200,000 SKUs changes a few rows per run, and Django spends most
+    of a bulk write preparing values, so unchanged rows are not sent at all."""
+    stored = {row[0]: row[1:] for row in model.objects.values_list(key, *fields).iterator(5000)}
+    write = [
+        model(**{key: k}, **dict(zip(fields, values, strict=True)), seen_at=now)
+        for k, values in rows.items()
+        if stored.get(k) != values
+    ]
+    model.objects.bulk_create(
+        write,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=[key],
+        update_fields=[*fields, "seen_at"],
+    )
+    gone = list(stored.keys() - rows.keys())
+    for start in range(0, len(gone), 5000):
+        model.objects.filter(**{f"{key}__in": gone[start : start + 5000]}).delete()
+
+
 def catalog_store(*, plan: CatalogPlan) -> None:
     """Write the snapshot and the mappings in one transaction, then raise and clear tickets.
 
-    The snapshot is upserted and rows not seen in this run deleted, so the workbench never
-    shows an empty catalog mid-run. Mappings are written before tickets: a ticket cleared
-    here is cleared because the mapping is already committed.
+    The snapshot is brought up to date in place (rows gone from a side deleted), so the
+    workbench never shows an empty catalog mid-run; ``seen_at`` is when a row last changed.
+    Mappings are written before tickets: a ticket cleared here is cleared because the
+    mapping is already committed.
     """
     now = timezone.now()
     with transaction.atomic():
-        CentraSize.objects.bulk_create(
-            [
-                CentraSize(
-                    size_id=s.size_id,
-                    sku=s.sku,
-                    sku_key=sku_normalise(s.sku),
-                    ean=s.ean,
-                    product_id=s.product_id,
-                    product_number=s.product_number,
-                    product_name=s.product_name[:255],
-                    product_status=s.product_status,
-                    variant_id=s.variant_id,
-                    variant_name=s.variant_name[:255],
-                    size_name=s.size_name,
-                    seen_at=now,
-                )
-                for s in plan.sizes
-            ],
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["size_id"],
-            update_fields=[
-                "sku",
-                "sku_key",
-                "ean",
-                "product_id",
-                "product_number",
-                "product_name",
-                "product_status",
-                "variant_id",
-                "variant_name",
-                "size_name",
-                "seen_at",
-            ],
+        _snapshot_write(
+            CentraSize,
+            "size_id",
+            CENTRA_SIZE_FIELDS,
+            {s.size_id: _centra_values(s) for s in plan.sizes},
+            now,
         )
-        CentraSize.objects.filter(seen_at__lt=now).delete()
-        IpVariant.objects.bulk_create(
-            [
-                IpVariant(
-                    variant_id=v.id,
-                    sku=v.sku or "",
-                    sku_key=sku_normalise(v.sku or ""),
-                    barcode=v.barcode or "",
-                    title=(v.title or "")[:255],
-                    removed=bool(v.removed),
-                    in_stock=v.in_stock,
-                    seen_at=now,
-                )
-                for v in plan.variants
-            ],
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["variant_id"],
-            update_fields=["sku", "sku_key", "barcode", "title", "removed", "in_stock", "seen_at"],
+        _snapshot_write(
+            IpVariant,
+            "variant_id",
+            IP_VARIANT_FIELDS,
+            {v.id: _ip_values(v) for v in plan.variants},
+            now,
         )
-        IpVariant.objects.filter(seen_at__lt=now).delete()
         _mappings_write(plan, now)
     _tickets_settle(plan)
 

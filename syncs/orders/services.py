@@ -341,6 +341,8 @@ def order_lines_redrive(*, mappings: Iterable[SkuMapping]) -> int:
     Called by the catalog services inside the transaction that creates the mappings, so a
     mapping and the publication of its parked lines commit together.
     """
+    if not OrderLine.objects.filter(parked=True).exists():
+        return 0  # the usual case, and a catalog run may bring 100,000s of new mappings
     skus = SkuIndex(mappings)
     if not skus.by_size and not skus.by_sku:
         return 0

@@ -1,0 +1,172 @@
+"""Backfill 50,000 orders (150,000 lines) from the Centra twin, then serve the IP feed.
+
+Runs against the database in ``DATABASE_URL`` (use PostgreSQL for figures that mean
+something: ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/centra_ip``); a throwaway test
+database is created next to it and dropped at the end. Prints:
+
+- backfill: the orders engine's first run (a recovery pass over the horizon, windows mode)
+  reading every order through ``CentraClient`` from the in-process twin and storing it:
+  lines per second, timed without tracemalloc;
+- a second full recovery pass over the same orders (reads everything, writes nothing):
+  its peak Python memory under tracemalloc, i.e. what one pass holds at a time;
+- the feed: ``GET /feeds/inventory-planner/sales-orders.csv`` through Django's test client,
+  consumed as a stream: rows per second, then its peak memory under tracemalloc.
+"""
+
+import gc
+import os
+import sys
+import time
+import tracemalloc
+from datetime import timedelta
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "centra_ip.settings")
+os.environ.setdefault("DEBUG", "true")
+django.setup()
+
+import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+ORDERS = int(os.environ.get("BENCH_ORDERS", 50_000))
+LINES_PER_ORDER = 3
+SKUS = 2_000
+
+
+def seed_twin():
+    from syncs.sandbox.centra.twin import CentraTwin
+    from syncs.sandbox.sandbox import CENTRA_TOKEN
+
+    twin = CentraTwin(CENTRA_TOKEN)
+    twin.config.throttle = False
+    warehouse = twin.state.add_warehouse("Main")
+    for number in range(SKUS // 10):
+        variants = {
+            f"-{colour}-": [(f"S{i}", f"{i:02d}", "") for i in range(5)] for colour in ("A", "B")
+        }
+        twin.state.add_product(f"P{number:05d}", f"Product {number}", variants=variants)
+    skus = list(twin.state.sizes_by_sku)
+    for sku in skus:
+        twin.state.set_stock(sku, warehouse.id, 10**9)
+    start = timezone.now() - timedelta(days=20)
+    step = timedelta(days=19) / ORDERS
+    for n in range(ORDERS):
+        lines = [(skus[(n * 7 + k * 13) % len(skus)], 1 + k, "49.00") for k in range(3)]
+        twin.state.place_order(lines, order_date=start + n * step)
+    return twin, skus
+
+
+def map_skus(twin, skus):
+    from syncs.models import SkuMapping
+
+    now = timezone.now()
+    SkuMapping.objects.bulk_create(
+        [
+            SkuMapping(
+                sku=sku,
+                ip_variant_id=f"v{index}",
+                centra_size_id=twin.state.size(sku).id,
+                centra_variant_id=twin.state.size(sku).productVariant.id,
+                centra_product_id=twin.state.size(sku).productVariant.product.id,
+                centra_sku=sku,
+                source="automatic",
+                created_at=now,
+                updated_at=now,
+            )
+            for index, sku in enumerate(skus)
+        ]
+    )
+
+
+def orders_run(full: bool):
+    from syncs.models import SyncRun
+    from syncs.orders.engine import orders_engine
+
+    run = SyncRun.objects.create(stream="orders", started_at=timezone.now())
+    result = orders_engine(run=run, dry_run=False, full=full)
+    SyncRun.objects.filter(pk=run.pk).update(status="succeeded", finished_at=timezone.now())
+    return result
+
+
+def feed_fetch() -> tuple[int, int]:
+    client = Client()
+    response = client.get(
+        "/feeds/inventory-planner/sales-orders.csv",
+        HTTP_AUTHORIZATION="Basic "
+        + __import__("base64").b64encode(f"{settings.IP_FEED_USERNAME}:pw".encode()).decode(),
+    )
+    assert response.status_code == 200, response.status_code
+    rows = size = 0
+    for chunk in response.streaming_content:
+        rows += chunk.count(b"\n")
+        size += len(chunk)
+    response.close()
+    return rows - 1, size
+
+
+def main():
+    from syncs.clients import transports_install
+    from syncs.models import OrderLine, SalesFeedRow
+
+    settings.ORDERS_USE_EVENTS = False
+    settings.ORDERS_RECOVERY_HORIZON_DAYS = 30
+    settings.IP_FEED_PASSWORD = "pw"
+    settings.ALLOWED_HOSTS = ["testserver"]
+    setup_test_environment()
+    settings.DEBUG = False  # no query log: measure the code, not Django's debug cursor
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        started = time.perf_counter()
+        twin, skus = seed_twin()
+        print(f"seeded the twin: {ORDERS:,} orders in {time.perf_counter() - started:.1f} s")
+        map_skus(twin, skus)
+        with transports_install(centra=httpx.MockTransport(twin.handle)):
+            gc.collect()
+            started = time.perf_counter()
+            result = orders_run(full=False)
+            elapsed = time.perf_counter() - started
+            lines = OrderLine.objects.count()
+            assert lines == ORDERS * LINES_PER_ORDER, lines
+            print(
+                f"backfill ({connection.vendor}): {result.counts['orders_new']:,} orders, "
+                f"{lines:,} lines in {elapsed:.1f} s = {lines / elapsed:,.0f} lines/s "
+                f"({result.counts['orders_new'] / elapsed:,.0f} orders/s)"
+            )
+            gc.collect()
+            tracemalloc.start()
+            result = orders_run(full=True)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            assert result.counts["orders_changed"] == 0
+            print(
+                f"recovery pass over {result.counts['fetched']:,} orders (no changes): "
+                f"peak {peak / 2**20:.1f} MiB"
+            )
+        feed_rows = SalesFeedRow.objects.count()
+        gc.collect()
+        started = time.perf_counter()
+        rows, size = feed_fetch()
+        elapsed = time.perf_counter() - started
+        print(
+            f"feed: {rows:,} rows ({feed_rows:,} ledger rows), {size / 2**20:.1f} MiB in "
+            f"{elapsed:.1f} s = {rows / elapsed:,.0f} rows/s"
+        )
+        gc.collect()
+        tracemalloc.start()
+        feed_fetch()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"feed: peak {peak / 2**20:.1f} MiB while streaming {rows:,} rows")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
