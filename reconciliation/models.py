@@ -120,6 +120,11 @@ class DaySku(_Figures):
     channel. Centra figures sit on the order's day; feed rows on their own date."""
 
     sku = models.CharField(max_length=120)
+    # The returns flow, dated by Centra's return date (the other basis): units Centra expects
+    # back, units that passed QC in the hub, units whose stock-in the inventory side confirmed.
+    r_units_returned = models.BigIntegerField(default=0)
+    r_units_qc_passed = models.BigIntegerField(default=0)
+    r_units_stocked_in = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["day", "sku", "currency", "channel", "pk"]

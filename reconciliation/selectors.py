@@ -125,6 +125,9 @@ def _side_sums(*, base: bool):
         "h_units_released": Sum("h_units_released"),
         "h_units_returned": Sum("h_units_returned"),
         "c_gross": Sum("c_gross"),
+        "r_units_returned": Sum("r_units_returned"),
+        "r_units_qc_passed": Sum("r_units_qc_passed"),
+        "r_units_stocked_in": Sum("r_units_stocked_in"),
     }
     return sums
 
@@ -158,6 +161,13 @@ UNIT_COLUMNS = [
     Column("h_units_returned", "IP units returned (feed date)"),
     Column("units_diff", "Units difference"),
     Column("returned_diff", "Returned difference"),
+]
+
+# The other date basis: the returns flow by Centra's return date.
+RETURN_DATE_COLUMNS = [
+    Column("r_units_returned", "Centra returns (return date)"),
+    Column("r_units_qc_passed", "QC passed (return date)"),
+    Column("r_units_stocked_in", "Stocked in (return date)"),
 ]
 
 
@@ -208,6 +218,7 @@ def month_overview(*, month: date, filters: Filters) -> Table:
         Column("orders", "Orders"),
         Column("orders_cancelled", "Orders cancelled"),
         *UNIT_COLUMNS,
+        *RETURN_DATE_COLUMNS,
         Column("c_gross_base", "Centra gross (base)"),
         Column("c_net_base", "Centra net (base)"),
         Column("h_net_base", "IP net taken (base)"),
@@ -251,6 +262,7 @@ def day_skus(*, day: date, filters: Filters) -> Table:
     columns = [
         Column("sku", "SKU", numeric=False),
         *UNIT_COLUMNS,
+        *RETURN_DATE_COLUMNS,
         Column("c_net_base", "Centra net (base)"),
         Column("h_net_base", "IP net taken (base)"),
         Column("net_diff_base", "Net difference (base)"),

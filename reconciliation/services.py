@@ -28,7 +28,9 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    OuterRef,
     Q,
+    Subquery,
     Sum,
     Value,
     When,
@@ -48,6 +50,7 @@ from reconciliation.models import (
     ReconciliationRun,
     ReconciliationSettings,
 )
+from returns.models import ReturnLine, StockIn
 from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
 
 TICKET_TYPE = "reconciliation_mismatch"
@@ -82,6 +85,10 @@ FIGURES = (
     "h_value_taken",
     "h_returned_value",
 )
+# Only per day and SKU: the returns flow's own lines, dated by Centra's return date.
+RETURN_FIGURES = ("r_units_returned", "r_units_qc_passed", "r_units_stocked_in")
+DAY_FIGURES = FIGURES + RETURN_FIGURES
+
 MONEY_FIGURES = {
     "c_gross",
     "c_cancelled_value",
@@ -148,7 +155,7 @@ def _when_sum(condition: Q, expression, output=None):
     return Sum(Case(When(condition, then=expression), default=Value(0), output_field=output))
 
 
-def _centra_side(lines, dims: dict):
+def _centra_side(lines, dims: dict, figures=FIGURES):
     """Order lines grouped by ``dims``: Centra's figures, zeros on the hub side."""
     ordered = F("quantity") + F("cancelled_quantity")
     measures = {
@@ -159,10 +166,10 @@ def _centra_side(lines, dims: dict):
         "c_cancelled_value": _money(F("cancelled_quantity") * F("unit_price")),
         "c_returned_value": _money(F("returned_quantity") * F("unit_price")),
     }
-    return _grouped(lines, dims, measures)
+    return _grouped(lines, dims, measures, figures)
 
 
-def _hub_side(rows, dims: dict, through: datetime | None):
+def _hub_side(rows, dims: dict, through: datetime | None, figures=FIGURES):
     """Feed rows grouped by ``dims``: what the hub published and what IP took."""
     sale = Q(source=SalesFeedRow.Source.ORDER_LINE)
     ret = Q(source=SalesFeedRow.Source.RETURN_LINE)
@@ -178,19 +185,31 @@ def _hub_side(rows, dims: dict, through: datetime | None):
         "h_value_taken": _when_sum(live & taken, F("quantity") * F("price"), money),
         "h_returned_value": _when_sum(ret & taken, -F("quantity") * F("price"), money),
     }
-    return _grouped(rows, dims, measures)
+    return _grouped(rows, dims, measures, figures)
 
 
-def _grouped(queryset, dims: dict, measures: dict):
-    """``SELECT dims, every figure`` (the other side's figures as zeros), in FIGURES order."""
+def _returns_side(lines, dims: dict):
+    """Return lines grouped by ``dims``: expected back, QC passed, stock-in confirmed."""
+    measures = {
+        "r_units_returned": Sum("quantity"),
+        "r_units_qc_passed": Sum(Coalesce("qc_passed", 0)),
+        "r_units_stocked_in": _when_sum(
+            Q(stock_in__state=StockIn.State.CONFIRMED), F("stock_in__quantity")
+        ),
+    }
+    return _grouped(lines, dims, measures, DAY_FIGURES)
+
+
+def _grouped(queryset, dims: dict, measures: dict, figures):
+    """``SELECT dims, every figure`` (the other sides' figures as zeros), in ``figures`` order."""
     values = {
-        name: measures.get(name, ZERO_MONEY if name in MONEY_FIGURES else ZERO) for name in FIGURES
+        name: measures.get(name, ZERO_MONEY if name in MONEY_FIGURES else ZERO) for name in figures
     }
     keyed = {f"k_{name}": expression for name, expression in dims.items()}
     return queryset.order_by().annotate(**keyed).values(*keyed).annotate(**values)
 
 
-def _insert_select(model, dims: list[str], union) -> int:
+def _insert_select(model, dims: list[str], union, figures=FIGURES) -> int:
     """``INSERT INTO model (dims, figures) SELECT dims, SUM(figures) FROM (union) GROUP BY``.
 
     The union's dimension columns are aliased ``k_<column>`` (an annotation may not take the
@@ -198,8 +217,8 @@ def _insert_select(model, dims: list[str], union) -> int:
     """
     sql, params = union.query.get_compiler(connection=connection).as_sql()
     quote = connection.ops.quote_name
-    columns = [*dims, *FIGURES]
-    sums = ", ".join(f"SUM(u.{quote(name)})" for name in FIGURES)
+    columns = [*dims, *figures]
+    sums = ", ".join(f"SUM(u.{quote(name)})" for name in figures)
     dim_list = ", ".join(f"u.{quote('k_' + name)}" for name in dims)
     # Only quoted identifiers from our own models and the ORM-compiled SQL go in; every
     # value stays a query parameter.
@@ -214,6 +233,10 @@ def _insert_select(model, dims: list[str], union) -> int:
 def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
     lines = OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end)
     rows = SalesFeedRow.objects.filter(date__gte=start, date__lt=end)
+    returned = ReturnLine.objects.filter(
+        expected_return__centra_created_at__gte=start, expected_return__centra_created_at__lt=end
+    )
+    sold = OrderLine.objects.filter(centra_line_id=OuterRef("centra_order_line_id"))
     centra = _centra_side(
         lines,
         {
@@ -222,6 +245,7 @@ def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through)
             "currency": F("order__currency"),
             "channel": F("order__store_type"),
         },
+        DAY_FIGURES,
     )
     hub = _hub_side(
         rows,
@@ -232,10 +256,24 @@ def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through)
             "channel": Coalesce("order__store_type", Value(""), output_field=CharField()),
         },
         through,
+        DAY_FIGURES,
+    )
+    returns = _returns_side(
+        returned,
+        {
+            "day": TruncDate("expected_return__centra_created_at", tzinfo=zone),
+            "sku": Coalesce(NullIf("ip_sku", Value("")), "centra_sku"),
+            "currency": Coalesce(
+                Subquery(sold.values("order__currency")[:1]), Value(""), output_field=CharField()
+            ),
+            "channel": Coalesce(
+                Subquery(sold.values("order__store_type")[:1]), Value(""), output_field=CharField()
+            ),
+        },
     )
     DaySku.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
-    union = centra.union(hub, all=True)
-    return _insert_select(DaySku, ["day", "sku", "currency", "channel"], union)
+    union = centra.union(hub, returns, all=True)
+    return _insert_select(DaySku, ["day", "sku", "currency", "channel"], union, DAY_FIGURES)
 
 
 def _order_balance_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:

@@ -109,3 +109,52 @@ def ledger(db):
     CurrencyRate.objects.create(currency="SEK", valid_from="2026-01-01", rate=Decimal("0.09"))
     CurrencyRate.objects.create(currency="SEK", valid_from="2026-04-01", rate=Decimal("0.10"))
     return Ledger()
+
+
+def returns_flow(order, *, sku, expected, passed, stocked_in, when):
+    """What the returns app holds for one Centra return of one line of ``order``: the
+    expected return (dated by Centra), its line after QC, and a confirmed stock-in."""
+    from returns.models import ExpectedReturn, ReturnLine, StockIn
+
+    sold = order.lines.get(ip_sku=sku)
+    ret = ExpectedReturn.objects.create(
+        centra_id=order.number * 10,
+        centra_status="COMPLETED",
+        centra_created_at=when,
+        order_number=str(order.number),
+        centra_order_id=order.centra_id,
+        shipment_id=1,
+        ip_warehouse="main",
+        state="complete",
+        first_seen_at=when,
+        state_changed_at=when,
+    )
+    line = ReturnLine.objects.create(
+        expected_return=ret,
+        centra_line_id=order.number * 100,
+        centra_order_line_id=sold.centra_line_id,
+        centra_sku=sold.centra_sku,
+        ip_sku=sku,
+        quantity=expected,
+        state="complete",
+        received_quantity=expected,
+        qc_passed=passed,
+        qc_failed=expected - passed,
+        qc_at=when,
+    )
+    if stocked_in:
+        StockIn.objects.create(
+            line=line,
+            sink=StockIn.Sink.IP_STOCK_ORDER,
+            confirm_mode="receipt",
+            idempotency_key=f"stock-in-{line.pk}",
+            sku=sku,
+            ip_variant_id=f"v-{sku}",
+            ip_warehouse="main",
+            quantity=stocked_in,
+            state=StockIn.State.CONFIRMED,
+            step=StockIn.Step.DONE,
+            created_at=when,
+            confirmed_at=when,
+        )
+    return line
