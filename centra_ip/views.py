@@ -1,14 +1,16 @@
 """Project-level pages: the home page (the docs pages live in ``centra_ip.docs``)."""
 
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from syncs.services import stream_last_successes
-from syncs.streams import STREAMS
+from centra_ip import checklists, dashboard
+from centra_ip.teams import ADMIN, OPERATIONS, user_team_codes
 
 
 @require_GET
 def home(request):
-    last = stream_last_successes()
-    streams = [{"stream": stream, "last_success": last[stream.code]} for stream in STREAMS]
-    return render(request, "centra_ip/home.html", {"streams": streams})
+    """Admins and operations land on the sync health dashboard; the other teams on their
+    own checklist, which shows today's state of what they own and links to their queue."""
+    teams = user_team_codes(request.user)
+    if not teams or {OPERATIONS, ADMIN} & set(teams):
+        return dashboard.dashboard(request)
+    return checklists.checklist_page(request, team=teams[0])
