@@ -670,9 +670,14 @@ def stock_ins_due() -> list[int]:
 def stock_in_retry(ticket) -> RetryResult:
     """The ticket's retry: re-run exactly the failed step of this return's stock-in(s) for
     the ticket's SKU, re-derived from current state (never from the ticket's context)."""
-    pending = StockIn.objects.filter(
+    if not ticket.return_id.isdigit():
+        return RetryResult(ok=False, message=f"{ticket.return_id!r} is not a Centra return id.")
+    stock_ins = StockIn.objects.filter(
         line__expected_return__centra_id=int(ticket.return_id), sku=ticket.sku
-    ).exclude(state=StockIn.State.CONFIRMED)
+    )
+    if not stock_ins.exists():
+        return RetryResult(ok=False, message="This return has no stock-in for this SKU.")
+    pending = stock_ins.exclude(state=StockIn.State.CONFIRMED)
     results = [
         stock_in_run(stock_in_id=pk, trigger="ticket retry")
         for pk in pending.values_list("pk", flat=True)

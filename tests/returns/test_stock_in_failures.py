@@ -197,3 +197,30 @@ def test_an_unreceived_return_is_overdue_after_n_days_until_it_is_received(world
     return_line_receive(line=line, quantity=1)
     ticket.refresh_from_db()
     assert ticket.status == "auto_resolved"
+
+
+def test_a_retry_that_fails_again_keeps_the_ticket_open_and_says_why(world):
+    line = received_line(world, world.world.sellable[17])
+    with failing(world, "POST"):
+        stock_in = return_line_qc(line=line, passed=1)
+        ticket = Ticket.objects.get(type="stock_in_failed")
+        result = ticket_retry(ticket=ticket, actor=None)
+    assert result.ok is False
+    assert result.message == (
+        f"Stock-in {stock_in.idempotency_key} is failed at step 'Create the stock order': "
+        "POST /purchase-orders: server error 503"
+    )
+    ticket.refresh_from_db()
+    stock_in.refresh_from_db()
+    assert (ticket.status, ticket.occurrences, stock_in.attempts) == ("open", 2, 2)
+    assert stock_orders(stock_in.idempotency_key) == []
+    assert in_qc(line.ip_sku) == 1
+
+
+def test_a_ticket_about_no_known_stock_in_cannot_be_retried_into_success(world):
+    from exceptions.services import ticket_raise
+
+    ticket = ticket_raise(type_code="stock_in_failed", source="test", return_id="R-1")
+    assert ticket_retry(ticket=ticket, actor=None).message == "'R-1' is not a Centra return id."
+    other = ticket_raise(type_code="stock_in_failed", source="test", return_id="999", sku="X")
+    assert ticket_retry(ticket=other, actor=None).ok is False
