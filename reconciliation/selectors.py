@@ -59,6 +59,7 @@ class Column:
     key: str
     title: str
     numeric: bool = True
+    badge: bool = False  # a status word, shown as a badge
 
 
 @dataclass
@@ -71,7 +72,8 @@ class Table:
     links: dict[str, Callable[[dict], str]] = field(default_factory=dict)
 
     def cells(self):
-        """Rows as lists of (value, url, numeric) for the template."""
+        """Rows as (row, [(text, url, css class, badge)]) for the template, decided here once
+        so the template does no per-cell logic (a day can have thousands of rows)."""
         for row in self.rows:
             yield (
                 row,
@@ -79,7 +81,8 @@ class Table:
                     (
                         _text(row.get(c.key)),
                         self.links[c.key](row) if c.key in self.links else "",
-                        c.numeric,
+                        "num" if c.numeric else "",
+                        c.badge,
                     )
                     for c in self.columns
                 ],
@@ -224,7 +227,7 @@ def month_overview(*, month: date, filters: Filters) -> Table:
         Column("h_net_base", "IP net taken (base)"),
         Column("net_diff_base", "Net difference (base)"),
         Column("open", "Open discrepancies"),
-        Column("status", "Status", numeric=False),
+        Column("status", "Status", numeric=False, badge=True),
     ]
     return Table("month", columns, rows)
 
@@ -249,8 +252,13 @@ def _settled_before() -> date:
     return (now - timedelta(hours=config.grace_hours)).astimezone(brand_zone(config)).date()
 
 
-def day_skus(*, day: date, filters: Filters) -> Table:
-    """One day's SKUs, differences first, then by SKU."""
+def _differs(row: dict) -> bool:
+    return bool(row["units_diff"] or row["returned_diff"] or row.get("net_diff_base"))
+
+
+def day_skus(*, day: date, filters: Filters, only_differences: bool) -> Table:
+    """One day's SKUs, differences first, then by SKU; ``only_differences`` keeps the page
+    short on a busy day (thousands of SKUs), the export follows the same choice."""
     rows = [
         _derive(row)
         for row in DaySku.objects.filter(Q(day=day) & filters.q())
@@ -258,7 +266,9 @@ def day_skus(*, day: date, filters: Filters) -> Table:
         .values("sku")
         .annotate(**_side_sums(base=True))
     ]
-    rows.sort(key=lambda r: (r["units_diff"] == 0 and r["returned_diff"] == 0, r["sku"]))
+    if only_differences:
+        rows = [row for row in rows if _differs(row)]
+    rows.sort(key=lambda r: (not _differs(r), r["sku"]))
     columns = [
         Column("sku", "SKU", numeric=False),
         *UNIT_COLUMNS,
@@ -353,7 +363,7 @@ def sku_orders(*, day: date, sku: str, filters: Filters) -> Table:
         Column("c_net", "Centra net"),
         Column("h_net", "IP net taken"),
         Column("net_diff", "Net difference"),
-        Column("discrepancy", "Discrepancy", numeric=False),
+        Column("discrepancy", "Discrepancy", numeric=False, badge=True),
     ]
     return Table("orders", columns, rows)
 
@@ -400,7 +410,7 @@ def day_discrepancies(*, day: date, filters: Filters) -> tuple[Table, list[Discr
         Column("c_value", "Centra net"),
         Column("h_value", "IP net taken"),
         Column("value_diff_base", "Difference (base)"),
-        Column("status", "Status", numeric=False),
+        Column("status", "Status", numeric=False, badge=True),
         Column("explained", "Explanation", numeric=False),
     ]
     return Table("discrepancies", columns, rows), items

@@ -122,8 +122,9 @@ def _day(text: str) -> date:
 def day(request, day):
     """One day: its SKUs, the discrepancies (orders) behind it, every order's balance."""
     day, filters = _day(day), _filters(request)
+    every_sku = request.GET.get("all") == "1"
     query = _query(filters)
-    skus = selectors.day_skus(day=day, filters=filters)
+    skus = selectors.day_skus(day=day, filters=filters, only_differences=not every_sku)
     skus.links["sku"] = lambda row: (
         reverse("reconciliation:sku", args=[day.isoformat(), row["sku"]])
         + (f"?{query}" if query else "")
@@ -143,7 +144,9 @@ def day(request, day):
         {
             "day": day,
             "filters": filters,
-            "query": query,
+            "query": "&".join(part for part in (query, "all=1" if every_sku else "") if part),
+            "sku_query": query,
+            "every_sku": every_sku,
             "skus": skus,
             "discrepancies": discrepancies,
             "items": items,

@@ -216,7 +216,11 @@ def test_the_day_csvs_equal_the_day_on_screen(month, client_for):
         exported = csv_rows(client.get(f"/reconciliation/day/2026-03-04/?export={name}"))
         assert exported == screen[name]
     skus = csv_rows(client.get("/reconciliation/day/2026-03-04/?export=skus"))
-    assert [row[0] for row in skus] == ["SKU", "c-sku-zz", "SKU-B"]  # differences first
+    assert [row[0] for row in skus] == ["SKU", "c-sku-zz"]  # only differences by default
+    every = screen_tables(client.get("/reconciliation/day/2026-03-04/?all=1"))["skus"]
+    exported = csv_rows(client.get("/reconciliation/day/2026-03-04/?all=1&export=skus"))
+    assert exported == every
+    assert [row[0] for row in exported] == ["SKU", "c-sku-zz", "SKU-B"]  # differences first
 
 
 def test_the_sku_csv_equals_the_screen_and_names_the_orders(month, client_for):
