@@ -126,30 +126,35 @@ class OrdersPuller:
 
 
 def orders_engine(*, run, dry_run: bool, full: bool) -> EngineResult:
+    with centra_client(sync_run=run) as centra:
+        return orders_cycle(centra=centra, dry_run=dry_run, full=full)
+
+
+def orders_cycle(*, centra, dry_run: bool, full: bool) -> EngineResult:
+    """One cycle with a ready client (the engine's; a benchmark's unpaced one)."""
     config = orders_config()
     now = timezone.now()
-    with centra_client(sync_run=run) as centra:
-        puller = OrdersPuller(centra=centra, config=config, dry_run=dry_run, now=now)
-        cursor = puller.cursor
-        first_run = cursor.recovered_at is None
-        if config.use_events:
-            puller.pull.modes.append("events")
-            # Subscribe before the recovery pass, so nothing falls between the two.
-            puller.events()
-        recovery_due = full or first_run or now - cursor.recovered_at >= config.recovery_every
-        if recovery_due:
-            puller.pull.modes.append("recovery")
-            puller.window(
-                now - config.recovery_horizon,
-                advance_cursor=not config.use_events,
-                recovery=not first_run,
-            )
-            if not dry_run:
-                puller.cursor_set(recovered_at=now)
-        elif not config.use_events:
-            puller.pull.modes.append("window")
-            start = cursor.window_end or now - config.recovery_horizon
-            puller.window(start - config.overlap, advance_cursor=True)
+    puller = OrdersPuller(centra=centra, config=config, dry_run=dry_run, now=now)
+    cursor = puller.cursor
+    first_run = cursor.recovered_at is None
+    if config.use_events:
+        puller.pull.modes.append("events")
+        # Subscribe before the recovery pass, so nothing falls between the two.
+        puller.events()
+    recovery_due = full or first_run or now - cursor.recovered_at >= config.recovery_every
+    if recovery_due:
+        puller.pull.modes.append("recovery")
+        puller.window(
+            now - config.recovery_horizon,
+            advance_cursor=not config.use_events,
+            recovery=not first_run,
+        )
+        if not dry_run:
+            puller.cursor_set(recovered_at=now)
+    elif not config.use_events:
+        puller.pull.modes.append("window")
+        start = cursor.window_end or now - config.recovery_horizon
+        puller.window(start - config.overlap, advance_cursor=True)
     pull = puller.pull
     counts = {
         "mode": "+".join(pull.modes),
