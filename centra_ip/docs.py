@@ -157,9 +157,14 @@ def index(request):
 
 def _render_page(request, doc: DocPage, extra: dict | None = None):
     html, toc = docs_render(doc.path.read_text(), in_runbooks=doc.runbook)
+    # The title first, then anything the view puts under it (a runbook's live facts).
+    heading, end, body = html.partition("</h1>")
+    if not end:
+        heading, body = "", html
     context = {
         "title": doc.title,
-        "html": mark_safe(html),
+        "heading": mark_safe(heading + end),
+        "html": mark_safe(body),
         "toc": mark_safe(toc),
         "pages": docs_pages(),
         "doc": doc,

@@ -40,6 +40,8 @@ def test_the_runbook_shows_the_type_as_it_applies_now(client_for):
         '<h1 id="runbook-stock-push-held-by-guard">Runbook: Stock push held by guard</h1>' in html
     )
 
+    assert html.index("Runbook: Stock push held by guard</h1>") < html.index('id="runbook-facts"')
+
     TypeOverride.objects.create(type="push_held", team="admin", resolve_within_minutes=90)
     html = client.get("/docs/runbooks/push_held/").content.decode()
     assert '<dd id="runbook-owner">Admin</dd>' in html
