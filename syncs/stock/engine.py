@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from exceptions.services import ticket_clear, ticket_raise
 from syncs.clients import centra_client, inventory_planner_client
-from syncs.connectors.base import ConnectorError
+from syncs.connectors.base import Clock, ConnectorError
+from syncs.connectors.centra import CentraLimits, Pacer
 from syncs.engines import EngineResult
 from syncs.models import (
     CentraSize,
@@ -61,6 +62,18 @@ INPUT_FIELDS = [
     "read_at",
     "ats",
 ]
+
+
+_PACER: Pacer | None = None
+
+
+def shared_pacer() -> Pacer:
+    """One pacer per process for every stock cycle: Centra's buckets outlive a cycle, so the
+    next cycle must not assume them full after the last one's push and read-back."""
+    global _PACER
+    if _PACER is None:
+        _PACER = Pacer(CentraLimits(), Clock())
+    return _PACER
 
 
 class StockConfigError(Exception):
@@ -300,12 +313,18 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
     ``clock`` shared with the twin, so pacing is proven without waiting in real time)."""
     settings = StockSettings.load()
     book = rulebook_load()
+    options = {"pacer": shared_pacer(), **(centra_options or {})}
+    if "clock" in options and "pacer" not in (centra_options or {}):
+        del options["pacer"]  # a caller's own clock needs a pacer on that clock
     with (
         inventory_planner_client(sync_run=run) as ip,
-        centra_client(sync_run=run, **(centra_options or {})) as centra,
+        centra_client(sync_run=run, **options) as centra,
     ):
         variants = ip_read(ip=ip)
         ip_warehouses = {block.warehouse for v in variants for block in v.warehouses}
+        # Other integrations (and our own last read-back) draw on the same buckets: start
+        # from what Centra says is left, not from full buckets.
+        centra.sync_pacing()
         ip_to_centra = warehouse_map_resolve(centra=centra, ip_warehouses=ip_warehouses)
         fresh, missing = positions_compute(variants=variants, ip_to_centra=ip_to_centra, book=book)
         previous = {(p.sku, p.centra_warehouse_id): p for p in StockPosition.objects.all()}

@@ -24,6 +24,7 @@ from django.utils import timezone
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from syncs.connectors.centra.types import StockLevel
 from syncs.models import StockPosition, StockPushLine
+from syncs.stock.bulk import update_grouped
 
 SOURCE = "stock engine"
 LANE_ORDER = {
@@ -131,19 +132,28 @@ def _record_batch(batch, number, result, outcome: PushOutcome) -> None:
             )
         )
     with transaction.atomic():
-        StockPushLine.objects.bulk_update(
-            batch, ["batch", "sent_at", "stock_change_id", "status", "message"]
+        update_grouped(
+            StockPushLine,
+            [
+                (
+                    line.pk,
+                    (line.batch, line.sent_at, line.stock_change_id, line.status, line.message),
+                )
+                for line in batch
+            ],
+            ("batch", "sent_at", "stock_change_id", "status", "message"),
         )
         if accepted:
+            positions = StockPosition.objects.filter(
+                centra_warehouse_id=accepted[0].centra_warehouse_id,
+                sku__in=[line.sku for line in accepted],
+            ).values_list("pk", "sku")
             pushed = {line.sku: line.quantity for line in accepted}
-            positions = list(
-                StockPosition.objects.filter(
-                    centra_warehouse_id=accepted[0].centra_warehouse_id, sku__in=pushed
-                )
+            update_grouped(
+                StockPosition,
+                [(pk, (pushed[sku], now)) for pk, sku in positions],
+                ("last_pushed", "last_pushed_at"),
             )
-            for position in positions:
-                position.last_pushed, position.last_pushed_at = pushed[position.sku], now
-            StockPosition.objects.bulk_update(positions, ["last_pushed", "last_pushed_at"])
         if raised:
             tickets_raise_many(raised, source=SOURCE)
         tickets_clear_many(cleared, source=SOURCE)

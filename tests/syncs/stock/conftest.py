@@ -8,8 +8,11 @@ import pytest
 from django.utils import timezone
 
 from syncs.catalog.engine import catalog_engine
+from syncs.connectors.base import Clock
+from syncs.connectors.centra import CentraLimits, Pacer
 from syncs.engines import EngineResult
 from syncs.models import SyncRun
+from syncs.stock import engine as stock_engine_module
 from syncs.stock.engine import stock_engine
 
 
@@ -26,6 +29,14 @@ def engine_run(engine, stream: str, *, dry_run=False, full=False, **options):
 
 def stock_cycle(*, dry_run=False, full=False, **options) -> EngineResult:
     return engine_run(stock_engine, "stock", dry_run=dry_run, full=full, **options)[1]
+
+
+@pytest.fixture(autouse=True)
+def unpaced(monkeypatch):
+    """The engine's process-wide pacer would carry Centra's quota from test to test (and
+    sleep in real time); the sandbox here does not throttle, so neither do we. Pacing is
+    tested with a simulated clock in test_engine."""
+    monkeypatch.setattr(stock_engine_module, "_PACER", Pacer(CentraLimits.unlimited(), Clock()))
 
 
 @pytest.fixture
