@@ -17,6 +17,15 @@ class ScheduleSpec:
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec(name="watchdog", func="syncs.tasks.watchdog", minutes=5),
+    ScheduleSpec(name="wake snoozed tickets", func="exceptions.tasks.wake_snoozed", minutes=5),
+    ScheduleSpec(
+        name="notify SLA breaches", func="exceptions.tasks.notify_sla_breaches", minutes=5
+    ),
+    ScheduleSpec(
+        name="daily exception digests",
+        func="exceptions.tasks.send_daily_digests",
+        minutes=24 * 60,
+    ),
     ScheduleSpec(name="returns", func="syncs.tasks.run_stream", minutes=15, args=("returns",)),
     # every 5 min: zero, low and high-velocity lanes each cycle; the rest per rest_lane_minutes
     ScheduleSpec(name="stock", func="syncs.tasks.run_stream", minutes=5, args=("stock",)),

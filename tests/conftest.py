@@ -1,6 +1,7 @@
 """Fixtures for the whole suite: one persona per team, and logged-in clients."""
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from centra_ip.teams import TEAM_CODES
@@ -29,3 +30,30 @@ def client_for(personas):
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness costs seconds per persona set; tests need no strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out tests marked ``postgres`` when the database is not PostgreSQL, and say so.
+
+    They prove what only a real concurrent database can (two workers racing); CI runs the
+    suite on PostgreSQL as well, where every one of them runs. Not a skip: they are named
+    in the summary as deselected for this database.
+    """
+    if connection.vendor == "postgresql":
+        return
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("postgres") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+        config._centra_ip_postgres_only = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    left_out = getattr(config, "_centra_ip_postgres_only", 0)
+    if left_out:
+        terminalreporter.write_line(
+            f"{left_out} PostgreSQL-only tests were deselected on {connection.vendor}; "
+            "the PostgreSQL run executes them."
+        )

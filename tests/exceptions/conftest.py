@@ -7,12 +7,6 @@ import pytest
 from exceptions import notifications, registry
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Personas are created per test; the real hasher makes that take seconds each time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def retry_outcomes():
     """Register a retry action for ``stock_push_rejected``; push results into the list to

@@ -4,7 +4,8 @@ On PostgreSQL the inserts really race and the partial unique index plus the retr
 ``tickets_raise_many`` decide it. SQLite cannot run this test: its in-memory test database
 is shared between threads in "shared cache" mode, where a second writer fails at once with
 "table is locked" instead of waiting (a file database waits, and SQLite serialises writers,
-so the race does not exist there). CI runs the suite on PostgreSQL.
+so the race does not exist there). Marked ``postgres``: the SQLite run leaves it out by
+name (tests/conftest.py), and CI's PostgreSQL run runs it.
 """
 
 import threading
@@ -15,11 +16,7 @@ from django.db import connection
 from exceptions.models import Ticket, TicketEvent
 from exceptions.services import ticket_clear, ticket_raise
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL, see docstring"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def run_at_once(func, *, workers: int = 4) -> list[BaseException]:
