@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -393,10 +393,14 @@ def sku_mapping_create(
     side already mapped. On success the one-side tickets of both SKUs clear and the order
     lines parked on the Centra SKU are published (re-driven) in the same transaction.
     """
-    with transaction.atomic():
-        mapping = _mapping_build(centra_size_id, ip_variant_id, source, user)
-        mapping.save()
-        _after_mapping([mapping])
+    try:
+        with transaction.atomic():
+            mapping = _mapping_build(centra_size_id, ip_variant_id, source, user)
+            mapping.save()
+            _after_mapping([mapping])
+    except IntegrityError:
+        # Someone mapped one of the two sides between our checks and our insert.
+        raise MappingError("One of these SKUs was mapped a moment ago; reload and check.") from None
     return mapping
 
 
