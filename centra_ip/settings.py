@@ -200,6 +200,9 @@ STORAGES = {
 }
 DOCS_DIR = BASE_DIR / "docs"
 
+# Where people reach the app (https://hub.example.com): makes links in e-mails absolute.
+SITE_URL = env_url("SITE_URL")
+
 # --- Mail -----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
