@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpx
+
 
 class ConnectorError(Exception):
     """A call to an external system failed. ``retryable`` says whether trying again may help.
@@ -64,6 +66,21 @@ class AuthError(PermanentError):
 
 class BadPayloadError(PermanentError):
     """The answer could not be understood (not JSON, missing fields, wrong types)."""
+
+
+class ClosingClient:
+    """Closes the client's ``httpx.Client`` (``self._http``) on ``close()`` or ``with`` exit."""
+
+    _http: "httpx.Client"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 class Clock:

@@ -28,6 +28,7 @@ from syncs.connectors.base import (
     AuthError,
     BadPayloadError,
     Clock,
+    ClosingClient,
     ConnectorError,
     PermanentError,
     RetryableError,
@@ -66,7 +67,7 @@ INTERVALS = {"TEN_SECONDS": 10, "ONE_HOUR": 3600}
 PAYLOAD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, InvalidOperation)
 
 
-class CentraClient:
+class CentraClient(ClosingClient):
     """Typed access to the parts of Centra the hub uses.
 
     Use one client per thread. Centra's buckets are per environment, so clients in one
@@ -107,15 +108,6 @@ class CentraClient:
                 "Accept": "application/json",
             },
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     # -- the one way out -------------------------------------------------------------------
     def execute(

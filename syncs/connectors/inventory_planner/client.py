@@ -23,6 +23,7 @@ from syncs.connectors.base import (
     AuthError,
     BadPayloadError,
     Clock,
+    ClosingClient,
     ConnectorError,
     PermanentError,
     RetryableError,
@@ -58,7 +59,7 @@ class NotFoundError(PermanentError):
     """The entity does not exist (IP: ``Failed to find <entity> <id>``)."""
 
 
-class InventoryPlannerClient:
+class InventoryPlannerClient(ClosingClient):
     """One client per IP account, wrapping one ``httpx.Client``; safe to share between threads.
 
     ``transport`` is where tests mount the sandbox twin (``httpx.MockTransport(twin.handle)``)
@@ -101,15 +102,6 @@ class InventoryPlannerClient:
         self._page_size = page_size
         self._lock = threading.Lock()
         self._last_finished: float | None = None
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     # -- variants ------------------------------------------------------------------------
     def iter_variants(
