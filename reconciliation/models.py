@@ -115,16 +115,22 @@ class _Figures(models.Model):
         abstract = True
 
 
-class DaySku(_Figures):
-    """Both sides per brand-local day, SKU (IP's SKU; Centra's where unmapped), currency and
-    channel. Centra figures sit on the order's day; feed rows on their own date."""
-
-    sku = models.CharField(max_length=120)
+class _DayFigures(_Figures):
     # The returns flow, dated by Centra's return date (the other basis): units Centra expects
     # back, units that passed QC in the hub, units whose stock-in the inventory side confirmed.
     r_units_returned = models.BigIntegerField(default=0)
     r_units_qc_passed = models.BigIntegerField(default=0)
     r_units_stocked_in = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DaySku(_DayFigures):
+    """Both sides per brand-local day, SKU (IP's SKU; Centra's where unmapped), currency and
+    channel. Centra figures sit on the order's day; feed rows on their own date."""
+
+    sku = models.CharField(max_length=120)
 
     class Meta:
         ordering = ["day", "sku", "currency", "channel", "pk"]
@@ -135,6 +141,18 @@ class DaySku(_Figures):
 
     def __str__(self):
         return f"{self.day} {self.sku} {self.currency}"
+
+
+class DayTotals(_DayFigures):
+    """``DaySku`` summed over SKUs: per day, currency and channel, the month overview's only
+    source (a month is a few hundred rows however many lines it had)."""
+
+    class Meta:
+        ordering = ["day", "currency", "channel", "pk"]
+        indexes = [models.Index(fields=["day", "currency", "channel"], name="daytotals_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.currency} {self.channel}"
 
 
 class DayOrders(models.Model):

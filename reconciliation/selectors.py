@@ -20,6 +20,7 @@ from reconciliation.models import (
     CurrencyRate,
     DayOrders,
     DaySku,
+    DayTotals,
     Discrepancy,
     OrderBalance,
     ReconciliationRun,
@@ -180,7 +181,7 @@ def month_overview(*, month: date, filters: Filters) -> Table:
     in_month = Q(day__gte=first, day__lte=last) & filters.q()
     figures = {
         row["day"]: row
-        for row in DaySku.objects.filter(in_month)
+        for row in DayTotals.objects.filter(in_month)
         .order_by()
         .values("day")
         .annotate(**_side_sums(base=True))

@@ -44,6 +44,7 @@ from reconciliation.models import (
     CurrencyRate,
     DayOrders,
     DaySku,
+    DayTotals,
     Discrepancy,
     DiscrepancyEvent,
     OrderBalance,
@@ -276,6 +277,17 @@ def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through)
     return _insert_select(DaySku, ["day", "sku", "currency", "channel"], union, DAY_FIGURES)
 
 
+def _day_totals_rebuild(*, start: datetime, end: datetime) -> int:
+    """Sum the window's ``DaySku`` rows over SKUs (after ``_day_sku_rebuild``)."""
+    window = {"day__gte": start.date(), "day__lt": end.date()}
+    dims = {"day": F("day"), "currency": F("currency"), "channel": F("channel")}
+    totals = _grouped(
+        DaySku.objects.filter(**window), dims, {f: Sum(f) for f in DAY_FIGURES}, DAY_FIGURES
+    )
+    DayTotals.objects.filter(**window).delete()
+    return _insert_select(DayTotals, list(dims), totals, DAY_FIGURES)
+
+
 def _order_balance_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
     """Both sides per order; feed rows count towards their order whatever their date."""
     lines = OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end)
@@ -392,6 +404,7 @@ def reconciliation_compute(*, start_day: date, end_day: date, now: datetime | No
         )
         counts = {
             "day_sku_rows": _day_sku_rebuild(start=start, end=end, zone=zone, through=through),
+            "day_total_rows": _day_totals_rebuild(start=start, end=end),
             "order_balances": _order_balance_rebuild(
                 start=start, end=end, zone=zone, through=through
             ),
