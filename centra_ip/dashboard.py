@@ -21,7 +21,7 @@ from exceptions.models import Ticket
 from exceptions.registry import TYPES, effective_type, overrides_load
 from exceptions.selectors import ticket_trend
 from syncs.connectors.centra.pacing import CentraLimits
-from syncs.freshness import RED, stream_freshness
+from syncs.freshness import stream_freshness
 from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STREAMS
 
@@ -76,7 +76,6 @@ def _stream_rows(now: datetime) -> list[dict]:
                 "stream": stream,
                 "reading": reading,
                 "level": reading.level if reading else "none",
-                "late": bool(reading and reading.level == RED) or ticket is not None,
                 "lag": _lag(reading),
                 "rate_24": _rate(run.get("ok_24", 0), run.get("done_24", 0)),
                 "rate_7": _rate(run.get("ok_7", 0), run.get("done_7", 0)),

@@ -166,8 +166,6 @@ def _render_page(request, doc: DocPage, extra: dict | None = None):
         "heading": mark_safe(heading + end),
         "html": mark_safe(body),
         "toc": mark_safe(toc),
-        "pages": docs_pages(),
-        "doc": doc,
         **(extra or {}),
     }
     return render(request, "centra_ip/docs_page.html", context)
