@@ -195,3 +195,15 @@ def test_the_returns_flow_shows_on_centras_return_date(ledger):
         date(2026, 4, 3)
     ]
     assert (row["r_units_returned"], row["r_units_stocked_in"]) == (2, 1)
+
+
+def test_the_scheduled_task_computes_the_configured_window(ledger):
+    from centra_ip.schedules import SCHEDULES
+    from reconciliation.tasks import compute as task
+
+    assert [s.func for s in SCHEDULES if s.name == "reconciliation"] == [
+        "reconciliation.tasks.compute"
+    ]
+    ledger.order(40, at("2026-03-10 12:00"), ledger.line("a", qty=1, price="10.00"))
+    counts = task()  # today is far past March: the 62-day window does not reach it
+    assert (counts["day_sku_rows"], counts["discrepancies_found"]) == (0, 0)
