@@ -119,3 +119,10 @@ def test_stock_history_page(mapped, client_for):
     page = client_for("finance").get("/syncs/stock/")
     assert page.status_code == 200
     assert "Run history" in page.content.decode()
+
+
+def test_the_docs_page_renders(client_for):
+    page = client_for("finance").get("/docs/stock-engine/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "The stock engine" in html and "Not clobbering Centra" in html
