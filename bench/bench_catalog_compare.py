@@ -80,13 +80,14 @@ def one_run(label: str, sizes, variants) -> None:
     catalog_compare(sizes=sizes, variants=variants, mappings=mappings)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     catalog_store(plan=plan)
-    store_seconds = time.perf_counter() - started
+    store_seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     counts = plan.counts
     print(
         f"{label}: compare {compare_seconds:.1f} s (peak {peak / 2**20:.0f} MiB), "
-        f"store {store_seconds:.1f} s ({connection.vendor}); {counts['mapped']:,} mapped "
+        f"store {store_seconds:.1f} s, CPU {cpu:.1f} s ({connection.vendor}); "
+        f"{counts['mapped']:,} mapped "
         f"({counts['newly_mapped']:,} new), {counts['missing_in_ip']:,} missing in IP, "
         f"{counts['missing_in_centra']:,} missing in Centra"
     )
