@@ -161,3 +161,23 @@ def test_checklists_land_on_the_users_own_team(client_for):
     assert client_for("merchandising").get("/checklists/")["Location"] == (
         "/checklists/merchandising/"
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_colleagues_ticking_the_same_item_at_once_record_one_tick():
+    """The unique constraint decides the race (see tests/exceptions/test_concurrency.py for
+    why this runs on PostgreSQL only)."""
+    from tests.exceptions.test_concurrency import run_at_once
+    from tests.factories import UserFactory
+
+    users = [UserFactory(username=f"ops{n}", team="operations") for n in range(4)]
+    pending = list(users)
+    results = []
+
+    def tick():
+        results.append(checklist_tick(user=pending.pop(), team="operations", item_code="orphans"))
+
+    assert run_at_once(tick) == []
+    assert ChecklistTick.objects.count() == 1
+    assert sorted(created for _, created in results) == [False, False, False, True]
