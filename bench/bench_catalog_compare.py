@@ -99,6 +99,8 @@ def main():
     setup_test_environment()
     settings.DEBUG = False  # no query log: measure the code, not Django's debug cursor
     old_name = connection.settings_dict["NAME"]
+    # Its own database, never the test suite's ("test_<name>"), which others may be using.
+    connection.settings_dict["TEST"]["NAME"] = f"{old_name}_bench_catalog_compare"
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         sizes, variants = catalogs()
