@@ -1,0 +1,167 @@
+"""Reconcile a month of 1,000,000 order lines on PostgreSQL, then render its overview.
+
+Runs against the PostgreSQL server in ``DATABASE_URL``
+(``DATABASE_URL=postgres://postgres@127.0.0.1:5432/centra_ip``); a throwaway database
+``test_centra_ip_reconciliation_bench`` is created next to it and dropped at the end.
+The ledger is seeded by SQL (``generate_series``) in the shape the orders engine writes:
+333,334 orders x 3 lines over March 2026 in three currencies and two channels, whole and
+partial cancellations, returns with their negative feed rows, a thousandth of the lines
+unpublished and a thousandth changed after IP's last fetch (so there are discrepancies).
+Prints:
+
+- the computation (``reconciliation_compute`` for the month): seconds, rows written,
+  discrepancies raised as tickets;
+- the month overview (``GET /reconciliation/?month=2026-03``) through Django's test client:
+  server time per request (best and median of 7) and its queries; the issue's bar is 1 s;
+- the same for a day's drill-down and for the month's CSV export.
+"""
+
+import os
+import statistics
+import sys
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "centra_ip.settings")
+os.environ.setdefault("DEBUG", "true")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+LINES = int(os.environ.get("BENCH_LINES", 1_000_000))
+ORDERS = -(-LINES // 3)
+ZONE = "Europe/Stockholm"
+
+SEED = """
+INSERT INTO syncs_order (centra_id, number, status, store_type, order_date, currency,
+                         grand_total, stored_at, updated_at, cancelled_at)
+SELECT md5(n::text), n,
+       CASE WHEN n % 50 = 0 THEN 'CANCELLED' ELSE 'CONFIRMED' END,
+       CASE WHEN n % 5 = 0 THEN 'WHOLESALE' ELSE 'DIRECT_TO_CONSUMER' END,
+       timestamptz '2026-03-01 00:00:00+01' + (n - 1) * (interval '31 days' / {orders}),
+       CASE n % 3 WHEN 0 THEN 'SEK' WHEN 1 THEN 'EUR' ELSE 'USD' END,
+       100, now(), now(), NULL
+FROM generate_series(1, {orders}) n;
+
+INSERT INTO syncs_orderline (order_id, centra_line_id, centra_size_id, centra_sku, ean,
+                             product_name, quantity, cancelled_quantity, returned_quantity,
+                             unit_price, ip_sku, ip_variant_id, parked, changed_at)
+SELECT o.id, o.number * 3 + k, NULL, 'c-' || s.sku, '', '',
+       CASE WHEN o.status = 'CANCELLED' THEN 0 ELSE 1 + k END,
+       CASE WHEN o.status = 'CANCELLED' THEN 1 + k WHEN o.number % 17 = 0 THEN 1 ELSE 0 END,
+       CASE WHEN o.status <> 'CANCELLED' AND o.number % 23 = 0 THEN 1 ELSE 0 END,
+       19.00 + (o.number * 3 + k) % 7 * 10,
+       s.sku, 'v-' || s.sku, false, now()
+FROM syncs_order o
+CROSS JOIN generate_series(0, 2) k
+CROSS JOIN LATERAL (SELECT 'SKU-' || ((o.number * 7 + k * 13) % 2000) AS sku) s;
+
+INSERT INTO syncs_salesfeedrow (source, source_ref, order_id, order_number, sku, product_id,
+                                date, quantity, price, currency, cancelled, changed_at)
+SELECT 'order_line', l.centra_line_id::text, o.id, o.number::text, l.ip_sku, l.ip_variant_id,
+       o.order_date,
+       CASE WHEN o.status = 'CANCELLED' THEN l.quantity + l.cancelled_quantity
+            ELSE l.quantity END,
+       l.unit_price, o.currency, o.status = 'CANCELLED',
+       CASE WHEN l.id % 1000 = 7 THEN now() ELSE now() - interval '1 day' END
+FROM syncs_orderline l JOIN syncs_order o ON o.id = l.order_id
+WHERE l.id % 1000 <> 3;
+
+INSERT INTO syncs_salesfeedrow (source, source_ref, order_id, order_number, sku, product_id,
+                                date, quantity, price, currency, cancelled, changed_at)
+SELECT 'return_line', 'r' || l.centra_line_id::text, o.id, o.number::text, l.ip_sku,
+       l.ip_variant_id, o.order_date, -l.returned_quantity, l.unit_price, o.currency, false,
+       now() - interval '1 day'
+FROM syncs_orderline l JOIN syncs_order o ON o.id = l.order_id
+WHERE l.returned_quantity > 0;
+
+INSERT INTO syncs_feeddelivery (feed, status, started_at, finished_at, served_through,
+                                horizon_start, rows, cancelled_rows, return_rows, bytes,
+                                remote_addr, user_agent)
+VALUES ('sales-orders', 'complete', now() - interval '1 hour', now() - interval '1 hour',
+        now() - interval '1 hour', '2026-01-01', 0, 0, 0, 0, '', '');
+"""
+
+
+def seed() -> None:
+    from reconciliation.models import CurrencyRate, ReconciliationSettings
+
+    ReconciliationSettings.objects.update_or_create(
+        pk=1, defaults={"base_currency": "EUR", "time_zone": ZONE}
+    )
+    CurrencyRate.objects.create(currency="SEK", valid_from="2026-01-01", rate="0.0870")
+    CurrencyRate.objects.create(currency="SEK", valid_from="2026-03-15", rate="0.0880")
+    CurrencyRate.objects.create(currency="USD", valid_from="2026-01-01", rate="0.9200")
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for statement in SEED.replace("{orders}", str(int(ORDERS))).split(";\n"):
+            if statement.strip():
+                cursor.execute(statement)
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT count(*) FROM syncs_orderline")
+        lines = cursor.fetchone()[0]
+    print(f"seeded {lines:,} order lines in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def timed_get(client: Client, url: str, runs: int = 7) -> tuple[float, float, int]:
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.status_code
+        times.append(elapsed)
+    return min(times), statistics.median(times), len(queries)
+
+
+def main() -> int:
+    if connection.vendor != "postgresql":
+        print("bench_reconciliation needs PostgreSQL: set DATABASE_URL=postgres://...")
+        return 1
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.settings_dict["TEST"]["NAME"] = "test_centra_ip_reconciliation_bench"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        from datetime import date
+
+        from reconciliation.models import DaySku, OrderBalance
+        from reconciliation.services import reconciliation_compute
+        from tests.factories import UserFactory
+
+        seed()
+        started = time.perf_counter()
+        outcome = reconciliation_compute(start_day=date(2026, 3, 1), end_day=date(2026, 3, 31))
+        compute = time.perf_counter() - started
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        print(
+            f"compute: {compute:.1f} s for the month; {DaySku.objects.count():,} day/SKU rows, "
+            f"{OrderBalance.objects.count():,} order balances, {outcome.raised:,} discrepancies "
+            "raised as tickets",
+            flush=True,
+        )
+        client = Client()
+        client.force_login(UserFactory(username="bench-finance", team="finance"))
+        for label, url in (
+            ("overview", "/reconciliation/?month=2026-03"),
+            ("day drill-down", "/reconciliation/day/2026-03-17/"),
+            ("month CSV", "/reconciliation/?month=2026-03&export=month"),
+        ):
+            best, median, queries = timed_get(client, url)
+            print(
+                f"{label}: best {best * 1000:.0f} ms, median {median * 1000:.0f} ms server time "
+                f"({queries} queries)",
+                flush=True,
+            )
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
