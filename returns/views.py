@@ -27,6 +27,7 @@ from returns.models import (
 )
 from returns.services import ReturnsError, return_line_qc, return_line_receive
 from returns.tables import ReturnFilter, ReturnTable, queue_queryset
+from syncs.stock.services import LedgerError
 
 PER_PAGE = 50
 VIEW = "centra_ip.view_returns"
@@ -108,7 +109,7 @@ def receive_submit(request, centra_id: int):
                     actor=request.user,
                     key=f"{key}:r{line.pk}" if key else None,
                 )
-    except ReturnsError as error:
+    except (ReturnsError, LedgerError) as error:
         messages.error(request, str(error))
         return redirect(f"{reverse('returns:receive')}?q={centra_id}")
     if received:
@@ -151,7 +152,7 @@ def qc_submit(request, line_id: int):
             actor=request.user,
             key=f"{key}:q{line.pk}" if key else None,
         )
-    except ReturnsError as error:
+    except (ReturnsError, LedgerError) as error:
         messages.error(request, str(error))
         return redirect(reverse("returns:qc"))
     if stock_in is None:

@@ -119,3 +119,21 @@ def test_the_queue_filters_by_state_and_costs_the_same_queries_for_more_returns(
     assert len(re.findall(r'href="/returns/[0-9]+/"', page.content.decode())) == 9
     empty = client.get(reverse("returns:index"), {"state": "complete"}).content.decode()
     assert "No returns match." in empty
+
+
+def test_a_missing_in_qc_status_is_a_message_not_a_crash_and_nothing_is_received(
+    client_for, expected
+):
+    from syncs.models import StockStatus
+
+    StockStatus.objects.filter(code="in_qc").delete()
+    line = expected.lines.get()
+    response = client_for("fulfilment").post(
+        reverse("returns:receive_submit", args=[expected.centra_id]),
+        {"key": "z", f"qty-{line.pk}": "2"},
+        follow=True,
+    )
+    assert "unknown stock status &#x27;in_qc&#x27;" in response.content.decode()
+    line.refresh_from_db()
+    assert line.received_quantity is None
+    assert not ReturnEvent.objects.filter(kind="received").exists()
