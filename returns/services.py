@@ -139,6 +139,21 @@ def _parked_condition(ret: ExpectedReturn, line: ReturnLine) -> Condition:
     )
 
 
+def _settled_returns(centra_ids: list[int]) -> dict[int, str]:
+    """Known returns with every line mapped, and the Centra status noted for each (one query
+    per thousand returns), so a run re-reading its window skips what has not changed."""
+    settled: dict[int, str] = {}
+    for start in range(0, len(centra_ids), 1000):
+        rows = (
+            ExpectedReturn.objects.filter(centra_id__in=centra_ids[start : start + 1000])
+            .exclude(lines__ip_sku="")
+            .values_list("centra_id", "centra_status", "centra_completed_at")
+        )
+        for centra_id, status, completed_at in rows:
+            settled[centra_id] = "COMPLETED" if completed_at else status
+    return settled
+
+
 def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
     """Store Centra returns (typed ``Return`` results), idempotently by Centra's ids.
 
@@ -147,7 +162,11 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
     """
     counts = StoreCounts()
     now = timezone.now()
+    returns = list(returns)
+    settled = _settled_returns([r.id for r in returns])
     for centra in returns:
+        if settled.get(centra.id) == centra.status:
+            continue  # known, nothing parked, Centra's status already noted: nothing to do
         with transaction.atomic():
             ret, created = ExpectedReturn.objects.select_for_update().get_or_create(
                 centra_id=centra.id,

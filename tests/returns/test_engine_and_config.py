@@ -71,3 +71,21 @@ def test_without_a_warehouse_setting_the_first_mapped_ip_warehouse_is_used(setti
     WarehouseMapping.objects.create(ip_warehouse="wh-2", centra_warehouse_id=2)
     WarehouseMapping.objects.create(ip_warehouse="wh-1", centra_warehouse_id=1)
     assert returns_config().ip_warehouse == "wh-2"
+
+
+def test_a_rerun_skips_settled_returns_in_a_fixed_number_of_queries(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def rerun_queries() -> int:
+        engine_run("returns")
+        with CaptureQueriesContext(connection) as rerun:
+            result = engine_run("returns")
+        assert result.counts["returns_new"] == 0
+        return len(rerun.captured_queries)
+
+    shipped_return(world, [(world.world.sellable[62], 1)])
+    few = rerun_queries()
+    for i in range(4):
+        shipped_return(world, [(world.world.sellable[63 + i], 1)])
+    assert rerun_queries() == few
