@@ -16,6 +16,7 @@ One cycle (``sync stock [--dry-run] [--full]``):
 6. push (``push.push_send``), then read Centra back for drift (``drift.drift_check``).
 """
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -80,12 +81,67 @@ class StockConfigError(Exception):
     """The engine cannot decide where stock goes (e.g. the warehouse map is missing)."""
 
 
-@dataclass
+@dataclass(slots=True)
+class Inputs:
+    """A position's inputs as this cycle read them: the fields of ``StockPosition`` that a
+    read sets. A plain object, because building 100,000 model instances per cycle to store
+    the few that changed was most of a no-change cycle's time."""
+
+    sku: str
+    centra_warehouse_id: int
+    product_size_id: int
+    product: str
+    category: str
+    on_hand: int
+    minimum_stock: float | None
+    velocity: float | None
+    ip_warehouses: list
+    read_at: object
+    ats: int = 0
+
+
+@dataclass(slots=True)
 class Fresh:
     """One SKU in one Centra warehouse as this cycle read and computed it."""
 
-    position: StockPosition  # unsaved, inputs filled
+    position: Inputs
     result: Ats
+
+
+# What the engine needs of the positions known before a cycle, read as tuples.
+Known = namedtuple(
+    "Known",
+    [
+        "product_size_id",
+        "product",
+        "category",
+        "on_hand",
+        "minimum_stock",
+        "velocity",
+        "ip_warehouses",
+        "ats",
+        "last_pushed",
+        "centra_physical",
+        "centra_allocated",
+    ],
+)
+COMPARED = (
+    "product_size_id",
+    "product",
+    "category",
+    "on_hand",
+    "minimum_stock",
+    "velocity",
+    "ip_warehouses",
+    "ats",
+)
+
+
+def positions_known(**filters) -> dict[tuple[str, int], Known]:
+    rows = StockPosition.objects.filter(**filters).values_list(
+        "sku", "centra_warehouse_id", *Known._fields
+    )
+    return {(row[0], row[1]): Known(*row[2:]) for row in rows.iterator(chunk_size=5000)}
 
 
 def warehouse_map_resolve(*, centra, ip_warehouses: set[str]) -> dict[str, int]:
@@ -167,7 +223,7 @@ def positions_compute(*, variants, ip_to_centra: dict[str, int], book) -> tuple[
                     velocity = (velocity or 0) + block.sales_velocity
             if variant.removed:
                 on_hand = 0.0  # a removed variant sells nothing
-            position = StockPosition(
+            position = Inputs(
                 sku=variant.sku,
                 centra_warehouse_id=centra_id,
                 product_size_id=size_id,
@@ -287,14 +343,24 @@ def thresholds(settings: StockSettings) -> GuardThresholds:
     )
 
 
-def positions_store(fresh) -> None:
+def positions_store(fresh, previous: dict[tuple[str, int], Known]) -> int:
+    """Upsert the positions whose inputs or ATS changed (all of them on a first cycle)."""
+    changed = []
+    for key, item in fresh.items():
+        before, now = previous.get(key), item.position
+        if before is not None and all(
+            getattr(before, name) == getattr(now, name) for name in COMPARED
+        ):
+            continue
+        changed.append(StockPosition(**{name: getattr(now, name) for name in Inputs.__slots__}))
     StockPosition.objects.bulk_create(
-        [item.position for item in fresh.values()],
+        changed,
         batch_size=2000,
         update_conflicts=True,
         unique_fields=["sku", "centra_warehouse_id"],
         update_fields=INPUT_FIELDS,
     )
+    return len(changed)
 
 
 def push_store(*, run, status, lines, reasons, counts) -> StockPush:
@@ -327,7 +393,7 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         centra.sync_pacing()
         ip_to_centra = warehouse_map_resolve(centra=centra, ip_warehouses=ip_warehouses)
         fresh, missing = positions_compute(variants=variants, ip_to_centra=ip_to_centra, book=book)
-        previous = {(p.sku, p.centra_warehouse_id): p for p in StockPosition.objects.all()}
+        previous = positions_known()
         lines, deferred = plan_lines(fresh=fresh, previous=previous, settings=settings, full=full)
         reasons = guard_reasons(
             guard_input(fresh=fresh, previous=previous, missing=missing), thresholds(settings)
@@ -358,7 +424,7 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
                 summary=f"held by the guard: {'; '.join(reasons)}", counts=counts, held=True
             )
         if not reasons:
-            positions_store(fresh)
+            counts["positions_changed"] = positions_store(fresh, previous)
         if dry_run:
             stock_push = push_store(
                 run=run,

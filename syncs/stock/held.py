@@ -12,7 +12,7 @@ from django.utils import timezone
 from exceptions.registry import RetryResult, register_retry
 from exceptions.services import ticket_clear
 from syncs.clients import centra_client, inventory_planner_client
-from syncs.models import StockPosition, StockPush, StockPushLine, StockSettings
+from syncs.models import StockPush, StockPushLine, StockSettings
 from syncs.stock import engine, push
 from syncs.stock.rules import rulebook_load
 from syncs.stock.services import warehouse_map_load
@@ -75,10 +75,8 @@ def stock_sku_push(*, sku: str) -> push.PushOutcome:
         )
         if not fresh:
             raise ValueError(f"{sku} is not a mapped IP SKU any more")
-        previous = {
-            (p.sku, p.centra_warehouse_id): p for p in StockPosition.objects.filter(sku=sku)
-        }
-        engine.positions_store(fresh)
+        previous = engine.positions_known(sku=sku)
+        engine.positions_store(fresh, previous)
         lines = []
         for index, (key, item) in enumerate(sorted(fresh.items()), start=1):
             before = previous.get(key)
