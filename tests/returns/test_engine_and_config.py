@@ -89,3 +89,15 @@ def test_a_rerun_skips_settled_returns_in_a_fixed_number_of_queries(world):
     for i in range(4):
         shipped_return(world, [(world.world.sellable[63 + i], 1)])
     assert rerun_queries() == few
+
+
+def test_manage_py_sync_returns_runs_the_stream_through_the_runner(world):
+    from django.core.management import call_command
+
+    from syncs.models import SyncRun
+
+    shipped_return(world, [(world.world.sellable[70], 1)])
+    call_command("sync", "returns")
+    run = SyncRun.objects.filter(stream="returns").latest("pk")
+    assert (run.status, run.counts["returns_new"]) == ("succeeded", 1)
+    assert ExpectedReturn.objects.count() == 1
