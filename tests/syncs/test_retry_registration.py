@@ -1,0 +1,30 @@
+"""Retry actions are registered in every process at start-up, not only where an engine ran."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RETRYABLE = (
+    "sku_missing_in_ip",
+    "sku_missing_in_centra",
+    "orphaned_order",
+    "cancellation_not_released",
+    "stock_push_rejected",
+    "stock_in_failed",
+)
+
+
+def test_a_fresh_process_knows_every_retry_action():
+    code = (
+        "import django; django.setup();"
+        "from exceptions import registry;"
+        f"print(','.join(c for c in {RETRYABLE!r} if registry.retry_action(c) is None))"
+    )
+    env = {**os.environ, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "centra_ip.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""  # no retryable type without its action
