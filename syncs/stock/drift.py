@@ -19,6 +19,7 @@ from django.utils import timezone
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from syncs.models import StockPosition
 from syncs.stock.bulk import update_grouped
+from syncs.stock.push import tickets_active
 
 SOURCE = "stock engine"
 # Rows per variant asked of ``ProductVariant.stock``: sizes x warehouses of the widest
@@ -62,6 +63,7 @@ def drift_check(*, centra, pushed_since, tolerance: int, sample_size: int) -> Dr
         if not remaining:
             break
     now = timezone.now()
+    drifting_before = tickets_active("stock_drift")
     raised, cleared, updated = [], [], []
     for key, position in wanted.items():
         row = seen.get(key)
@@ -72,27 +74,34 @@ def drift_check(*, centra, pushed_since, tolerance: int, sample_size: int) -> Dr
         position.centra_fta, position.centra_seen_at = fta, now
         updated.append(position)
         expected = max(0, position.last_pushed - allocated)
-        condition = Condition(
-            type_code="stock_drift", sku=position.sku, warehouse=str(position.centra_warehouse_id)
-        )
+        warehouse = str(position.centra_warehouse_id)
         if abs(fta - expected) > tolerance:
             outcome.drifting += 1
             risk = "oversell risk" if fta > expected else "under-selling"
-            condition.summary = (
-                f"{position.sku}: Centra shows {fta} free to allocate, expected {expected} "
-                f"(pushed {position.last_pushed}, allocated {allocated}): {risk}"
+            raised.append(
+                Condition(
+                    type_code="stock_drift",
+                    sku=position.sku,
+                    warehouse=warehouse,
+                    summary=(
+                        f"{position.sku}: Centra shows {fta} free to allocate, expected "
+                        f"{expected} (pushed {position.last_pushed}, allocated {allocated}): "
+                        f"{risk}"
+                    ),
+                    context={
+                        "centra_fta": fta,
+                        "expected": expected,
+                        "physical": physical,
+                        "allocated": allocated,
+                        "pushed": position.last_pushed,
+                        "ats": position.ats,
+                    },
+                )
             )
-            condition.context = {
-                "centra_fta": fta,
-                "expected": expected,
-                "physical": physical,
-                "allocated": allocated,
-                "pushed": position.last_pushed,
-                "ats": position.ats,
-            }
-            raised.append(condition)
-        else:
-            cleared.append(condition)
+        elif (position.sku, warehouse) in drifting_before:
+            cleared.append(
+                Condition(type_code="stock_drift", sku=position.sku, warehouse=warehouse)
+            )
     outcome.checked = len(updated)
     update_grouped(
         StockPosition,
@@ -101,5 +110,5 @@ def drift_check(*, centra, pushed_since, tolerance: int, sample_size: int) -> Dr
     )
     if raised:
         tickets_raise_many(raised, source=SOURCE)
-    outcome.cleared = tickets_clear_many(cleared, source=SOURCE)
+    outcome.cleared = tickets_clear_many(cleared, source=SOURCE) if cleared else 0
     return outcome

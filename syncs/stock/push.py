@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from exceptions.models import Ticket
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from syncs.connectors.centra.types import StockLevel
 from syncs.models import StockPosition, StockPushLine
@@ -85,6 +86,7 @@ def push_send(*, push, lines: list[StockPushLine], centra, batch_size: int) -> P
     Centra.
     """
     outcome = PushOutcome()
+    rejected_before = tickets_active("stock_push_rejected")
     for number, batch in enumerate(batches_plan(lines, batch_size), start=1):
         warehouse = batch[0].centra_warehouse_id
         result = centra.set_stock(
@@ -93,11 +95,21 @@ def push_send(*, push, lines: list[StockPushLine], centra, batch_size: int) -> P
             description=f"centra-ip stock push {push.pk} batch {number}",
         )
         outcome.mutations += 1
-        _record_batch(batch, number, result, outcome)
+        _record_batch(batch, number, result, outcome, rejected_before)
     return outcome
 
 
-def _record_batch(batch, number, result, outcome: PushOutcome) -> None:
+def tickets_active(type_code: str) -> set[tuple[str, str]]:
+    """(SKU, warehouse) of the active tickets of a type: only those need clearing, so an
+    accepted push of 100,000 SKUs does not build 100,000 conditions to clear nothing."""
+    return set(
+        Ticket.objects.filter(type=type_code, status__in=Ticket.ACTIVE).values_list(
+            "sku", "warehouse"
+        )
+    )
+
+
+def _record_batch(batch, number, result, outcome: PushOutcome, rejected_before) -> None:
     now = timezone.now()
     change_id = result.stock_change_ids[0] if result.stock_change_ids else None
     raised, cleared, accepted = [], [], []
@@ -124,6 +136,8 @@ def _record_batch(batch, number, result, outcome: PushOutcome) -> None:
         outcome.warned += bool(item.warnings)
         outcome.accepted += 1
         accepted.append(line)
+        if (line.sku, str(line.centra_warehouse_id)) not in rejected_before:
+            continue
         cleared.append(
             Condition(
                 type_code="stock_push_rejected",
@@ -156,4 +170,5 @@ def _record_batch(batch, number, result, outcome: PushOutcome) -> None:
             )
         if raised:
             tickets_raise_many(raised, source=SOURCE)
-        tickets_clear_many(cleared, source=SOURCE)
+        if cleared:
+            tickets_clear_many(cleared, source=SOURCE)
