@@ -39,6 +39,7 @@ def pytest_collection_modifyitems(config, items):
     suite on PostgreSQL as well, where every one of them runs. Not a skip: they are named
     in the summary as deselected for this database.
     """
+    _browser_tests_last(items)
     if connection.vendor == "postgresql":
         return
     kept, left_out = [], []
@@ -48,6 +49,13 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
         config._centra_ip_postgres_only = len(left_out)
+
+
+def _browser_tests_last(items) -> None:
+    """Run the browser tests after all others. Playwright's sync API keeps an event loop
+    in the main thread once the browser starts, and Django refuses ORM calls from such a
+    thread; the e2e fixtures allow them, and nothing that runs afterwards must need that."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/"))
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -42,7 +42,9 @@ _OURS = (
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in _OURS}
+    # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own (tests/e2e/conftest.py); a real
+    # deployment never has it, and check --deploy rightly flags it.
+    clean = {k: v for k, v in os.environ.items() if k not in (*_OURS, "DJANGO_ALLOW_ASYNC_UNSAFE")}
     clean["DJANGO_SETTINGS_MODULE"] = "centra_ip.settings"
     clean["CENTRA_IP_DATA_DIR"] = tempfile.mkdtemp(prefix="centra-ip-settings-")
     clean.update(env)
