@@ -273,6 +273,8 @@ def plan_lines(*, fresh, previous, settings: StockSettings, full: bool) -> tuple
             why = "full push"
         elif last is None:
             why = "never pushed"
+        elif before.product_size_id != item.position.product_size_id:
+            why = f"SKU now maps to Centra size {item.position.product_size_id}"
         elif last != ats:
             why = f"ATS {ats}, last pushed {last}"
         elif shown_differs:

@@ -237,3 +237,16 @@ def test_dry_run_summary_shows_the_diff(mapped):
         f"; guard: ok; first: {position.sku}@{position.centra_warehouse_id} "
         f"{position.ats}->{position.ats + 2}"
     )
+
+
+def test_a_remapped_sku_is_pushed_to_its_new_size(mapped):
+    stock_cycle()
+    position = a_mapped_sku()
+    free = SkuMapping.objects.exclude(sku=position.sku).order_by("sku").first()
+    # swap the two SKUs' Centra sizes (as a corrected mapping would)
+    SkuMapping.objects.filter(pk=free.pk).update(centra_size_id=1_000_000)
+    SkuMapping.objects.filter(sku=position.sku).update(centra_size_id=free.centra_size_id)
+    stock_cycle()
+    line = StockPushLine.objects.filter(sku=position.sku).order_by("-pk").first()
+    assert line.why == f"SKU now maps to Centra size {free.centra_size_id}"
+    assert line.product_size_id == free.centra_size_id
