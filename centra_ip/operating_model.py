@@ -15,7 +15,6 @@ from django.template.loader import render_to_string
 
 from centra_ip.schedules import SCHEDULES
 from centra_ip.teams import TEAMS
-from exceptions.registry import TYPES, effective_type, overrides_load, retry_action
 from syncs.streams import STREAMS
 
 LIVE_LINE = r"^\{\{\s*live:([a-z0-9-]+)\s*\}\}\s*$"
@@ -100,26 +99,16 @@ def route_text(route) -> str:
 
 
 def exception_ownership_rows() -> list[dict]:
-    """Every exception type as it applies now: owner after overrides, SLA, route, retry."""
-    from exceptions.models import TeamRoute
+    """Every exception type as it applies now, in words: owner, SLA, route, retry."""
+    from exceptions.selectors import exception_type_rows
 
-    overrides = overrides_load()
-    routes = {route.team: route for route in TeamRoute.objects.all()}
-    names = _team_names()
-    rows = []
-    for declared in TYPES:
-        kind = effective_type(declared.code, overrides)
-        rows.append(
-            {
-                "type": kind,
-                "team_name": names[kind.team],
-                "overridden": declared.code in overrides,
-                "acknowledge": duration_text(kind.acknowledge_within),
-                "resolve": duration_text(kind.resolve_within),
-                "route": route_text(routes.get(kind.team)),
-                "retry": kind.retry_label if retry_action(kind.code) else "",
-            }
-        )
+    rows = exception_type_rows()
+    for row in rows:
+        kind = row["type"]
+        row["acknowledge"] = duration_text(kind.acknowledge_within)
+        row["resolve"] = duration_text(kind.resolve_within)
+        row["route"] = route_text(row["route"])
+        row["retry"] = kind.retry_label if row["retry"] else ""
     return rows
 
 

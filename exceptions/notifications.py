@@ -64,9 +64,7 @@ def _webhook_client() -> httpx.Client:
 
 def _ticket_url(ticket: Ticket) -> str:
     # SITE_URL (optional) makes links absolute in mail; without it they are site-relative.
-    return settings.SITE_URL + reverse(
-        "exceptions:ticket", args=[ticket.pk]
-    )
+    return settings.SITE_URL + reverse("exceptions:ticket", args=[ticket.pk])
 
 
 def team_email_recipients(team: str, route: TeamRoute | None) -> list[str]:

@@ -10,8 +10,9 @@ from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from centra_ip.teams import user_team_codes
-from exceptions.models import Ticket, TicketEvent
+from centra_ip.teams import TEAM_CHOICES, user_team_codes
+from exceptions.models import TeamRoute, Ticket, TicketEvent
+from exceptions.registry import TYPES, effective_type, overrides_load, retry_action
 from exceptions.services import sla_breached_q
 
 VIEW = "centra_ip.view_exceptions"
@@ -139,3 +140,25 @@ def ticket_as_dict(ticket: Ticket) -> dict:
         "resolve_due_at": ticket.resolve_due_at.isoformat(),
         "summary": ticket.summary,
     }
+
+
+def exception_type_rows() -> list[dict]:
+    """Every type as it applies now: the registry with the admins' overrides, the owner
+    team's notification route and whether a retry action exists. Pages format the rows;
+    this is the one place that decides what applies."""
+    overrides = overrides_load()
+    routes = {route.team: route for route in TeamRoute.objects.all()}
+    names = dict(TEAM_CHOICES)
+    rows = []
+    for declared in TYPES:
+        kind = effective_type(declared.code, overrides)
+        rows.append(
+            {
+                "type": kind,
+                "team_name": names[kind.team],
+                "overridden": declared.code in overrides,
+                "route": routes.get(kind.team),
+                "retry": retry_action(declared.code) is not None,
+            }
+        )
+    return rows

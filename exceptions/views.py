@@ -22,10 +22,11 @@ from django_tables2 import RequestConfig
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
 from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BulkForm
-from exceptions.models import TeamRoute, Ticket
-from exceptions.registry import TYPES, effective_type, get_type, overrides_load, retry_action
+from exceptions.models import Ticket
+from exceptions.registry import TYPES, get_type, retry_action
 from exceptions.selectors import (
     VIEW,
+    exception_type_rows,
     queue_queryset,
     ticket_as_dict,
     ticket_breach_counts,
@@ -264,22 +265,10 @@ def _duration_text(duration: timedelta) -> str:
 @can_read
 def types(request):
     """The exception types as they apply now: the registry with the admins' overrides."""
-    overrides = overrides_load()
-    routes = {route.team: route for route in TeamRoute.objects.all()}
-    rows = []
-    for declared in TYPES:
-        kind = effective_type(declared.code, overrides)
-        rows.append(
-            {
-                "type": kind,
-                "team_name": dict(TEAM_CHOICES)[kind.team],
-                "acknowledge_within": _duration_text(kind.acknowledge_within),
-                "resolve_within": _duration_text(kind.resolve_within),
-                "overridden": declared.code in overrides,
-                "retry": retry_action(declared.code) is not None,
-                "route": routes.get(kind.team),
-            }
-        )
+    rows = exception_type_rows()
+    for row in rows:
+        row["acknowledge_within"] = _duration_text(row["type"].acknowledge_within)
+        row["resolve_within"] = _duration_text(row["type"].resolve_within)
     return render(request, "exceptions/types.html", {"rows": rows})
 
 
