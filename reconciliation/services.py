@@ -396,6 +396,10 @@ def reconciliation_compute(*, start_day: date, end_day: date, now: datetime | No
     through = feed_taken_through()
     settled_before = (now - timedelta(hours=config.grace_hours)).astimezone(zone).date()
     with transaction.atomic():
+        # One computation at a time: each deletes and re-inserts its window, and two of them
+        # interleaved would both insert. The settings row is the lock (a no-op on SQLite,
+        # which serialises writers anyway).
+        ReconciliationSettings.objects.select_for_update().get(pk=config.pk)
         run = ReconciliationRun.objects.create(
             started_at=now,
             period_start=start_day,

@@ -1,8 +1,11 @@
 """The arithmetic of both sides on hand-built ledgers: currencies and rates, partial and
 whole cancellations, returns across a month end, and the brand's day boundary."""
 
+import io
 from datetime import date
 from decimal import Decimal
+
+import pytest
 
 from reconciliation.models import DayOrders, DaySku, Discrepancy, OrderBalance
 from reconciliation.selectors import Filters, month_overview
@@ -207,3 +210,19 @@ def test_the_scheduled_task_computes_the_configured_window(ledger):
     ledger.order(40, at("2026-03-10 12:00"), ledger.line("a", qty=1, price="10.00"))
     counts = task()  # today is far past March: the 62-day window does not reach it
     assert (counts["day_sku_rows"], counts["discrepancies_found"]) == (0, 0)
+
+
+def test_the_command_recomputes_the_given_days(ledger):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    ledger.order(41, at("2026-03-10 12:00"), ledger.line("zz", qty=1, price="10.00"))
+    out = io.StringIO()
+    call_command("reconcile", "--from", "2026-03-01", "--to", "2026-03-31", stdout=out)
+    assert (
+        out.getvalue()
+        == "reconciled 2026-03-01..2026-03-31: 1 discrepancies, 1 raised, 0 cleared\n"
+    )
+    with pytest.raises(CommandError):
+        call_command("reconcile", "--from", "2026-03-01")
+    assert DaySku.objects.filter(day=date(2026, 3, 10)).count() == 1

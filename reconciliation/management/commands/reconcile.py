@@ -1,0 +1,35 @@
+"""``python manage.py reconcile [--from YYYY-MM-DD] [--to YYYY-MM-DD]``: compute now.
+
+Without dates it computes the configured window, as the hourly task does; with dates it
+recomputes those brand-local days (a backfill, or a month after a rate was corrected).
+"""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reconciliation.services import reconciliation_compute, reconciliation_run_window
+
+
+class Command(BaseCommand):
+    help = "Compute the finance reconciliation (the configured window, or the given days)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from", dest="start", type=date.fromisoformat)
+        parser.add_argument("--to", dest="end", type=date.fromisoformat)
+
+    def handle(self, *, start, end, **options):
+        if (start is None) != (end is None):
+            raise CommandError("Give both --from and --to, or neither.")
+        if start and start > end:
+            raise CommandError("--from is after --to.")
+        if start:
+            outcome = reconciliation_compute(start_day=start, end_day=end)
+        else:
+            outcome = reconciliation_run_window()
+        run = outcome.run
+        self.stdout.write(
+            f"reconciled {run.period_start}..{run.period_end}: "
+            f"{run.counts['discrepancies_found']} discrepancies, "
+            f"{outcome.raised} raised, {outcome.cleared} cleared"
+        )
