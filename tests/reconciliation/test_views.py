@@ -287,3 +287,19 @@ def test_queries_do_not_grow_with_the_ledger(ledger, client_for, url):
     ledger.order(99, at("2026-03-04 12:00"), ledger.line("b", qty=1, price="1.00"))
     reconciliation_compute(start_day=date(2026, 3, 1), end_day=date(2026, 3, 31))
     assert _queries(client, url) == few
+
+
+def test_a_day_whose_differences_are_explained_says_so(month, client_for):
+    client = client_for("finance")
+    d = Discrepancy.objects.get(order_number="22")
+    client.post(f"/reconciliation/discrepancies/{d.pk}/explain/", {"note": "Gift card."})
+    exported = csv_rows(client.get("/reconciliation/?month=2026-03&export=month"))
+    status = exported[0].index("Status")
+    assert [(row[0], row[status]) for row in exported[1:]] == [
+        ("2026-03-03", "ok"),
+        ("2026-03-04", "explained"),
+        ("2026-03-30", "ok"),
+    ]
+    discrepancies = csv_rows(client.get("/reconciliation/day/2026-03-04/?export=discrepancies"))
+    row = dict(zip(discrepancies[0], discrepancies[1], strict=True))
+    assert (row["Status"], row["Explanation"]) == ("explained", "finance-persona: Gift card.")
