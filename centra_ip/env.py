@@ -73,3 +73,18 @@ def env_url(name: str, default: str = "") -> str:
     if value and not value.startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL, got {value!r}")
     return value.rstrip("/")
+
+
+def env_setting(name: str, default):
+    """An app setting from the environment, typed like its default (bool, int, float, str).
+
+    For settings whose defaults live beside the code that uses them (``returns/config.py``,
+    ``syncs/orders/config.py``): those modules ask Django settings first, then this.
+    """
+    if isinstance(default, bool):
+        return env_bool(name, default)
+    if isinstance(default, int):
+        return env_int(name, default)
+    if isinstance(default, float):
+        return env_float(name, default)
+    return env_str(name, default)

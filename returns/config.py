@@ -1,7 +1,8 @@
 """The returns flow's deployment settings, read when used (never at import time).
 
-Each value can be set in Django settings under the name shown; defaults are documented in
-docs/returns.md. A wrong value fails loudly with ``ImproperlyConfigured``.
+Each value can be set in the environment (or Django settings) under the name shown;
+defaults are documented in docs/returns.md. A wrong value fails loudly with
+``ImproperlyConfigured``.
 """
 
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from centra_ip.env import env_setting
 
 SINKS = ("ip_stock_order", "webhook")
 CONFIRM_MODES = ("receipt", "on_hand")
@@ -42,7 +45,10 @@ class ReturnsConfig:
 
 
 def _get(name: str):
-    return getattr(settings, name, DEFAULTS[name])
+    """Django settings first (tests, local settings), then the environment, then the default."""
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    return env_setting(name, DEFAULTS[name])
 
 
 def _number(name: str) -> float:

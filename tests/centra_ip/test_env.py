@@ -31,3 +31,18 @@ def test_env_list_drops_empty_items(monkeypatch):
 def test_env_url_strips_the_trailing_slash(monkeypatch):
     monkeypatch.setenv("URL", "https://app.inventory-planner.com/api/v1/")
     assert env_url("URL") == "https://app.inventory-planner.com/api/v1"
+
+
+def test_env_setting_is_typed_like_its_default(monkeypatch):
+    from centra_ip.env import env_setting
+
+    monkeypatch.setenv("RETURNS_OVERDUE_DAYS", "21")
+    monkeypatch.setenv("RETURNS_STOCK_IN_INLINE", "yes")
+    monkeypatch.setenv("RETURNS_SINK", "webhook")
+    assert env_setting("RETURNS_OVERDUE_DAYS", 14) == 21
+    assert env_setting("RETURNS_STOCK_IN_INLINE", False) is True
+    assert env_setting("RETURNS_SINK", "ip_stock_order") == "webhook"
+    assert env_setting("RETURNS_CONFIRM", "receipt") == "receipt"
+    monkeypatch.setenv("RETURNS_OVERDUE_DAYS", "soon")
+    with pytest.raises(ImproperlyConfigured, match="RETURNS_OVERDUE_DAYS must be an integer"):
+        env_setting("RETURNS_OVERDUE_DAYS", 14)
