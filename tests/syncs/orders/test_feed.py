@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.test import Client
+from django.core.signals import request_finished
+from django.db import close_old_connections
+from django.test import Client, RequestFactory
 
 from syncs.models import FeedDelivery, Order, SalesFeedRow
-from syncs.views.feeds import SANDBOX_FEED_PASSWORD
+from syncs.views.feeds import SANDBOX_FEED_PASSWORD, sales_orders_csv
 from tests.syncs.orders.conftest import FEED_PASSWORD, FEED_PATH
 
 pytestmark = pytest.mark.django_db
@@ -150,11 +152,19 @@ def test_head_checks_the_url_without_a_receipt(password):
 
 
 def test_a_fetch_broken_off_is_not_a_delivery(password):
+    """IP reads the header and hangs up: the WSGI server closes the response early."""
     ledger_order(1, datetime(2026, 11, 20, tzinfo=UTC), [(1, "A-1", 1, "1.00", False)])
-    response = fetch(password)
-    stream = iter(response.streaming_content)
-    next(stream)  # IP read the header and hung up
-    response.close()
+    request = RequestFactory().get(
+        FEED_PATH, HTTP_AUTHORIZATION=basic("inventory-planner", password)
+    )
+    response = sales_orders_csv(request)
+    next(iter(response.streaming_content))
+    # As a test client does around a request: the test's connection stays open.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
 
     assert FeedDelivery.objects.get().status == FeedDelivery.Status.BROKEN
 
