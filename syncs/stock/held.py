@@ -30,24 +30,47 @@ def _claim(stock_push: StockPush, status: str, actor) -> None:
         raise PushStateError(f"push {stock_push.pk} is not held any more")
 
 
-def stock_push_release(*, stock_push: StockPush, actor) -> push.PushOutcome:
-    """Send a held push as it was planned; the person releasing it vouches for its input."""
+# A release up to this many lines is sent in the request (ten mutations, seconds at the
+# default quota); a bigger one goes to the task queue, as a full push may take minutes.
+INLINE_LINES = 2000
+
+
+def stock_push_release(*, stock_push: StockPush, actor) -> push.PushOutcome | None:
+    """Send a held push as it was planned; the person releasing it vouches for its input.
+
+    Returns the outcome when sent at once, or None when the sending was queued."""
     _claim(stock_push, StockPush.Status.SENT, actor)
-    lines = list(stock_push.lines.filter(status=StockPushLine.Status.PLANNED))
-    settings = StockSettings.load()
-    with centra_client() as centra:
-        if lines:
-            centra.sync_pacing()
-        outcome = push.push_send(
-            push=stock_push, lines=lines, centra=centra, batch_size=settings.batch_size
-        )
     ticket_clear(
         type_code="push_held",
         source=push.SOURCE,
         stream=engine.STREAM,
         note=f"push {stock_push.pk} released by {actor.get_username()}",
     )
-    return outcome
+    if stock_push.lines.count() > INLINE_LINES:
+        push_id = stock_push.pk
+        transaction.on_commit(lambda: held_push_enqueue(push_id=push_id))
+        return None
+    return stock_push_send_planned(push_id=stock_push.pk)
+
+
+def held_push_enqueue(*, push_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("syncs.stock.tasks.send_released_push", push_id)
+
+
+def stock_push_send_planned(*, push_id: int) -> push.PushOutcome:
+    """Send the lines of a released push that are still planned. Idempotent: a task
+    delivered twice, or resumed after a failure, sends only what has not been sent."""
+    stock_push = StockPush.objects.get(pk=push_id, status=StockPush.Status.SENT)
+    lines = list(stock_push.lines.filter(status=StockPushLine.Status.PLANNED))
+    settings = StockSettings.load()
+    with centra_client() as centra:
+        if lines:
+            centra.sync_pacing()
+        return push.push_send(
+            push=stock_push, lines=lines, centra=centra, batch_size=settings.batch_size
+        )
 
 
 def stock_push_discard(*, stock_push: StockPush, actor) -> None:

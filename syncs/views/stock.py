@@ -164,11 +164,14 @@ def push_release(request, pk: int):
     except held.PushStateError as error:
         messages.error(request, str(error))
     else:
-        messages.success(
-            request,
-            f"Released: {outcome.accepted} accepted, {outcome.rejected} rejected in "
-            f"{outcome.mutations} mutations.",
-        )
+        if outcome is None:
+            messages.success(request, "Released: the lines are being sent in the background.")
+        else:
+            messages.success(
+                request,
+                f"Released: {outcome.accepted} accepted, {outcome.rejected} rejected in "
+                f"{outcome.mutations} mutations.",
+            )
     return redirect("syncs:stock_push", pk=pk)
 
 

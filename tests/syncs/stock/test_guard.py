@@ -157,3 +157,27 @@ def test_dry_run_shows_what_the_guard_would_say_and_sends_nothing(mapped):
     assert preview.reasons and preview.lines.count() == result.counts["planned"]
     assert sent() == before
     assert not Ticket.objects.filter(type="push_held").exists()
+
+
+def test_a_big_release_is_queued_and_the_task_sends_it_once(
+    mapped, personas, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_q.models import OrmQ
+
+    from syncs.stock import tasks
+
+    stock_cycle()
+    for position in StockPosition.objects.all():
+        mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, 0)
+    assert stock_cycle().held
+    stock_push = StockPush.objects.get(status="held")
+    monkeypatch.setattr(held, "INLINE_LINES", 10)  # this push has more lines than that
+    before = sent()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert held.stock_push_release(stock_push=stock_push, actor=personas["admin"]) is None
+    assert OrmQ.objects.count() == 1
+    assert sent() == before  # nothing sent in the request
+    summary = tasks.send_released_push(stock_push.pk)
+    assert summary == f"{stock_push.lines.count()} accepted, 0 rejected in 1 mutations"
+    assert tasks.send_released_push(stock_push.pk) == "0 accepted, 0 rejected in 0 mutations"
+    assert sent() == before + 1
