@@ -250,3 +250,15 @@ def test_a_remapped_sku_is_pushed_to_its_new_size(mapped):
     line = StockPushLine.objects.filter(sku=position.sku).order_by("-pk").first()
     assert line.why == f"SKU now maps to Centra size {free.centra_size_id}"
     assert line.product_size_id == free.centra_size_id
+
+
+def test_sync_stock_dry_run_command_prints_the_diff(mapped):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sync", "stock", "--dry-run", stdout=out)
+    assert "stock: succeeded" in out.getvalue()
+    assert "dry run: " in out.getvalue() and "guard: ok; first: " in out.getvalue()
+    assert mutations() == 0
