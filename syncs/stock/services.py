@@ -289,9 +289,25 @@ def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 1
     statuses = status_quantities(warehouse_map_load())
     result = WhatIf()
     moves: list[Move] = []
-    for position in StockPosition.objects.iterator(chunk_size=2000):
-        item = position_input(
-            position, statuses.get((position.sku, position.centra_warehouse_id), {})
+    rows = StockPosition.objects.values_list(
+        "sku",
+        "centra_warehouse_id",
+        "on_hand",
+        "product",
+        "category",
+        "minimum_stock",
+        "velocity",
+    )
+    for sku, warehouse, on_hand, product, category, minimum, velocity in rows.iterator(5000):
+        item = AtsInput(
+            sku=sku,
+            warehouse=str(warehouse),
+            on_hand=on_hand,
+            product=product,
+            category=category,
+            minimum_stock=minimum,
+            velocity=velocity,
+            statuses=statuses.get((sku, warehouse), {}),
         )
         before = ats_compute(item, current).quantity
         after = ats_compute(item, proposed).quantity
@@ -302,7 +318,7 @@ def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 1
             result.changed += 1
             result.to_zero += after == 0
             result.from_zero += before == 0
-            moves.append(Move(position.sku, position.centra_warehouse_id, before, after))
+            moves.append(Move(sku, warehouse, before, after))
     moves.sort(key=lambda m: (-abs(m.change), m.sku, m.warehouse))
     result.biggest = moves[:top]
     return result

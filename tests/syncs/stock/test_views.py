@@ -126,3 +126,16 @@ def test_the_docs_page_renders(client_for):
     assert page.status_code == 200
     html = page.content.decode()
     assert "The stock engine" in html and "Not clobbering Centra" in html
+
+
+def test_stock_history_queries_do_not_grow_with_runs(mapped, client_for):
+    client = client_for("operations")
+    stock_cycle()
+    client.get("/syncs/stock/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/syncs/stock/")
+    for _ in range(3):
+        stock_cycle(dry_run=True)
+    with CaptureQueriesContext(connection) as many:
+        client.get("/syncs/stock/")
+    assert len(many) == len(few)
