@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_default_statuses(sender, **kwargs):
+    from syncs.stock.services import stock_statuses_ensure_defaults
+
+    stock_statuses_ensure_defaults()
 
 
 class SyncsConfig(AppConfig):
@@ -12,3 +19,10 @@ class SyncsConfig(AppConfig):
         from syncs.catalog import retries as catalog_retries  # noqa: F401
         from syncs.orders import retries as orders_retries  # noqa: F401
         from syncs.stock import held  # noqa: F401
+
+        # The default stock statuses are data the returns flow relies on: ensured after
+        # every migrate (a flush between transactional tests emits it too), not only once
+        # by a data migration.
+        post_migrate.connect(
+            _ensure_default_statuses, sender=self, dispatch_uid="syncs_default_statuses"
+        )

@@ -35,6 +35,24 @@ AREAS = {
 }
 
 
+# The statuses of PRODUCT.md §4 the hub relies on ("in_qc" is moved by the returns flow).
+DEFAULT_STATUSES = (
+    ("reserved", "Reserved", "Held for a customer or an internal need"),
+    ("quarantined", "Quarantined", "Blocked pending investigation"),
+    ("in_qc", "In QC", "Returned units waiting for quality control (moved by the returns flow)"),
+    ("damaged", "Damaged", "Not fit for sale"),
+)
+
+
+def stock_statuses_ensure_defaults() -> None:
+    """Create any missing default status; never touches one that exists (admins may have
+    renamed it or made it sellable). Runs after every migrate, and after a test flush."""
+    for code, name, description in DEFAULT_STATUSES:
+        StockStatus.objects.get_or_create(
+            code=code, defaults={"name": name, "sellable": False, "description": description}
+        )
+
+
 def actor_name(actor) -> str:
     return actor.get_username() if actor is not None else "system"
 

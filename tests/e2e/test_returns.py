@@ -11,7 +11,7 @@ from returns.engine import returns_engine
 from returns.models import ExpectedReturn, StockIn
 from syncs.catalog.engine import catalog_engine
 from syncs.clients import transports_install
-from syncs.models import StockStatus, StockStatusBalance, SyncRun
+from syncs.models import StockStatusBalance, SyncRun
 from syncs.sandbox.sandbox import sandbox_build
 from syncs.sandbox.world import IP_WAREHOUSE, WorldConfig
 
@@ -22,9 +22,6 @@ pytestmark = pytest.mark.e2e
 def twins(settings, transactional_db):
     settings.RETURNS_IP_WAREHOUSE = IP_WAREHOUSE
     settings.RETURNS_STOCK_IN_INLINE = True
-    # transactional tests flush the statuses migration 0006 seeds: put back the ones we use
-    for code, name in (("in_qc", "In QC"), ("damaged", "Damaged"), ("quarantined", "Quarantined")):
-        StockStatus.objects.get_or_create(code=code, defaults={"name": name})
     built = sandbox_build(config=WorldConfig(seed=3, products=12, missing_in_ip=1))
     built.centra.config.throttle = False
     with transports_install(
