@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from exceptions.models import Ticket, TicketEvent
-from exceptions.services import ticket_raise
+from exceptions.services import ticket_acknowledge, ticket_raise
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -14,12 +14,21 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def tickets(transactional_db):
-    """Four active tickets; only ``orphan`` survives every filter the test applies.
+    """Five active tickets; only ``orphan`` survives every filter the test applies.
 
     The finance ticket is about the same order as ``orphan``, so only the team filter can
-    hide it; ``drift`` is operations' too, hidden by the type; ``other_orphan`` by the search.
+    hide it; ``drift`` is operations' too, hidden by the type; ``acknowledged`` matches the
+    search too, hidden by the status; ``other_orphan`` by the search.
     """
+    acknowledged = ticket_raise(
+        type_code="orphaned_order",
+        source="orders engine",
+        order_number="CE-10099",
+        summary="Not in the ledger.",
+    )
+    ticket_acknowledge(ticket=acknowledged, actor=None)
     return {
+        "acknowledged": acknowledged,
         "orphan": ticket_raise(
             type_code="orphaned_order",
             source="orders engine",
@@ -61,27 +70,28 @@ def filter_by(page, action):
 def test_operations_filters_the_queue_then_assigns_comments_and_resolves_a_ticket(
     page, login, tickets
 ):
-    orphan, other_orphan, drift, finance = (
-        tickets[name] for name in ("orphan", "other_orphan", "drift", "finance")
+    orphan, other_orphan, drift, finance, acknowledged = (
+        tickets[name] for name in ("orphan", "other_orphan", "drift", "finance", "acknowledged")
     )
     colleague = UserFactory(username="olga", team="operations")
     user = login("operations", username="oscar")
 
     page.goto("/exceptions/?team=")
-    expect(queue_rows(page)).to_have_count(4)
+    expect(queue_rows(page)).to_have_count(5)
 
     filter_by(page, lambda: page.locator("#id_team").select_option("operations"))
-    expect(queue_rows(page)).to_have_count(3)
+    expect(queue_rows(page)).to_have_count(4)
     expect(page.locator(f"#ticket-{finance.pk}")).to_have_count(0)
-    for ticket in (orphan, other_orphan, drift):
+    for ticket in (orphan, other_orphan, drift, acknowledged):
         expect(page.locator(f"#ticket-{ticket.pk}")).to_contain_text("Operations")
 
     filter_by(page, lambda: page.locator("#id_type").select_option("orphaned_order"))
-    expect(queue_rows(page)).to_have_count(2)
+    expect(queue_rows(page)).to_have_count(3)
     expect(page.locator(f"#ticket-{drift.pk}")).to_have_count(0)
 
     filter_by(page, lambda: page.locator("#id_status").select_option("open"))
     expect(queue_rows(page)).to_have_count(2)
+    expect(page.locator(f"#ticket-{acknowledged.pk}")).to_have_count(0)
 
     page.get_by_label("SKU or order").fill("CE-100")
     filter_by(page, lambda: page.locator("#queue-filter-submit").click())
@@ -138,7 +148,7 @@ def test_operations_filters_the_queue_then_assigns_comments_and_resolves_a_ticke
     expect(page.locator("#comment-form")).to_be_visible()
 
     page.goto("/exceptions/?team=operations")
-    expect(queue_rows(page)).to_have_count(2)
+    expect(queue_rows(page)).to_have_count(3)
     expect(page.locator(f"#ticket-{orphan.pk}")).to_have_count(0)
 
     orphan.refresh_from_db()
@@ -165,6 +175,8 @@ def test_operations_filters_the_queue_then_assigns_comments_and_resolves_a_ticke
         (TicketEvent.Kind.RESOLVED, user.username, "Published again by hand; IP has it now.", {}),
     ]
     # Nothing else was touched.
+    acknowledged.refresh_from_db()
+    assert acknowledged.status == Ticket.Status.ACKNOWLEDGED
     for ticket in (other_orphan, drift, finance):
         ticket.refresh_from_db()
         assert (ticket.status, ticket.assignee_id) == (Ticket.Status.OPEN, None)
