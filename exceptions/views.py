@@ -138,9 +138,16 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "history": ticket_history(ticket),
         "related": ticket_related(ticket),
         "forms": {
-            name: forms.get(name) or form(prefix=name) for name, form in ACTION_FORMS.items()
+            name: forms.get(name) or form(prefix=name, initial=_initial(name, ticket))
+            for name, form in ACTION_FORMS.items()
         },
     }
+
+
+def _initial(form_name: str, ticket: Ticket) -> dict:
+    """The assign form starts at the current assignee, so pressing Assign twice does not
+    quietly unassign the ticket."""
+    return {"assignee": ticket.assignee_id} if form_name == "assign" else {}
 
 
 @require_GET

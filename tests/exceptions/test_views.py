@@ -350,3 +350,11 @@ def test_the_export_link_follows_the_filters_after_an_htmx_swap(client_for, orde
         HTTP_HX_TARGET="queue",
     )
     assert b'/exceptions/export.csv?team=operations&amp;type=orphaned_order"' in response.content
+
+
+def test_the_assign_form_starts_at_the_current_assignee(client_for, personas, order_ticket):
+    Ticket.objects.filter(pk=order_ticket.pk).update(assignee=personas["operations"])
+    page = client_for("operations").get(reverse("exceptions:ticket", args=[order_ticket.pk]))
+    form = page.context["forms"]["assign"]
+    assert form["assignee"].value() == personas["operations"].pk
+    assert f'<option value="{personas["operations"].pk}" selected>' in page.content.decode()
