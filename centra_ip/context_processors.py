@@ -29,6 +29,8 @@ def layout(request):
     return {
         "navigation": nav,
         "user_teams": [names[code] for code in user_team_codes(request.user)],
-        "freshness": freshness,
-        "freshness_level": RED if RED in levels else AMBER if AMBER in levels else "fresh",
+        # "layout_" keeps these clear of a page's own context (reconciliation has a
+        # "freshness" of its own).
+        "layout_freshness": freshness,
+        "layout_freshness_level": RED if RED in levels else AMBER if AMBER in levels else "fresh",
     }

@@ -88,3 +88,11 @@ def test_the_banner_is_amber_between_the_thresholds(client_for):
     run(20)
     html = client_for("operations").get("/docs/").content.decode()
     assert 'class="freshness amber"' in html
+
+
+def test_a_page_with_its_own_freshness_context_keeps_the_banner(client_for, settings):
+    """The reconciliation page passes a "freshness" of its own; the banner must not lose
+    its readings to it."""
+    run(3)
+    html = client_for("finance").get("/reconciliation/").content.decode()
+    assert "Orders <strong>3 min ago</strong>" in html
