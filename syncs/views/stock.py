@@ -25,9 +25,17 @@ class StockRunTable(tables.Table):
         order_by=("status", "pk"),
     )
     trigger = tables.Column(order_by=("trigger", "pk"))
-    planned = tables.Column(accessor="counts__planned", orderable=False, default="")
-    mutations = tables.Column(accessor="counts__mutations", orderable=False, default="")
-    rejected = tables.Column(accessor="counts__rejected", orderable=False, default="")
+    # A column whose accessor is a JSON key needs its own heading (django-tables2 would
+    # title it after the field: "Counts").
+    planned = tables.Column(
+        accessor="counts__planned", orderable=False, default="", verbose_name="Lines"
+    )
+    mutations = tables.Column(
+        accessor="counts__mutations", orderable=False, default="", verbose_name="Mutations"
+    )
+    rejected = tables.Column(
+        accessor="counts__rejected", orderable=False, default="", verbose_name="Rejected"
+    )
     push_seconds = tables.Column(
         accessor="counts__push_seconds", orderable=False, default="", verbose_name="Push s"
     )
@@ -40,7 +48,9 @@ class StockRunTable(tables.Table):
         default="",
         verbose_name="Mutations per 10 s",
     )
-    drift = tables.Column(accessor="counts__drift", orderable=False, default="")
+    drift = tables.Column(
+        accessor="counts__drift", orderable=False, default="", verbose_name="Drifting"
+    )
     summary = tables.Column(orderable=False)
 
     class Meta:
