@@ -33,6 +33,11 @@ class ExpectedReturn(models.Model):
     order_number = models.CharField(max_length=64, db_index=True)
     centra_order_id = models.CharField(max_length=64)
     shipment_id = models.PositiveBigIntegerField()
+    # Centra's stock policy: True when Centra put the units back on its own shelf when the
+    # return was created (releaseItemsBackToWarehouse). The hub's next stock push sets
+    # Centra's figure from IP either way; shown so the warehouse knows what Centra did.
+    centra_returned_to_stock = models.BooleanField(null=True, blank=True)
+    centra_comment = models.CharField(max_length=500, blank=True)  # the customer's reason
     ip_warehouse = models.CharField(max_length=100)  # where received units are counted
     state = models.CharField(
         max_length=16, choices=ReturnState.choices, default=ReturnState.EXPECTED, db_index=True

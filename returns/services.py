@@ -176,6 +176,8 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                     "order_number": str(centra.order_number),
                     "centra_order_id": centra.order_id,
                     "shipment_id": centra.shipment_id,
+                    "centra_returned_to_stock": centra.returned_to_stock,
+                    "centra_comment": centra.comment[:500],
                     "ip_warehouse": ip_warehouse,
                     "first_seen_at": now,
                     "state_changed_at": now,
@@ -203,6 +205,7 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                     ip_sku=mapped.sku if mapped else "",
                     ip_variant_id=mapped.ip_variant_id if mapped else "",
                     quantity=centra_line.quantity,
+                    reason=centra.comment[:200],  # Centra keeps one comment per return
                 )
                 counts.lines_new += 1
                 if mapped is None:

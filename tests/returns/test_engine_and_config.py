@@ -101,3 +101,16 @@ def test_manage_py_sync_returns_runs_the_stream_through_the_runner(world):
     run = SyncRun.objects.filter(stream="returns").latest("pk")
     assert (run.status, run.counts["returns_new"]) == ("succeeded", 1)
     assert ExpectedReturn.objects.count() == 1
+
+
+def test_centras_comment_and_stock_policy_are_kept_with_the_return(world):
+    state = world.centra.state
+    sku = world.world.sellable[62]
+    state.set_stock(sku, next(iter(state.warehouses)), 5)
+    order = state.place_order([(sku, 1, "49.00")])
+    shipment = state.ship(order.number)
+    centra_return = state.create_return(shipment.id, release_to_stock=True, comment="Too small")
+    engine_run("returns")
+    ret = ExpectedReturn.objects.get(centra_id=centra_return.id)
+    assert (ret.centra_returned_to_stock, ret.centra_comment) == (True, "Too small")
+    assert list(ret.lines.values_list("reason", flat=True)) == ["Too small"]

@@ -680,6 +680,8 @@ def build_returns(items) -> list[Return]:
                 int(r["order"]["number"]),
                 int(r["shipment"]["id"]),
                 lines,
+                bool(r.get("returnedToStock")),
+                r.get("comment") or "",
             )
         )
     return returns

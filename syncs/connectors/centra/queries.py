@@ -67,7 +67,7 @@ query stock($limit: Int!, $page: Int!, $stockLimit: Int!) {
 RETURNS = """
 query returns($where: ReturnFilter, $limit: Int!, $page: Int!) {
   returns(where: $where, limit: $limit, page: $page) {
-    id status createdAt
+    id status createdAt returnedToStock comment
     order { id number }
     shipment { id }
     lines { id quantity shipmentLine { id } orderLine { id productSize { SKU } } }

@@ -100,6 +100,9 @@ class Return:
     order_number: int
     shipment_id: int
     lines: tuple[ReturnLine, ...]
+    # True when Centra put the units back on its shelf at creation (releaseItemsBackToWarehouse)
+    returned_to_stock: bool = False
+    comment: str = ""  # the return's comment: usually the customer's reason, when given
 
 
 @dataclass(frozen=True, slots=True)

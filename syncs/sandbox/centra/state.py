@@ -258,8 +258,9 @@ class ShipmentLine:
 
 
 class Return:
-    def __init__(self, id, shipment, when, returned_to_stock):
+    def __init__(self, id, shipment, when, returned_to_stock, comment=""):
         self.id = id
+        self.comment = comment
         self.shipment = shipment
         self.order = shipment.order
         self.createdAt = when
@@ -620,6 +621,7 @@ class CentraState:
         lines: dict[int, int] | None = None,
         *,
         release_to_stock: bool = True,
+        comment: str = "",
     ) -> Return:
         """Return ``{shipment line id: quantity}`` (default: all of it). With
         ``releaseItemsBackToWarehouse`` the units go back on the original warehouse's shelf
@@ -628,7 +630,7 @@ class CentraState:
             shipment = self.shipments[shipment_id]
             if lines is None:
                 lines = {sl.id: sl.quantity - sl.returned for sl in shipment.lines}
-            ret = Return(self.next_id("return"), shipment, self.wall(), release_to_stock)
+            ret = Return(self.next_id("return"), shipment, self.wall(), release_to_stock, comment)
             for sline_id, quantity in lines.items():
                 sline = next((sl for sl in shipment.lines if sl.id == sline_id), None)
                 if sline is None:
