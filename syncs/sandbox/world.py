@@ -77,10 +77,13 @@ class World:
         only_centra = set(self.rng.sample(range(len(rows)), self.config.missing_in_ip))
         for index, (product_number, name, variants) in enumerate(rows):
             self.centra.add_product(product_number, name, variants=variants)
+            garment = name.split()[0]  # IP's product type: "Tee", "Parka", ...
             for variant_number, sizes in variants.items():
                 for _size, size_number, ean in sizes:
                     sku = f"{product_number}{variant_number}{size_number}"
-                    self._stock_both_sides(sku, ean, ip=index not in only_centra, index=index)
+                    self._stock_both_sides(
+                        sku, ean, ip=index not in only_centra, index=index, product_type=garment
+                    )
         self._add_ip_only_variants()
         self._add_near_duplicates()
         return self.stats
@@ -106,7 +109,9 @@ class World:
         checksum = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10) % 10
         return body + str(checksum)
 
-    def _stock_both_sides(self, sku: str, ean: str, *, ip: bool, index: int) -> None:
+    def _stock_both_sides(
+        self, sku: str, ean: str, *, ip: bool, index: int, product_type: str
+    ) -> None:
         on_hand = self.rng.choice([0, 0, 2, 5, 8, 12, 20, 35, 60])
         velocity = round(self.rng.uniform(0.0, 3.0) if index % 10 else self.rng.uniform(3, 12), 2)
         self.prices[sku] = Decimal(self.rng.choice(["29.00", "49.00", "79.00", "129.00"]))
@@ -124,6 +129,7 @@ class World:
             minimum_stock=self.rng.choice([0, 0, 1, 2]),
             velocity=velocity,
             price=float(self.prices[sku]),
+            product_type=product_type,
         )
         self.stats.skus_ip += 1
         self.sellable.append(sku)

@@ -64,6 +64,8 @@ class Variant:
     sales_velocity: float | None = None
     sales_velocity30: float | None = None
     warehouses: tuple[WarehouseBlock, ...] = ()
+    # IP's product type: the hub's "category" for safety-stock rules and allocations.
+    product_type: str | None = None
 
     def warehouse(self, warehouse_id: str) -> WarehouseBlock | None:
         for block in self.warehouses:
@@ -241,6 +243,7 @@ def parse_variant(row: object) -> Variant:
         *_numbers(row, _PLANNING),
         *_velocities(row),
         warehouses,
+        _text(row, "product_type"),
     )
 
 

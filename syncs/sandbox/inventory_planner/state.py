@@ -144,6 +144,7 @@ class IPState:
         cost_price: float | None = None,
         price: float | None = None,
         variant_id: str | None = None,
+        product_type: str | None = None,
     ) -> str:
         """Add a variant with one ``warehouse[]`` block per warehouse in ``stock`` (all
         known warehouses at 0 when ``stock`` is omitted); returns the variant id.
@@ -163,6 +164,7 @@ class IPState:
                 "sku": sku,
                 "title": title or sku,
                 "barcode": barcode,
+                "product_type": product_type,
                 "removed": removed,
                 "cost_price": cost_price,
                 "price": price,

@@ -262,3 +262,18 @@ def test_sync_stock_dry_run_command_prints_the_diff(mapped):
     assert "stock: succeeded" in out.getvalue()
     assert "dry run: " in out.getvalue() and "guard: ok; first: " in out.getvalue()
     assert mutations() == 0
+
+
+def test_a_category_rule_applies_to_skus_of_that_ip_product_type(mapped):
+    """Categories are IP's product types (the world names them after the garment)."""
+    stock_cycle()
+    tees = [p for p in StockPosition.objects.filter(category="Tee") if p.on_hand >= 5]
+    others = [p for p in StockPosition.objects.exclude(category="Tee") if p.on_hand >= 5]
+    assert tees and others
+    before = {p.sku: p.ats for p in tees + others}
+    SafetyStockRule.objects.create(scope="category", key="Tee", kind="units", value=2)
+    stock_cycle()
+    after = {p.sku: p.ats for p in StockPosition.objects.filter(sku__in=before)}
+    # the rule replaces IP's minimum stock for those SKUs (nothing else is held back here)
+    assert all(after[p.sku] == p.on_hand - 2 for p in tees)
+    assert all(after[p.sku] == before[p.sku] for p in others)
