@@ -6,9 +6,9 @@ should show ``freeToAllocateQuantity == max(0, last pushed - allocated)``: we wr
 PHYSICAL, Centra subtracts its own allocations. A difference beyond the tolerance raises a
 ``stock_drift`` ticket (an oversell risk when Centra shows more); a match clears it.
 
-The Centra client reads stock variant by variant in id order and cannot filter (see
-docs/stock-engine.md), so the read stops as soon as every wanted size has been seen; every
-row seen on the way refreshes its position's ``centra_*`` figures for free.
+Only the variants holding the wanted sizes are read (``productVariants(where: {id: [...]})``,
+in chunks), so the rotating sample costs what it checks, not a walk of the whole catalog.
+A wanted size Centra does not answer for counts as zero there.
 """
 
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
-from syncs.models import StockPosition
+from syncs.models import SkuMapping, StockPosition
 from syncs.stock.bulk import update_grouped
 from syncs.stock.push import tickets_active
 
@@ -27,6 +27,8 @@ SOURCE = "stock engine"
 # default of 200 made a read-back cost ~4x more of the complexity quota than needed; the
 # client raises rather than read short if a variant ever fills it.
 STOCK_LIMIT = 50
+# Variant ids per filtered read: each page request repeats the id list, so keep it short.
+VARIANTS_PER_READ = 200
 
 
 @dataclass
@@ -49,19 +51,28 @@ def drift_wanted(*, pushed_since, sample_size: int) -> dict[tuple[int, int], Sto
     return wanted
 
 
+def _variant_chunks(size_ids: set[int], size: int = VARIANTS_PER_READ):
+    """The Centra variants holding these sizes, in chunks for ``productVariants(where:)``."""
+    variant_ids = sorted(
+        set(
+            SkuMapping.objects.filter(centra_size_id__in=size_ids).values_list(
+                "centra_variant_id", flat=True
+            )
+        )
+    )
+    for start in range(0, len(variant_ids), size):
+        yield variant_ids[start : start + size]
+
+
 def drift_check(*, centra, pushed_since, tolerance: int, sample_size: int) -> DriftOutcome:
     wanted = drift_wanted(pushed_since=pushed_since, sample_size=sample_size)
     outcome = DriftOutcome()
     if not wanted:
         return outcome
     seen = {}
-    remaining = set(wanted)
-    for row in centra.iter_stock(stock_limit=STOCK_LIMIT):
-        key = (row.product_size_id, row.warehouse_id)
-        seen[key] = row
-        remaining.discard(key)
-        if not remaining:
-            break
+    for chunk in _variant_chunks({size_id for size_id, _ in wanted}):
+        for row in centra.iter_stock(stock_limit=STOCK_LIMIT, variant_ids=chunk):
+            seen[(row.product_size_id, row.warehouse_id)] = row
     now = timezone.now()
     drifting_before = tickets_active("stock_drift")
     raised, cleared, updated = [], [], []

@@ -323,11 +323,17 @@ class CentraClient(ClosingClient):
         )
 
     def iter_stock(
-        self, *, page_size: int = 20, stock_limit: int = 200, free_to_allocate_only: bool = False
+        self,
+        *,
+        page_size: int = 20,
+        stock_limit: int = 200,
+        free_to_allocate_only: bool = False,
+        variant_ids: Sequence[int] | None = None,
     ) -> Iterator[StockRow]:
         """Stock per size and warehouse, read variant by variant (``productVariants.stock``).
 
         ``free_to_allocate_only`` asks only for the quantity that costs no complexity.
+        ``variant_ids`` reads only those variants (``productVariants(where: {id: [...]})``).
         A variant answering ``stock_limit`` rows may have been cut, so that is an error
         rather than a silently short read (no paging of ``stock`` is documented).
         """
@@ -356,7 +362,11 @@ class CentraClient(ClosingClient):
                     )
             return rows
 
-        return self._pages("productVariants", query, {"stockLimit": stock_limit}, page_size, build)
+        where = None if variant_ids is None else {"id": sorted({int(i) for i in variant_ids})}
+        if where is not None and not where["id"]:
+            return iter(())
+        variables = {"stockLimit": stock_limit, "where": where}
+        return self._pages("productVariants", query, variables, page_size, build)
 
     # -- returns ---------------------------------------------------------------------------
     def iter_returns(

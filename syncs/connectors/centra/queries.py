@@ -41,8 +41,8 @@ query warehouses($limit: Int!, $page: Int!) {
 # freeToAllocateQuantity adds nothing to query complexity; the other quantities are
 # expensive [RL], so the FTA-only read exists for frequent checks.
 STOCK_FULL = """
-query stock($limit: Int!, $page: Int!, $stockLimit: Int!) {
-  productVariants(sort: [id_ASC], limit: $limit, page: $page) {
+query stock($where: ProductVariantFilter, $limit: Int!, $page: Int!, $stockLimit: Int!) {
+  productVariants(where: $where, sort: [id_ASC], limit: $limit, page: $page) {
     id
     stock(limit: $stockLimit) {
       productSize { id SKU } warehouse { id name }
@@ -53,8 +53,8 @@ query stock($limit: Int!, $page: Int!, $stockLimit: Int!) {
 """
 
 STOCK_FTA = """
-query stock($limit: Int!, $page: Int!, $stockLimit: Int!) {
-  productVariants(sort: [id_ASC], limit: $limit, page: $page) {
+query stock($where: ProductVariantFilter, $limit: Int!, $page: Int!, $stockLimit: Int!) {
+  productVariants(where: $where, sort: [id_ASC], limit: $limit, page: $page) {
     id
     stock(limit: $stockLimit) {
       productSize { id SKU } warehouse { id name }

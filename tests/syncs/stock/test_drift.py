@@ -65,3 +65,16 @@ def test_retry_from_a_rejected_ticket_recomputes_from_current_stock(mapped, pers
     assert position.last_pushed == position.ats
     ticket.refresh_from_db()
     assert ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.AUTO_RESOLVED)
+
+
+def test_the_read_back_asks_centra_only_for_the_sampled_variants(mapped):
+    from syncs.clients import centra_client
+    from syncs.models import ExternalCall
+    from syncs.stock.drift import drift_check
+
+    stock_cycle()
+    ExternalCall.objects.all().delete()
+    outcome = drift_check(centra=centra_client(), pushed_since=None, tolerance=0, sample_size=3)
+    assert outcome.checked == 3
+    # three sizes live in at most three variants: one filtered page, not a catalog walk
+    assert list(ExternalCall.objects.values_list("operation", flat=True)) == ["query productVariants"]
