@@ -206,3 +206,23 @@ def test_dry_run_stores_nothing_and_confirms_nothing(catalog, run_engine):
     assert result.summary.startswith("dry run: events: 1 orders read")
     assert Order.objects.count() == 0
     assert len(catalog.centra.state.events) == 1
+
+
+def test_5xx_answers_mid_run_are_retried_and_the_run_finishes(catalog, run_engine):
+    state = catalog.centra.state
+    for _ in range(120):  # two pages
+        state.place_order([(sellable(catalog, 1)[0], 1, "10.00")])
+    pages = {"n": 0}
+
+    def centra(request):
+        if b"query orders" in request.content:
+            pages["n"] += 1
+            if pages["n"] == 2:  # the second page fails twice before it is answered
+                catalog.centra.faults.update(fail_next=2, fail_next_kind="server_error")
+        return catalog.centra.handle(request)
+
+    with transports_install(centra=httpx.MockTransport(centra)):
+        result = run_engine("orders")
+
+    assert (result.counts["orders_new"], Order.objects.count()) == (120, 120)
+    assert OrderLine.objects.count() == SalesFeedRow.objects.count() == 120
