@@ -88,3 +88,13 @@ def env_setting(name: str, default):
     if isinstance(default, float):
         return env_float(name, default)
     return env_str(name, default)
+
+
+def app_setting(name: str, default):
+    """An app's setting: Django settings first (tests, a local settings file), then the
+    environment typed like ``default``, then ``default``. Read when used, never at import."""
+    from django.conf import settings
+
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    return env_setting(name, default)

@@ -8,10 +8,9 @@ defaults are documented in docs/returns.md. A wrong value fails loudly with
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from centra_ip.env import env_setting
+from centra_ip.env import app_setting
 
 SINKS = ("ip_stock_order", "webhook")
 CONFIRM_MODES = ("receipt", "on_hand")
@@ -45,10 +44,7 @@ class ReturnsConfig:
 
 
 def _get(name: str):
-    """Django settings first (tests, local settings), then the environment, then the default."""
-    if hasattr(settings, name):
-        return getattr(settings, name)
-    return env_setting(name, DEFAULTS[name])
+    return app_setting(name, DEFAULTS[name])
 
 
 def _number(name: str) -> float:

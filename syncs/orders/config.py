@@ -1,14 +1,15 @@
 """The orders stream's knobs, with the defaults documented in docs/catalog-and-orders.md.
 
-Each value can be set in Django settings under the name shown (e.g. ``ORDERS_OVERLAP_MINUTES``);
-they are read when a run starts, never at import time.
+Each value can be set in the environment (or Django settings) under the name shown (e.g.
+``ORDERS_OVERLAP_MINUTES``); they are read when a run starts, never at import time.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from centra_ip.env import app_setting
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,14 @@ DEFAULTS = {
 
 
 def _number(name: str) -> float:
-    value = getattr(settings, name, DEFAULTS[name])
+    value = app_setting(name, DEFAULTS[name])
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ImproperlyConfigured(f"{name} must be a non-negative number, not {value!r}")
     return value
 
 
 def orders_config() -> OrdersConfig:
-    use_events = getattr(settings, "ORDERS_USE_EVENTS", DEFAULTS["ORDERS_USE_EVENTS"])
+    use_events = app_setting("ORDERS_USE_EVENTS", DEFAULTS["ORDERS_USE_EVENTS"])
     if not isinstance(use_events, bool):
         raise ImproperlyConfigured(f"ORDERS_USE_EVENTS must be True or False, not {use_events!r}")
     return OrdersConfig(
