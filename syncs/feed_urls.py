@@ -11,4 +11,5 @@ urlpatterns = [
         feeds.sales_orders_csv,
         name="ip_sales_orders",
     ),
+    path("inventory-planner/products.csv", feeds.products_csv_view, name="ip_products"),
 ]

@@ -97,9 +97,21 @@ class SalesFeedRow(models.Model):
         return f"{self.order_number} {self.sku} x{self.quantity}"
 
 
+class SalesFeedDeliveries(models.Manager):
+    """The sales-order file's receipts only (``FeedDelivery.objects``).
+
+    The "taken by IP" watermark, the orphan checks, reconciliation and the receipts screens
+    all read ``objects`` and mean the sales file; a fetch of the products file leaves a
+    receipt in the same table and must never move that watermark. ``every_feed`` sees both.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().filter(feed=FeedDelivery.Feed.SALES_ORDERS)
+
+
 class FeedDelivery(models.Model):
-    """The delivery receipt of one fetch of the sales feed: what it served and whether all of
-    it went out.
+    """The delivery receipt of one fetch of a feed file: what it served and whether all of
+    it went out. ``feed`` says which file (the sales orders, or the products file).
 
     The file is a full snapshot, so one watermark says which rows IP has taken: every row with
     ``changed_at <= served_through`` was in a completed fetch in its current state.
@@ -112,7 +124,11 @@ class FeedDelivery(models.Model):
         COMPLETE = "complete", "Complete"
         BROKEN = "broken", "Broken off"
 
-    feed = models.CharField(max_length=32, default="sales-orders")
+    class Feed(models.TextChoices):
+        SALES_ORDERS = "sales-orders", "Sales orders"
+        PRODUCTS = "products", "Products"
+
+    feed = models.CharField(max_length=32, default=Feed.SALES_ORDERS)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SERVING)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -125,7 +141,11 @@ class FeedDelivery(models.Model):
     remote_addr = models.CharField(max_length=64, blank=True)
     user_agent = models.CharField(max_length=200, blank=True)
 
+    every_feed = models.Manager()
+    objects = SalesFeedDeliveries()
+
     class Meta:
+        default_manager_name = "objects"
         ordering = ["-started_at", "-pk"]
         indexes = [models.Index(fields=["status", "-served_through"], name="feeddelivery_latest")]
 
@@ -142,3 +162,33 @@ class OrdersCursor(models.Model):
 
     def __str__(self):
         return f"orders cursor at {self.window_end}"
+
+
+class AdvancedCsvFile(models.Model):
+    """One file written to the Advanced CSV drop folder: the receipt, and the watermark.
+
+    IP's Advanced CSV connector loads incrementally (reference §4.3): each file holds only
+    rows new or changed since the last one. A file of an entity holds the rows whose change
+    time is after the previous file's ``through`` and at or before its own, so the latest
+    ``through`` per entity is where the next file starts. ``through`` is the run's start minus
+    the commit margin, so a row written by a transaction still open then goes in a later file.
+    """
+
+    class Entity(models.TextChoices):
+        SALES_ORDER = "sales_order", "Sales orders"
+        VARIANT = "variant", "Variants"
+
+    entity = models.CharField(max_length=32, choices=Entity.choices)
+    name = models.CharField(max_length=200, unique=True)  # path inside the drop folder
+    written_at = models.DateTimeField()
+    since = models.DateTimeField(null=True, blank=True)  # exclusive; None = from the start
+    through = models.DateTimeField()
+    rows = models.PositiveIntegerField()
+    bytes = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["-written_at", "-pk"]
+        indexes = [models.Index(fields=["entity", "-through"], name="advancedcsv_latest")]
+
+    def __str__(self):
+        return f"{self.name} ({self.rows} rows)"

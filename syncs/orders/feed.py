@@ -9,14 +9,15 @@ order with the same SKU are merged into one row here: units summed, price averag
 the units, cancelled only when every merged line is. Returned units (rows the returns flow
 writes with a negative quantity) are a separate row of the same order and SKU.
 
-Every GET leaves a ``FeedDelivery``: started before the first byte, ``complete`` only when
-the last row went out (``broken`` when the client hung up), with the row counts. Its
-``served_through`` watermark is what "has IP taken this?" is measured against.
+Every GET leaves a ``FeedDelivery`` (``delivery_stream``, shared with the products file):
+started before the first byte, ``complete`` only when the last row went out (``broken`` when
+the client hung up), with the row counts. Its ``served_through`` watermark is what "has IP
+taken this?" is measured against.
 """
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -30,10 +31,13 @@ CHUNK = 2000
 CENT = Decimal("0.01")
 
 
-def feed_delivery_start(*, remote_addr: str = "", user_agent: str = "") -> FeedDelivery:
+def feed_delivery_start(
+    *, feed: str = FeedDelivery.Feed.SALES_ORDERS, remote_addr: str = "", user_agent: str = ""
+) -> FeedDelivery:
     config = orders_config()
     now = timezone.now()
-    return FeedDelivery.objects.create(
+    return FeedDelivery.every_feed.create(
+        feed=feed,
         started_at=now,
         served_through=now - config.feed_commit_margin,
         horizon_start=now - config.feed_horizon,
@@ -100,19 +104,28 @@ def _flush(group: list[SalesFeedRow]) -> Iterator[tuple]:
         yield _merged(returns)
 
 
-def feed_csv(*, delivery: FeedDelivery) -> Iterator[str]:
-    """The file as text chunks; records the delivery's outcome when the stream ends."""
-    rows = cancelled = returned = size = 0
+def delivery_stream(
+    *, delivery: FeedDelivery, columns: tuple, rows: Iterable[tuple], tally=None
+) -> Iterator[str]:
+    """A feed file as text chunks (header, then rows 500 at a time); records the delivery's
+    outcome when the stream ends: ``complete`` only when the last row went out.
+
+    ``tally(values)`` returns ``(cancelled, returned)`` flags for a row, for the counts the
+    sales receipt carries; files without them leave it out.
+    """
+    count = cancelled = returned = size = 0
     status = FeedDelivery.Status.BROKEN
     try:
-        header = _row_text(COLUMNS)
-        size += len(header)
+        header = _row_text(columns)
+        size += len(header.encode())
         yield header
         batch: list[str] = []
-        for values in feed_rows(horizon_start=delivery.horizon_start):
-            rows += 1
-            cancelled += values[-1] == "true"
-            returned += values[5] < 0
+        for values in rows:
+            count += 1
+            if tally is not None:
+                is_cancelled, is_return = tally(values)
+                cancelled += is_cancelled
+                returned += is_return
             batch.append(_row_text(values))
             if len(batch) == 500:
                 text = "".join(batch)
@@ -125,11 +138,21 @@ def feed_csv(*, delivery: FeedDelivery) -> Iterator[str]:
             yield text
         status = FeedDelivery.Status.COMPLETE
     finally:
-        FeedDelivery.objects.filter(pk=delivery.pk).update(
+        FeedDelivery.every_feed.filter(pk=delivery.pk).update(
             status=status,
             finished_at=timezone.now(),
-            rows=rows,
+            rows=count,
             cancelled_rows=cancelled,
             return_rows=returned,
             bytes=size,
         )
+
+
+def feed_csv(*, delivery: FeedDelivery) -> Iterator[str]:
+    """The sales-order file as text chunks, with its receipt's cancelled and return counts."""
+    return delivery_stream(
+        delivery=delivery,
+        columns=COLUMNS,
+        rows=feed_rows(horizon_start=delivery.horizon_start),
+        tally=lambda values: (values[-1] == "true", values[5] < 0),
+    )

@@ -2,7 +2,8 @@
 
 IP's CSV connection reaches a permanent URL with optional basic auth (reference §4.2), so
 these views skip the session login and check the ``IP_FEED_USERNAME``/``IP_FEED_PASSWORD``
-pair instead, in constant time. With no password configured the feed is refused, except in
+pair instead, in constant time. Both files (sales orders, products) share the auth, the HEAD
+answer and the delivery receipt. With no password configured the feed is refused, except in
 DEBUG, where the documented sandbox password keeps the demo loop working.
 """
 
@@ -15,7 +16,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
+from syncs.models import FeedDelivery
 from syncs.orders.feed import feed_csv, feed_delivery_start
+from syncs.orders.products_feed import products_csv, products_feed_enabled
 
 SANDBOX_FEED_PASSWORD = "sandbox-feed"  # DEBUG only, when IP_FEED_PASSWORD is empty
 REALM = 'Basic realm="centra-ip feeds", charset="UTF-8"'
@@ -44,13 +47,9 @@ def _authorised(request, expected: tuple[str, str]) -> bool:
     return user_ok and password_ok
 
 
-@login_not_required
-@require_safe
-def sales_orders_csv(request):
-    """``GET /feeds/inventory-planner/sales-orders.csv``: the full sales-order file, streamed.
-
-    HEAD (IP's check when the connection is set up) answers the headers and records nothing.
-    """
+def _serve(request, *, feed: str, filename: str, stream):
+    """Basic auth, then HEAD (IP's check when the connection is set up: headers only, no
+    receipt) or GET: a receipt started before the first byte and the file streamed."""
     expected = feed_credentials()
     if expected is None:
         return HttpResponse(
@@ -61,15 +60,44 @@ def sales_orders_csv(request):
         response["WWW-Authenticate"] = REALM
         return response
     headers = {
-        "Content-Disposition": 'inline; filename="sales-orders.csv"',
+        "Content-Disposition": f'inline; filename="{filename}"',
         "Cache-Control": "no-store",
     }
     if request.method == "HEAD":
         return HttpResponse(content_type="text/csv; charset=utf-8", headers=headers)
     delivery = feed_delivery_start(
+        feed=feed,
         remote_addr=request.META.get("REMOTE_ADDR", ""),
         user_agent=request.headers.get("User-Agent", ""),
     )
     return StreamingHttpResponse(
-        feed_csv(delivery=delivery), content_type="text/csv; charset=utf-8", headers=headers
+        stream(delivery=delivery), content_type="text/csv; charset=utf-8", headers=headers
+    )
+
+
+@login_not_required
+@require_safe
+def sales_orders_csv(request):
+    """``GET /feeds/inventory-planner/sales-orders.csv``: the full sales-order file, streamed."""
+    return _serve(
+        request,
+        feed=FeedDelivery.Feed.SALES_ORDERS,
+        filename="sales-orders.csv",
+        stream=feed_csv,
+    )
+
+
+@login_not_required
+@require_safe
+def products_csv_view(request):
+    """``GET /feeds/inventory-planner/products.csv``: the products file, where the deployment
+    serves one (``IP_PRODUCTS_FEED``); otherwise the URL does not exist (404)."""
+    if not products_feed_enabled():
+        return HttpResponse(
+            "The products file is not served: set IP_PRODUCTS_FEED.",
+            status=404,
+            content_type="text/plain",
+        )
+    return _serve(
+        request, feed=FeedDelivery.Feed.PRODUCTS, filename="products.csv", stream=products_csv
     )
