@@ -74,8 +74,8 @@ def test_whole_block_wins_over_a_sub_field(http):
 def test_variant_full_record_uses_real_field_names(twin):
     record = twin.variant("SKU-1")
     assert set(record) == {
-        "id", "sku", "title", "barcode", "product_type", "removed", "cost_price", "price", "created_at",
-        "updated_at", "connections", "warehouse", "in_stock", "minimum_stock",
+        "id", "sku", "title", "barcode", "product_type", "removed", "cost_price", "price",
+        "created_at", "updated_at", "connections", "warehouse", "in_stock", "minimum_stock",
         "purchase_orders_qty", "lead_time", "review_period", "forecast_description",
         "replenishment", "to_order", "oos",
     }  # fmt: skip
