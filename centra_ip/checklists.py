@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min
 from django.http import Http404
@@ -37,6 +38,8 @@ from syncs.streams import STREAMS
 DAILY = ChecklistTick.Period.DAILY
 WEEKLY = ChecklistTick.Period.WEEKLY
 ACT_ON_ALL = "centra_ip.act_on_all_tickets"
+# A checklist summarises the queues and the streams: reading it takes the queue permission.
+can_read = permission_required("centra_ip.view_exceptions", raise_exception=True)
 API_TYPES = ("api_timeout", "api_unavailable", "api_auth_failure", "api_bad_payload")
 
 
@@ -437,6 +440,7 @@ def checklist_tick(*, user, team: str, item_code: str, now=None) -> tuple[Checkl
 
 
 @require_GET
+@can_read
 def checklist_index(request):
     """Straight to the user's own team's checklist (the first team, for people in several)."""
     teams = user_team_codes(request.user)
@@ -444,6 +448,7 @@ def checklist_index(request):
 
 
 @require_GET
+@can_read
 def checklist_page(request, team):
     if team not in dict(TEAM_CHOICES):
         raise Http404("No such team")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import markdown
 from django.conf import settings
+from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
@@ -38,6 +39,8 @@ _LIVE = re.compile(LIVE_LINE, re.MULTILINE)
 _MD_LINK = re.compile(r'href="((?:\.\./)?(?:runbooks/)?)([a-z0-9_-]+)\.md(#[^"]*)?"')
 TRAINING_PREFIX = "training-"
 SEARCH_RESULTS = 30
+# The runbooks show live ownership and open counts: reading them is a team permission.
+can_read = permission_required("centra_ip.view_docs", raise_exception=True)
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ def docs_search(query: str) -> list[dict]:
 
 
 @require_GET
+@can_read
 def index(request):
     query = request.GET.get("q", "").strip()
     pages = docs_pages()
@@ -172,6 +176,7 @@ def _render_page(request, doc: DocPage, extra: dict | None = None):
 
 
 @require_GET
+@can_read
 def page(request, slug):
     path = settings.DOCS_DIR / f"{slug}.md"
     if not _SLUG.match(slug) or not path.is_file():
@@ -180,6 +185,7 @@ def page(request, slug):
 
 
 @require_GET
+@can_read
 def runbook(request, code):
     """A type's runbook, headed by the type's facts as they apply now."""
     from exceptions.models import TeamRoute, Ticket

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import permission_required
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 import syncs.catalog.retries  # noqa: F401  (registers the SKU tickets' retry action)
@@ -89,7 +90,12 @@ def mapping_create(request):
             f"Mapped Centra {mapping.centra_sku!r} to IP {mapping.sku!r}; parked order "
             "lines on it are published.",
         )
-    return redirect(request.POST.get("next") or reverse("syncs:catalog"))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("syncs:catalog")
+    return redirect(target)
 
 
 @require_POST

@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import permission_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -6,6 +7,7 @@ from syncs.streams import STREAM_CHOICES
 
 
 @require_GET
+@permission_required("centra_ip.view_syncs", raise_exception=True)
 def index(request):
     """The syncs hub: links to each room, the latest runs and the latest external calls."""
     runs = SyncRun.objects.all()[:50]
