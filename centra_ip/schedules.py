@@ -33,6 +33,9 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     # minutes; order lines on it are parked and ticketed at once); orders: every 2 minutes
     ScheduleSpec(name="catalog", func="syncs.tasks.run_stream", minutes=15, args=("catalog",)),
     ScheduleSpec(name="orders", func="syncs.tasks.run_stream", minutes=2, args=("orders",)),
+    # Advanced CSV drop folder (off while IP_ADVANCED_CSV_DIR is empty): hourly, so a file
+    # is there well before IP's nightly load whatever its hour; IP takes several files a day
+    ScheduleSpec(name="advanced csv files", func="syncs.tasks.write_advanced_csv", minutes=60),
     # reconciliation: hourly rebuild of the configured window (IP fetches the feed daily)
     ScheduleSpec(name="reconciliation", func="reconciliation.tasks.compute", minutes=60),
     ScheduleSpec(

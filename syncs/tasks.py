@@ -31,3 +31,15 @@ def watchdog() -> str:
     verdicts = watchdog_check()
     late = sorted(code for code, verdict in verdicts.items() if verdict == "late")
     return f"late: {', '.join(late)}" if late else "every stream is on time"
+
+
+def write_advanced_csv() -> str:
+    """The Advanced CSV drop-folder files; does nothing while ``IP_ADVANCED_CSV_DIR`` is empty."""
+    from syncs.orders.advanced_csv import advanced_csv_config, advanced_csv_write
+
+    if advanced_csv_config().folder is None:
+        return "off: IP_ADVANCED_CSV_DIR is empty"
+    files = advanced_csv_write()
+    if not files:
+        return "nothing new or changed: no file written"
+    return "; ".join(f"{record.name}: {record.rows} rows" for record in files)

@@ -175,8 +175,10 @@ class AdvancedCsvFile(models.Model):
     """
 
     class Entity(models.TextChoices):
-        SALES_ORDER = "sales_order", "Sales orders"
+        WAREHOUSE = "warehouse", "Warehouse"
         VARIANT = "variant", "Variants"
+        VARIANT_WAREHOUSE = "variant_warehouse", "Variant stock"
+        SALES_ORDER = "sales_order", "Sales orders"
 
     entity = models.CharField(max_length=32, choices=Entity.choices)
     name = models.CharField(max_length=200, unique=True)  # path inside the drop folder
@@ -192,3 +194,18 @@ class AdvancedCsvFile(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.rows} rows)"
+
+
+class AdvancedCsvStock(models.Model):
+    """The ``IN_STOCK`` last written for a variant in a variant-warehouse file.
+
+    Stock positions are recomputed every stock cycle whether or not the number moved, so
+    "changed since the last file" is decided against this value, not a timestamp.
+    """
+
+    variant_id = models.CharField(max_length=64, unique=True)
+    in_stock = models.IntegerField()
+    written_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.variant_id}: {self.in_stock}"

@@ -22,11 +22,12 @@ What each column comes from (what the hub knows):
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from centra_ip.env import app_setting
 from syncs.models import CentraSize, FeedDelivery, IpVariant, SalesFeedRow, SkuMapping
@@ -57,7 +58,16 @@ def _latest_prices(skus: list[str]) -> dict[str, Decimal]:
     return {sku: value[2] for sku, value in latest.items()}
 
 
-def _chunk_rows(mappings: list[SkuMapping]) -> Iterator[tuple]:
+@dataclass(frozen=True)
+class ProductFacts:
+    """What the hub knows of one mapped SKU beyond the mapping (see the module docstring)."""
+
+    title: str
+    price: Decimal
+    stock: int
+
+
+def _facts(mappings: list[SkuMapping]) -> dict[str, ProductFacts]:
     skus = [m.sku for m in mappings]
     titles = dict(
         IpVariant.objects.filter(variant_id__in=[m.ip_variant_id for m in mappings])
@@ -80,28 +90,43 @@ def _chunk_rows(mappings: list[SkuMapping]) -> Iterator[tuple]:
         .annotate(total=Sum("ats"))
         .values_list("sku", "total")
     )
-    for mapping in mappings:
-        yield (
-            mapping.ip_variant_id,
-            titles.get(mapping.ip_variant_id) or names.get(mapping.centra_size_id) or mapping.sku,
-            str(prices.get(mapping.sku, Decimal("0")).quantize(CENT)),
-            mapping.sku,
-            mapping.created_at.astimezone(UTC).strftime("%Y-%m-%d"),
-            stock.get(mapping.sku, 0),
-            mapping.ean,
+    return {
+        m.sku: ProductFacts(
+            title=titles.get(m.ip_variant_id) or names.get(m.centra_size_id) or m.sku,
+            price=prices.get(m.sku, Decimal("0")).quantize(CENT),
+            stock=stock.get(m.sku, 0),
         )
+        for m in mappings
+    }
+
+
+def mapped_products(mappings: QuerySet[SkuMapping]) -> Iterator[tuple[SkuMapping, ProductFacts]]:
+    """Each mapping of ``mappings`` in SKU order with its facts, looked up a chunk at a time
+    (also what the Advanced CSV variant file reads)."""
+    chunk: list[SkuMapping] = []
+    for mapping in mappings.order_by("sku", "pk").iterator(chunk_size=CHUNK):
+        chunk.append(mapping)
+        if len(chunk) == CHUNK:
+            facts = _facts(chunk)
+            yield from ((m, facts[m.sku]) for m in chunk)
+            chunk = []
+    if chunk:
+        facts = _facts(chunk)
+        yield from ((m, facts[m.sku]) for m in chunk)
 
 
 def products_rows() -> Iterator[tuple]:
-    """The file's rows in SKU order, looked up a chunk of mappings at a time."""
-    chunk: list[SkuMapping] = []
-    for mapping in SkuMapping.objects.order_by("sku", "pk").iterator(chunk_size=CHUNK):
-        chunk.append(mapping)
-        if len(chunk) == CHUNK:
-            yield from _chunk_rows(chunk)
-            chunk = []
-    if chunk:
-        yield from _chunk_rows(chunk)
+    """The file's rows: every mapped SKU, in SKU order."""
+    for mapping, facts in mapped_products(SkuMapping.objects.all()):
+        yield (
+            mapping.ip_variant_id,
+            facts.title,
+            str(facts.price),
+            mapping.sku,
+            mapping.created_at.astimezone(UTC).strftime("%Y-%m-%d"),
+            facts.stock,
+            mapping.ean,
+        )
 
 
 def products_csv(*, delivery: FeedDelivery) -> Iterator[str]:
