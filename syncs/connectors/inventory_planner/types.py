@@ -9,10 +9,13 @@ The parsers run once per row of a 100,000-variant catalog, so they are plain fun
 with ``dict.get`` and no reflection.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 Number = int | float
+# IP's own units sold per day of one variant (``orders_by_day``), whatever shape it came in.
+DailyUnits = Mapping[date, Number]
 
 
 class PayloadShapeError(ValueError):
@@ -66,6 +69,9 @@ class Variant:
     warehouses: tuple[WarehouseBlock, ...] = ()
     # IP's product type: the hub's "category" for safety-stock rules and allocations.
     product_type: str | None = None
+    # IP's own daily sales (``orders_by_day``, shape UNCONFIRMED: see ``parse_daily_units``);
+    # last, so positional construction elsewhere keeps its meaning.
+    orders_by_day: DailyUnits | None = None
 
     def warehouse(self, warehouse_id: str) -> WarehouseBlock | None:
         for block in self.warehouses:
@@ -244,7 +250,56 @@ def parse_variant(row: object) -> Variant:
         *_velocities(row),
         warehouses,
         _text(row, "product_type"),
+        parse_daily_units(row, "orders_by_day"),
     )
+
+
+def parse_daily_units(row: dict, key: str) -> dict[date, Number] | None:
+    """A per-day figure as ``{date: units}``; ``None`` when the server did not send it.
+
+    The reference names ``orders_by_day`` without its shape, so the shapes IP uses for its
+    other sales figures are all accepted: ``{"YYYY-MM-DD": n}``, ``{year: {month: {day: n}}}``
+    (like ``orders_by_month``) and a list of ``[iso_ts, n]`` pairs (like ``stock_hist``; the
+    day is the timestamp's own calendar date). A day named twice is summed. Anything else
+    is a ``PayloadShapeError`` naming the field.
+    """
+    value = row.get(key)
+    if value is None:
+        return None
+    days: dict[date, Number] = {}
+    try:
+        for day, units in _day_entries(value):
+            units = units if type(units) in _NUMERIC else _coerce_number(key, units)
+            days[day] = days.get(day, 0) + units
+    except (PayloadShapeError, ValueError, TypeError, OverflowError) as exc:
+        raise PayloadShapeError(f"{key} has an unknown shape: {exc}") from None
+    return days
+
+
+def _day_entries(value: object):
+    if isinstance(value, list):
+        for pair in value:
+            if not isinstance(pair, list | tuple) or len(pair) != 2:
+                raise PayloadShapeError(f"{pair!r} is not an [iso_ts, n] pair")
+            yield _iso_day(pair[0]), pair[1]
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            if isinstance(inner, dict):  # {year: {month: {day: n}}}
+                for month, days in inner.items():
+                    if not isinstance(days, dict):
+                        raise PayloadShapeError(f"month {key}-{month} is not an object")
+                    for day, units in days.items():
+                        yield date(int(key), int(month), int(day)), units
+            else:
+                yield _iso_day(key), inner
+    else:
+        raise PayloadShapeError(f"{type(value).__name__} is neither an object nor a list")
+
+
+def _iso_day(text: object) -> date:
+    if not isinstance(text, str):
+        raise PayloadShapeError(f"{text!r} is not a date")
+    return date.fromisoformat(text[:10])
 
 
 def parse_purchase_order_item(row: object) -> PurchaseOrderItem:

@@ -171,6 +171,7 @@ class IPState:
                 "created_at": moment,
                 "updated_at": moment,
                 "connections": [{"sku": sku, "removed": removed}],
+                "orders_by_day": {},
                 "warehouse": [
                     {
                         "warehouse": warehouse,
@@ -269,6 +270,35 @@ class IPState:
     def units_sold(self, sku: str) -> float:
         """Net demand IP would forecast from: sales minus returns, cancelled lines excluded."""
         return sum(line.quantity for line in self.sales_history(sku) if not line.cancelled)
+
+    def sales_fold(self, taken: Mapping[tuple, SalesLine], *, replace_all: bool) -> int:
+        """Fold rows taken from the feed into the sales history; returns how many earlier
+        rows were deleted (``replace_all``: the file is the full data set).
+
+        Then each variant's ``orders_by_day`` is recomputed from the history: net units per
+        date (returns subtract), cancelled rows left out, as ``{"YYYY-MM-DD": n}``. The real
+        field's shape is UNCONFIRMED; the client accepts this and two other shapes.
+        """
+        with self._lock:
+            removed = 0
+            if replace_all:
+                stale = [key for key in self._sales if key not in taken]
+                for key in stale:
+                    del self._sales[key]
+                removed = len(stale)
+            self._sales.update(taken)
+            by_sku: dict[str, dict[str, float]] = {}
+            for line in self._sales.values():
+                if not line.cancelled:
+                    days = by_sku.setdefault(line.sku, {})
+                    day = line.date.isoformat()
+                    days[day] = days.get(day, 0) + line.quantity
+            for record in self._variants.values():
+                days = by_sku.get(record["sku"], {})
+                record["orders_by_day"] = {
+                    day: _whole(units) for day, units in sorted(days.items())
+                }
+            return removed
 
     # -- stock orders (called by the HTTP layer under the lock) --------------------------
     def create_order(self, body: Mapping) -> dict:
@@ -565,6 +595,11 @@ class IPState:
             for block in record["warehouse"]:
                 block["purchase_orders_qty"] = on_order.get(block["warehouse"], 0)
             self._touch(record)
+
+
+def _whole(units: float) -> float | int:
+    """Units as IP would show them: an int when whole (the feed's quantities are floats)."""
+    return int(units) if float(units).is_integer() else units
 
 
 def _per(value: float | Mapping[str, float], warehouse: str) -> float:

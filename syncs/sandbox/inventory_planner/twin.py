@@ -236,13 +236,7 @@ class InventoryPlannerTwin(IPState):
             except (ValueError, UnicodeDecodeError) as exc:
                 return self._log_fetch(FeedFetch(ok=False, error=str(exc), **receipt))
             taken = {line.key: line for line in lines}
-            removed = 0
-            if self.settings.feed_full_snapshot:
-                stale = [key for key in self._sales if key not in taken]
-                for key in stale:
-                    del self._sales[key]
-                removed = len(stale)
-            self._sales.update(taken)
+            removed = self.sales_fold(taken, replace_all=self.settings.feed_full_snapshot)
             return self._log_fetch(
                 FeedFetch(
                     ok=True,

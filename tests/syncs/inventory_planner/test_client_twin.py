@@ -62,6 +62,7 @@ def test_variant_is_read_whole_and_typed(twin_client):
             WarehouseBlock(MAIN, 20, 2, 0, 26, 26, 20, 14, 30, 1.0, 1.0),
             WarehouseBlock(OUTLET, 2, 0, 0, 0, 0, None, 14, 30, 0.0, 0.0),
         ),
+        orders_by_day={},  # no sales fetched yet
     )
 
 

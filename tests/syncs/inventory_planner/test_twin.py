@@ -77,7 +77,7 @@ def test_variant_full_record_uses_real_field_names(twin):
         "id", "sku", "title", "barcode", "product_type", "removed", "cost_price", "price",
         "created_at", "updated_at", "connections", "warehouse", "in_stock", "minimum_stock",
         "purchase_orders_qty", "lead_time", "review_period", "forecast_description",
-        "replenishment", "to_order", "oos",
+        "replenishment", "to_order", "oos", "orders_by_day",
     }  # fmt: skip
     assert record["created_at"] == "2026-11-26T12:00:00+00:00"
     assert record["warehouse"][1]["warehouse"] == OUTLET
