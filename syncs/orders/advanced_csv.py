@@ -101,8 +101,11 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _write_atomically(folder: Path, entity: str, now: datetime, rows: list[tuple]) -> tuple:
-    """Write the file under a temporary name, flush it to disk, rename it into place."""
+def _write_atomically(
+    folder: Path, entity: str, now: datetime, rows: list[tuple]
+) -> tuple[str, int]:
+    """Write the file under a temporary name, flush it to disk, rename it into place; the
+    file's name inside the drop folder and its size."""
     target_dir = folder / entity
     target_dir.mkdir(parents=True, exist_ok=True)
     staging = folder / ".staging"

@@ -30,8 +30,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet, Sum
 
 from centra_ip.env import app_setting
-from syncs.models import CentraSize, FeedDelivery, IpVariant, SalesFeedRow, SkuMapping
-from syncs.models.stock import StockPosition
+from syncs.models import (
+    CentraSize,
+    FeedDelivery,
+    IpVariant,
+    SalesFeedRow,
+    SkuMapping,
+    StockPosition,
+)
 from syncs.orders.feed import CENT, delivery_stream
 
 COLUMNS = ("product_id", "title", "price", "SKU", "created_at", "stock_quantity", "barcode")
