@@ -264,3 +264,45 @@ class OrderBalance(_Figures):
 
     def __str__(self):
         return f"order {self.order_number} on {self.day}"
+
+
+class IpSalesRead(models.Model):
+    """One read of IP's own daily sales (``orders_by_day``) for brand-local days
+    ``period_start..period_end``. The latest read covering a day decides whether that day's
+    IP figures are known: a failed read makes them "not read", never stale numbers."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    period_start = models.DateField()
+    period_end = models.DateField()  # inclusive
+    ok = models.BooleanField()
+    error = models.TextField(blank=True)  # the client's redacted message
+    variants = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        outcome = "ok" if self.ok else "failed"
+        return (
+            f"IP sales read {self.period_start}..{self.period_end} at {self.started_at}: {outcome}"
+        )
+
+
+class IpDailySales(models.Model):
+    """IP's own units sold for a day and SKU, as its ``orders_by_day`` says (days and SKUs
+    with no sales have no row). Compared with the feed units IP took on the same day."""
+
+    day = models.DateField()
+    sku = models.CharField(max_length=120)
+    units = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["day", "sku", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "sku"], name="ip_daily_sales_one_per_day_sku")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.sku}: {self.units} (IP)"

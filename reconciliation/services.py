@@ -47,11 +47,15 @@ from reconciliation.models import (
     DayTotals,
     Discrepancy,
     DiscrepancyEvent,
+    IpDailySales,
+    IpSalesRead,
     OrderBalance,
     ReconciliationRun,
     ReconciliationSettings,
 )
 from returns.models import ReturnLine, StockIn
+from syncs.clients import inventory_planner_client
+from syncs.connectors.base import ConnectorError, RetryPolicy
 from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
 
 TICKET_TYPE = "reconciliation_mismatch"
@@ -441,9 +445,62 @@ def reconciliation_run_window(*, now: datetime | None = None) -> RunOutcome:
     now = now or timezone.now()
     config = reconciliation_settings()
     today = now.astimezone(brand_zone(config)).date()
-    return reconciliation_compute(
+    return reconciliation_refresh(
         start_day=today - timedelta(days=config.window_days), end_day=today, now=now
     )
+
+
+def reconciliation_refresh(*, start_day: date, end_day: date, now: datetime | None = None):
+    """Read IP's own daily sales for the days, then compute them. The read comes first and
+    outside the computation's transaction (it is network I/O); its failure is recorded and
+    the computation runs all the same."""
+    ip_sales_read(start_day=start_day, end_day=end_day, now=now)
+    return reconciliation_compute(start_day=start_day, end_day=end_day, now=now)
+
+
+# One retry only: the read runs every hour, and a failed one just shows "not read" until
+# the next, so waiting out a long outage here would only hold up the computation.
+IP_SALES_RETRY = RetryPolicy(max_retries=1)
+IP_SALES_FIELDS = ["sku", "orders_by_day"]
+
+
+def ip_sales_read(*, start_day: date, end_day: date, now: datetime | None = None) -> IpSalesRead:
+    """Store IP's own units per day and SKU (``orders_by_day``) for ``start_day..end_day``.
+
+    Every variant is read with the two fields only (one page per 1,000 variants). The days
+    are taken as IP dates them (see ``docs/reconciliation.md``). The window's earlier rows
+    are replaced either way: after a failed read the days are "not read", not stale.
+    """
+    started_at = now or timezone.now()
+    units: dict[tuple[date, str], int] = {}
+    variants, error = 0, ""
+    try:
+        with inventory_planner_client(retry=IP_SALES_RETRY) as ip:
+            for variant in ip.iter_variants(fields=IP_SALES_FIELDS):
+                variants += 1
+                for day, sold in (variant.orders_by_day or {}).items():
+                    if variant.sku and start_day <= day <= end_day:
+                        key = (day, variant.sku)
+                        units[key] = units.get(key, 0) + round(sold)
+    except ConnectorError as exc:
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+    with transaction.atomic():
+        IpDailySales.objects.filter(day__gte=start_day, day__lte=end_day).delete()
+        if not error:
+            IpDailySales.objects.bulk_create(
+                (IpDailySales(day=day, sku=sku, units=n) for (day, sku), n in units.items()),
+                batch_size=5000,
+            )
+        return IpSalesRead.objects.create(
+            started_at=started_at,
+            finished_at=timezone.now(),
+            period_start=start_day,
+            period_end=end_day,
+            ok=not error,
+            error=error,
+            variants=variants,
+            rows=0 if error else len(units),
+        )
 
 
 def _line_skus(order_ids: list[int]) -> dict[int, list[str]]:

@@ -1,14 +1,15 @@
 """``python manage.py reconcile [--from YYYY-MM-DD] [--to YYYY-MM-DD]``: compute now.
 
 Without dates it computes the configured window, as the hourly task does; with dates it
-recomputes those brand-local days (a backfill, or a month after a rate was corrected).
+recomputes those brand-local days (a backfill, or a month after a rate was corrected). Either
+way IP's own daily sales for the days are read first.
 """
 
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reconciliation.services import reconciliation_compute, reconciliation_run_window
+from reconciliation.services import reconciliation_refresh, reconciliation_run_window
 
 
 class Command(BaseCommand):
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         if start and start > end:
             raise CommandError("--from is after --to.")
         if start:
-            outcome = reconciliation_compute(start_day=start, end_day=end)
+            outcome = reconciliation_refresh(start_day=start, end_day=end)
         else:
             outcome = reconciliation_run_window()
         run = outcome.run
