@@ -22,6 +22,8 @@ from reconciliation.models import (
     DaySku,
     DayTotals,
     Discrepancy,
+    IpDailySales,
+    IpSalesRead,
     OrderBalance,
     ReconciliationRun,
 )
@@ -140,6 +142,7 @@ def _derive(row: dict) -> dict:
     """Differences: Centra minus hub/IP. Units sold = ordered - cancelled."""
     row["c_units_sold"] = row["c_units_ordered"] - row["c_units_cancelled"]
     row["units_diff"] = row["c_units_sold"] - row["h_units_taken"]
+    row["h_units_net_taken"] = row["h_units_taken"] - row["h_units_returned"]
     row["returned_diff"] = row["c_units_returned"] - row["h_units_returned"]
     row["net_diff"] = (row["c_net"] or 0) - (row["h_net"] or 0)
     if "c_net_base" in row:
@@ -166,6 +169,71 @@ UNIT_COLUMNS = [
     Column("units_diff", "Units difference"),
     Column("returned_diff", "Returned difference"),
 ]
+
+# IP's own figure (``orders_by_day``) next to what the feed says IP took, net of returns.
+IP_COLUMNS = [
+    Column("h_units_net_taken", "Feed net units taken (taken - returned)"),
+    Column("ip_units", "IP's own sales (orders_by_day)"),
+    Column("ip_diff", "IP's own minus feed net taken"),
+]
+NOT_READ = "not read"
+FILTERED = "n/a (filtered)"
+
+
+@dataclass(frozen=True)
+class IpSales:
+    """IP's own units for some days (per day, or per SKU of one day) and which days were
+    read: a day whose latest read failed, or that no read covered, is "not read"."""
+
+    units: dict
+    read: set[date]
+    filtered: bool  # IP's figure has no currency or channel: it compares only unfiltered
+    tolerance: int
+
+    def compare(self, row: dict, day: date, key) -> dict:
+        if self.filtered or day not in self.read:
+            row["ip_units"], row["ip_diff"] = (FILTERED if self.filtered else NOT_READ), ""
+            row["ip_differs"] = False
+        else:
+            row["ip_units"] = self.units.get(key, 0)
+            row["ip_diff"] = row["ip_units"] - row["h_units_net_taken"]
+            row["ip_differs"] = abs(row["ip_diff"]) > self.tolerance
+        return row
+
+
+def _ip_days_read(first: date, last: date) -> set[date]:
+    """Days of ``first..last`` whose latest covering read succeeded (newest reads first,
+    stopping once every day is decided)."""
+    decided: dict[date, bool] = {}
+    wanted = (last - first).days + 1
+    reads = (
+        IpSalesRead.objects.filter(period_start__lte=last, period_end__gte=first)
+        .order_by("-started_at", "-pk")
+        .values_list("period_start", "period_end", "ok")
+    )
+    for start, end, ok in reads.iterator():
+        day = max(start, first)
+        while day <= min(end, last):
+            decided.setdefault(day, ok)
+            day += timedelta(days=1)
+        if len(decided) == wanted:
+            break
+    return {day for day, ok in decided.items() if ok}
+
+
+def _ip_sales(first: date, last: date, filters: Filters, *, by_sku: bool) -> IpSales:
+    rows = IpDailySales.objects.filter(day__gte=first, day__lte=last).order_by()
+    if by_sku:
+        units = dict(rows.values_list("sku", "units"))
+    else:
+        units = dict(rows.values("day").annotate(n=Sum("units")).values_list("day", "n"))
+    return IpSales(
+        units=units,
+        read=_ip_days_read(first, last),
+        filtered=bool(filters.currency or filters.channel),
+        tolerance=reconciliation_settings().unit_tolerance,
+    )
+
 
 # The other date basis: the returns flow by Centra's return date.
 RETURN_DATE_COLUMNS = [
@@ -204,16 +272,19 @@ def month_overview(*, month: date, filters: Filters) -> Table:
         )
     }
     settled_before = _settled_before()
+    ip = _ip_sales(first, last, filters, by_sku=False)
+    shown_by_ip = set() if ip.filtered else {d for d, n in ip.units.items() if n}
     rows = []
     day = first
     while day <= last:
         row = figures.get(day)
-        if row is not None or day in orders:
+        if row is not None or day in orders or day in shown_by_ip:
             row = _derive(row or _empty(day))
             row.update(orders.get(day, {"orders": 0, "orders_cancelled": 0}))
             counts = statuses.get(day, {"open": 0, "explained": 0})
             row["open"], row["explained"] = counts["open"], counts["explained"]
-            row["status"] = _status(day, counts, settled_before)
+            ip.compare(row, day, day)
+            row["status"] = _status(day, counts, settled_before, ip_differs=row["ip_differs"])
             row["day"] = day
             rows.append(row)
         day += timedelta(days=1)
@@ -222,6 +293,7 @@ def month_overview(*, month: date, filters: Filters) -> Table:
         Column("orders", "Orders"),
         Column("orders_cancelled", "Orders cancelled"),
         *UNIT_COLUMNS,
+        *IP_COLUMNS,
         *RETURN_DATE_COLUMNS,
         Column("c_gross_base", "Centra gross (base)"),
         Column("c_net_base", "Centra net (base)"),
@@ -237,13 +309,17 @@ def _empty(day: date) -> dict:
     return {key: 0 for key in _side_sums(base=True)} | {"day": day}
 
 
-def _status(day: date, counts: dict, settled_before: date) -> str:
+def _status(day: date, counts: dict, settled_before: date, *, ip_differs: bool) -> str:
+    """Order discrepancies first; IP's own figure only flags a settled day that is
+    otherwise ok (it raises no ticket: see ``docs/reconciliation.md``)."""
     if counts["open"]:
         return "mismatch"
     if counts["explained"]:
         return "explained"
     if day >= settled_before:
         return "pending"
+    if ip_differs:
+        return "ip-differs"
     return "ok"
 
 
@@ -254,25 +330,37 @@ def _settled_before() -> date:
 
 
 def _differs(row: dict) -> bool:
-    return bool(row["units_diff"] or row["returned_diff"] or row.get("net_diff_base"))
+    return bool(
+        row["units_diff"]
+        or row["returned_diff"]
+        or row.get("net_diff_base")
+        or row.get("ip_differs")
+    )
 
 
 def day_skus(*, day: date, filters: Filters, only_differences: bool) -> Table:
     """One day's SKUs, differences first, then by SKU; ``only_differences`` keeps the page
     short on a busy day (thousands of SKUs), the export follows the same choice."""
-    rows = [
-        _derive(row)
-        for row in DaySku.objects.filter(Q(day=day) & filters.q())
+    ip = _ip_sales(day, day, filters, by_sku=True)
+    rows = list(
+        DaySku.objects.filter(Q(day=day) & filters.q())
         .order_by()
         .values("sku")
         .annotate(**_side_sums(base=True))
-    ]
+    )
+    if not ip.filtered:  # SKUs IP says sold that day while the feed has nothing for them
+        listed = {row["sku"] for row in rows}
+        rows += [
+            _empty(day) | {"sku": sku} for sku, n in ip.units.items() if n and sku not in listed
+        ]
+    rows = [ip.compare(_derive(row), day, row["sku"]) for row in rows]
     if only_differences:
         rows = [row for row in rows if _differs(row)]
     rows.sort(key=lambda r: (not _differs(r), r["sku"]))
     columns = [
         Column("sku", "SKU", numeric=False),
         *UNIT_COLUMNS,
+        *IP_COLUMNS,
         *RETURN_DATE_COLUMNS,
         Column("c_net_base", "Centra net (base)"),
         Column("h_net_base", "IP net taken (base)"),
@@ -545,6 +633,19 @@ def freshness() -> list[Freshness]:
         .values("finished_at", "served_through")
         .first()
     )
+    ip_read = IpSalesRead.objects.order_by("-started_at", "-pk").first()
+    ip_ok = IpSalesRead.objects.filter(ok=True).order_by("-started_at", "-pk").first()
+    if ip_read is None:
+        ip_note = "never read"
+    elif ip_read.ok:
+        ip_note = (
+            f"last read of IP's orders_by_day ({ip_read.period_start} to {ip_read.period_end})"
+        )
+    else:
+        ip_note = (
+            f"the last read failed at {timezone.localtime(ip_read.finished_at):%Y-%m-%d %H:%M}"
+            f' ({ip_read.error}); its days show IP\'s own sales as "{NOT_READ}"'
+        )
     runs = ReconciliationRun.objects.filter(finished_at__isnull=False)
     run = runs.order_by("-started_at").first()
     return [
@@ -554,6 +655,7 @@ def freshness() -> list[Freshness]:
             fetch["finished_at"] if fetch else None,
             "last complete fetch of the sales feed by IP",
         ),
+        Freshness("IP's own sales", ip_ok.finished_at if ip_ok else None, ip_note),
         Freshness("Returns", last[RETURNS], "last successful returns sync"),
         Freshness(
             "Reconciliation",
