@@ -9,6 +9,7 @@ import base64
 import hmac
 import io
 import json
+import logging
 import re
 
 import httpx
@@ -22,12 +23,24 @@ from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from centra_ip.docs import docs_pages, runbook_pages
 from centra_ip.teams import TEAM_CODES, TEAM_PERMISSIONS
 from exceptions.models import TeamRoute, Ticket
 from exceptions.services import ticket_raise
-from returns.models import ExpectedReturn, ReturnLine
+from returns.models import ExpectedReturn, LineState, ReturnLine
 from syncs.clients import transports_install
-from syncs.models import ExternalCall, FeedDelivery, SkuMapping, SyncRun
+from syncs.models import (
+    CentraSize,
+    ExternalCall,
+    FeedDelivery,
+    IpVariant,
+    Order,
+    OrderLine,
+    SkuMapping,
+    StockPush,
+    SyncRun,
+)
+from syncs.models.config import RuleKind, SafetyStockRule, Scope, StockStatus
 from syncs.runner import sync_run_stream
 from syncs.sandbox.sandbox import sandbox_build
 from tests.exceptions.conftest import webhook  # noqa: F401  (records the team webhook)
@@ -343,57 +356,104 @@ def test_htmx_posts_need_the_csrf_token_the_page_sends(personas, some_state):
 # --- Escaping -------------------------------------------------------------------------------
 
 SCRIPT = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+SKU = f"X{SCRIPT}"
 
 
-def test_a_script_in_a_sku_order_or_summary_renders_escaped_everywhere(client_for, db):
-    sku = f"X{SCRIPT}"
-    ticket = ticket_raise(
-        type_code="stock_push_rejected", source="test", sku=sku, summary=f"summary {SCRIPT}"
-    )
-    order = ticket_raise(
-        type_code="orphaned_order", source="test", order_number=f"7{SCRIPT}", summary=SCRIPT
-    )
+@pytest.fixture
+def scripted(db):
+    """A script in every field people type or systems send: SKU, order, summary, reason,
+    and in the admin data the docs' live sections show."""
     now = timezone.now()
+    tickets = [
+        ticket_raise(type_code="stock_push_rejected", source="t", sku=SKU, summary=SCRIPT),
+        ticket_raise(type_code="orphaned_order", source="t", order_number=SCRIPT, summary="x"),
+    ]
+    CentraSize.objects.create(
+        size_id=1, sku=SKU, sku_key=SKU, product_id=1, variant_id=1, seen_at=now
+    )
+    IpVariant.objects.create(variant_id="v1", sku=f"Y{SCRIPT}", sku_key="y", seen_at=now)
+    order = Order.objects.create(
+        centra_id="o1",
+        number=7001,
+        status="PENDING",
+        order_date=now,
+        currency="EUR",
+        grand_total=1,
+        stored_at=now,
+        updated_at=now,
+    )
+    OrderLine.objects.create(
+        order=order,
+        centra_line_id=1,
+        centra_sku=SKU,
+        product_name=SCRIPT,
+        quantity=1,
+        unit_price=1,
+        parked=True,
+        changed_at=now,
+    )
     expected = ExpectedReturn.objects.create(
         centra_id=4242,
         centra_status="PENDING",
         centra_created_at=now,
-        order_number=f"7{SCRIPT}",
-        centra_order_id="1",
+        order_number=f"7001{SCRIPT}",
+        centra_order_id="o1",
         shipment_id=1,
         centra_comment=SCRIPT,
         ip_warehouse="main",
         first_seen_at=now,
         state_changed_at=now,
     )
-    ReturnLine.objects.create(
-        expected_return=expected,
-        centra_line_id=1,
-        centra_order_line_id=1,
-        centra_sku=sku,
-        ip_sku=sku,
-        quantity=1,
-        reason=SCRIPT,
-    )
-    pages = [
-        reverse("exceptions:index"),
-        reverse("exceptions:index") + "?q=%3Cscript%3E",
-        reverse("exceptions:ticket", kwargs={"pk": ticket.pk}),
-        reverse("exceptions:ticket", kwargs={"pk": order.pk}),
-        reverse("syncs:catalog"),
-        reverse("syncs:sku", kwargs={"sku": sku}),
-        reverse("syncs:stock_sku", kwargs={"sku": sku}),
-        reverse("reconciliation:sku", kwargs={"day": "2026-01-01", "sku": sku}),
-        reverse("returns:index"),
-        reverse("returns:detail", kwargs={"centra_id": 4242}),
-        reverse("returns:receive") + "?q=7",
-        reverse("docs:index") + "?q=%3Cscript%3Ealert(1)%3C/script%3E",
-    ]
-    client = client_for("admin")
-    for url in pages:
-        response = client.get(url, follow=True)
-        assert response.status_code == 200, url
-        assert SCRIPT not in response.content.decode(), f"unescaped at {url}"
+    for line_id, state in ((1, LineState.EXPECTED), (2, LineState.IN_QC)):
+        ReturnLine.objects.create(
+            expected_return=expected,
+            centra_line_id=line_id,
+            centra_order_line_id=line_id,
+            centra_sku=SKU,
+            ip_sku=SKU,
+            quantity=1,
+            received_quantity=1 if state == LineState.IN_QC else None,
+            reason=SCRIPT,
+            state=state,
+        )
+    TeamRoute.objects.create(team="ecommerce", email=f"a@example.com{SCRIPT}")
+    SafetyStockRule.objects.create(scope=Scope.SKU, key=SKU, kind=RuleKind.UNITS, value=2)
+    StockStatus.objects.create(code="scripted", name=SCRIPT, sellable=False)
+    return tickets
+
+
+SCRIPTED_PAGES = [
+    ("exceptions:index", {}, "?team="),
+    ("exceptions:index", {}, "?q=%3Cscript%3Ealert(1)%3C/script%3E"),
+    ("exceptions:ticket", {"pk": 0}, ""),
+    ("exceptions:ticket", {"pk": 1}, ""),
+    ("syncs:catalog", {}, ""),
+    ("syncs:sku", {"sku": SKU}, ""),
+    ("syncs:stock_sku", {"sku": SKU}, ""),
+    ("syncs:order", {"number": 7001}, ""),
+    ("reconciliation:sku", {"day": "2026-01-01", "sku": SKU}, ""),
+    ("returns:index", {}, ""),
+    ("returns:detail", {"centra_id": 4242}, ""),
+    ("returns:receive", {}, "?q=4242"),
+    ("returns:qc", {}, ""),
+    ("docs:index", {}, "?q=%3Cscript%3Ealert(1)%3C/script%3E"),
+    ("docs:page", {"slug": "operating-model"}, ""),
+    ("exceptions:types", {}, ""),
+    ("configuration", {}, ""),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "query"), SCRIPTED_PAGES)
+def test_a_script_renders_escaped_where_it_shows(name, kwargs, query, scripted, client_for):
+    if "pk" in kwargs:  # the n-th ticket of the fixture
+        kwargs = {"pk": scripted[kwargs["pk"]].pk}
+    url = reverse(name, kwargs=kwargs) + query
+    response = client_for("admin").get(url)
+    assert response.status_code == 200, url
+    html = response.content.decode()
+    assert SCRIPT not in html
+    assert ESCAPED in html  # the value is on the page, as text
 
 
 # --- Secrets --------------------------------------------------------------------------------
@@ -436,19 +496,46 @@ def configured(settings):
 
 @pytest.fixture
 def failed_runs(configured, webhook, db, caplog, django_capture_on_commit_callbacks):  # noqa: F811
-    """A good catalog run, then an auth failure on each side, notified to a failing webhook."""
+    """Good catalog, orders and stock (dry) runs, then an auth failure on each side, notified
+    to a team webhook that cannot be reached. Returns every log line written meanwhile."""
     TeamRoute.objects.create(team="admin", webhook_url=TEAM_WEBHOOK)
-    webhook.status = 500
+    # httpx quotes the URL in its errors: the URL carries the webhook's secret.
+    webhook.error = httpx.ConnectError(f"cannot connect to {TEAM_WEBHOOK}")
     caplog.set_level("DEBUG")
-    with django_capture_on_commit_callbacks(execute=True):
-        assert sync_run_stream(stream="catalog").status == SyncRun.Status.SUCCEEDED
-        configured.centra.faults.expired_token = True
-        assert sync_run_stream(stream="catalog").status == SyncRun.Status.FAILED
-        configured.centra.faults.expired_token = False
-        configured.inventory_planner.faults.expired_token = True
-        assert sync_run_stream(stream="catalog").status == SyncRun.Status.FAILED
+    lines = _LogLines()
+    logging.getLogger().addHandler(lines)
+    try:
+        _runs(configured, django_capture_on_commit_callbacks)
+    finally:
+        logging.getLogger().removeHandler(lines)
     assert webhook.requests, "the team webhook was not tried"
-    return caplog
+    return lines.text
+
+
+class _LogLines(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def _runs(twins, capture_on_commit) -> None:
+    with capture_on_commit(execute=True):
+        for stream in ("catalog", "orders"):
+            assert sync_run_stream(stream=stream).status == SyncRun.Status.SUCCEEDED
+        assert sync_run_stream(stream="stock", dry_run=True).pushes.exists()
+        twins.centra.faults.expired_token = True
+        assert sync_run_stream(stream="catalog").status == SyncRun.Status.FAILED
+        twins.centra.faults.expired_token = False
+        twins.inventory_planner.faults.expired_token = True
+        assert sync_run_stream(stream="catalog").status == SyncRun.Status.FAILED
 
 
 def test_connector_errors_leave_no_secret_in_calls_tickets_or_logs(failed_runs):
@@ -462,7 +549,8 @@ def test_connector_errors_leave_no_secret_in_calls_tickets_or_logs(failed_runs):
         if model is not TeamRoute  # where the webhook URL is kept, by design
     )
     assert not LEAKS.search(stored)
-    assert not LEAKS.search(failed_runs.text)
+    assert "notification webhook failed" in failed_runs  # logged, without the URL
+    assert not LEAKS.search(failed_runs)
 
 
 def _get_pages() -> list[str]:
@@ -472,13 +560,13 @@ def _get_pages() -> list[str]:
     urls += [reverse("exceptions:ticket", kwargs={"pk": t.pk}) for t in Ticket.objects.all()]
     urls += [reverse("checklist", kwargs={"team": team}) for team in TEAM_CODES]
     urls += [reverse("syncs:stream_runs", kwargs={"stream": s}) for s in ("catalog", "orders")]
-    urls += [
-        reverse("docs:runbook", kwargs={"code": t})
-        for t in Ticket.objects.values_list("type", flat=True)
-    ]
-    from centra_ip.docs import docs_pages
-
+    urls += [reverse("docs:runbook", kwargs={"code": page.slug}) for page in runbook_pages()]
     urls += [reverse("docs:page", kwargs={"slug": page.slug}) for page in docs_pages()]
+    numbers = Order.objects.values_list("number", flat=True)[:20]
+    urls += [reverse("syncs:order", kwargs={"number": number}) for number in numbers]
+    urls += [
+        reverse("syncs:stock_push", kwargs={"pk": push.pk}) for push in StockPush.objects.all()
+    ]
     # The form pages too; the sandbox control page does not exist with real credentials.
     urls += [
         reverse(name)
