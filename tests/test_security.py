@@ -433,6 +433,8 @@ SCRIPTED_PAGES = [
     ("syncs:stock_sku", {"sku": SKU}, ""),
     ("syncs:order", {"number": 7001}, ""),
     ("reconciliation:sku", {"day": "2026-01-01", "sku": SKU}, ""),
+    ("reconciliation:index", {}, "?channel=%3Cscript%3Ealert(1)%3C/script%3E"),
+    ("reconciliation:day", {"day": "2026-01-01"}, "?channel=%3Cscript%3Ealert(1)%3C/script%3E"),
     ("returns:index", {}, ""),
     ("returns:detail", {"centra_id": 4242}, ""),
     ("returns:receive", {}, "?q=4242"),
