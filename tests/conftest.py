@@ -65,3 +65,23 @@ def pytest_terminal_summary(terminalreporter, config):
             f"{left_out} PostgreSQL-only tests were deselected on {connection.vendor}; "
             "the PostgreSQL run executes them."
         )
+
+
+@pytest.fixture(autouse=True)
+def _no_real_apis():
+    """Clients built by ``syncs.clients`` reach no network unless a test wires in the twins
+    (the ``sandbox`` fixture): any other call fails at the transport, as a refused
+    connection would, so a test can never talk to a sandbox a developer has running."""
+    import httpx
+
+    from syncs.clients import transports_install
+
+    def refuse(request):
+        raise httpx.ConnectError(
+            "tests: no external API here; use the sandbox fixture", request=request
+        )
+
+    with transports_install(
+        centra=httpx.MockTransport(refuse), inventory_planner=httpx.MockTransport(refuse)
+    ):
+        yield
