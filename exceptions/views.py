@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_tables2 import RequestConfig
 
+from centra_ip.exports import csv_cell
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
 from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BulkForm
@@ -118,7 +119,9 @@ def export(request):
     def rows():
         yield writer.writeheader()
         for ticket in _filtered(request).qs.iterator(chunk_size=2000):
-            yield writer.writerow(ticket_as_dict(ticket))
+            yield writer.writerow(
+                {key: csv_cell(value) for key, value in ticket_as_dict(ticket).items()}
+            )
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

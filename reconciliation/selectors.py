@@ -16,6 +16,7 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min
 from django.db.models.functions import Abs, Coalesce, NullIf
 from django.utils import timezone
 
+from centra_ip.exports import csv_text
 from reconciliation.models import (
     CurrencyRate,
     DayOrders,
@@ -94,7 +95,12 @@ class Table:
     def csv_rows(self):
         yield [c.title for c in self.columns]
         for row in self.rows:
-            yield [_text(row.get(c.key)) for c in self.columns]
+            yield [_csv_text(row.get(c.key)) for c in self.columns]
+
+
+def _csv_text(value) -> str:
+    """As on screen, but text from outside (a SKU) cannot run as a spreadsheet formula."""
+    return csv_text(value) if isinstance(value, str) else _text(value)
 
 
 def _text(value) -> str:

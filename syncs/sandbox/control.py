@@ -28,7 +28,8 @@ def control_handler(plans: dict[str, FaultPlan], *, key: str):
     """An ``httpx.Request -> httpx.Response`` handler over the given twins' plans."""
 
     def handle(request: httpx.Request) -> httpx.Response:
-        if not hmac.compare_digest(request.headers.get(CONTROL_HEADER, ""), key):
+        offered = request.headers.get(CONTROL_HEADER, "").encode()
+        if not hmac.compare_digest(offered, key.encode()):
             return httpx.Response(403, json={"error": "bad or missing control key"})
         parts = [p for p in request.url.path.split("/") if p][1:]  # drop "control"
         if parts == ["faults"] and request.method == "GET":

@@ -13,7 +13,7 @@ import hmac
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
 from syncs.models import FeedDelivery
@@ -51,10 +51,8 @@ def _serve(request, *, feed: str, filename: str, stream):
     """Basic auth, then HEAD (IP's check when the connection is set up: headers only, no
     receipt) or GET: a receipt started before the first byte and the file streamed."""
     expected = feed_credentials()
-    if expected is None:
-        return HttpResponse(
-            "The feed is disabled: set IP_FEED_PASSWORD.", status=403, content_type="text/plain"
-        )
+    if expected is None:  # no password configured: the feed does not exist (and says no more)
+        raise Http404
     if not _authorised(request, expected):
         response = HttpResponse("Authentication required.", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = REALM
@@ -93,11 +91,7 @@ def products_csv_view(request):
     """``GET /feeds/inventory-planner/products.csv``: the products file, where the deployment
     serves one (``IP_PRODUCTS_FEED``); otherwise the URL does not exist (404)."""
     if not products_feed_enabled():
-        return HttpResponse(
-            "The products file is not served: set IP_PRODUCTS_FEED.",
-            status=404,
-            content_type="text/plain",
-        )
+        raise Http404
     return _serve(
         request, feed=FeedDelivery.Feed.PRODUCTS, filename="products.csv", stream=products_csv
     )

@@ -75,7 +75,8 @@ def test_with_debug_off_and_no_password_the_feed_is_refused(settings):
     settings.IP_FEED_PASSWORD = ""
     settings.DEBUG = False
     response = fetch(SANDBOX_FEED_PASSWORD)
-    assert response.status_code == 403
+    assert response.status_code == 404  # as if it did not exist: no hint at the settings
+    assert b"IP_FEED_PASSWORD" not in response.content
     assert FeedDelivery.objects.count() == 0
 
 
