@@ -5,6 +5,9 @@ removes django-q2 ``Schedule`` rows so the database always matches this list.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -13,6 +16,9 @@ class ScheduleSpec:
     func: str
     minutes: int
     args: tuple = field(default_factory=tuple)
+    # On a fresh install every schedule is due at once; a stream that needs another's first
+    # run (returns needs the warehouse map the stock engine makes) starts this much later.
+    first_run_after_minutes: int = 0
 
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
@@ -26,7 +32,13 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         func="exceptions.tasks.send_daily_digests",
         minutes=24 * 60,
     ),
-    ScheduleSpec(name="returns", func="syncs.tasks.run_stream", minutes=15, args=("returns",)),
+    ScheduleSpec(
+        name="returns",
+        func="syncs.tasks.run_stream",
+        minutes=15,
+        args=("returns",),
+        first_run_after_minutes=3,
+    ),
     # every 5 min: zero, low and high-velocity lanes each cycle; the rest per rest_lane_minutes
     ScheduleSpec(name="stock", func="syncs.tasks.run_stream", minutes=5, args=("stock",)),
     # catalog: the stream's 15-minute cadence (a new Centra size missing in IP shows within
@@ -70,7 +82,8 @@ def schedules_sync() -> dict[str, int]:
         }
         schedule = Schedule.objects.filter(name=name).first()
         if schedule is None:
-            Schedule.objects.create(name=name, **wanted)
+            first_run = timezone.now() + timedelta(minutes=spec.first_run_after_minutes)
+            Schedule.objects.create(name=name, next_run=first_run, **wanted)
             counts["created"] += 1
         elif any(getattr(schedule, key) != value for key, value in wanted.items()):
             Schedule.objects.filter(pk=schedule.pk).update(**wanted)

@@ -51,3 +51,17 @@ def test_the_command_prints_a_one_line_summary(capsys):
     assert capsys.readouterr().out == (
         f"schedules: {len(SCHEDULES)} created, 0 updated, 0 unchanged, 0 deleted\n"
     )
+
+
+@pytest.mark.django_db
+def test_a_stream_that_needs_anothers_first_run_starts_later():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    before = timezone.now()
+    schedules_sync()
+    returns = Schedule.objects.get(name=NAME_PREFIX + "returns")
+    stock = Schedule.objects.get(name=NAME_PREFIX + "stock")
+    assert returns.next_run >= before + timedelta(minutes=3)
+    assert stock.next_run < before + timedelta(minutes=1)
