@@ -51,6 +51,25 @@ def drift_wanted(*, pushed_since, sample_size: int) -> dict[tuple[int, int], Sto
     return wanted
 
 
+def _drifts(position, *, fta: int, expected: int, tolerance: int, pushed_since) -> bool:
+    """Whether Centra's figure is drift worth a ticket.
+
+    Showing *more* than expected is always drift (an oversell risk). Showing *less* is
+    drift only for a SKU pushed in this cycle and read back seconds later: for one pushed
+    earlier, a shipment since then lowers Centra's physical and allocated together, so
+    ``last pushed - allocated now`` overstates what Centra should show until IP's on-hand
+    catches up and the next push corrects it; that is not drift, and it is never unsafe.
+    """
+    if fta - expected > tolerance:
+        return True
+    pushed_now = (
+        pushed_since is not None
+        and position.last_pushed_at is not None
+        and position.last_pushed_at >= pushed_since
+    )
+    return pushed_now and expected - fta > tolerance
+
+
 def _variant_chunks(size_ids: set[int], size: int = VARIANTS_PER_READ):
     """The Centra variants holding these sizes, in chunks for ``productVariants(where:)``."""
     variant_ids = sorted(
@@ -86,7 +105,9 @@ def drift_check(*, centra, pushed_since, tolerance: int, sample_size: int) -> Dr
         updated.append(position)
         expected = max(0, position.last_pushed - allocated)
         warehouse = str(position.centra_warehouse_id)
-        if abs(fta - expected) > tolerance:
+        if _drifts(
+            position, fta=fta, expected=expected, tolerance=tolerance, pushed_since=pushed_since
+        ):
             outcome.drifting += 1
             risk = "oversell risk" if fta > expected else "under-selling"
             raised.append(

@@ -79,3 +79,34 @@ def test_the_read_back_asks_centra_only_for_the_sampled_variants(mapped):
     # three sizes live in at most three variants: one filtered page, not a catalog walk
     operations = list(ExternalCall.objects.values_list("operation", flat=True))
     assert operations == ["query productVariants"]
+
+
+def test_a_shipment_since_an_earlier_push_is_not_drift(mapped):
+    """Shipping lowers Centra's physical and allocated together: Centra is right, and the
+    sampled read-back must not call it under-selling."""
+    settings_set(drift_sample_size=1000)
+    stock_cycle()
+    position = StockPosition.objects.filter(ats__gt=3).order_by("sku").first()
+    state = mapped.centra.state
+    order = state.place_order([(position.sku, 2, "10.00")])
+    state.ship(order.number)  # IP has not caught up: its on-hand, so our ATS, is unchanged
+    result = stock_cycle()
+    assert (result.counts["planned"], result.counts["drift"]) == (0, 0)
+    assert not Ticket.objects.filter(type="stock_drift").exists()
+
+
+def test_a_sku_pushed_this_cycle_that_reads_back_low_is_drift(mapped):
+    from syncs.clients import centra_client
+    from syncs.stock.drift import drift_check
+
+    settings_set(drift_sample_size=0)
+    started = timezone.now()
+    stock_cycle()
+    position = StockPosition.objects.filter(ats__gt=3).order_by("sku").first()
+    warehouse = WarehouseMapping.objects.get().centra_warehouse_id
+    mapped.centra.state.set_stock(position.sku, warehouse, position.ats - 2)  # write lost
+    outcome = drift_check(centra=centra_client(), pushed_since=started, tolerance=0, sample_size=0)
+    assert outcome.drifting == 1
+    ticket = Ticket.objects.get(type="stock_drift")
+    assert ticket.sku == position.sku
+    assert "under-selling" in ticket.summary
