@@ -59,11 +59,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "centra_ip.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "centra_ip.middleware.PrivateNoStoreMiddleware",
     # Every page needs a login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -159,6 +161,10 @@ if bool(INVENTORY_PLANNER_API_KEY) != bool(INVENTORY_PLANNER_ACCOUNT):
 CENTRA_USES_SANDBOX = not CENTRA_API_TOKEN
 INVENTORY_PLANNER_USES_SANDBOX = not INVENTORY_PLANNER_API_KEY
 
+# Team webhooks must resolve to public addresses; true allows loopback, link-local and
+# private ones (a chat server inside the network). See exceptions/webhook_guard.py.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+
 # --- Freshness and monitoring ----------------------------------------------------------------
 # A stream is amber once its last success is older than AMBER x its "late after" time and
 # red past RED x (see syncs/streams.py). The watchdog raises "stream late" at amber.
@@ -180,6 +186,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Request and upload size caps ------------------------------------------------------------
+# Each uploaded file (config JSON, status and mapping CSVs) is at most UPLOAD_MAX_BYTES; a
+# request body past REQUEST_BODY_MAX_BYTES is refused (413) before anything reads it, so an
+# anonymous multipart POST cannot fill the disk. Keep the proxy's limit at or above it.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5_000_000, minimum=1)
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 6_000_000, minimum=1)
 
 # --- I18n and static files ------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

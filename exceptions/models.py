@@ -5,12 +5,15 @@ matching ``TicketEvent`` in the same transaction; nothing here carries domain lo
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from centra_ip.limits import out_of_range
 from centra_ip.teams import TEAM_CHOICES
 from exceptions.registry import SEVERITY_CHOICES, get_type, type_choices
+from exceptions.webhook_guard import webhook_url_problem
 
 
 class Ticket(models.Model):
@@ -266,6 +269,13 @@ class TypeOverride(models.Model):
     def __str__(self):
         return f"override for {self.type}"
 
+    def clean(self):
+        year = 525_600  # minutes; longer overflows the SLA deadline of every ticket raised
+        bounds = {"acknowledge_within_minutes": (1, year), "resolve_within_minutes": (1, year)}
+        errors = out_of_range(self, bounds)
+        if errors:
+            raise ValidationError(errors)
+
 
 class TeamRoute(models.Model):
     """Where a team's notifications go, editable by admins.
@@ -290,6 +300,11 @@ class TeamRoute(models.Model):
 
     def __str__(self):
         return f"route for {self.team}"
+
+    def clean(self):
+        problem = self.webhook_url and webhook_url_problem(self.webhook_url)
+        if problem:
+            raise ValidationError({"webhook_url": problem})
 
 
 class NotificationAttempt(models.Model):

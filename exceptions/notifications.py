@@ -28,6 +28,7 @@ from centra_ip.teams import TEAMS
 from exceptions.models import NotificationAttempt, TeamRoute, Ticket
 from exceptions.registry import get_type
 from exceptions.services import sla_breached_q
+from exceptions.webhook_guard import webhook_url_problem
 
 logger = logging.getLogger(__name__)
 
@@ -130,17 +131,35 @@ def _send_email(subject: str, body: str, recipients: list[str]) -> tuple[str, st
     return NotificationAttempt.Outcome.SENT, ""
 
 
+def slack_escape(text: str) -> str:
+    """Slack's escaping for message text: ``&``, ``<`` and ``>`` only. A SKU or title from
+    outside then cannot ping the channel (``<!channel>``) or disguise a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# What a failed webhook records: the same words whatever went wrong (refused, a timeout, an
+# HTTP status), so the record cannot be used to probe which hosts and ports answer.
+WEBHOOK_FAILED = "the webhook did not accept the message"
+WEBHOOK_NOT_ALLOWED = "not sent: the webhook URL is not a public http(s) address"
+
+
 def _send_webhook(url: str, subject: str, body: str) -> tuple[str, str]:
+    problem = webhook_url_problem(url)
+    if problem:
+        logger.warning("notification webhook refused: the URL is not allowed")
+        return NotificationAttempt.Outcome.FAILED, WEBHOOK_NOT_ALLOWED
+    text = f"*{slack_escape(subject)}*\n{slack_escape(body)}"
     try:
         with _webhook_client() as client:
-            response = client.post(url, json={"text": f"*{subject}*\n{body}"})
+            response = client.post(url, json={"text": text})
     except httpx.HTTPError as error:
-        logger.warning("notification webhook failed: %s", type(error).__name__)
         # The error text may quote the URL, which holds the webhook's secret.
-        return NotificationAttempt.Outcome.FAILED, type(error).__name__
+        logger.warning("notification webhook failed: %s", type(error).__name__)
+        return NotificationAttempt.Outcome.FAILED, WEBHOOK_FAILED
     if response.is_success:
         return NotificationAttempt.Outcome.SENT, ""
-    return NotificationAttempt.Outcome.FAILED, f"HTTP {response.status_code}"
+    logger.warning("notification webhook failed: HTTP %s", response.status_code)
+    return NotificationAttempt.Outcome.FAILED, WEBHOOK_FAILED
 
 
 def _compose(team: str, reason: str, tickets: list[Ticket]) -> tuple[str, str]:

@@ -216,7 +216,9 @@ def ticket_action(request, pk, action):
 
 def _back_to_queue(request) -> HttpResponseRedirect:
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("exceptions:index")
     return HttpResponseRedirect(target or reverse("exceptions:index"))
 

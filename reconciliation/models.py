@@ -12,7 +12,10 @@ base-currency conversion uses ``CurrencyRate``, admin data with a validity date.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from centra_ip.limits import UNITS_MAX, out_of_range
 
 
 class ReconciliationSettings(models.Model):
@@ -46,6 +49,18 @@ class ReconciliationSettings(models.Model):
     def __str__(self):
         return "reconciliation settings"
 
+    def clean(self):
+        # Past these the overview's date arithmetic and the computation overflow.
+        bounds = {
+            "grace_hours": (0, 720),
+            "window_days": (1, 400),
+            "unit_tolerance": (0, UNITS_MAX),
+            "value_tolerance": (0, None),
+        }
+        errors = out_of_range(self, bounds)
+        if errors:
+            raise ValidationError(errors)
+
 
 class CurrencyRate(models.Model):
     """How many base-currency units one unit of ``currency`` is worth from ``valid_from`` on.
@@ -66,6 +81,10 @@ class CurrencyRate(models.Model):
 
     def __str__(self):
         return f"1 {self.currency} = {self.rate} from {self.valid_from}"
+
+    def clean(self):
+        if self.rate is not None and self.rate <= 0:
+            raise ValidationError({"rate": "A rate must be more than zero."})
 
 
 class ReconciliationRun(models.Model):

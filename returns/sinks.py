@@ -160,7 +160,14 @@ class WmsWebhook:
             raise PermanentError(
                 "the WMS answered with no JSON", system=SYSTEM, operation="GET webhook"
             ) from None
-        return data.get("status") == "received" and data.get("quantity", 0) >= order.quantity
+        quantity = data.get("quantity", 0) if isinstance(data, dict) else None
+        if not isinstance(quantity, int) or isinstance(quantity, bool):
+            raise PermanentError(
+                "the WMS answered with an unexpected shape (an object with a whole quantity)",
+                system=SYSTEM,
+                operation="GET webhook",
+            )
+        return data.get("status") == "received" and quantity >= order.quantity
 
     def _send(self, method, url, operation, *, allow=(), **kwargs) -> httpx.Response:
         try:

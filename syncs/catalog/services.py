@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from centra_ip.uploads import csv_rows
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
@@ -473,7 +474,7 @@ def sku_mappings_import(*, text: str, user=None) -> ImportOutcome:
         return outcome
     built: list[SkuMapping] = []
     sizes_in_file, variants_in_file = set(), set()
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(csv_rows(reader, outcome.errors), start=2):
         row = {(k or "").strip().lower(): v or "" for k, v in row.items()}
         centra_sku, ip_sku = row.get("centra_sku", ""), row.get("ip_sku", "")
         if not centra_sku.strip() and not ip_sku.strip():

@@ -9,8 +9,11 @@ row (who, when, before, after) in the same transaction: nothing here changes una
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from centra_ip.limits import out_of_range
 
 
 class Scope(models.TextChoices):
@@ -40,6 +43,11 @@ class StockStatus(models.Model):
 
     def __str__(self):
         return f"{self.name} ({'sellable' if self.sellable else 'not sellable'})"
+
+    def clean(self):
+        # Returned units wait in in_qc until QC passes them; sellable, they would be sold first.
+        if self.code == "in_qc" and self.sellable:
+            raise ValidationError({"sellable": "In QC units are never sellable."})
 
 
 class StockStatusBalance(models.Model):
@@ -114,6 +122,11 @@ class SafetyStockRule(models.Model):
     def __str__(self):
         return f"{self.get_scope_display()} {self.key or '*'}: {self.value} {self.kind}"
 
+    def clean(self):
+        percent_over = self.kind == RuleKind.PERCENT and (self.value or 0) > 100
+        if percent_over:
+            raise ValidationError({"value": "A percentage is at most 100."})
+
 
 class ChannelAllocation(models.Model):
     """Units promised to another channel (wholesale, marketplace...), held back from Centra.
@@ -141,6 +154,11 @@ class ChannelAllocation(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.scope} {self.key or '*'}: {self.value} {self.kind}"
+
+    def clean(self):
+        percent_over = self.kind == RuleKind.PERCENT and (self.value or 0) > 100
+        if percent_over:
+            raise ValidationError({"value": "A percentage is at most 100."})
 
 
 class WarehouseMapping(models.Model):
@@ -201,6 +219,11 @@ class StockSettings(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = out_of_range(self, {"high_velocity_per_day": (0, None)})
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def load(cls) -> "StockSettings":

@@ -12,11 +12,18 @@ import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
-from syncs.models import ConfigChange, StockSettings, StockStatusBalance
+from syncs.models import ConfigChange, StockSettings
 from syncs.stock import rules
-from syncs.stock.services import AREAS, config_audit, object_key, stock_settings_save
+from syncs.stock.services import (
+    AREAS,
+    IN_QC_CODE,
+    config_audit,
+    object_key,
+    statuses_with_history,
+    stock_settings_save,
+)
 
 VERSION = 1
 # file section -> area in ``services.AREAS``
@@ -62,7 +69,7 @@ def _validate(data) -> tuple[dict[str, dict[str, tuple[dict, object]]], StockSet
     errors: list[str] = []
     if not isinstance(data, dict):
         raise ConfigImportError(["the file must be a JSON object"])
-    if data.get("version") != VERSION:
+    if type(data.get("version")) is not int or data["version"] != VERSION:  # not True
         errors.append(f"version must be {VERSION}, not {data.get('version')!r}")
     unknown = set(data) - {"version", "settings", *SECTIONS}
     if unknown:
@@ -89,6 +96,10 @@ def _validate(data) -> tuple[dict[str, dict[str, tuple[dict, object]]], StockSet
                 errors.append(f"{where}: missing {', '.join(missing)}")
             if extra or missing:
                 continue
+            kind_errors = _value_type_errors(model, row, where)
+            if kind_errors:
+                errors += kind_errors
+                continue
             instance = model(**row)
             try:
                 instance.full_clean(validate_unique=False, validate_constraints=False)
@@ -101,14 +112,9 @@ def _validate(data) -> tuple[dict[str, dict[str, tuple[dict, object]]], StockSet
             if identity in wanted[area]:
                 errors.append(f"{where}: a second row for {identity}")
             wanted[area][identity] = (to_data(instance), instance)
-    codes = set(wanted["status"])
-    in_use = set(
-        StockStatusBalance.objects.filter(quantity__gt=0)
-        .values_list("status__code", flat=True)
-        .distinct()
-    )
-    for code in sorted(in_use - codes):
-        errors.append(f"stock_statuses: {code} holds units in the ledger and cannot be removed")
+    kept = statuses_with_history() | {IN_QC_CODE}
+    for code in sorted(kept - set(wanted["status"])):
+        errors.append(f"stock_statuses: {code} has ledger history and cannot be removed")
     settings = None
     if "settings" in data:
         settings, settings_errors = _settings(data["settings"])
@@ -116,6 +122,23 @@ def _validate(data) -> tuple[dict[str, dict[str, tuple[dict, object]]], StockSet
     if errors:
         raise ConfigImportError(errors)
     return wanted, settings
+
+
+def _value_type_errors(model, row: dict, where: str) -> list[str]:
+    """JSON types the models' validation would let through: null for a field that cannot be
+    null (an IntegrityError at save), true for a number (``True == 1``), 3.7 for a whole
+    number (silently truncated)."""
+    errors = []
+    for name, value in row.items():
+        field = model._meta.get_field(name)
+        if value is None and not field.null:
+            errors.append(f"{where}.{name}: must not be null")
+        elif isinstance(field, models.IntegerField) and value is not None:
+            if type(value) is not int:
+                errors.append(f"{where}.{name}: must be a whole number")
+        elif isinstance(field, models.BooleanField) and not isinstance(value, bool):
+            errors.append(f"{where}.{name}: must be true or false")
+    return errors
 
 
 def _rule_errors(area: str, instance, where: str) -> list[str]:
@@ -186,6 +209,8 @@ def config_import_text(*, text: str, actor) -> ImportResult:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ConfigImportError([f"not JSON: {error}"]) from None
+    except RecursionError:
+        raise ConfigImportError(["not a configuration file: nested too deeply"]) from None
     return config_import(data=data, actor=actor)
 
 

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from centra_ip.limits import UNITS_MAX
+from centra_ip.uploads import BoundedFileField
 from syncs.models import (
     ChannelAllocation,
     SafetyStockRule,
@@ -10,6 +12,7 @@ from syncs.models import (
     WarehouseMapping,
 )
 from syncs.stock.rules import SETTINGS_FIELDS
+from syncs.stock.services import IN_QC_CODE
 
 
 class RuleScopeMixin:
@@ -43,6 +46,13 @@ class StockStatusForm(forms.ModelForm):
         model = StockStatus
         fields = ["code", "name", "sellable", "description"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.code == IN_QC_CODE:
+            # The returns flow moves units through this code; renamed, it would fail.
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = "Built in: the returns flow relies on this code."
+
 
 class WarehouseMappingForm(forms.ModelForm):
     class Meta:
@@ -57,18 +67,18 @@ class StockSettingsForm(forms.ModelForm):
 
 
 class ConfigImportForm(forms.Form):
-    file = forms.FileField(help_text="A JSON file as exported from this page.")
+    file = BoundedFileField(help_text="A JSON file as exported from this page.")
 
 
 class StatusCsvForm(forms.Form):
-    file = forms.FileField(help_text="CSV with the columns sku, ip_warehouse, status, quantity.")
+    file = BoundedFileField(help_text="CSV with the columns sku, ip_warehouse, status, quantity.")
 
 
 class BalanceForm(forms.Form):
     sku = forms.CharField(max_length=100)
     ip_warehouse = forms.CharField(max_length=100)
     status = forms.ModelChoiceField(queryset=StockStatus.objects.all(), to_field_name="code")
-    quantity = forms.IntegerField(min_value=0)
+    quantity = forms.IntegerField(min_value=0, max_value=UNITS_MAX)
 
 
 AREA_FORMS = {

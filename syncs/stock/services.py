@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from centra_ip.limits import UNITS_MAX
 from syncs.models import (
     ChannelAllocation,
     ConfigChange,
@@ -35,7 +36,9 @@ AREAS = {
 }
 
 
-# The statuses of PRODUCT.md §4 the hub relies on ("in_qc" is moved by the returns flow).
+# The statuses of PRODUCT.md §4 the hub relies on ("in_qc" is moved by the returns flow:
+# it can be neither renamed, deleted nor made sellable).
+IN_QC_CODE = "in_qc"
 DEFAULT_STATUSES = (
     ("reserved", "Reserved", "Held for a customer or an internal need"),
     ("quarantined", "Quarantined", "Blocked pending investigation"),
@@ -98,8 +101,22 @@ def config_save(*, area: str, instance, actor, via: str = "screen"):
     return instance
 
 
+class ConfigError(ValueError):
+    """A configuration change that would break the ledger or the returns flow."""
+
+
+def statuses_with_history() -> set[str]:
+    """Codes of statuses the ledger has ever used: their balances and movements point at
+    them (PROTECT), so they can be retired from use but never deleted."""
+    used = StockStatusBalance.objects.values_list("status__code", flat=True).distinct()
+    moved = StockStatusMovement.objects.values_list("status__code", flat=True).distinct()
+    return set(used) | set(moved)
+
+
 def config_delete(*, area: str, instance, actor, via: str = "screen") -> None:
     _model, to_data, _keys = AREAS[area]
+    if area == "status" and instance.code in statuses_with_history() | {IN_QC_CODE}:
+        raise ConfigError(f"Status {instance.code} has ledger history and cannot be deleted.")
     with transaction.atomic():
         before = to_data(instance)
         instance.delete()
@@ -199,6 +216,32 @@ def stock_status_set(*, sku, ip_warehouse, status, quantity: int, reason: str, a
     )
 
 
+CSV_COLUMNS = ("sku", "ip_warehouse", "status", "quantity")
+
+
+def _status_row(line: int, row: dict, known: set, errors: list) -> tuple | None:
+    """One CSV row as (sku, warehouse, status, quantity), or None with its errors noted.
+    A short row leaves cells as None; every cell is text-checked before it is used."""
+    sku, warehouse, status, text = ((row.get(k) or "").strip() for k in CSV_COLUMNS)
+    before = len(errors)
+    try:
+        quantity = int(text)
+    except ValueError:
+        errors.append(f"line {line}: quantity {text[:20]!r} is not a whole number")
+        return None
+    if quantity < 0:
+        errors.append(f"line {line}: quantity cannot be negative")
+    elif quantity > UNITS_MAX:
+        errors.append(f"line {line}: quantity is more than {UNITS_MAX:,}")
+    if status not in known:
+        errors.append(f"line {line}: unknown status {status[:40]!r}")
+    if not sku or not warehouse:
+        errors.append(f"line {line}: sku and ip_warehouse are required")
+    if len(sku) > 100 or len(warehouse) > 100 or "\x00" in sku + warehouse:
+        errors.append(f"line {line}: sku and ip_warehouse are at most 100 plain characters")
+    return None if len(errors) > before else (sku, warehouse, status, quantity)
+
+
 def stock_status_import_csv(*, text: str, actor) -> int:
     """Import ``sku,ip_warehouse,status,quantity`` rows (absolute counts).
 
@@ -206,24 +249,18 @@ def stock_status_import_csv(*, text: str, actor) -> int:
     number of balances that changed.
     """
     reader = csv.DictReader(io.StringIO(text))
-    wanted = {"sku", "ip_warehouse", "status", "quantity"}
-    if not reader.fieldnames or not wanted <= set(reader.fieldnames):
-        raise LedgerError(f"the header must name {', '.join(sorted(wanted))}")
+    wanted = set(CSV_COLUMNS)
     known = set(StockStatus.objects.values_list("code", flat=True))
     rows, errors = [], []
-    for line, row in enumerate(reader, start=2):
-        try:
-            quantity = int(row["quantity"])
-        except (TypeError, ValueError):
-            errors.append(f"line {line}: quantity {row['quantity']!r} is not a whole number")
-            continue
-        if quantity < 0:
-            errors.append(f"line {line}: quantity cannot be negative")
-        if row["status"] not in known:
-            errors.append(f"line {line}: unknown status {row['status']!r}")
-        if not (row["sku"] or "").strip() or not (row["ip_warehouse"] or "").strip():
-            errors.append(f"line {line}: sku and ip_warehouse are required")
-        rows.append((row["sku"].strip(), row["ip_warehouse"].strip(), row["status"], quantity))
+    try:
+        if not reader.fieldnames or not wanted <= set(reader.fieldnames):
+            raise LedgerError(f"the header must name {', '.join(sorted(wanted))}")
+        for line, row in enumerate(reader, start=2):
+            parsed = _status_row(line, row, known, errors)
+            if parsed:
+                rows.append(parsed)
+    except csv.Error as error:
+        raise LedgerError(f"the file is not a readable CSV: {error}") from None
     if errors:
         raise LedgerError("; ".join(errors[:20]))
     changed = 0

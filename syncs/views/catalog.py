@@ -4,6 +4,7 @@ Mutations are POST-only with Post/Redirect/Get and call ``syncs.catalog.services
 submit of the same mapping is refused by the service's checks, so it acts once.
 """
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Q
@@ -13,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 import syncs.catalog.retries  # noqa: F401  (registers the SKU tickets' retry action)
+from centra_ip.uploads import BoundedFileField, UploadError, upload_text
 from exceptions.models import Ticket
 from syncs.catalog.services import (
     MappingError,
@@ -30,7 +32,9 @@ from syncs.models import (
 )
 from syncs.models.catalog import sku_normalise
 
-MAX_IMPORT_BYTES = 2_000_000
+
+class MappingCsvForm(forms.Form):
+    file = BoundedFileField()
 
 
 @require_GET
@@ -101,14 +105,15 @@ def mapping_create(request):
 @require_POST
 @permission_required("centra_ip.map_skus", raise_exception=True)
 def mappings_import(request):
-    upload = request.FILES.get("file")
-    if upload is None or upload.size > MAX_IMPORT_BYTES:
-        messages.error(request, "Choose a CSV file (at most 2 MB) with centra_sku,ip_sku.")
+    form = MappingCsvForm(request.POST, request.FILES)
+    if not form.is_valid():
+        error = next(iter(form.errors["file"]))
+        messages.error(request, f"Choose a CSV file with centra_sku,ip_sku: {error}")
         return redirect("syncs:catalog")
     try:
-        text = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        messages.error(request, "The file is not UTF-8 text.")
+        text = upload_text(form.cleaned_data["file"])
+    except UploadError as error:
+        messages.error(request, str(error))
         return redirect("syncs:catalog")
     outcome = sku_mappings_import(text=text, user=request.user)
     if outcome.errors:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from centra_ip.uploads import UploadError, upload_text
 from syncs.models import (
     ChannelAllocation,
     ConfigChange,
@@ -106,8 +107,12 @@ def _what_if(area, instance, *, delete=False):
 @permission_required(CHANGE, raise_exception=True)
 def delete(request, area: str, pk: int):
     instance = get_object_or_404(_area(area), pk=pk)
-    services.config_delete(area=area, instance=instance, actor=request.user)
-    messages.success(request, f"{AREA_TITLES[area]} deleted.")
+    try:
+        services.config_delete(area=area, instance=instance, actor=request.user)
+    except services.ConfigError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{AREA_TITLES[area]} deleted.")
     return redirect("configuration")
 
 
@@ -130,18 +135,23 @@ def export(request):
     return response
 
 
+def _form_error(form) -> str:
+    """The upload form's first error ("This field is required.", "The file is 9.0 MB; ...")."""
+    return next(iter(form.errors.get("file") or ["choose a file to import."]))
+
+
 @require_POST
 @permission_required(CHANGE, raise_exception=True)
 def import_file(request):
     form = ConfigImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose a file to import.")
+        messages.error(request, f"Nothing was changed: {_form_error(form)}")
         return redirect("configuration")
     try:
-        text = form.cleaned_data["file"].read().decode("utf-8")
+        text = upload_text(form.cleaned_data["file"])
         result = config_io.config_import_text(text=text, actor=request.user)
-    except UnicodeDecodeError:
-        messages.error(request, "The file is not UTF-8 text; nothing was changed.")
+    except UploadError as error:
+        messages.error(request, f"Nothing was changed: {error}")
     except config_io.ConfigImportError as error:
         messages.error(request, f"Nothing was changed: {'; '.join(error.errors[:10])}")
     else:
@@ -158,12 +168,12 @@ def import_file(request):
 def status_import(request):
     form = StatusCsvForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose a CSV file to import.")
+        messages.error(request, f"Nothing was changed: {_form_error(form)}")
         return redirect("configuration")
     try:
-        text = form.cleaned_data["file"].read().decode("utf-8")
+        text = upload_text(form.cleaned_data["file"])
         changed = services.stock_status_import_csv(text=text, actor=request.user)
-    except (UnicodeDecodeError, services.LedgerError) as error:
+    except (UploadError, services.LedgerError) as error:
         messages.error(request, f"Nothing was changed: {error}")
     else:
         messages.success(request, f"Status ledger: {changed} balances changed.")

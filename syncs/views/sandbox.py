@@ -49,6 +49,15 @@ def _changes_from(post) -> dict:
     return {name: value for name, value in changes.items() if value != ""}
 
 
+def _refusal(answer: httpx.Response) -> str:
+    """The sandbox's reason, or a plain note when something else answers on SANDBOX_URL."""
+    try:
+        reason = answer.json().get("error")
+    except (ValueError, AttributeError):
+        return f"the sandbox answered something else (HTTP {answer.status_code})"
+    return str(reason or f"HTTP {answer.status_code}")
+
+
 @permission_required("centra_ip.control_sandbox", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def control(request):
@@ -67,13 +76,16 @@ def control(request):
             if answer.status_code == 200:
                 messages.success(request, f"{TWINS[twin]} faults updated.")
             else:
-                messages.error(request, f"Refused: {answer.json().get('error', answer.text)}")
+                messages.error(request, f"Refused: {_refusal(answer)}")
         return redirect("syncs:sandbox")
     plans, unreachable = {}, False
     try:
         plans = _control("GET", "faults").json()
-    except httpx.HTTPError:
+    except (httpx.HTTPError, ValueError):  # down, or another service on SANDBOX_URL
         unreachable = True
+    if not isinstance(plans, dict):
+        plans, unreachable = {}, True
+    plans = {code: plan for code, plan in plans.items() if isinstance(plan, dict)}
     defaults = FaultPlan().as_dict()
     twins = [
         {

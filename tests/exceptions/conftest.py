@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from exceptions import notifications, registry
+from exceptions.webhook_guard import webhook_resolver_set
 
 
 @pytest.fixture
@@ -50,5 +51,8 @@ def webhook():
         return httpx.Response(hook.status, text="ok")
 
     notifications.webhook_transport_set(httpx.MockTransport(handler))
+    # Every test host resolves to one public address (TEST-NET addresses are not public).
+    webhook_resolver_set(lambda host: ["93.184.215.14"])
     yield hook
     notifications.webhook_transport_set(None)
+    webhook_resolver_set(None)

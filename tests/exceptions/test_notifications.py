@@ -8,12 +8,14 @@ import httpx
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
 
 from exceptions import notifications
 from exceptions.models import NotificationAttempt, TeamRoute
 from exceptions.services import Condition, ticket_clear, ticket_raise, tickets_raise_many
 from exceptions.tasks import notify_sla_breaches, send_daily_digests
+from exceptions.webhook_guard import webhook_resolver_set
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -86,7 +88,8 @@ def test_a_failing_webhook_is_recorded_and_mail_still_goes(personas, raise_now, 
     assert ticket.pk is not None
     assert len(mail.outbox) == 1
     hook = NotificationAttempt.objects.get(channel="webhook")
-    assert (hook.outcome, hook.error) == ("failed", "HTTP 500")
+    # The same words for every failure: no status code, no exception name (finding 5).
+    assert (hook.outcome, hook.error) == ("failed", "the webhook did not accept the message")
 
 
 def test_an_unreachable_webhook_does_not_raise_into_the_engine(personas, raise_now, webhook):
@@ -94,7 +97,7 @@ def test_an_unreachable_webhook_does_not_raise_into_the_engine(personas, raise_n
     webhook.error = httpx.ConnectError("connection refused to " + HOOK)
     raise_now(type_code="stock_push_rejected", sku="S-1")
     hook = NotificationAttempt.objects.get(channel="webhook")
-    assert (hook.outcome, hook.error) == ("failed", "ConnectError")
+    assert (hook.outcome, hook.error) == ("failed", "the webhook did not accept the message")
 
 
 def test_a_failing_mail_server_is_recorded(personas, raise_now, settings):
@@ -178,3 +181,61 @@ def test_the_daily_digest_goes_to_teams_with_tickets(personas, raise_now, webhoo
         "Past their SLA:",
     ]
     assert json.loads(webhook.requests[-1].content)["text"].startswith("*[centra-ip] Daily digest")
+
+
+# -- security review finding 5 (SSRF) and 6 (Slack markup) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:5432/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.7/hook",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://internal.example/hook",  # resolves to a private address below
+        "ftp://hooks.example.com/x",
+        "file:///etc/passwd",
+    ],
+)
+def test_a_webhook_to_a_non_public_address_cannot_be_saved(url, webhook):
+    webhook_resolver_set(lambda host: ["10.1.2.3"] if host == "internal.example" else ["8.8.8.8"])
+    route = TeamRoute(team="ecommerce", webhook_url=url)
+    with pytest.raises(ValidationError) as caught:
+        route.full_clean()
+    assert "webhook_url" in caught.value.message_dict
+
+
+def test_every_resolved_address_must_be_public(webhook):
+    webhook_resolver_set(lambda host: ["8.8.8.8", "192.168.1.5"])
+    with pytest.raises(ValidationError):
+        TeamRoute(team="ecommerce", webhook_url=HOOK).full_clean()
+
+
+def test_a_public_webhook_saves_and_the_admin_setting_allows_private_ones(webhook, settings):
+    TeamRoute(team="ecommerce", webhook_url=HOOK).full_clean()
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    TeamRoute(team="ecommerce", webhook_url="https://10.0.0.7/hook").full_clean()
+
+
+def test_a_webhook_that_turned_private_is_not_called(personas, raise_now, webhook):
+    """Saved while public, its name now resolves to the metadata service: checked at send."""
+    TeamRoute.objects.create(team="ecommerce", webhook_url=HOOK)
+    webhook_resolver_set(lambda host: ["169.254.169.254"])
+    raise_now(type_code="stock_push_rejected", sku="S-1")
+    assert webhook.requests == []
+    hook = NotificationAttempt.objects.get(channel="webhook")
+    assert hook.outcome == "failed"
+    assert "public" in hook.error and "169.254" not in hook.error
+    assert len(mail.outbox) == 1  # the e-mail still goes
+
+
+def test_slack_markup_in_ticket_text_is_escaped(personas, raise_now, webhook):
+    TeamRoute.objects.create(team="ecommerce", webhook_url=HOOK)
+    raise_now(type_code="stock_push_rejected", sku="<!channel> & <https://evil.example|Open>")
+    text = json.loads(webhook.requests[0].content)["text"]
+    assert "<!channel>" not in text and "<https://evil" not in text
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|Open&gt;" in text
+    # E-mail is plain text: it keeps the SKU as it is.
+    assert "<!channel> & <https://evil.example|Open>" in mail.outbox[0].subject

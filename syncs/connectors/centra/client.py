@@ -99,6 +99,7 @@ class CentraClient(ClosingClient):
         self.fta_quantity_type = fta_quantity_type
         self._rng = rng or random.Random()
         self._complexity: dict[str, int] = {}  # last extensions.complexity per document
+        self._token = token
         self._http = httpx.Client(
             transport=transport,
             timeout=timeout,
@@ -184,14 +185,14 @@ class CentraClient(ClosingClient):
             payload = None
         if status in (401, 403):
             raise AuthError(
-                error_text(payload) or "not authorised",
+                self._redact(error_text(payload)) or "not authorised",
                 system=SYSTEM,
                 operation=label,
                 status_code=status,
             )
         if status != 200:
             raise PermanentError(
-                error_text(payload) or "unexpected status",
+                self._redact(error_text(payload)) or "unexpected status",
                 system=SYSTEM,
                 operation=label,
                 status_code=status,
@@ -206,11 +207,14 @@ class CentraClient(ClosingClient):
             categories = {d["category"] for d in error_details(errors)}
             kind = AuthError if categories & {"authorization", "authentication"} else PermanentError
             raise kind(
-                error_text(payload) or "GraphQL error",
+                self._redact(error_text(payload)) or "GraphQL error",
                 system=SYSTEM,
                 operation=label,
                 status_code=status,
-                details=error_details(errors),
+                details=[
+                    {**detail, "message": self._redact(detail["message"])}
+                    for detail in error_details(errors)
+                ],
             )
         data = payload.get("data")
         if not isinstance(data, dict):
@@ -218,6 +222,10 @@ class CentraClient(ClosingClient):
                 "answer has no data", system=SYSTEM, operation=label, status_code=status
             )
         return data
+
+    def _redact(self, text: str) -> str:
+        """Upstream error text is quoted on tickets and run summaries: never the token."""
+        return text.replace(self._token, "***") if self._token else text
 
     def _settle_complexity(self, query: str, estimate: int, extensions) -> None:
         complexity = extensions.get("complexity") if isinstance(extensions, dict) else None

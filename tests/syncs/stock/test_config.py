@@ -218,7 +218,7 @@ def test_import_applies_the_file_and_audits_each_change(personas):
             "warehouse_map[1].centra_warehouse_id",
         ),
         (lambda d: d["settings"].update(guard_zero_share="2"), "settings.guard_zero_share"),
-        (lambda d: d.update(stock_statuses=[]), "in_qc holds units in the ledger"),
+        (lambda d: d.update(stock_statuses=[]), "in_qc has ledger history and cannot be removed"),
         (lambda d: d["safety_stock"].append({"scope": "sku"}), "missing key"),
         (lambda d: d.update(extra=1), "unknown sections: extra"),
     ],
