@@ -54,6 +54,7 @@ class SnoozeForm(ActionForm):
     )
     wake_after_occurrences = forms.IntegerField(
         min_value=1,
+        max_value=100_000,
         required=False,
         label="…or wake after this many more occurrences",
     )
@@ -84,6 +85,12 @@ BULK_ACTIONS = [
 BULK_LIMIT = 200
 
 
+def _possible_id(value) -> bool:
+    """A ticket id the database could hold: digits, below 2**63 (larger overflows the query)."""
+    text = str(value)
+    return text.isdigit() and len(text) < 20 and int(text) < 2**63
+
+
 class BulkForm(ActionForm):
     action = forms.ChoiceField(choices=BULK_ACTIONS, label="With the selected tickets")
     tickets = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Tickets")
@@ -98,7 +105,7 @@ class BulkForm(ActionForm):
         super().__init__(*args, **kwargs)
         # Any ticket id may be posted; which exist and which the user may act on is decided
         # by the view through the permission-checked queryset.
-        self.fields["tickets"].valid_value = lambda value: str(value).isdigit()
+        self.fields["tickets"].valid_value = _possible_id
 
     def clean_tickets(self):
         tickets = self.cleaned_data["tickets"]

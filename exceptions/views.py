@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from centra_ip.exports import csv_cell
+from centra_ip.pagination import RequestConfig
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
 from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BulkForm

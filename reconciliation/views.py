@@ -6,6 +6,7 @@ Views stay thin: they parse the request, call a selector or a service, and rende
 
 import csv
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -16,7 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reconciliation import selectors
+from centra_ip.downloads import download_disposition
+from centra_ip.limits import YEAR_MAX, YEAR_MIN
+from reconciliation import audit, selectors
 from reconciliation.forms import CurrencyRateForm, ExplainForm, SettingsForm
 from reconciliation.models import CurrencyRate, Discrepancy
 from reconciliation.services import (
@@ -39,18 +42,21 @@ def _filters(request) -> selectors.Filters:
 
 
 def _month(request) -> date:
-    text = request.GET.get("month", "")
+    """``?month=YYYY-MM`` within the years the app knows, else the current month."""
+    text = request.GET.get("month", "")[:16]
     try:
         year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
+        if YEAR_MIN <= year <= YEAR_MAX:
+            return date(year, month, 1)
     except ValueError:
-        zone = brand_zone(reconciliation_settings())
-        return timezone.now().astimezone(zone).date().replace(day=1)
+        pass
+    zone = brand_zone(reconciliation_settings())
+    return timezone.now().astimezone(zone).date().replace(day=1)
 
 
 def _csv(table: selectors.Table, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    response["Content-Disposition"] = download_disposition(f"{filename}.csv")
     writer = csv.writer(response)
     writer.writerows(table.csv_rows())
     return response
@@ -66,8 +72,7 @@ def _export(request, tables: dict[str, selectors.Table], stem: str) -> HttpRespo
 
 
 def _query(filters: selectors.Filters) -> str:
-    parts = [f"{key}={value}" for key, value in vars(filters).items() if value]
-    return "&".join(parts)
+    return urlencode({key: value for key, value in vars(filters).items() if value})
 
 
 @require_GET
@@ -112,9 +117,12 @@ def index(request):
 
 def _day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as error:
         raise Http404("Not a day.") from error
+    if not YEAR_MIN <= day.year <= YEAR_MAX:  # the day's window would overflow date
+        raise Http404("Not a day the reconciliation covers.")
+    return day
 
 
 @require_GET
@@ -213,13 +221,13 @@ def configuration(request):
         if "add_rate" in request.POST:
             rate_form = CurrencyRateForm(request.POST)
             if rate_form.is_valid():
-                rate_form.save()
+                audit.currency_rate_save(instance=rate_form.instance, actor=request.user)
                 messages.success(request, "Rate saved.")
                 return redirect("reconciliation:configuration")
         else:
             form = SettingsForm(request.POST, instance=config)
             if form.is_valid():
-                form.save()
+                audit.reconciliation_settings_save(instance=form.instance, actor=request.user)
                 messages.success(request, "Settings saved; they apply from the next computation.")
                 return redirect("reconciliation:configuration")
     return render(

@@ -89,6 +89,8 @@ class ReturnLine(models.Model):
     receipt_note = models.CharField(max_length=300, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     received_by = models.CharField(max_length=150, blank=True)
+    # the admin who accepted more units than expected (empty: the receipt was within it)
+    receipt_override_by = models.CharField(max_length=150, blank=True)
     # step two: QC
     qc_passed = models.PositiveIntegerField(null=True, blank=True)
     qc_failed = models.PositiveIntegerField(null=True, blank=True)

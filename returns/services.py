@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from centra_ip.limits import UNITS_MAX
 from exceptions.registry import RetryResult
 from exceptions.services import Condition, ticket_clear, ticket_raise, tickets_raise_many
 from returns import sinks
@@ -263,16 +264,40 @@ def returns_overdue_check(*, now=None) -> list[Condition]:
 
 
 # -- step one: receipt ------------------------------------------------------------------------
+def _over_receipt_check(line: ReturnLine, quantity: int, actor, override: bool) -> None:
+    if not override:
+        raise ReturnsError(
+            f"Expected {line.quantity} of {line.ip_sku}, received {quantity}: more than "
+            "expected needs an admin's override."
+        )
+    if actor is None or not actor.has_perm(OVERRIDE_PERMISSION):
+        raise ReturnsError("Only an admin can accept more units than the return expects.")
+
+
+OVERRIDE_PERMISSION = "centra_ip.change_configuration"  # admins
+
+
 def return_line_receive(
-    *, line: ReturnLine, quantity: int, note: str = "", actor=None, key: str | None = None
+    *,
+    line: ReturnLine,
+    quantity: int,
+    note: str = "",
+    actor=None,
+    key: str | None = None,
+    override: bool = False,
 ) -> bool:
     """Record the physical receipt of one line; the units go into "in QC".
 
-    The received quantity may differ from the expected one (the note says why). Acts once:
-    a second submit for a line already received changes nothing and returns False.
+    Fewer units than expected need a note saying why. More need an admin's explicit
+    ``override`` as well (recorded on the line and in the timeline): received units flow on
+    to IP and the storefront, and a scanned EAN typed into the quantity would otherwise
+    become stock. Acts once: a second submit for a line already received changes nothing and
+    returns False.
     """
     if quantity < 0:
         raise ReturnsError("A received quantity cannot be negative.")
+    if quantity > UNITS_MAX:
+        raise ReturnsError(f"A received quantity is at most {UNITS_MAX:,}.")
     with transaction.atomic():
         line = _locked_line(line.pk)
         ret = line.expected_return
@@ -286,10 +311,22 @@ def return_line_receive(
             raise ReturnsError(
                 f"Expected {line.quantity}, received {quantity}: add a note saying why."
             )
+        over = quantity > line.quantity
+        if over:
+            _over_receipt_check(line, quantity, actor, override)
         now = timezone.now()
         line.received_quantity, line.receipt_note = quantity, note.strip()[:300]
         line.received_at, line.received_by = now, actor_name(actor)
-        line.save(update_fields=["received_quantity", "receipt_note", "received_at", "received_by"])
+        line.receipt_override_by = actor_name(actor) if over else ""
+        line.save(
+            update_fields=[
+                "received_quantity",
+                "receipt_note",
+                "received_at",
+                "received_by",
+                "receipt_override_by",
+            ]
+        )
         if quantity:
             stock_status_move(
                 sku=line.ip_sku,
@@ -309,6 +346,7 @@ def return_line_receive(
             actor=actor,
             key=key,
             note=f"{line.ip_sku}: received {quantity} of {line.quantity}"
+            + (f", more than expected accepted by {line.receipt_override_by}" if over else "")
             + (f" ({line.receipt_note})" if line.receipt_note else ""),
         )
         return_state_refresh(ret=ret)
@@ -361,8 +399,8 @@ def return_line_qc(
     """Record QC for one received line: pass, fail (damaged or quarantined, with a reason), or
     partial. Failed units move from "in QC" to their status; passed units get a stock-in,
     which runs after the transaction (inline or as a task). Acts once per line."""
-    if passed < 0 or failed < 0:
-        raise ReturnsError("QC quantities cannot be negative.")
+    if not (0 <= passed <= UNITS_MAX and 0 <= failed <= UNITS_MAX):
+        raise ReturnsError("QC quantities cannot be negative or larger than what was received.")
     with transaction.atomic():
         line = _locked_line(line.pk)
         ret = line.expected_return

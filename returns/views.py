@@ -14,8 +14,9 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
+from centra_ip.limits import UNITS_MAX
+from centra_ip.pagination import RequestConfig
 from exceptions.models import Ticket
 from returns.models import (
     ExpectedReturn,
@@ -25,7 +26,12 @@ from returns.models import (
     ReturnState,
     StockIn,
 )
-from returns.services import ReturnsError, return_line_qc, return_line_receive
+from returns.services import (
+    OVERRIDE_PERMISSION,
+    ReturnsError,
+    return_line_qc,
+    return_line_receive,
+)
 from returns.tables import ReturnFilter, ReturnTable, queue_queryset
 from syncs.stock.services import LedgerError
 
@@ -39,12 +45,17 @@ def _key() -> str:
 
 
 def _whole(value: str, what: str) -> int:
+    text = (value or "").strip()
+    if len(text) > 12:  # a scanned EAN or a pasted row, not a count
+        raise ReturnsError(f"{what} must be a whole number up to {UNITS_MAX:,}.")
     try:
-        number = int((value or "").strip())
+        number = int(text)
     except ValueError:
         raise ReturnsError(f"{what} must be a whole number.") from None
     if number < 0:
         raise ReturnsError(f"{what} cannot be negative.")
+    if number > UNITS_MAX:
+        raise ReturnsError(f"{what} must be a whole number up to {UNITS_MAX:,}.")
     return number
 
 
@@ -85,7 +96,13 @@ def receive(request):
     return render(
         request,
         "returns/receive.html",
-        {"q": q, "found": found, "key": _key(), "LineState": LineState},
+        {
+            "q": q,
+            "found": found,
+            "key": _key(),
+            "LineState": LineState,
+            "can_override": request.user.has_perm(OVERRIDE_PERMISSION),
+        },
     )
 
 
@@ -108,6 +125,7 @@ def receive_submit(request, centra_id: int):
                     note=request.POST.get(f"note-{line.pk}", ""),
                     actor=request.user,
                     key=f"{key}:r{line.pk}" if key else None,
+                    override=request.POST.get(f"override-{line.pk}") == "1",
                 )
     except (ReturnsError, LedgerError) as error:
         messages.error(request, str(error))

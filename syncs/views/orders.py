@@ -6,9 +6,9 @@ from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
-from django_tables2 import RequestConfig
 
 import syncs.orders.retries  # noqa: F401  (registers the order tickets' retry actions)
+from centra_ip.pagination import RequestConfig
 from exceptions.models import Ticket
 from syncs.models import FeedDelivery, Order, SyncRun
 from syncs.orders.tables import OrderFilter, OrderTable, RunTable, ledger_queryset

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from centra_ip.pagination import RequestConfig
 from syncs.models import StockPosition, StockPush, StockPushLine, SyncRun
 from syncs.runner import sync_run_stream
 from syncs.stock import held
@@ -118,7 +119,7 @@ class PushLineTable(tables.Table):
 @permission_required(VIEW, raise_exception=True)
 def index(request):
     table = StockRunTable(SyncRun.objects.filter(stream="stock"))
-    tables.RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
     return render(
         request,
         "syncs/stock/index.html",
@@ -148,7 +149,7 @@ def push_detail(request, pk: int):
     stock_push = get_object_or_404(StockPush.objects.select_related("run", "decided_by"), pk=pk)
     lines = stock_push.lines.all()
     table = PushLineTable(lines)
-    tables.RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    RequestConfig(request, paginate={"per_page": 100}).configure(table)
     blast = {
         "total": lines.count(),
         "to_zero": lines.filter(quantity=0).count(),

@@ -115,7 +115,21 @@ def test_partial_receipt_and_partial_qc(world, personas):
         return_line_receive(line=line_a, quantity=3, actor=user)
     assert in_qc(a) == 0 and line_a.events.count() == 0
 
-    return_line_receive(line=line_a, quantity=3, note="customer sent one extra", actor=user)
+    # More than expected: refused without an admin's explicit override (review finding 1).
+    with pytest.raises(ReturnsError, match="needs an admin's override"):
+        return_line_receive(line=line_a, quantity=3, note="customer sent one extra", actor=user)
+    with pytest.raises(ReturnsError, match="Only an admin"):
+        return_line_receive(
+            line=line_a, quantity=3, note="customer sent one extra", actor=user, override=True
+        )
+    assert in_qc(a) == 0 and line_a.events.count() == 0
+    admin = personas["admin"]
+    return_line_receive(
+        line=line_a, quantity=3, note="customer sent one extra", actor=admin, override=True
+    )
+    line_a.refresh_from_db()
+    assert (line_a.received_quantity, line_a.receipt_override_by) == (3, admin.username)
+    assert "more than expected accepted by admin-persona" in line_a.events.get().note
     ret.refresh_from_db()
     assert ret.state == ReturnState.RECEIVED  # line b still expected
     with pytest.raises(ReturnsError, match="add up to the 3"):
