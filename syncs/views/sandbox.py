@@ -49,13 +49,13 @@ def _changes_from(post) -> dict:
     return {name: value for name, value in changes.items() if value != ""}
 
 
-def _refusal(answer: httpx.Response) -> str:
-    """The sandbox's reason, or a plain note when something else answers on SANDBOX_URL."""
+def _json_object(answer: httpx.Response) -> dict | None:
+    """The answer's JSON object, or None when something else answers on SANDBOX_URL."""
     try:
-        reason = answer.json().get("error")
-    except (ValueError, AttributeError):
-        return f"the sandbox answered something else (HTTP {answer.status_code})"
-    return str(reason or f"HTTP {answer.status_code}")
+        body = answer.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 @permission_required("centra_ip.control_sandbox", raise_exception=True)
@@ -73,10 +73,15 @@ def control(request):
         except httpx.HTTPError as error:
             messages.error(request, f"The sandbox does not answer: {type(error).__name__}.")
         else:
-            if answer.status_code == 200:
+            body = _json_object(answer)
+            if answer.status_code == 200 and body is not None:
                 messages.success(request, f"{TWINS[twin]} faults updated.")
+            elif body is not None:
+                messages.error(request, f"Refused: {body.get('error', answer.status_code)}")
             else:
-                messages.error(request, f"Refused: {_refusal(answer)}")
+                messages.error(
+                    request, f"The sandbox answered something else (HTTP {answer.status_code})."
+                )
         return redirect("syncs:sandbox")
     plans, unreachable = {}, False
     try:
