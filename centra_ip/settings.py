@@ -187,6 +187,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Rate limits (centra_ip/ratelimit.py) ----------------------------------------------------
+# Failed sign-ins and feed logins are counted in the cache: Redis when REDIS_URL is set
+# (shared by every web process and machine), else files in the data folder (shared by the
+# processes of one machine). TRUSTED_PROXIES = how many reverse proxies in front of the app
+# append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+
 # --- Request and upload size caps ------------------------------------------------------------
 # Each uploaded file (config JSON, status and mapping CSVs) is at most UPLOAD_MAX_BYTES; a
 # request body past REQUEST_BODY_MAX_BYTES is refused (413) before anything reads it, so an

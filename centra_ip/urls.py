@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from centra_ip import checklists, dashboard, docs, health, metrics, views
+from centra_ip import auth, checklists, dashboard, docs, health, metrics, views
 from syncs.views import config as config_views
+
+admin.site.login_form = auth.AdminLoginForm  # failed admin sign-ins are rate limited too
 
 docs_patterns = (
     [
@@ -18,7 +20,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("exceptions/", include("exceptions.urls")),
     path("syncs/", include("syncs.urls")),

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
+from centra_ip import ratelimit
 from syncs.models import FeedDelivery
 from syncs.orders.feed import feed_csv, feed_delivery_start
 from syncs.orders.products_feed import products_csv, products_feed_enabled
@@ -52,7 +53,15 @@ def _serve(request, *, feed: str, filename: str, stream):
     expected = feed_credentials()
     if expected is None:  # no password configured: the feed does not exist (and says no more)
         raise Http404
+    # Counted per client address only: a per-username count would let anyone lock IP out.
+    keys = ratelimit.keys_for(ratelimit.FEED, address=ratelimit.client_address(request))
+    wait = ratelimit.wait_seconds(ratelimit.FEED, keys)
+    if wait:
+        response = HttpResponse(ratelimit.refusal_text(wait), status=429, content_type="text/plain")
+        response["Retry-After"] = str(wait)
+        return response
     if not _authorised(request, expected):
+        ratelimit.failure_record(ratelimit.FEED, keys)
         response = HttpResponse("Authentication required.", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = REALM
         return response
