@@ -179,7 +179,8 @@ def _render_page(request, doc: DocPage, extra: dict | None = None):
 @can_read
 def page(request, slug):
     path = settings.DOCS_DIR / f"{slug}.md"
-    if not _SLUG.match(slug) or not path.is_file():
+    # Checked before the file system is asked: a 300-character name is an OSError there.
+    if len(slug) > 100 or not _SLUG.match(slug) or not path.is_file():
         raise Http404("No such documentation page")
     return _render_page(request, _page(path))
 

@@ -59,7 +59,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "centra_ip.middleware.RequestBodyLimitMiddleware",
+    "centra_ip.middleware.ContentSecurityPolicyMiddleware",
+    "centra_ip.middleware.RequestLimitsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,8 +207,10 @@ TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
 # Each uploaded file (config JSON, status and mapping CSVs) is at most UPLOAD_MAX_BYTES; a
 # request body past REQUEST_BODY_MAX_BYTES is refused (413) before anything reads it, so an
 # anonymous multipart POST cannot fill the disk. Keep the proxy's limit at or above it.
+# centra_ip/middleware.py RequestLimitsMiddleware.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5_000_000, minimum=1)
 REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 6_000_000, minimum=1)
+QUERY_VALUE_MAX_CHARS = 1_000  # one URL parameter (a search, a filter)
 
 # --- I18n and static files ------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -253,6 +256,13 @@ SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline scripts or styles anywhere (centra_ip/middleware.py, docs/operations.md).
+CONTENT_SECURITY_POLICY = env_str(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # /healthz is probed over plain HTTP by load balancers inside the network.

@@ -3,7 +3,7 @@
 ``UPLOAD_MAX_BYTES`` (settings) bounds each file; a larger one is a form error that names
 both sizes. Text files are decoded as UTF-8 with or without a BOM (Excel's "CSV UTF-8"
 writes one); anything else (latin-1, UTF-16) is refused with a clear message rather than
-guessed at. The whole request body is bounded earlier, by ``RequestBodyLimitMiddleware``.
+guessed at. The whole request body is bounded earlier, by ``RequestLimitsMiddleware``.
 """
 
 import csv

@@ -35,13 +35,40 @@ def browser():
         browser.close()
 
 
+# Chromium reports a Content-Security-Policy violation on the console ("Refused to ...
+# because it violates the following Content Security Policy directive"); the init script
+# also reports each ``securitypolicyviolation`` event there, with what was blocked.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`
+                + ` at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
+
+def csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text or text.startswith("CSP violation")
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """A page on the live server; the test fails if any page it opened broke the CSP."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    context.add_init_script(CSP_REPORTER)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if csp_violation(message.text)
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
