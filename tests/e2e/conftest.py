@@ -58,6 +58,7 @@ def page(browser, live_server):
     page = context.new_page()
     page.set_default_timeout(10_000)
     violations: list[str] = []
+    page.csp_violations = violations  # a test that provokes one on purpose reads and clears it
     page.on(
         "console",
         lambda message: (
