@@ -14,11 +14,14 @@ one machine otherwise (a file cache in the data folder): settings.CACHES.
 """
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,28 +75,44 @@ def _wait(policy: Policy, state: dict, now: float) -> int:
     return int(remaining) + 1 if remaining > 0 else 0
 
 
+def _states(keys: list[str]) -> dict:
+    """The keys' counts; {} when the cache cannot be read. The limit then fails open (a
+    cache outage must not lock everyone out), and says so in the log."""
+    try:
+        return cache.get_many(keys)
+    except Exception:  # any backend's error: Redis down, a read-only cache folder
+        logger.warning("rate limit cache unavailable; not limiting", exc_info=True)
+        return {}
+
+
 def wait_seconds(policy: Policy, keys: list[str]) -> int:
     """Seconds until an attempt on these keys is allowed again; 0: allowed now."""
     now = time.time()
-    states = cache.get_many(keys)
-    return max((_wait(policy, state, now) for state in states.values()), default=0)
+    return max((_wait(policy, state, now) for state in _states(keys).values()), default=0)
 
 
 def failure_record(policy: Policy, keys: list[str]) -> None:
     now = time.time()
-    states = cache.get_many(keys)
+    states = _states(keys)
+    updated = {}
     for key in keys:
         state = states.get(key, {})
         failures = state.get("failures", 0) + 1
         state = {"failures": failures, "last": now, "locked_until": state.get("locked_until", 0)}
         if failures >= policy.lock_after:
             state["locked_until"] = now + policy.lock_seconds
-        timeout = max(policy.window_seconds, policy.lock_seconds)
-        cache.set(key, state, timeout=timeout)
+        updated[key] = state
+    try:
+        cache.set_many(updated, timeout=max(policy.window_seconds, policy.lock_seconds))
+    except Exception:
+        logger.warning("rate limit cache unavailable; failure not counted", exc_info=True)
 
 
 def success_record(policy: Policy, *, username: str) -> None:
-    cache.delete(_key(policy, "user", username))
+    try:
+        cache.delete(_key(policy, "user", username))
+    except Exception:
+        logger.warning("rate limit cache unavailable; count not cleared", exc_info=True)
 
 
 def refusal_text(wait: int) -> str:

@@ -32,8 +32,10 @@ def _fresh_cache(settings):
     and nothing is written to the data folder's file cache."""
     from django.core.cache import cache
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    locmem = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = locmem
     yield
+    settings.CACHES = locmem  # a test may have pointed the cache somewhere unreachable
     cache.clear()
 
 

@@ -118,3 +118,16 @@ def test_the_feed_slows_then_refuses_an_address_that_keeps_failing(client, feed)
         assert feed(client, "feed-password").status_code == 429  # locked
         clock.shift(15 * 60)
         assert feed(client, "feed-password").status_code == 200
+
+
+def test_a_broken_cache_fails_open_and_says_so(client, alice, settings, caplog):
+    """A cache outage (Redis down, an unwritable folder) must not lock everyone out."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
+        }
+    }
+    assert _login(client, "alice", "wrong").status_code == 200
+    assert _login(client, "alice", PASSWORD).status_code == 302
+    assert "rate limit cache unavailable" in caplog.text
