@@ -87,6 +87,12 @@ def group_stop(child: subprocess.Popen | None, *, grace: float) -> None:
         if child is not None:
             child.poll()  # reap it, or it lingers as a zombie
         time.sleep(0.1)
+    if left := group_members(pgid):
+        print(
+            f"keeper: {len(left)} process(es) still running {grace:g} s after SIGTERM: killed",
+            file=sys.stderr,
+            flush=True,
+        )
     while left := group_members(pgid):
         _signal_each(left, signal.SIGKILL)
         time.sleep(0.05)

@@ -88,6 +88,7 @@ def test_the_keeper_kills_a_command_that_ignores_sigterm_once_the_grace_is_over(
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
@@ -98,6 +99,7 @@ def test_the_keeper_kills_a_command_that_ignores_sigterm_once_the_grace_is_over(
     keeper.wait(timeout=10)
 
     assert 1 <= time.monotonic() - started < 5
+    assert "2 process(es) still running 1 s after SIGTERM: killed" in keeper.stderr.read()
     assert not alive(command)
     assert not alive(grandchild)
 
