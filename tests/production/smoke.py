@@ -165,7 +165,9 @@ class Smoke:
 
         redis.Redis.from_url(REDIS_URL).flushdb()
 
-    def manage(self, *args: str, timeout: float = 300, env: dict | None = None) -> str:
+    def manage(
+        self, *args: str, timeout: float = 300, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
@@ -178,7 +180,7 @@ class Smoke:
             raise SmokeFailure(
                 f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
             )
-        return result.stdout + result.stderr
+        return result
 
     def deploy_steps(self) -> None:
         self.manage("migrate", "--noinput", "-v", "0")
@@ -186,7 +188,8 @@ class Smoke:
         self.manage("sync_schedules")
         # As deployed: HTTPS redirects on (the smoke's own plain HTTP is its only exception).
         deployed = {k: v for k, v in self.env.items() if k != "SECURE_SSL_REDIRECT"}
-        report = self.manage("check", "--deploy", env=deployed)
+        checked = self.manage("check", "--deploy", env=deployed)
+        report = checked.stdout + checked.stderr
         issued = set(re.findall(r"\(([a-z_]+\.[EWCI]\d+)\)", report))
         if issued - {"centra_ip.W001", "centra_ip.W002"}:  # the twins' own warnings only
             raise SmokeFailure(f"check --deploy is not clean:\n{report}")
@@ -194,7 +197,7 @@ class Smoke:
 
         for team in TEAM_CODES:
             username = f"smoke-{team}"
-            password = self.manage("team_user", username, "--team", team).strip()
+            password = self.manage("team_user", username, "--team", team).stdout.strip()
             self.logins[team] = (username, password)
 
     def start_services(self) -> None:
@@ -244,7 +247,7 @@ class Smoke:
     def wait_two_nodes(self) -> None:
         from django_q.status import Stat
 
-        deadline = time.monotonic() + 60
+        deadline, nodes = time.monotonic() + 60, set()
         while time.monotonic() < deadline:
             nodes = {stat.cluster_id for stat in Stat.get_all() if stat.status != "Stopped"}
             if len(nodes) >= 2:
