@@ -62,6 +62,8 @@ SYSTEM = "centra"
 USER_AGENT = "centra-ip/0.1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 INTERVALS = {"TEN_SECONDS": 10, "ONE_HOUR": 3600}
+# Largest ``limit`` a list takes: "Limit must be in range 1 - 200" [GD query.html].
+MAX_LIMIT = 200
 # Anything going wrong while reading a payload means Centra sent something we do not
 # understand; these are the exceptions such reading raises.
 PAYLOAD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, InvalidOperation)
@@ -329,44 +331,71 @@ class CentraClient(ClosingClient):
         stock_limit: int = 200,
         free_to_allocate_only: bool = False,
         variant_ids: Sequence[int] | None = None,
+        warehouse_ids: Sequence[int] | None = None,
     ) -> Iterator[StockRow]:
         """Stock per size and warehouse, read variant by variant (``productVariants.stock``).
 
         ``free_to_allocate_only`` asks only for the quantity that costs no complexity.
-        ``variant_ids`` reads only those variants (``productVariants(where: {id: [...]})``).
-        A variant answering ``stock_limit`` rows may have been cut, so that is an error
-        rather than a silently short read (no paging of ``stock`` is documented).
+        ``variant_ids`` reads only those variants (``productVariants(where: {id: [...]})``),
+        ``warehouse_ids`` only those warehouses' rows (``stock(where: {warehouseId})``).
+        ``stock`` pages like a root list (``stock_limit`` 1-200 rows a page): a variant
+        whose first page comes back full is read on, page by page, never cut short.
         """
+        if not 1 <= stock_limit <= MAX_LIMIT:
+            raise ValueError(f"stock_limit must be between 1 and {MAX_LIMIT}")
         query = queries.STOCK_FTA if free_to_allocate_only else queries.STOCK_FULL
+        where = None if variant_ids is None else {"id": sorted({int(i) for i in variant_ids})}
+        if where is not None and not where["id"]:
+            return iter(())
+        stock_where = None
+        if warehouse_ids is not None:
+            stock_where = {"warehouseId": sorted({int(i) for i in warehouse_ids})}
+            if not stock_where["warehouseId"]:
+                return iter(())
+        variables = {"where": where, "stockWhere": stock_where, "stockLimit": stock_limit}
 
         def build(items):
             rows = []
             for variant in items:
                 stock = variant["stock"]
-                if len(stock) >= stock_limit:
-                    raise ValueError(
-                        f"variant {variant['id']} has {stock_limit}+ stock rows; raise stock_limit"
-                    )
-                for s in stock:
-                    size, warehouse = s["productSize"], s["warehouse"]
-                    rows.append(
-                        StockRow(
-                            int(size["id"]),
-                            size["SKU"],
-                            int(warehouse["id"]),
-                            warehouse["name"],
-                            int(s["freeToAllocateQuantity"]),
-                            None if free_to_allocate_only else int(s["physicalQuantity"]),
-                            None if free_to_allocate_only else int(s["allocatedQuantity"]),
-                        )
+                rows += build_stock(stock, free_to_allocate_only)
+                if len(stock) == stock_limit:
+                    rows += self._variant_stock_rest(
+                        query, int(variant["id"]), variables, free_to_allocate_only
                     )
             return rows
 
-        where = None if variant_ids is None else {"id": sorted({int(i) for i in variant_ids})}
-        if where is not None and not where["id"]:
-            return iter(())
-        variables = {"stockLimit": stock_limit, "where": where}
-        return self._pages("productVariants", query, variables, page_size, build)
+        return self._pages(
+            "productVariants", query, {**variables, "stockPage": 1}, page_size, build
+        )
+
+    def _variant_stock_rest(
+        self, query: str, variant_id: int, variables: dict, fta_only: bool
+    ) -> list[StockRow]:
+        """Pages 2, 3, ... of one variant's stock (its first page came back full)."""
+        rows: list[StockRow] = []
+        page = 2
+        while True:
+            data = self.execute(
+                "productVariants",
+                query,
+                {
+                    **variables,
+                    "where": {"id": [variant_id]},
+                    "limit": 1,
+                    "page": 1,
+                    "stockPage": page,
+                },
+            )
+            try:
+                variants = data["productVariants"]
+                stock = variants[0]["stock"] if variants else []
+                rows += build_stock(stock, fta_only)
+            except PAYLOAD_ERRORS as error:
+                raise self._bad("productVariants", error) from None
+            if len(stock) < variables["stockLimit"]:
+                return rows
+            page += 1
 
     # -- returns ---------------------------------------------------------------------------
     def iter_returns(
@@ -376,6 +405,7 @@ class CentraClient(ClosingClient):
         created_to: datetime | None = None,
         page_size: int = 100,
     ) -> Iterator[Return]:
+        """Returns created within the window, by id (a stable order for paging)."""
         window = {k: iso(v) for k, v in (("from", created_from), ("to", created_to)) if v}
         where = {"createdAt": window} if window else None
         return self._pages("returns", queries.RETURNS, {"where": where}, page_size, build_returns)
@@ -587,7 +617,11 @@ class CentraClient(ClosingClient):
 
 # -- building typed rows (module functions: no per-row method lookups) ------------------------
 def iso(value: datetime) -> str:
-    return value.isoformat()
+    """A ``DateTimeTz`` argument in whole seconds (the docs' examples never show fractions,
+    and whether Centra accepts them is unverified), UTC, with its offset."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def parse_time(value: str) -> datetime:
@@ -617,7 +651,7 @@ def build_orders(items) -> list[Order]:
                     int(size["id"]) if size.get("id") is not None else None,
                     size.get("SKU") or "",
                     size.get("EAN") or "",
-                    ln["productName"],
+                    ln["productName"] or "",
                     int(ln["quantity"]),
                     int(ln["cancelledQuantity"]),
                     int(ln["returnedQuantity"]),
@@ -642,29 +676,50 @@ def build_orders(items) -> list[Order]:
 
 
 def build_sizes(items) -> list[SizeRow]:
+    """One row per size. SKU, EAN, size number and the variant's and size's names are
+    nullable in Centra's schema: a missing one becomes "" (a size without a SKU is the
+    catalog's to report, not a reason to fail the read)."""
     rows = []
     append = rows.append
     for p in items:
         pid, pnum, pname, pstatus = int(p["id"]), p["productNumber"], p["name"], p["status"]
         for v in p["variants"]:
-            vid, vnum, vname = int(v["id"]), v["variantNumber"], v["name"]
+            vid, vnum, vname = int(v["id"]), v["variantNumber"] or "", v["name"] or ""
             for s in v["productSizes"]:
                 append(
                     SizeRow(
                         pid,
                         pnum,
-                        pname,
+                        pname or "",
                         pstatus,
                         vid,
                         vnum,
                         vname,
                         int(s["id"]),
-                        s["sizeNumber"],
-                        s["size"]["name"],
-                        s["SKU"],
+                        s["sizeNumber"] or "",
+                        (s["size"] or {}).get("name") or "",
+                        s["SKU"] or "",
                         s["EAN"] or "",
                     )
                 )
+    return rows
+
+
+def build_stock(stock, fta_only: bool) -> list[StockRow]:
+    rows = []
+    for s in stock:
+        size, warehouse = s["productSize"], s["warehouse"]
+        rows.append(
+            StockRow(
+                int(size["id"]),
+                size["SKU"] or "",
+                int(warehouse["id"]),
+                warehouse["name"],
+                int(s["freeToAllocateQuantity"]),
+                None if fta_only else int(s["physicalQuantity"]),
+                None if fta_only else int(s["allocatedQuantity"]),
+            )
+        )
     return rows
 
 
@@ -684,7 +739,7 @@ def build_returns(items) -> list[Return]:
         returns.append(
             Return(
                 int(r["id"]),
-                r["status"],
+                r["returnStatus"],
                 parse_time(r["createdAt"]),
                 str(r["order"]["id"]),
                 int(r["order"]["number"]),

@@ -3,6 +3,10 @@
 Every list query pages with ``limit``/``page`` (page 1-based; a short or empty page is the
 end) and sorts on a unique, stable key, so a page boundary never skips or repeats a row
 while nothing is inserted in front of it.
+
+Each document must validate against Centra's documented schema
+(``syncs.connectors.centra.schema``); ``documents()`` lists them for that test and for
+``manage.py check_apis``, which validates them against the live schema.
 """
 
 ORDERS = """
@@ -40,11 +44,19 @@ query warehouses($limit: Int!, $page: Int!) {
 
 # freeToAllocateQuantity adds nothing to query complexity; the other quantities are
 # expensive [RL], so the FTA-only read exists for frequent checks.
+# ``stock`` pages too (limit 1-200, default 20) [GD productsize.html]: sorted on (size,
+# warehouse), unique within a variant, so a variant with more rows is read on in pages.
 STOCK_FULL = """
-query stock($where: ProductVariantFilter, $limit: Int!, $page: Int!, $stockLimit: Int!) {
+query stock(
+  $where: ProductVariantFilter, $limit: Int!, $page: Int!,
+  $stockWhere: StockFilter, $stockLimit: Int!, $stockPage: Int!
+) {
   productVariants(where: $where, sort: [id_ASC], limit: $limit, page: $page) {
     id
-    stock(limit: $stockLimit) {
+    stock(
+      where: $stockWhere, sort: [productSizeId_ASC, warehouseId_ASC],
+      limit: $stockLimit, page: $stockPage
+    ) {
       productSize { id SKU } warehouse { id name }
       freeToAllocateQuantity physicalQuantity allocatedQuantity
     }
@@ -53,10 +65,16 @@ query stock($where: ProductVariantFilter, $limit: Int!, $page: Int!, $stockLimit
 """
 
 STOCK_FTA = """
-query stock($where: ProductVariantFilter, $limit: Int!, $page: Int!, $stockLimit: Int!) {
+query stock(
+  $where: ProductVariantFilter, $limit: Int!, $page: Int!,
+  $stockWhere: StockFilter, $stockLimit: Int!, $stockPage: Int!
+) {
   productVariants(where: $where, sort: [id_ASC], limit: $limit, page: $page) {
     id
-    stock(limit: $stockLimit) {
+    stock(
+      where: $stockWhere, sort: [productSizeId_ASC, warehouseId_ASC],
+      limit: $stockLimit, page: $stockPage
+    ) {
       productSize { id SKU } warehouse { id name }
       freeToAllocateQuantity
     }
@@ -64,10 +82,12 @@ query stock($where: ProductVariantFilter, $limit: Int!, $page: Int!, $stockLimit
 }
 """
 
+# A return's progress is ``returnStatus`` (PENDING ... COMPLETED); ``status`` is the generic
+# ACTIVE/INACTIVE/CANCELLED ``Status`` [GD directtoconsumerreturn.html, status.html].
 RETURNS = """
 query returns($where: ReturnFilter, $limit: Int!, $page: Int!) {
-  returns(where: $where, limit: $limit, page: $page) {
-    id status createdAt returnedToStock comment
+  returns(where: $where, sort: [id_ASC], limit: $limit, page: $page) {
+    id returnStatus createdAt returnedToStock comment
     order { id number }
     shipment { id }
     lines { id quantity shipmentLine { id } orderLine { id productSize { SKU } } }
@@ -93,7 +113,7 @@ query events($where: EventFilter, $limit: Int!) {
 """
 
 SET_EVENT_LISTENERS = """
-mutation setEventListeners($input: [EventListenerInput!]!) {
+mutation setEventListeners($input: [EventListenerSetInput!]!) {
   setEventListeners(input: $input) {
     eventListeners { objectType changeTypes }
     userErrors { message path }
@@ -136,3 +156,14 @@ query rateLimits {
   rateLimits { type intervalSeconds quota usedQuota remainingQuota }
 }
 """
+
+
+def documents() -> dict[str, str]:
+    """Every document above, by constant name."""
+    return {
+        name: value
+        for name, value in globals().items()
+        if name.isupper()
+        and isinstance(value, str)
+        and value.lstrip().startswith(("query", "mutation"))
+    }
