@@ -94,6 +94,19 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Check the SKU in both systems again",
     ),
     ExceptionType(
+        code="centra_size_without_sku",
+        title="Centra sizes without a SKU",
+        team=ECOMMERCE,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=2 * _D,
+        subject=STREAM,
+        raised_when="A catalog run found active Centra product sizes with no SKU (Centra's "
+        "schema allows it): they cannot be mapped, so their stock is never pushed. One ticket "
+        "for the catalog lists them.",
+        auto_resolves_when="A catalog run finds every active Centra size with a SKU.",
+    ),
+    ExceptionType(
         code="orphaned_order",
         title="Orphaned order",
         team=OPERATIONS,

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.django_db
 PRODUCT_TYPES = {
     "sku_missing_in_ip": "merchandising",
     "sku_missing_in_centra": "ecommerce",
+    # Beyond §5: Centra's schema allows a size without a SKU; it cannot be mapped.
+    "centra_size_without_sku": "ecommerce",
     "orphaned_order": "operations",
     "cancellation_not_released": "operations",
     "stock_push_rejected": "ecommerce",

@@ -443,3 +443,80 @@ def test_a_failed_page_stops_the_iteration(scripted):
     with pytest.raises(AuthError):
         next(rows)
     assert len(script.requests) == 2
+
+
+def test_nullable_names_skus_and_eans_arrive_as_empty_text(scripted):
+    """``ProductSize.SKU``/``EAN``/``sizeNumber``, ``ProductVariant.name``/``variantNumber``,
+    ``Size.name`` and ``OrderLine.productName`` are nullable in Centra's schema."""
+    products = {
+        "data": {
+            "products": [
+                {
+                    "id": 1,
+                    "productNumber": "TEE",
+                    "name": "Tee",
+                    "status": "ACTIVE",
+                    "variants": [
+                        {
+                            "id": 2,
+                            "variantNumber": None,
+                            "name": None,
+                            "productSizes": [
+                                {
+                                    "id": 3,
+                                    "sizeNumber": None,
+                                    "SKU": None,
+                                    "EAN": None,
+                                    "size": {"name": None},
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+    line = {
+        "id": 9,
+        "productName": None,
+        "quantity": 1,
+        "cancelledQuantity": 0,
+        "returnedQuantity": 0,
+        "productSize": {"id": 3, "SKU": None, "EAN": None},
+        "unitPrice": {"value": 10},
+    }
+    order = {
+        "id": "a" * 32,
+        "number": 5,
+        "status": "CONFIRMED",
+        "orderDate": "2026-12-03T07:04:51+00:00",
+        "createdAt": "2026-12-03T07:04:51+00:00",
+        "store": {"type": "DIRECT_TO_CONSUMER"},
+        "grandTotal": {"value": 10, "currency": {"code": "EUR"}},
+        "lines": [line],
+    }
+    client, _ = scripted(products, {"data": {"orders": [order]}})
+
+    [size] = list(client.iter_sizes())
+    [read] = list(client.iter_orders())
+
+    assert (size.sku, size.ean, size.size_number, size.size_name) == ("", "", "", "")
+    assert (size.variant_number, size.variant_name) == ("", "")
+    assert (read.lines[0].sku, read.lines[0].product_name) == ("", "")
+
+
+def test_dates_are_sent_in_whole_seconds_utc(scripted):
+    from datetime import datetime, timedelta, timezone
+
+    client, script = scripted({"data": {"orders": []}}, {"data": {"returns": []}})
+    stockholm = timezone(timedelta(hours=1))
+    start = datetime(2026, 12, 3, 8, 4, 51, 551016, tzinfo=stockholm)
+
+    list(client.iter_orders(date_from=start, date_to=start + timedelta(hours=1)))
+    list(client.iter_returns(created_from=start))
+
+    orders, returns = (json.loads(r.content)["variables"]["where"] for r in script.requests)
+    assert orders == {
+        "orderDate": {"from": "2026-12-03T07:04:51+00:00", "to": "2026-12-03T08:04:51+00:00"}
+    }
+    assert returns == {"createdAt": {"from": "2026-12-03T07:04:51+00:00"}}
