@@ -120,6 +120,21 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Pull this order from Centra and publish it again",
     ),
     ExceptionType(
+        code="orders_events_unavailable",
+        title="Centra order events unavailable",
+        team=ADMIN,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=3 * _D,
+        subject=STREAM,
+        raised_when="The orders stream cannot use Centra's events (a refused call: no Event "
+        "permission or integration name), or read none for several runs while orders changed "
+        "(the event system not enabled). Orders still flow by polling; this is one ticket, "
+        "never one per order.",
+        auto_resolves_when="An orders run reads Centra events again (or events are switched "
+        "off with ORDERS_USE_EVENTS).",
+    ),
+    ExceptionType(
         code="cancellation_not_released",
         title="Cancellation not released",
         team=OPERATIONS,

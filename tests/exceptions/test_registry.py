@@ -16,6 +16,8 @@ PRODUCT_TYPES = {
     # Beyond §5: Centra's schema allows a size without a SKU; it cannot be mapped.
     "centra_size_without_sku": "ecommerce",
     "orphaned_order": "operations",
+    # Beyond §5: orders flow by polling when Centra's events are refused or silent.
+    "orders_events_unavailable": "admin",
     "cancellation_not_released": "operations",
     "stock_push_rejected": "ecommerce",
     "stock_drift": "operations",

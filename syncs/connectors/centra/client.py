@@ -290,15 +290,23 @@ class CentraClient(ClosingClient):
         *,
         date_from: datetime | None = None,
         date_to: datetime | None = None,
+        updated_from: datetime | None = None,
         statuses: Sequence[str] | None = None,
         page_size: int = 100,
     ) -> Iterator[Order]:
-        """Orders whose ``orderDate`` is within [date_from, date_to], oldest first, every
-        line included (also fully cancelled ones, so cancellations are seen)."""
+        """Orders whose ``orderDate`` is within [date_from, date_to] and, with
+        ``updated_from``, that changed at or after it (``OrderFilter.updatedAt``), oldest
+        first, every line included (also fully cancelled ones, so cancellations are seen).
+
+        The ``updatedAt`` filter is open-ended on purpose: an order changing while the pages
+        are read stays in the result and keeps its place (the sort is by order date and
+        number), so paging neither skips nor repeats it."""
         where: dict = {}
         window = {k: iso(v) for k, v in (("from", date_from), ("to", date_to)) if v}
         if window:
             where["orderDate"] = window
+        if updated_from:
+            where["updatedAt"] = {"from": iso(updated_from)}
         if statuses:
             where["status"] = list(statuses)
         return self._pages(

@@ -514,7 +514,15 @@ def resolve_change_stock(_root, info, input):
 
 
 def resolve_set_event_listeners(_root, info, input):
+    """Listeners belong to the token's integration: without an integration name Centra
+    refuses them [EVT] (the wording of its userError is UNCONFIRMED)."""
     state = state_of(info)
+    if not state.integration_name:
+        return {
+            "eventListeners": [],
+            "userErrors": [user_error("The API token has no integration name", "input")],
+            "userWarnings": [],
+        }
     for item in input:
         state.listen(item["objectType"], item.get("changeTypes"))
     return {"eventListeners": list(state.listeners.values()), "userErrors": [], "userWarnings": []}

@@ -418,7 +418,11 @@ class CentraState:
         self, *, integration_name: str = "centra-ip", wall: Callable[[], datetime] | None = None
     ):
         self.lock = threading.RLock()
+        # The token's integration name; Centra keeps one event queue per integration [EVT].
         self.integration_name = integration_name
+        # Centra generates events only once it has enabled the event system for the account
+        # (EVT-DEV); until then listeners can be set and the queue stays empty.
+        self.events_enabled = True
         self.wall = wall or (lambda: datetime.now(UTC).replace(microsecond=0))
         self.stores = {
             1: Store(1, "DIRECT_TO_CONSUMER", "Retail"),
@@ -557,10 +561,11 @@ class CentraState:
             number = self.next_id("order")
             order_id = hashlib.md5(f"centra-order-{number}".encode()).hexdigest()  # noqa: S324
             store = self.stores[2 if store_type == "WHOLESALE" else 1]
-            when = order_date or self.wall()
             order = Order(
-                order_id, number, store, self.markets[1], Currency(currency), when, status
+                order_id, number, store, self.markets[1], Currency(currency), self.wall(), status
             )
+            if order_date is not None:  # an order dated earlier (imported): created now
+                order.orderDate = order_date
             for sku, quantity, price in lines:
                 if quantity <= 0:
                     raise ValueError("order line quantity must be positive")
@@ -780,7 +785,7 @@ class CentraState:
         """Queue an event if a listener wants it; ``reference`` is the object's id, or its
         number for an order (``Event.objectReference: Int64!``)."""
         listener = self.listeners.get(object_type)
-        if listener is None or change_type not in listener.changeTypes:
+        if not self.events_enabled or listener is None or change_type not in listener.changeTypes:
             return
         event = Event(
             self.next_id("event"), object_type, change_type, target, reference, self.wall(), store
