@@ -478,6 +478,7 @@ def push_and_check(*, stock_push, lines, centra, settings) -> dict:
         "accepted": outcome.accepted,
         "warned": outcome.warned,
         "rejected": outcome.rejected,
+        "batches_split": outcome.splits,
         "push_seconds": round(seconds, 3),
         "lines_per_second": round(len(lines) / seconds, 1) if seconds > 0 else None,
         "mutations_per_10s": round(outcome.mutations * 10 / seconds, 2) if seconds > 0 else None,
