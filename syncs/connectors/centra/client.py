@@ -16,6 +16,7 @@ JSON, so memory does not grow with the catalog. A payload that misses a field ra
 ``BadPayloadError``, never ``KeyError``.
 """
 
+import json
 import random
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,6 +35,7 @@ from syncs.connectors.base import (
     RetryableError,
     RetryPolicy,
     ThrottledError,
+    call_with_retries,
     parse_retry_after,
 )
 from syncs.connectors.recording import CallRecord, Recorder, discard
@@ -64,6 +66,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 INTERVALS = {"TEN_SECONDS": 10, "ONE_HOUR": 3600}
 # Largest ``limit`` a list takes: "Limit must be in range 1 - 200" [GD query.html].
 MAX_LIMIT = 200
+# A 429 without a readable Retry-After waits out Centra's shortest bucket window [RL]:
+# earlier requests would only re-trigger the limit.
+DEFAULT_RETRY_AFTER = 10.0
 # Anything going wrong while reading a payload means Centra sent something we do not
 # understand; these are the exceptions such reading raises.
 PAYLOAD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, InvalidOperation)
@@ -101,6 +106,8 @@ class CentraClient(ClosingClient):
         self.fta_quantity_type = fta_quantity_type
         self._rng = rng or random.Random()
         self._complexity: dict[str, int] = {}  # last extensions.complexity per document
+        # Masked wherever Centra's answers are read, so no message can carry it on.
+        self._secrets = [token] if len(token) >= 4 else []
         self._http = httpx.Client(
             transport=transport,
             timeout=timeout,
@@ -119,38 +126,39 @@ class CentraClient(ClosingClient):
         variables: Mapping | None = None,
         *,
         mutation: bool = False,
+        idempotent: bool = True,
         record_user_errors: str | None = None,
     ) -> dict:
         """Send one document (with retries) and return its ``data``; raise ConnectorError.
 
-        ``record_user_errors`` names the mutation payload whose ``userErrors`` make the
-        call record a ``permanent_error`` (the result still carries them per item).
+        ``idempotent=False`` (a relative ``changeStock``) is never sent again once it may
+        have reached Centra (``call_with_retries``). ``record_user_errors`` names the
+        mutation payload whose ``userErrors`` make the call record a ``permanent_error``
+        (the result still carries them per item).
         """
         label = f"{'mutation' if mutation else 'query'} {operation}"
         started_at = datetime.now(UTC)
         t0 = self.clock.monotonic()
-        retries = 0
-        while True:
-            try:
-                data = self._attempt(label, query, variables, mutation)
-            except ConnectorError as error:
-                if error.retryable and retries < self.retry.max_retries:
-                    retries += 1
-                    self.clock.sleep(
-                        self.retry.delay(retries, retry_after=error.retry_after, rng=self._rng)
-                    )
-                    continue
-                self._record(label, started_at, t0, error.status_code, retries, error=error)
-                raise
-            self._record(
-                label,
-                started_at,
-                t0,
-                200,
-                retries,
-                user_errors=self._user_error_note(data, record_user_errors),
+        try:
+            data, retries = call_with_retries(
+                lambda: self._attempt(label, query, variables, mutation),
+                policy=self.retry,
+                clock=self.clock,
+                idempotent=idempotent,
+                rng=self._rng,
             )
-            return data
+        except ConnectorError as error:
+            self._record(label, started_at, t0, error.status_code, error.retries, error=error)
+            raise
+        self._record(
+            label,
+            started_at,
+            t0,
+            200,
+            retries,
+            user_errors=self._user_error_note(data, record_user_errors),
+        )
+        return data
 
     def _attempt(self, label: str, query: str, variables, mutation: bool) -> dict:
         estimate = self._complexity.get(query, 0)
@@ -160,11 +168,17 @@ class CentraClient(ClosingClient):
             response = self._http.post(self.url, json=body)
         except httpx.TimeoutException as error:
             raise RetryableError(
-                f"timed out ({type(error).__name__})", system=SYSTEM, operation=label
+                f"timed out ({type(error).__name__})",
+                system=SYSTEM,
+                operation=label,
+                may_have_acted=not isinstance(error, httpx.ConnectTimeout),
             ) from None
         except httpx.TransportError as error:
             raise RetryableError(
-                f"connection failed ({type(error).__name__})", system=SYSTEM, operation=label
+                f"connection failed ({type(error).__name__})",
+                system=SYSTEM,
+                operation=label,
+                may_have_acted=not isinstance(error, httpx.ConnectError),
             ) from None
         status = response.status_code
         if status == 429:
@@ -174,14 +188,14 @@ class CentraClient(ClosingClient):
                 system=SYSTEM,
                 operation=label,
                 status_code=status,
-                retry_after=retry_after,
+                retry_after=DEFAULT_RETRY_AFTER if retry_after is None else retry_after,
             )
         if status >= 500:
             raise RetryableError(
                 "Centra server error", system=SYSTEM, operation=label, status_code=status
             )
         try:
-            payload = response.json()
+            payload = json.loads(self._redact(response.text))
         except ValueError:
             payload = None
         if status in (401, 403):
@@ -220,6 +234,11 @@ class CentraClient(ClosingClient):
                 "answer has no data", system=SYSTEM, operation=label, status_code=status
             )
         return data
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _settle_complexity(self, query: str, estimate: int, extensions) -> None:
         complexity = extensions.get("complexity") if isinstance(extensions, dict) else None
@@ -538,7 +557,9 @@ class CentraClient(ClosingClient):
 
         The additions are sent first; if the removals then fail with an exception, the
         additions stand (Centra has no transaction across mutations) and the caller sees
-        the exception, so a retry must send only the removals.
+        the exception, so a retry must send only the removals. A relative change is not
+        idempotent: after a timeout or a 5xx it is not sent again (Centra may have applied
+        it); the caller must read the stock back before deciding.
         """
         items: list[StockItemResult] = []
         ids: list[int] = []
@@ -575,6 +596,7 @@ class CentraClient(ClosingClient):
                 queries.CHANGE_STOCK,
                 variables,
                 mutation=True,
+                idempotent=False,  # relative: a blind re-send could add the units twice
                 record_user_errors="changeStock",
             )
             try:

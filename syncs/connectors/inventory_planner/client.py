@@ -29,6 +29,7 @@ from syncs.connectors.base import (
     RetryableError,
     RetryPolicy,
     ThrottledError,
+    call_with_retries,
     parse_retry_after,
 )
 from syncs.connectors.inventory_planner.types import (
@@ -50,9 +51,6 @@ USER_AGENT = "centra-ip/0.1"
 MAX_PAGE_SIZE = 1000  # the documented maximum `limit` (two independent client authors)
 DEFAULT_RETRY_AFTER = 30.0  # what a working client waits after a 429 without Retry-After
 SORT_DIRECTIONS = ("asc", "desc")
-# ``details`` of a RetryableError raised before the request reached the server: only
-# such failures (and 429) are retried for a non-idempotent POST.
-NOT_SENT = "request not sent"
 
 
 class NotFoundError(PermanentError):
@@ -272,40 +270,38 @@ class InventoryPlannerClient(ClosingClient):
         json: object = None,
         idempotent: bool = True,
     ) -> T:
-        """Send with retries, ``read`` the JSON object into typed results, record once.
+        """Send with retries (``call_with_retries``, shared with the Centra client), ``read``
+        the JSON object into typed results, record once.
 
         Reading happens inside the call so a bad payload is recorded as the call's outcome.
         A non-idempotent call is retried only when the server cannot have acted on it.
         """
         started_at = datetime.now(UTC)
         t0 = self._clock.monotonic()
-        retries = 0
-        while True:
-            status_code = None
+        status = {"code": None}  # of the last attempt that got an answer
+
+        def attempt() -> T:
+            status["code"] = None
+            response = self._send(method, path, params, json, operation)
+            status["code"] = response.status_code
+            body = self._decode(response, operation)
             try:
-                response = self._send(method, path, params, json, operation)
-                status_code = response.status_code
-                body = self._decode(response, operation)
-                try:
-                    result = read(body)
-                except PayloadShapeError as exc:
-                    raise BadPayloadError(
-                        str(exc), system=SYSTEM, operation=operation, status_code=status_code
-                    ) from None
-            except ConnectorError as exc:
-                status_code = exc.status_code or status_code
-                if (
-                    exc.retryable
-                    and retries < self._retry.max_retries
-                    and (idempotent or exc.details == NOT_SENT or isinstance(exc, ThrottledError))
-                ):
-                    retries += 1
-                    self._clock.sleep(self._retry.delay(retries, retry_after=exc.retry_after))
-                    continue
-                self._record(operation, started_at, t0, exc, status_code, retries)
-                raise
-            self._record(operation, started_at, t0, None, status_code, retries)
-            return result
+                return read(body)
+            except PayloadShapeError as exc:
+                raise BadPayloadError(
+                    str(exc), system=SYSTEM, operation=operation, status_code=response.status_code
+                ) from None
+
+        try:
+            result, retries = call_with_retries(
+                attempt, policy=self._retry, clock=self._clock, idempotent=idempotent
+            )
+        except ConnectorError as exc:
+            code = exc.status_code or status["code"]
+            self._record(operation, started_at, t0, exc, code, exc.retries)
+            raise
+        self._record(operation, started_at, t0, None, status["code"], retries)
+        return result
 
     def _send(self, method, path, params, json, operation) -> httpx.Response:
         """One HTTP attempt under the lock, after the polite gap."""
@@ -318,20 +314,18 @@ class InventoryPlannerClient(ClosingClient):
                 return self._http.request(method, path, params=params, json=json)
             except httpx.TimeoutException as exc:
                 # A connect timeout means the server never saw the request.
-                sent = NOT_SENT if isinstance(exc, httpx.ConnectTimeout) else None
                 raise RetryableError(
                     f"timed out: {type(exc).__name__}",
                     system=SYSTEM,
                     operation=operation,
-                    details=sent,
+                    may_have_acted=not isinstance(exc, httpx.ConnectTimeout),
                 ) from None
             except httpx.TransportError as exc:
-                sent = NOT_SENT if isinstance(exc, httpx.ConnectError) else None
                 raise RetryableError(
                     f"connection failed: {type(exc).__name__}",
                     system=SYSTEM,
                     operation=operation,
-                    details=sent,
+                    may_have_acted=not isinstance(exc, httpx.ConnectError),
                 ) from None
             finally:
                 self._last_finished = self._clock.monotonic()
