@@ -172,6 +172,18 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Recompute and push this SKU's stock",
     ),
     ExceptionType(
+        code="stock_unreadable",
+        title="Stock unreadable in Inventory Planner",
+        team=OPERATIONS,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=1 * _D,
+        subject=SKU,
+        raised_when="Inventory Planner's answer has no readable in_stock for this SKU in a "
+        "mapped warehouse: the SKU is skipped, its Centra stock left as it is (never zeroed).",
+        auto_resolves_when="A stock cycle reads the SKU's stock in IP again.",
+    ),
+    ExceptionType(
         code="push_held",
         title="Stock push held by guard",
         team=OPERATIONS,

@@ -22,6 +22,8 @@ PRODUCT_TYPES = {
     "stock_push_rejected": "ecommerce",
     "stock_drift": "operations",
     "push_held": "operations",
+    # Beyond §5: a SKU whose stock IP's answer does not carry is skipped, never zeroed.
+    "stock_unreadable": "operations",
     "stock_in_failed": "fulfilment",
     "return_overdue": "fulfilment",
     "api_timeout": "admin",
