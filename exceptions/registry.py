@@ -270,6 +270,19 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
+        code="api_check_failed",
+        title="API check failed",
+        team=ADMIN,
+        severity=CRITICAL,
+        acknowledge_within=4 * _H,
+        resolve_within=1 * _D,
+        subject=STREAM,
+        raised_when="manage.py check_apis (daily, or the button on the sync health page) "
+        "found Centra's schema, the token's permissions or Inventory Planner's stock fields "
+        "not as the clients use them; the context lists every problem.",
+        auto_resolves_when="The API check passes.",
+    ),
+    ExceptionType(
         code="stream_late",
         title="Stream late",
         team=ADMIN,

@@ -637,10 +637,12 @@ class CentraClient(ClosingClient):
             raise self._bad("rateLimits", error) from None
 
     def sync_pacing(self) -> list[RateLimit]:
-        """Ask Centra what is left in each bucket and never plan on more than that: other
+        """Size the pacer's buckets from Centra's own quotas (the environment's plan, not
+        the Growth-plan defaults), then never plan on more than Centra says is left: other
         integrations on the environment draw on the same buckets."""
         limits = self.rate_limits()
         for limit in limits:
+            self.pacer.resize(limit.type, limit.interval_seconds, limit.quota)
             self.pacer.observe_remaining(limit.type, limit.interval_seconds, limit.remaining_quota)
         return limits
 

@@ -30,6 +30,7 @@ from graphql import (
 )
 from graphql.language import ObjectTypeExtensionNode, TypeDefinitionNode
 
+from syncs.apicheck import ApiCheckReport, centra_permissions_check, centra_schema_check
 from syncs.connectors.centra import StockDelta, StockLevel, queries
 from syncs.connectors.centra.schema import SDL_PATH, document_problems, documented_schema
 from syncs.sandbox.centra import CentraTwin, TwinConfig
@@ -95,7 +96,7 @@ def documented_extensions() -> set[str]:
 # -- the client's documents ----------------------------------------------------------------
 def test_every_client_document_validates_against_the_documented_schema():
     documents = queries.documents()
-    assert len(documents) == 12
+    assert len(documents) == 22  # 12 the engines send, the introspection, 9 check_apis probes
     assert document_problems(documented_schema(), documents) == []
 
 
@@ -148,6 +149,10 @@ def test_the_client_sends_only_listed_documents_and_the_twin_accepts_them(twin, 
     client.set_stock(1, [StockLevel(1, 7)], description="contract")
     client.change_stock(1, [StockDelta(1, "S", 1), StockDelta(1, "M", -1)], description="c")
     client.rate_limits()
+    report = ApiCheckReport()
+    centra_schema_check(client, report)
+    centra_permissions_check(client, report)
+    assert report.problems == []
 
     listed = queries.documents()
     sent = {text for text, _ in recorder.sent}
