@@ -621,17 +621,20 @@ class CentraClient(ClosingClient):
 
     # -- rate limits -----------------------------------------------------------------------
     def rate_limits(self) -> list[RateLimit]:
+        """Centra's buckets. A row with an interval this client does not know (the enum
+        could grow) is left out rather than failing the stock cycle that paces on it."""
         data = self.execute("rateLimits", queries.RATE_LIMITS)
         try:
             return [
                 RateLimit(
                     r["type"],
-                    interval_seconds(r["intervalSeconds"]),
+                    INTERVALS[r["intervalSeconds"]],
                     int(r["quota"]),
                     int(r["usedQuota"]),
                     int(r["remainingQuota"]),
                 )
                 for r in data["rateLimits"]
+                if r["intervalSeconds"] in INTERVALS
             ]
         except PAYLOAD_ERRORS as error:
             raise self._bad("rateLimits", error) from None
@@ -665,10 +668,6 @@ def money(value) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError(f"not a money value: {value!r}")
     return Decimal(str(value))
-
-
-def interval_seconds(value) -> int:
-    return INTERVALS[value] if isinstance(value, str) else int(value)
 
 
 def build_orders(items) -> list[Order]:
