@@ -96,6 +96,11 @@ query returns($where: ReturnFilter, $limit: Int!, $page: Int!) {
   }
 }
 """
+# ``comment`` needs its own permission (Return.comment:read) [GD directtoconsumerreturn]:
+# a token without it reads returns with this document instead.
+RETURNS_WITHOUT_COMMENT = RETURNS.replace("query returns(", "query returnsWithoutComment(").replace(
+    " returnedToStock comment\n", " returnedToStock\n"
+)
 
 # Order ids are Strings and the other objects' ids Ints: GraphQL needs two aliases.
 EVENTS = """
