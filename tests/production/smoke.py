@@ -8,7 +8,8 @@
 2. the deployment steps: migrate, collectstatic, sync_schedules, ``check --deploy`` (no
    error; the only warnings are the twins' own), one real login per team (``team_user``);
 3. the sandbox twins, gunicorn serving the app (static files through WhiteNoise), and two
-   ``qcluster`` task nodes against the same PostgreSQL and Redis;
+   ``qcluster`` task nodes against the same PostgreSQL and Redis; ``check_apis`` against
+   the twins;
 4. ``/healthz`` ok, both task nodes registered with the broker, each stream's scheduled run
    succeeded, taken by the nodes from the shared queue, ``/metrics`` answering;
 5. Chromium logs in as each team and opens every page of the navigation, the pages each
@@ -448,6 +449,8 @@ def main() -> int:
         smoke.wait_healthy()
         smoke.wait_two_nodes()
         log("gunicorn, the sandbox twins and two task nodes are up; /healthz ok")
+        smoke.manage("check_apis")  # here against the twins, as against the real APIs
+        log("check_apis: the APIs answer as the clients expect")
         done = smoke.wait_streams()
         taken = smoke.nodes_shared_the_work()
         smoke.metrics_answer()
