@@ -157,3 +157,17 @@ def test_other_teams_land_on_their_checklist(client_for, team):
     assert response.templates[0].name == "centra_ip/checklist.html"
     assert response.context["team"] == team
     assert client_for(team).get("/dashboard/").status_code == 200
+
+
+def test_orders_polling_without_events_shows_on_the_health_page(client_for):
+    client = client_for("operations")
+    assert b'id="orders-events"' not in client.get("/").content
+
+    ticket_raise(type_code="orders_events_unavailable", source="test", stream="orders")
+
+    html = client.get("/").content.decode()
+    assert (
+        '<p id="orders-events"><span class="state bad">Orders: events unavailable: polling'
+        '</span> <a href="/exceptions/?type=orders_events_unavailable">ticket</a> · '
+        '<a href="/docs/runbooks/orders_events_unavailable/">runbook</a></p>'
+    ) in html
