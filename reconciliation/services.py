@@ -35,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Abs, Cast, Coalesce, NullIf, TruncDate
+from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, TruncDate
 from django.utils import timezone
 
 from exceptions.models import Ticket
@@ -89,6 +89,10 @@ FIGURES = (
     "h_units_returned",
     "h_value_taken",
     "h_returned_value",
+    "c_gross_base",
+    "c_net_base",
+    "h_net_base",
+    "c_units_returned_estimated",
 )
 # Only per day and SKU: the returns flow's own lines, dated by Centra's return date.
 RETURN_FIGURES = ("r_units_returned", "r_units_qc_passed", "r_units_stocked_in")
@@ -100,7 +104,12 @@ MONEY_FIGURES = {
     "c_returned_value",
     "h_value_taken",
     "h_returned_value",
+    "c_gross_base",
+    "c_net_base",
+    "h_net_base",
 }
+# The slices finance filters by, on every computed table.
+SLICES = ("currency", "channel", "market", "store")
 
 
 # --- Configuration ----------------------------------------------------------------------------
@@ -160,28 +169,71 @@ def _when_sum(condition: Q, expression, output=None):
     return Sum(Case(When(condition, then=expression), default=Value(0), output_field=output))
 
 
+def order_rate(*, prefix: str, currency: str, day: str):
+    """The base-currency rate of a row: its order's own (Centra's ``currencyBaseRate``),
+    else the rates table's for ``currency`` on ``day`` (an annotation), else NULL."""
+    return Coalesce(
+        F(f"{prefix}currency_base_rate"),
+        rate_expression(currency=currency, day=day),
+        output_field=RATE,
+    )
+
+
+def _with_refunds(lines, zone: ZoneInfo):
+    """Order lines with their day, rate and Centra's own figures for their returned units:
+    the return lines whose ``lineValue`` was read (units and value)."""
+    known = (
+        ReturnLine.objects.filter(
+            centra_order_line_id=OuterRef("centra_line_id"), centra_line_value__isnull=False
+        )
+        .order_by()
+        .values("centra_order_line_id")
+    )
+    return lines.annotate(
+        rate_day=TruncDate("order__order_date", tzinfo=zone),
+        known_units=Coalesce(Subquery(known.annotate(n=Sum("quantity")).values("n")[:1]), 0),
+        known_value=Coalesce(
+            Subquery(known.annotate(v=Sum("centra_line_value")).values("v")[:1]),
+            ZERO_MONEY,
+            output_field=MONEY,
+        ),
+    )
+
+
 def _centra_side(lines, dims: dict, figures=FIGURES):
-    """Order lines grouped by ``dims``: Centra's figures, zeros on the hub side."""
+    """Order lines (``_with_refunds``) grouped by ``dims``: Centra's figures, zeros on the
+    hub side. Returned value: Centra's own ``lineValue`` for the units its return lines
+    cover; units x price (counted as estimated) for returned units they do not."""
     ordered = F("quantity") + F("cancelled_quantity")
+    estimated = Greatest(F("returned_quantity") - F("known_units"), Value(0))
+    returned_value = F("known_value") + estimated * F("unit_price")
+    rate = order_rate(prefix="order__", currency="order__currency", day="rate_day")
     measures = {
         "c_units_ordered": Sum(ordered),
         "c_units_cancelled": Sum("cancelled_quantity"),
         "c_units_returned": Sum("returned_quantity"),
         "c_gross": _money(ordered * F("unit_price")),
         "c_cancelled_value": _money(F("cancelled_quantity") * F("unit_price")),
-        "c_returned_value": _money(F("returned_quantity") * F("unit_price")),
+        "c_returned_value": _money(returned_value),
+        "c_gross_base": _money(ordered * F("unit_price") * rate),
+        "c_net_base": _money((F("quantity") * F("unit_price") - returned_value) * rate),
+        "c_units_returned_estimated": Sum(estimated),
     }
     return _grouped(lines, dims, measures, figures)
 
 
 def _hub_side(rows, dims: dict, through: datetime | None, figures=FIGURES):
-    """Feed rows grouped by ``dims``: what the hub published and what IP took."""
+    """Feed rows (annotated with ``rate_day``) grouped by ``dims``: what the hub published
+    and what IP took."""
     sale = Q(source=SalesFeedRow.Source.ORDER_LINE)
     ret = Q(source=SalesFeedRow.Source.RETURN_LINE)
     taken = Q(changed_at__lte=through) if through else Q(pk__in=[])
     live = sale & Q(cancelled=False)
     money = DecimalField(max_digits=18, decimal_places=2)
+    value = F("quantity") * F("price")  # negative on return rows
+    rate = order_rate(prefix="order__", currency="currency", day="rate_day")
     measures = {
+        "h_net_base": _when_sum((live | ret) & taken, value * rate, money),
         "h_units_published": _when_sum(live, F("quantity")),
         "h_units_taken": _when_sum(live & taken, F("quantity")),
         "h_units_released": _when_sum(sale & Q(cancelled=True) & taken, F("quantity")),
@@ -223,7 +275,8 @@ def _insert_select(model, dims: list[str], union, figures=FIGURES) -> int:
     sql, params = union.query.get_compiler(connection=connection).as_sql()
     quote = connection.ops.quote_name
     columns = [*dims, *figures]
-    sums = ", ".join(f"SUM(u.{quote(name)})" for name in figures)
+    # An amount with no rate is NULL: it adds nothing, and a slice of only such is 0.
+    sums = ", ".join(f"COALESCE(SUM(u.{quote(name)}), 0)" for name in figures)
     dim_list = ", ".join(f"u.{quote('k_' + name)}" for name in dims)
     # Only quoted identifiers from our own models and the ORM-compiled SQL go in; every
     # value stays a query parameter.
@@ -235,21 +288,34 @@ def _insert_select(model, dims: list[str], union, figures=FIGURES) -> int:
         return cursor.rowcount
 
 
+def _order_slices(prefix: str = "order__") -> dict:
+    """The order's finance slices as group keys ("" where a row has no order)."""
+    return {
+        name: Coalesce(F(f"{prefix}{field}"), Value(""), output_field=CharField())
+        for name, field in (
+            ("currency", "currency"),
+            ("channel", "store_type"),
+            ("market", "market"),
+            ("store", "store_name"),
+        )
+    }
+
+
 def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
-    lines = OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end)
-    rows = SalesFeedRow.objects.filter(date__gte=start, date__lt=end)
+    lines = _with_refunds(
+        OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end), zone
+    )
+    rows = SalesFeedRow.objects.filter(date__gte=start, date__lt=end).annotate(
+        rate_day=TruncDate("date", tzinfo=zone)
+    )
     returned = ReturnLine.objects.filter(
         expected_return__centra_created_at__gte=start, expected_return__centra_created_at__lt=end
     )
     sold = OrderLine.objects.filter(centra_line_id=OuterRef("centra_order_line_id"))
+    sku = Coalesce(NullIf("ip_sku", Value("")), "centra_sku")
     centra = _centra_side(
         lines,
-        {
-            "day": TruncDate("order__order_date", tzinfo=zone),
-            "sku": Coalesce(NullIf("ip_sku", Value("")), "centra_sku"),
-            "currency": F("order__currency"),
-            "channel": F("order__store_type"),
-        },
+        {"day": TruncDate("order__order_date", tzinfo=zone), "sku": sku, **_order_slices()},
         DAY_FIGURES,
     )
     hub = _hub_side(
@@ -257,8 +323,8 @@ def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through)
         {
             "day": TruncDate("date", tzinfo=zone),
             "sku": F("sku"),
+            **_order_slices(),
             "currency": F("currency"),
-            "channel": Coalesce("order__store_type", Value(""), output_field=CharField()),
         },
         through,
         DAY_FIGURES,
@@ -267,24 +333,31 @@ def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through)
         returned,
         {
             "day": TruncDate("expected_return__centra_created_at", tzinfo=zone),
-            "sku": Coalesce(NullIf("ip_sku", Value("")), "centra_sku"),
-            "currency": Coalesce(
-                Subquery(sold.values("order__currency")[:1]), Value(""), output_field=CharField()
-            ),
-            "channel": Coalesce(
-                Subquery(sold.values("order__store_type")[:1]), Value(""), output_field=CharField()
-            ),
+            "sku": sku,
+            **{
+                name: Coalesce(
+                    Subquery(sold.values(f"order__{field}")[:1]),
+                    Value(""),
+                    output_field=CharField(),
+                )
+                for name, field in (
+                    ("currency", "currency"),
+                    ("channel", "store_type"),
+                    ("market", "market"),
+                    ("store", "store_name"),
+                )
+            },
         },
     )
     DaySku.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
     union = centra.union(hub, returns, all=True)
-    return _insert_select(DaySku, ["day", "sku", "currency", "channel"], union, DAY_FIGURES)
+    return _insert_select(DaySku, ["day", "sku", *SLICES], union, DAY_FIGURES)
 
 
 def _day_totals_rebuild(*, start: datetime, end: datetime) -> int:
     """Sum the window's ``DaySku`` rows over SKUs (after ``_day_sku_rebuild``)."""
     window = {"day__gte": start.date(), "day__lt": end.date()}
-    dims = {"day": F("day"), "currency": F("currency"), "channel": F("channel")}
+    dims = {"day": F("day"), **{name: F(name) for name in SLICES}}
     totals = _grouped(
         DaySku.objects.filter(**window), dims, {f: Sum(f) for f in DAY_FIGURES}, DAY_FIGURES
     )
@@ -294,16 +367,18 @@ def _day_totals_rebuild(*, start: datetime, end: datetime) -> int:
 
 def _order_balance_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
     """Both sides per order; feed rows count towards their order whatever their date."""
-    lines = OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end)
+    lines = _with_refunds(
+        OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end), zone
+    )
     rows = SalesFeedRow.objects.filter(
         order__order_date__gte=start, order__order_date__lt=end, order__isnull=False
-    )
+    ).annotate(rate_day=TruncDate("order__order_date", tzinfo=zone))
     dims = {
         "order_id": F("order_id"),
         "order_number": Cast("order__number", CharField()),
         "day": TruncDate("order__order_date", tzinfo=zone),
-        "currency": F("order__currency"),
-        "channel": F("order__store_type"),
+        **_order_slices(),
+        "base_rate": order_rate(prefix="order__", currency="order__currency", day="rate_day"),
     }
     centra = _centra_side(lines, dims)
     hub = _hub_side(rows, dims, through)
@@ -316,7 +391,7 @@ def _day_orders_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo) -> in
         Order.objects.filter(order_date__gte=start, order_date__lt=end)
         .order_by()
         .annotate(day=TruncDate("order_date", tzinfo=zone))
-        .values("day", "currency", "store_type")
+        .values("day", "currency", "store_type", "market", "store_name")
         .annotate(
             orders=Count("pk"),
             orders_cancelled=Count("pk", filter=Q(status=CANCELLED)),
@@ -328,6 +403,8 @@ def _day_orders_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo) -> in
             day=row["day"],
             currency=row["currency"],
             channel=row["store_type"],
+            market=row["market"],
+            store=row["store_name"],
             orders=row["orders"],
             orders_cancelled=row["orders_cancelled"],
         )
@@ -337,8 +414,9 @@ def _day_orders_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo) -> in
 
 
 def balance_differences(queryset):
-    """Annotate order balances with their differences (Centra minus hub/IP)."""
-    rate = rate_expression()
+    """Annotate order balances with their differences (Centra minus hub/IP); the base
+    difference at the order's own rate (NULL when it has none)."""
+    rate = F("base_rate")
     c_net = F("c_gross") - F("c_cancelled_value") - F("c_returned_value")
     h_net = F("h_value_taken") - F("h_returned_value")
     return queryset.annotate(
@@ -580,6 +658,8 @@ def _discrepancies_settle(*, found, start_day: date, end_day: date, settled_befo
             "day": balance.day,
             "currency": balance.currency,
             "channel": balance.channel,
+            "market": balance.market,
+            "store": balance.store,
             "kinds": ",".join(balance_kinds(balance)),
             "skus": skus.get(balance.order_id, []),
             **numbers,

@@ -147,6 +147,7 @@ def _settled_returns(centra_ids: list[int]) -> dict[int, str]:
         rows = (
             ExpectedReturn.objects.filter(centra_id__in=centra_ids[start : start + 1000])
             .exclude(lines__ip_sku="")
+            .exclude(centra_grand_total__isnull=True)  # Centra's refund figures not read yet
             .values_list("centra_id", "centra_status", "centra_completed_at")
         )
         for centra_id, status, completed_at in rows:
@@ -192,6 +193,7 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                     at=centra.created_at,
                     note=f"order {centra.order_number}",
                 )
+            _refund_figures_note(ret, centra)
             known = set(ret.lines.values_list("centra_line_id", flat=True))
             for centra_line in centra.lines:
                 if centra_line.id in known:
@@ -205,6 +207,7 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                     ip_sku=mapped.sku if mapped else "",
                     ip_variant_id=mapped.ip_variant_id if mapped else "",
                     quantity=centra_line.quantity,
+                    centra_line_value=centra_line.line_value,
                     reason=centra.comment[:200],  # Centra keeps one comment per return
                 )
                 counts.lines_new += 1
@@ -241,6 +244,29 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                 _event(ret, ReturnEvent.Kind.CENTRA_COMPLETED, actor_label="Centra")
             return_state_refresh(ret=ret)
     return counts
+
+
+def _refund_figures_note(ret: ExpectedReturn, centra) -> None:
+    """Keep Centra's booked figures of the return (reconciliation's refunds), once read.
+
+    Figures already read are kept when a later read sends none (a field Centra stopped
+    sending must not erase what finance reconciled against)."""
+    if centra.grand_total is not None and (
+        ret.centra_grand_total != centra.grand_total
+        or ret.centra_currency != centra.currency
+        or ret.centra_currency_base_rate != centra.currency_base_rate
+    ):
+        ret.centra_grand_total = centra.grand_total
+        ret.centra_currency = centra.currency
+        ret.centra_currency_base_rate = centra.currency_base_rate
+        ret.save(
+            update_fields=["centra_grand_total", "centra_currency", "centra_currency_base_rate"]
+        )
+    values = {line.id: line.line_value for line in centra.lines if line.line_value is not None}
+    if values:
+        for line in ret.lines.filter(centra_line_id__in=list(values), centra_line_value=None):
+            line.centra_line_value = values[line.centra_line_id]
+            line.save(update_fields=["centra_line_value"])
 
 
 def returns_overdue_check(*, now=None) -> list[Condition]:

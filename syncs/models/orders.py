@@ -25,6 +25,16 @@ class Order(models.Model):
     stored_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     cancelled_at = models.DateTimeField(null=True, blank=True)  # when the ledger saw it
+    # Finance fields, read apart from the order (``syncs.orders.finance``) so a field
+    # Centra's schema turns out not to have never stops the orders stream. None/"" = not
+    # read yet; the next run (at the latest the next recovery pass) fills them.
+    currency_base_rate = models.DecimalField(  # Centra's currencyBaseRate: base = amount x rate
+        max_digits=18, decimal_places=8, null=True, blank=True
+    )
+    centra_store_id = models.PositiveIntegerField(null=True, blank=True)
+    store_name = models.CharField(max_length=100, blank=True)
+    market = models.CharField(max_length=100, blank=True)  # a listed CentraMarket's name
+    finance_read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-order_date", "-pk"]
