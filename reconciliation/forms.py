@@ -2,7 +2,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 
-from reconciliation.models import CurrencyRate, ReconciliationSettings
+from reconciliation.models import CentraMarket, CurrencyRate, ReconciliationSettings
 
 
 class ExplainForm(forms.Form):
@@ -45,3 +45,36 @@ class CurrencyRateForm(forms.ModelForm):
 
     def clean_currency(self):
         return self.cleaned_data["currency"].strip().upper()
+
+    def validate_unique(self):
+        """A rate for a currency and day that has one replaces it (audited), so a wrong
+        rate can be corrected: no uniqueness error here."""
+
+
+class CentraMarketForm(forms.ModelForm):
+    class Meta:
+        model = CentraMarket
+        fields = ["centra_id", "name"]
+        labels = {"centra_id": "Centra market id", "name": "Market name"}
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+
+class CloseForm(forms.Form):
+    note = forms.CharField(
+        max_length=2000,
+        required=False,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Review note",
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why reopen",
+    )

@@ -512,10 +512,17 @@ def reconciliation_compute(*, start_day: date, end_day: date, now: datetime | No
             now=now,
         )
         counts.update(discrepancies_found=len(found), raised=len(raised), cleared=len(cleared))
+        counts["after_close_adjustments"] = _after_close(start_day, end_day, now)
         run.finished_at = timezone.now()
         run.counts = counts
         run.save(update_fields=["finished_at", "counts"])
     return RunOutcome(run=run, raised=len(raised), cleared=len(cleared))
+
+
+def _after_close(start_day: date, end_day: date, now: datetime) -> int:
+    from reconciliation.closing import close_adjustments_refresh  # closing builds on this
+
+    return close_adjustments_refresh(start_day=start_day, end_day=end_day, now=now)
 
 
 def reconciliation_run_window(*, now: datetime | None = None) -> RunOutcome:
