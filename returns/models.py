@@ -40,9 +40,7 @@ class ExpectedReturn(models.Model):
     centra_comment = models.CharField(max_length=500, blank=True)  # the customer's reason
     # Centra's own figures for the return (what finance refunds against): its grand total
     # (items plus shipping/handling minus costs), currency and base rate. None = not read.
-    centra_grand_total = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True
-    )
+    centra_grand_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     centra_currency = models.CharField(max_length=8, blank=True)
     centra_currency_base_rate = models.DecimalField(
         max_digits=18, decimal_places=8, null=True, blank=True
