@@ -48,8 +48,9 @@ CAUSES = (
     ("h_units_taken", "IP took feed rows after close"),
     ("h_units_returned", "IP took return rows after close"),
     ("h_value_taken", "value IP took changed after close"),
-    ("c_net_base", "base-currency rate changed after close"),
 )
+RATE_CHANGED = "base-currency rate changed after close"  # when nothing else did
+CENT = Decimal("0.01")
 NEW_ORDER = "order new in the ledger after close"
 GONE_ORDER = "order no longer in this month (moved or removed in Centra)"
 
@@ -74,7 +75,10 @@ def month_totals(*, month: date) -> dict:
         open=Count("pk", filter=Q(status=Discrepancy.Status.OPEN)),
         explained=Count("pk", filter=Q(status=Discrepancy.Status.EXPLAINED)),
     )
-    totals = {name: str(value or 0) for name, value in sums.items()}
+    totals = {
+        name: str(Decimal(value or 0).quantize(CENT) if "base" in name else value or 0)
+        for name, value in sums.items()
+    }
     totals["orders"] = str(orders)
     totals["net_diff_base"] = str(Decimal(totals["c_net_base"]) - Decimal(totals["h_net_base"]))
     return totals | {key: str(value) for key, value in discrepancies.items()}
@@ -200,7 +204,7 @@ def _adjustment_values(before: dict | None, after: dict | None) -> dict:
     elif after is None:
         cause = GONE_ORDER
     else:
-        cause = "; ".join(text for name, text in CAUSES if a[name] != b[name]) or "changed"
+        cause = "; ".join(text for name, text in CAUSES if a[name] != b[name]) or RATE_CHANGED
 
     def net(row):
         return row["c_gross"] - row["c_cancelled_value"] - row["c_returned_value"]

@@ -37,18 +37,20 @@ class SettingsForm(forms.ModelForm):
         return self.cleaned_data["base_currency"].strip().upper()
 
 
-class CurrencyRateForm(forms.ModelForm):
-    class Meta:
-        model = CurrencyRate
-        fields = ["currency", "valid_from", "rate"]
-        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"})}
+class CurrencyRateForm(forms.Form):
+    """A rate from a day on. A rate for a currency and day that has one replaces it
+    (audited), so a wrong rate can be corrected; hence a plain form, not the model's
+    one-rate-per-day check."""
+
+    currency = forms.CharField(max_length=8)
+    valid_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    rate = forms.DecimalField(max_digits=18, decimal_places=8, min_value=0)
 
     def clean_currency(self):
         return self.cleaned_data["currency"].strip().upper()
 
-    def validate_unique(self):
-        """A rate for a currency and day that has one replaces it (audited), so a wrong
-        rate can be corrected: no uniqueness error here."""
+    def rate_object(self) -> CurrencyRate:
+        return CurrencyRate(**self.cleaned_data)
 
 
 class CentraMarketForm(forms.ModelForm):

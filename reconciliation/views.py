@@ -330,7 +330,7 @@ def configuration(request):
         if "add_rate" in request.POST:
             rate_form = CurrencyRateForm(request.POST)
             if rate_form.is_valid():
-                currency_rate_save(instance=rate_form.instance, actor=request.user)
+                currency_rate_save(instance=rate_form.rate_object(), actor=request.user)
                 messages.success(request, "Rate saved.")
                 return redirect("reconciliation:configuration")
         elif "add_market" in request.POST:

@@ -95,7 +95,7 @@ def documented_extensions() -> set[str]:
 # -- the client's documents ----------------------------------------------------------------
 def test_every_client_document_validates_against_the_documented_schema():
     documents = queries.documents()
-    assert len(documents) == 12
+    assert len(documents) == 14  # ORDER_FINANCE and ORDER_MARKET for finance (#16)
     assert document_problems(documented_schema(), documents) == []
 
 
@@ -138,6 +138,8 @@ def test_the_client_sends_only_listed_documents_and_the_twin_accepts_them(twin, 
     shipment = state.ship(order.number)
     state.create_return(shipment.id)
     list(client.iter_orders(date_from=order.orderDate, date_to=order.orderDate))
+    assert client.order_finance([order.number])[0].store_name == "Retail"
+    assert client.order_numbers_in_market([order.number], 1) == {order.number}
     list(client.iter_sizes())
     list(client.iter_warehouses())
     list(client.iter_stock(variant_ids=[1], warehouse_ids=[1]))
