@@ -13,6 +13,7 @@ date IP books them on). Per order, the comparison ignores dates, so a return boo
 next month still balances its order.
 """
 
+from time import perf_counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -161,12 +162,13 @@ def rate_expression(*, currency: str = "currency", day: str = "day"):
 
 
 def _money(expression):
-    return Sum(ExpressionWrapper(expression, output_field=MONEY), output_field=MONEY)
+    return ExpressionWrapper(expression, output_field=MONEY)
 
 
-def _when_sum(condition: Q, expression, output=None):
+def _when(condition: Q, expression, output=None):
+    """``expression`` where ``condition`` holds, else 0 (per row; the outer query sums)."""
     output = output or IntegerField()
-    return Sum(Case(When(condition, then=expression), default=Value(0), output_field=output))
+    return Case(When(condition, then=expression), default=Value(0), output_field=output)
 
 
 def order_rate(*, prefix: str, currency: str, day: str):
@@ -179,47 +181,32 @@ def order_rate(*, prefix: str, currency: str, day: str):
     )
 
 
-def _with_refunds(lines, zone: ZoneInfo):
-    """Order lines with their day, rate and Centra's own figures for their returned units:
-    the return lines whose ``lineValue`` was read (units and value)."""
-    known = (
-        ReturnLine.objects.filter(
-            centra_order_line_id=OuterRef("centra_line_id"), centra_line_value__isnull=False
-        )
-        .order_by()
-        .values("centra_order_line_id")
-    )
-    return lines.annotate(
-        rate_day=TruncDate("order__order_date", tzinfo=zone),
-        known_units=Coalesce(Subquery(known.annotate(n=Sum("quantity")).values("n")[:1]), 0),
-        known_value=Coalesce(
-            Subquery(known.annotate(v=Sum("centra_line_value")).values("v")[:1]),
-            ZERO_MONEY,
-            output_field=MONEY,
-        ),
-    )
+def _with_rate_day(lines, zone: ZoneInfo):
+    """Order lines with their order's brand-local day (for the rates-table fallback)."""
+    return lines.annotate(rate_day=TruncDate("order__order_date", tzinfo=zone))
 
 
 def _centra_side(lines, dims: dict, figures=FIGURES):
-    """Order lines (``_with_refunds``) grouped by ``dims``: Centra's figures, zeros on the
+    """Order lines (``_with_rate_day``) grouped by ``dims``: Centra's figures, zeros on the
     hub side. Returned value: Centra's own ``lineValue`` for the units its return lines
-    cover; units x price (counted as estimated) for returned units they do not."""
+    cover (``refunded_*``, kept by the returns flow); units x price, counted as estimated,
+    for returned units they do not."""
     ordered = F("quantity") + F("cancelled_quantity")
-    estimated = Greatest(F("returned_quantity") - F("known_units"), Value(0))
-    returned_value = F("known_value") + estimated * F("unit_price")
+    estimated = Greatest(F("returned_quantity") - F("refunded_units"), Value(0))
+    returned_value = F("refunded_value") + estimated * F("unit_price")
     rate = order_rate(prefix="order__", currency="order__currency", day="rate_day")
     measures = {
-        "c_units_ordered": Sum(ordered),
-        "c_units_cancelled": Sum("cancelled_quantity"),
-        "c_units_returned": Sum("returned_quantity"),
+        "c_units_ordered": ordered,
+        "c_units_cancelled": F("cancelled_quantity"),
+        "c_units_returned": F("returned_quantity"),
         "c_gross": _money(ordered * F("unit_price")),
         "c_cancelled_value": _money(F("cancelled_quantity") * F("unit_price")),
         "c_returned_value": _money(returned_value),
         "c_gross_base": _money(ordered * F("unit_price") * rate),
         "c_net_base": _money((F("quantity") * F("unit_price") - returned_value) * rate),
-        "c_units_returned_estimated": Sum(estimated),
+        "c_units_returned_estimated": estimated,
     }
-    return _grouped(lines, dims, measures, figures)
+    return _row_values(lines, dims, measures, figures)
 
 
 def _hub_side(rows, dims: dict, through: datetime | None, figures=FIGURES):
@@ -233,28 +220,40 @@ def _hub_side(rows, dims: dict, through: datetime | None, figures=FIGURES):
     value = F("quantity") * F("price")  # negative on return rows
     rate = order_rate(prefix="order__", currency="currency", day="rate_day")
     measures = {
-        "h_net_base": _when_sum((live | ret) & taken, value * rate, money),
-        "h_units_published": _when_sum(live, F("quantity")),
-        "h_units_taken": _when_sum(live & taken, F("quantity")),
-        "h_units_released": _when_sum(sale & Q(cancelled=True) & taken, F("quantity")),
-        "h_units_returned_published": _when_sum(ret, -F("quantity")),
-        "h_units_returned": _when_sum(ret & taken, -F("quantity")),
-        "h_value_taken": _when_sum(live & taken, F("quantity") * F("price"), money),
-        "h_returned_value": _when_sum(ret & taken, -F("quantity") * F("price"), money),
+        "h_net_base": _when((live | ret) & taken, value * rate, money),
+        "h_units_published": _when(live, F("quantity")),
+        "h_units_taken": _when(live & taken, F("quantity")),
+        "h_units_released": _when(sale & Q(cancelled=True) & taken, F("quantity")),
+        "h_units_returned_published": _when(ret, -F("quantity")),
+        "h_units_returned": _when(ret & taken, -F("quantity")),
+        "h_value_taken": _when(live & taken, value, money),
+        "h_returned_value": _when(ret & taken, -value, money),
     }
-    return _grouped(rows, dims, measures, figures)
+    return _row_values(rows, dims, measures, figures)
 
 
 def _returns_side(lines, dims: dict):
     """Return lines grouped by ``dims``: expected back, QC passed, stock-in confirmed."""
     measures = {
-        "r_units_returned": Sum("quantity"),
-        "r_units_qc_passed": Sum(Coalesce("qc_passed", 0)),
-        "r_units_stocked_in": _when_sum(
+        "r_units_returned": F("quantity"),
+        "r_units_qc_passed": Coalesce("qc_passed", 0),
+        "r_units_stocked_in": _when(
             Q(stock_in__state=StockIn.State.CONFIRMED), F("stock_in__quantity")
         ),
     }
-    return _grouped(lines, dims, measures, DAY_FIGURES)
+    return _row_values(lines, dims, measures, DAY_FIGURES)
+
+
+def _row_values(queryset, dims: dict, measures: dict, figures):
+    """``SELECT dims, every figure`` per row (the other sides' figures as zeros), in
+    ``figures`` order: one row per line or feed row, grouped once by ``_insert_select``
+    (grouping each side first costs a second aggregation for a fifth fewer rows)."""
+    values = {
+        f"v_{name}": measures.get(name, ZERO_MONEY if name in MONEY_FIGURES else ZERO)
+        for name in figures
+    }
+    keyed = {f"k_{name}": expression for name, expression in dims.items()}
+    return queryset.order_by().annotate(**keyed, **values).values(*keyed, *values)
 
 
 def _grouped(queryset, dims: dict, measures: dict, figures):
@@ -266,7 +265,7 @@ def _grouped(queryset, dims: dict, measures: dict, figures):
     return queryset.order_by().annotate(**keyed).values(*keyed).annotate(**values)
 
 
-def _insert_select(model, dims: list[str], union, figures=FIGURES) -> int:
+def _insert_select(model, dims: list[str], union, figures=FIGURES, *, prefix="v_") -> int:
     """``INSERT INTO model (dims, figures) SELECT dims, SUM(figures) FROM (union) GROUP BY``.
 
     The union's dimension columns are aliased ``k_<column>`` (an annotation may not take the
@@ -276,7 +275,7 @@ def _insert_select(model, dims: list[str], union, figures=FIGURES) -> int:
     quote = connection.ops.quote_name
     columns = [*dims, *figures]
     # An amount with no rate is NULL: it adds nothing, and a slice of only such is 0.
-    sums = ", ".join(f"COALESCE(SUM(u.{quote(name)}), 0)" for name in figures)
+    sums = ", ".join(f"COALESCE(SUM(u.{quote(prefix + name)}), 0)" for name in figures)
     dim_list = ", ".join(f"u.{quote('k_' + name)}" for name in dims)
     # Only quoted identifiers from our own models and the ORM-compiled SQL go in; every
     # value stays a query parameter.
@@ -302,7 +301,7 @@ def _order_slices(prefix: str = "order__") -> dict:
 
 
 def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
-    lines = _with_refunds(
+    lines = _with_rate_day(
         OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end), zone
     )
     rows = SalesFeedRow.objects.filter(date__gte=start, date__lt=end).annotate(
@@ -362,12 +361,12 @@ def _day_totals_rebuild(*, start: datetime, end: datetime) -> int:
         DaySku.objects.filter(**window), dims, {f: Sum(f) for f in DAY_FIGURES}, DAY_FIGURES
     )
     DayTotals.objects.filter(**window).delete()
-    return _insert_select(DayTotals, list(dims), totals, DAY_FIGURES)
+    return _insert_select(DayTotals, list(dims), totals, DAY_FIGURES, prefix="")
 
 
 def _order_balance_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
     """Both sides per order; feed rows count towards their order whatever their date."""
-    lines = _with_refunds(
+    lines = _with_rate_day(
         OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end), zone
     )
     rows = SalesFeedRow.objects.filter(
@@ -460,6 +459,28 @@ def balance_kinds(balance) -> list[str]:
     return kinds
 
 
+def _sort_memory_raise() -> None:
+    """PostgreSQL: give this transaction's grouping room in memory (hash aggregates instead
+    of sorts spilled to disk: a month of a million lines groups 2-3x faster)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
+class _Timer:
+    """Calls a step and keeps its wall time (the run's ``counts["seconds"]``)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name, function, *args, **kwargs):
+        started = perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            self.seconds[name] = round(perf_counter() - started, 3)
+
+
 @dataclass
 class RunOutcome:
     run: ReconciliationRun
@@ -482,29 +503,45 @@ def reconciliation_compute(*, start_day: date, end_day: date, now: datetime | No
         # interleaved would both insert. The settings row is the lock (a no-op on SQLite,
         # which serialises writers anyway).
         ReconciliationSettings.objects.select_for_update().get(pk=config.pk)
+        _sort_memory_raise()
         run = ReconciliationRun.objects.create(
             started_at=now,
             period_start=start_day,
             period_end=end_day,
             feed_taken_through=through,
         )
+        timer = _Timer()
         counts = {
-            "day_sku_rows": _day_sku_rebuild(start=start, end=end, zone=zone, through=through),
-            "day_total_rows": _day_totals_rebuild(start=start, end=end),
-            "order_balances": _order_balance_rebuild(
-                start=start, end=end, zone=zone, through=through
+            "day_sku_rows": timer(
+                "day_sku", _day_sku_rebuild, start=start, end=end, zone=zone, through=through
             ),
-            "day_order_rows": _day_orders_rebuild(start=start, end=end, zone=zone),
+            "day_total_rows": timer("day_totals", _day_totals_rebuild, start=start, end=end),
+            "order_balances": timer(
+                "order_balances",
+                _order_balance_rebuild,
+                start=start,
+                end=end,
+                zone=zone,
+                through=through,
+            ),
+            "day_order_rows": timer(
+                "day_orders", _day_orders_rebuild, start=start, end=end, zone=zone
+            ),
         }
-        found = list(
-            _mismatches(
-                start_day=start_day,
-                end_day=end_day + timedelta(days=1),
-                settled_before=settled_before,
-                config=config,
-            )
+        found = timer(
+            "mismatches",
+            lambda: list(
+                _mismatches(
+                    start_day=start_day,
+                    end_day=end_day + timedelta(days=1),
+                    settled_before=settled_before,
+                    config=config,
+                )
+            ),
         )
-        raised, cleared = _discrepancies_settle(
+        raised, cleared = timer(
+            "settle",
+            _discrepancies_settle,
             found=found,
             start_day=start_day,
             end_day=end_day,
@@ -512,7 +549,10 @@ def reconciliation_compute(*, start_day: date, end_day: date, now: datetime | No
             now=now,
         )
         counts.update(discrepancies_found=len(found), raised=len(raised), cleared=len(cleared))
-        counts["after_close_adjustments"] = _after_close(start_day, end_day, now)
+        counts["after_close_adjustments"] = timer(
+            "after_close", _after_close, start_day, end_day, now
+        )
+        counts["seconds"] = timer.seconds
         run.finished_at = timezone.now()
         run.counts = counts
         run.save(update_fields=["finished_at", "counts"])

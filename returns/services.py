@@ -15,9 +15,10 @@ the units twice.
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from exceptions.registry import RetryResult
@@ -237,6 +238,11 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                     actor_label=SOURCE,
                     note=f"mapped to IP SKU {mapped.sku}",
                 )
+            order_lines_refunds_note(
+                ret.lines.filter(centra_line_value__isnull=False).values_list(
+                    "centra_order_line_id", flat=True
+                )
+            )
             if centra.status == "COMPLETED" and ret.centra_completed_at is None:
                 ret.centra_status, ret.centra_completed_at = centra.status, now
                 ret.save(update_fields=["centra_status", "centra_completed_at"])
@@ -267,6 +273,30 @@ def _refund_figures_note(ret: ExpectedReturn, centra) -> None:
         for line in ret.lines.filter(centra_line_id__in=list(values), centra_line_value=None):
             line.centra_line_value = values[line.centra_line_id]
             line.save(update_fields=["centra_line_value"])
+
+
+def order_lines_refunds_note(order_line_ids) -> None:
+    """Copy Centra's figures of the returned units onto their order lines (what
+    reconciliation reads): per order line, the units its read return lines cover and
+    their ``lineValue`` sum."""
+    ids = set(order_line_ids)
+    if not ids:
+        return
+    known = (
+        ReturnLine.objects.filter(centra_order_line_id__in=ids, centra_line_value__isnull=False)
+        .order_by()
+        .values("centra_order_line_id")
+        .annotate(units=Sum("quantity"), value=Sum("centra_line_value"))
+    )
+    figures = {row["centra_order_line_id"]: (row["units"], row["value"]) for row in known}
+    lines = list(OrderLine.objects.filter(centra_line_id__in=ids))
+    changed = []
+    for line in lines:
+        units, value = figures.get(line.centra_line_id, (0, Decimal(0)))
+        if (line.refunded_units, line.refunded_value) != (units, value):
+            line.refunded_units, line.refunded_value = units, value
+            changed.append(line)
+    OrderLine.objects.bulk_update(changed, ["refunded_units", "refunded_value"], batch_size=1000)
 
 
 def returns_overdue_check(*, now=None) -> list[Condition]:

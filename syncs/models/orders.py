@@ -60,7 +60,12 @@ class OrderLine(models.Model):
     ip_sku = models.CharField(max_length=120, blank=True)  # from the SKU map; "" = unmapped
     ip_variant_id = models.CharField(max_length=64, blank=True)
     parked = models.BooleanField(default=False, db_index=True)
-    changed_at = models.DateTimeField()
+    # Centra's own figures for returned units of this line (its return lines' lineValue),
+    # kept by the returns flow: how many returned units they cover and their value.
+    # Reconciliation values the other returned units at units x price (the fallback).
+    refunded_units = models.PositiveIntegerField(default=0)
+    refunded_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    changed_at = models.DateTimeField(db_index=True)
     cancellation_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

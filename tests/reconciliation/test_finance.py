@@ -21,6 +21,7 @@ from reconciliation.models import (
     OrderBalance,
 )
 from reconciliation.services import reconciliation_compute
+from returns.services import order_lines_refunds_note
 from syncs.models import ConfigChange, Order, OrderLine
 from tests.reconciliation.conftest import at, returns_flow
 from tests.reconciliation.test_views import csv_rows, screen_tables
@@ -109,6 +110,7 @@ def test_returned_value_is_centras_line_value_and_units_x_price_only_as_fallback
     )
     line.centra_line_value = Decimal("8.50")  # Centra booked the unit at a discount
     line.save()
+    order_lines_refunds_note([line.centra_order_line_id])  # as the returns flow does
     compute()
     row = DaySku.objects.get(day=date(2026, 3, 6))
     # One returned unit at Centra's 8.50, the other (no return line read) at 10.00.
@@ -131,6 +133,7 @@ def test_the_month_lists_refunds_as_centra_booked_them(ledger, client_for):
     )
     line.centra_line_value = Decimal("1000.00")
     line.save()
+    order_lines_refunds_note([line.centra_order_line_id])
     ret = line.expected_return
     ret.centra_grand_total, ret.centra_currency = Decimal("1049.00"), "SEK"  # + shipping
     ret.centra_currency_base_rate = Decimal("0.0871")
