@@ -73,8 +73,17 @@ class CurrencyRate(models.Model):
 
 
 class ReconciliationRun(models.Model):
-    """One computation: which days it rebuilt, what it found, and how fresh its inputs were."""
+    """One computation: which days it rebuilt, what it found, and how fresh its inputs were.
 
+    ``scope``: ``window`` rebuilt the whole configured window; ``changed`` only the days
+    whose inputs changed since the run before (possibly none); ``days`` the days asked."""
+
+    class Scope(models.TextChoices):
+        WINDOW = "window", "The whole window"
+        CHANGED = "changed", "Changed days"
+        DAYS = "days", "Days asked for"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.DAYS)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     period_start = models.DateField()

@@ -846,9 +846,18 @@ def freshness() -> list[Freshness]:
         Freshness(
             "Reconciliation",
             run.finished_at if run else None,
-            f"last computation ({run.period_start} to {run.period_end})" if run else "never run",
+            _run_note(run),
         ),
     ]
+
+
+def _run_note(run) -> str:
+    if run is None:
+        return "never run"
+    if run.scope == ReconciliationRun.Scope.CHANGED and not run.counts.get("day_sku_rows"):
+        return "last check: no input changed since the computation before"
+    scope = run.get_scope_display().lower()
+    return f"last computation ({run.period_start} to {run.period_end}, {scope})"
 
 
 def filter_choices(*, month: date) -> dict[str, list[str]]:

@@ -13,10 +13,10 @@ date IP books them on). Per order, the comparison ignores dates, so a return boo
 next month still balances its order.
 """
 
-from time import perf_counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -488,7 +488,9 @@ class RunOutcome:
     cleared: int
 
 
-def reconciliation_compute(*, start_day: date, end_day: date, now: datetime | None = None):
+def reconciliation_compute(
+    *, start_day: date, end_day: date, now: datetime | None = None, scope: str = "days"
+):
     """Rebuild the computed tables for brand-local days ``start_day..end_day`` (inclusive)
     and settle the discrepancies of those days: raise new ones, update changed ones, clear
     those that now agree. Days younger than the grace period are computed, never raised."""
@@ -505,6 +507,7 @@ def reconciliation_compute(*, start_day: date, end_day: date, now: datetime | No
         ReconciliationSettings.objects.select_for_update().get(pk=config.pk)
         _sort_memory_raise()
         run = ReconciliationRun.objects.create(
+            scope=scope,
             started_at=now,
             period_start=start_day,
             period_end=end_day,
@@ -565,14 +568,88 @@ def _after_close(start_day: date, end_day: date, now: datetime) -> int:
     return close_adjustments_refresh(start_day=start_day, end_day=end_day, now=now)
 
 
-def reconciliation_run_window(*, now: datetime | None = None) -> RunOutcome:
-    """The periodic computation: the configured window of days up to today."""
+FULL_EVERY = timedelta(hours=24)  # the whole window is rebuilt at least daily
+
+
+@dataclass
+class WindowOutcome:
+    """The periodic computation: which days it rebuilt (the whole window, or only those
+    whose inputs changed) and the computations that did it (none when nothing changed)."""
+
+    scope: str
+    days: int
+    runs: list[RunOutcome]
+
+    @property
+    def raised(self) -> int:
+        return sum(r.raised for r in self.runs)
+
+    @property
+    def cleared(self) -> int:
+        return sum(r.cleared for r in self.runs)
+
+    def as_dict(self) -> dict:
+        return {"scope": self.scope, "days": self.days, "runs": [r.run.counts for r in self.runs]}
+
+
+def reconciliation_run_window(*, now: datetime | None = None) -> WindowOutcome:
+    """The periodic computation over the configured window of days up to today: IP's own
+    sales are read for the window, then only the days whose inputs changed since the last
+    run are rebuilt (``reconciliation.changes``); the whole window on the first run of a
+    day, after a settings/rates/markets change, or when no run is on record."""
+    from reconciliation.changes import changed_days, config_changed_since, day_ranges
+
     now = now or timezone.now()
     config = reconciliation_settings()
-    today = now.astimezone(brand_zone(config)).date()
-    return reconciliation_refresh(
-        start_day=today - timedelta(days=config.window_days), end_day=today, now=now
-    )
+    zone = brand_zone(config)
+    today = now.astimezone(zone).date()
+    start_day, end_day = today - timedelta(days=config.window_days), today
+    ip_sales_read(start_day=start_day, end_day=end_day, now=now)
+    runs = ReconciliationRun.objects.filter(finished_at__isnull=False).order_by("-started_at")
+    last = runs.first()
+    last_window = runs.filter(scope=ReconciliationRun.Scope.WINDOW).first()
+    if (
+        last is None
+        or last_window is None
+        or now - last_window.started_at >= FULL_EVERY
+        or config_changed_since(last.started_at)
+    ):
+        outcome = reconciliation_compute(
+            start_day=start_day, end_day=end_day, now=now, scope=ReconciliationRun.Scope.WINDOW
+        )
+        return WindowOutcome(
+            ReconciliationRun.Scope.WINDOW, (end_day - start_day).days + 1, [outcome]
+        )
+    grace = timedelta(hours=config.grace_hours)
+    days = {
+        day
+        for day in changed_days(
+            since=last.started_at,
+            taken_before=last.feed_taken_through,
+            taken_now=feed_taken_through(),
+            settled_before=(last.started_at - grace).astimezone(zone).date(),
+            settled_now=(now - grace).astimezone(zone).date(),
+            zone=zone,
+        )
+        if start_day <= day <= end_day
+    }
+    outcomes = [
+        reconciliation_compute(
+            start_day=first, end_day=last_day, now=now, scope=ReconciliationRun.Scope.CHANGED
+        )
+        for first, last_day in day_ranges(days)
+    ]
+    if not outcomes:  # nothing changed: on record all the same (freshness, next "since")
+        ReconciliationRun.objects.create(
+            scope=ReconciliationRun.Scope.CHANGED,
+            started_at=now,
+            finished_at=timezone.now(),
+            period_start=today,
+            period_end=today,
+            feed_taken_through=feed_taken_through(),
+            counts={"changed_days": 0},
+        )
+    return WindowOutcome(ReconciliationRun.Scope.CHANGED, len(days), outcomes)
 
 
 def reconciliation_refresh(*, start_day: date, end_day: date, now: datetime | None = None):

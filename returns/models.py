@@ -45,6 +45,7 @@ class ExpectedReturn(models.Model):
     centra_currency_base_rate = models.DecimalField(
         max_digits=18, decimal_places=8, null=True, blank=True
     )
+    centra_figures_at = models.DateTimeField(null=True, blank=True)  # when they last changed
     ip_warehouse = models.CharField(max_length=100)  # where received units are counted
     state = models.CharField(
         max_length=16, choices=ReturnState.choices, default=ReturnState.EXPECTED, db_index=True

@@ -265,14 +265,25 @@ def _refund_figures_note(ret: ExpectedReturn, centra) -> None:
         ret.centra_grand_total = centra.grand_total
         ret.centra_currency = centra.currency
         ret.centra_currency_base_rate = centra.currency_base_rate
+        ret.centra_figures_at = timezone.now()
         ret.save(
-            update_fields=["centra_grand_total", "centra_currency", "centra_currency_base_rate"]
+            update_fields=[
+                "centra_grand_total",
+                "centra_currency",
+                "centra_currency_base_rate",
+                "centra_figures_at",
+            ]
         )
     values = {line.id: line.line_value for line in centra.lines if line.line_value is not None}
     if values:
+        noted = False
         for line in ret.lines.filter(centra_line_id__in=list(values), centra_line_value=None):
             line.centra_line_value = values[line.centra_line_id]
             line.save(update_fields=["centra_line_value"])
+            noted = True
+        if noted:
+            ret.centra_figures_at = timezone.now()
+            ret.save(update_fields=["centra_figures_at"])
 
 
 def order_lines_refunds_note(order_line_ids) -> None:

@@ -23,7 +23,7 @@ class Order(models.Model):
     currency = models.CharField(max_length=8)
     grand_total = models.DecimalField(max_digits=14, decimal_places=2)
     stored_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(db_index=True)  # reconciliation's changed days
     cancelled_at = models.DateTimeField(null=True, blank=True)  # when the ledger saw it
     # Finance fields, read apart from the order (``syncs.orders.finance``) so a field
     # Centra's schema turns out not to have never stops the orders stream. None/"" = not
@@ -34,7 +34,7 @@ class Order(models.Model):
     centra_store_id = models.PositiveIntegerField(null=True, blank=True)
     store_name = models.CharField(max_length=100, blank=True)
     market = models.CharField(max_length=100, blank=True)  # a listed CentraMarket's name
-    finance_read_at = models.DateTimeField(null=True, blank=True)
+    finance_read_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-order_date", "-pk"]
