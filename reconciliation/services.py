@@ -186,7 +186,7 @@ def _with_rate_day(lines, zone: ZoneInfo):
     return lines.annotate(rate_day=TruncDate("order__order_date", tzinfo=zone))
 
 
-def _centra_side(lines, dims: dict, figures=FIGURES):
+def _centra_side(lines, dims: dict):
     """Order lines (``_with_rate_day``) grouped by ``dims``: Centra's figures, zeros on the
     hub side. Returned value: Centra's own ``lineValue`` for the units its return lines
     cover (``refunded_*``, kept by the returns flow); units x price, counted as estimated,
@@ -206,10 +206,10 @@ def _centra_side(lines, dims: dict, figures=FIGURES):
         "c_net_base": _money((F("quantity") * F("unit_price") - returned_value) * rate),
         "c_units_returned_estimated": estimated,
     }
-    return _row_values(lines, dims, measures, figures)
+    return _side(lines, dims, measures)
 
 
-def _hub_side(rows, dims: dict, through: datetime | None, figures=FIGURES):
+def _hub_side(rows, dims: dict, through: datetime | None):
     """Feed rows (annotated with ``rate_day``) grouped by ``dims``: what the hub published
     and what IP took."""
     sale = Q(source=SalesFeedRow.Source.ORDER_LINE)
@@ -229,7 +229,7 @@ def _hub_side(rows, dims: dict, through: datetime | None, figures=FIGURES):
         "h_value_taken": _when(live & taken, value, money),
         "h_returned_value": _when(ret & taken, -value, money),
     }
-    return _row_values(rows, dims, measures, figures)
+    return _side(rows, dims, measures)
 
 
 def _returns_side(lines, dims: dict):
@@ -241,31 +241,21 @@ def _returns_side(lines, dims: dict):
             Q(stock_in__state=StockIn.State.CONFIRMED), F("stock_in__quantity")
         ),
     }
-    return _row_values(lines, dims, measures, DAY_FIGURES)
+    return _side(lines, dims, measures)
 
 
-def _row_values(queryset, dims: dict, measures: dict, figures):
-    """``SELECT dims, every figure`` per row (the other sides' figures as zeros), in
-    ``figures`` order: one row per line or feed row, grouped once by ``_insert_select``
-    (grouping each side first costs a second aggregation for a fifth fewer rows)."""
-    values = {
-        f"v_{name}": measures.get(name, ZERO_MONEY if name in MONEY_FIGURES else ZERO)
-        for name in figures
-    }
+def _side(queryset, dims: dict, measures: dict):
+    """``SELECT dims, SUM(measure)... GROUP BY dims``: one side's own figures only (the
+    others are filled in when the sides are joined, never summed as zeros)."""
     keyed = {f"k_{name}": expression for name, expression in dims.items()}
-    return queryset.order_by().annotate(**keyed, **values).values(*keyed, *values)
-
-
-def _grouped(queryset, dims: dict, measures: dict, figures):
-    """``SELECT dims, every figure`` (the other sides' figures as zeros), in ``figures`` order."""
-    values = {
-        name: measures.get(name, ZERO_MONEY if name in MONEY_FIGURES else ZERO) for name in figures
+    sums = {
+        name: Sum(expression, output_field=MONEY if name in MONEY_FIGURES else IntegerField())
+        for name, expression in measures.items()
     }
-    keyed = {f"k_{name}": expression for name, expression in dims.items()}
-    return queryset.order_by().annotate(**keyed).values(*keyed).annotate(**values)
+    return queryset.order_by().annotate(**keyed).values(*keyed).annotate(**sums)
 
 
-def _insert_select(model, dims: list[str], union, figures=FIGURES, *, prefix="v_") -> int:
+def _insert_select(model, dims: list[str], union, figures=FIGURES) -> int:
     """``INSERT INTO model (dims, figures) SELECT dims, SUM(figures) FROM (union) GROUP BY``.
 
     The union's dimension columns are aliased ``k_<column>`` (an annotation may not take the
@@ -274,14 +264,53 @@ def _insert_select(model, dims: list[str], union, figures=FIGURES, *, prefix="v_
     sql, params = union.query.get_compiler(connection=connection).as_sql()
     quote = connection.ops.quote_name
     columns = [*dims, *figures]
-    # An amount with no rate is NULL: it adds nothing, and a slice of only such is 0.
-    sums = ", ".join(f"COALESCE(SUM(u.{quote(prefix + name)}), 0)" for name in figures)
+    sums = ", ".join(f"COALESCE(SUM(u.{quote(name)}), 0)" for name in figures)
     dim_list = ", ".join(f"u.{quote('k_' + name)}" for name in dims)
     # Only quoted identifiers from our own models and the ORM-compiled SQL go in; every
     # value stays a query parameter.
     target = f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)})"
     select = f"SELECT {dim_list}, {sums} FROM ({sql}) u GROUP BY {dim_list}"  # noqa: S608
     statement = f"INSERT INTO {target} {select}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def _insert_joined(model, dims: list[str], sides: list, *, on: list[str], figures) -> int:
+    """``INSERT INTO model SELECT ... FROM side0 FULL JOIN side1 ON (keys) FULL JOIN ...``.
+
+    Each side is grouped by ``dims`` on its own rows with its own figures (``_side``); the
+    join puts them side by side, one row per key, figures no side has are 0. Cheaper than
+    grouping the union of all rows: each aggregate sums only its own columns.
+    """
+    quote = connection.ops.quote_name
+    compiled = [side.query.get_compiler(connection=connection).as_sql() for side in sides]
+    own = [set(side.query.annotation_select) for side in sides]
+    aliases = [f"s{index}" for index in range(len(sides))]
+
+    def first_of(column: str, among: list[str]) -> str:
+        names = [f"{a}.{quote(column)}" for a in among]
+        return f"COALESCE({', '.join(names)})" if len(names) > 1 else names[0]
+
+    select = [first_of(f"k_{name}", aliases) for name in dims]
+    for name in figures:
+        having = [a for a, names in zip(aliases, own, strict=True) if name in names]
+        # An amount with no rate is NULL: it adds nothing, and a slice of only such is 0.
+        select.append(
+            f"COALESCE({', '.join(f'{a}.{quote(name)}' for a in having)}, 0)" if having else "0"
+        )
+    source = f"({compiled[0][0]}) {aliases[0]}"
+    for index in range(1, len(sides)):
+        condition = " AND ".join(
+            f"{first_of('k_' + key, aliases[:index])} = {aliases[index]}.{quote('k_' + key)}"
+            for key in on
+        )
+        source += f" FULL OUTER JOIN ({compiled[index][0]}) {aliases[index]} ON {condition}"
+    params = [param for _, side_params in compiled for param in side_params]
+    target = f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in [*dims, *figures])})"
+    # Only quoted identifiers from our own models and the ORM-compiled SQL go in; every
+    # value stays a query parameter.
+    statement = f"INSERT INTO {target} SELECT {', '.join(select)} FROM {source}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount
@@ -315,7 +344,6 @@ def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through)
     centra = _centra_side(
         lines,
         {"day": TruncDate("order__order_date", tzinfo=zone), "sku": sku, **_order_slices()},
-        DAY_FIGURES,
     )
     hub = _hub_side(
         rows,
@@ -326,7 +354,6 @@ def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through)
             "currency": F("currency"),
         },
         through,
-        DAY_FIGURES,
     )
     returns = _returns_side(
         returned,
@@ -349,19 +376,17 @@ def _day_sku_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through)
         },
     )
     DaySku.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
-    union = centra.union(hub, returns, all=True)
-    return _insert_select(DaySku, ["day", "sku", *SLICES], union, DAY_FIGURES)
+    dims = ["day", "sku", *SLICES]
+    return _insert_joined(DaySku, dims, [centra, hub, returns], on=dims, figures=DAY_FIGURES)
 
 
 def _day_totals_rebuild(*, start: datetime, end: datetime) -> int:
     """Sum the window's ``DaySku`` rows over SKUs (after ``_day_sku_rebuild``)."""
     window = {"day__gte": start.date(), "day__lt": end.date()}
     dims = {"day": F("day"), **{name: F(name) for name in SLICES}}
-    totals = _grouped(
-        DaySku.objects.filter(**window), dims, {f: Sum(f) for f in DAY_FIGURES}, DAY_FIGURES
-    )
+    totals = _side(DaySku.objects.filter(**window), dims, {f: F(f) for f in DAY_FIGURES})
     DayTotals.objects.filter(**window).delete()
-    return _insert_select(DayTotals, list(dims), totals, DAY_FIGURES, prefix="")
+    return _insert_select(DayTotals, list(dims), totals, DAY_FIGURES)
 
 
 def _order_balance_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
@@ -382,7 +407,7 @@ def _order_balance_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, th
     centra = _centra_side(lines, dims)
     hub = _hub_side(rows, dims, through)
     OrderBalance.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
-    return _insert_select(OrderBalance, list(dims), centra.union(hub, all=True))
+    return _insert_joined(OrderBalance, list(dims), [centra, hub], on=["order_id"], figures=FIGURES)
 
 
 def _day_orders_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo) -> int:
