@@ -189,6 +189,8 @@ class DayOrders(models.Model):
     store = models.CharField(max_length=100, blank=True)
     orders = models.BigIntegerField(default=0)
     orders_cancelled = models.BigIntegerField(default=0)
+    # Orders converted with the rates table: Centra's own rate not (yet) in the ledger.
+    orders_unrated = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["day", "currency", "channel", "pk"]

@@ -874,10 +874,6 @@ def missing_rates(*, month: date) -> list[str]:
     """Currencies of the month with orders that have no base-currency rate: no Centra
     ``currencyBaseRate`` in the ledger and no rates-table rate valid on their day."""
     first, last = month_bounds(month)
-    config = reconciliation_settings()
-    zone = brand_zone(config)
-    start = datetime.combine(first, time.min, tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
     earliest = dict(
         CurrencyRate.objects.order_by()
         .values("currency")
@@ -885,27 +881,21 @@ def missing_rates(*, month: date) -> list[str]:
         .values_list("currency", "first")
     )
     unrated = (
-        Order.objects.filter(order_date__gte=start, order_date__lt=end)
-        .filter(currency_base_rate__isnull=True)
-        .exclude(currency=config.base_currency)
+        DayOrders.objects.filter(day__gte=first, day__lte=last, orders_unrated__gt=0)
+        .exclude(currency=reconciliation_settings().base_currency)
         .order_by()
         .values("currency")
-        .annotate(first=Min("order_date"))
+        .annotate(first=Min("day"))
     )
     return sorted(
         row["currency"]
         for row in unrated
-        if row["currency"] not in earliest
-        or earliest[row["currency"]] > row["first"].astimezone(zone).date()
+        if row["currency"] not in earliest or earliest[row["currency"]] > row["first"]
     )
 
 
 def unrated_orders(*, month: date) -> int:
     """Orders of the month still converted with the rates table (no Centra rate read)."""
     first, last = month_bounds(month)
-    zone = brand_zone(reconciliation_settings())
-    start = datetime.combine(first, time.min, tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
-    return Order.objects.filter(
-        order_date__gte=start, order_date__lt=end, currency_base_rate__isnull=True
-    ).count()
+    rows = DayOrders.objects.filter(day__gte=first, day__lte=last)
+    return rows.aggregate(n=Sum("orders_unrated"))["n"] or 0

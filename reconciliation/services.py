@@ -276,29 +276,36 @@ def _insert_select(model, dims: list[str], union, figures=FIGURES) -> int:
         return cursor.rowcount
 
 
-def _insert_joined(model, dims: list[str], sides: list, *, on: list[str], figures) -> int:
+def _insert_joined(
+    model, dims: list[str], sides: list, *, on: list[str], figures, figures_required=False
+) -> int:
     """``INSERT INTO model SELECT ... FROM side0 FULL JOIN side1 ON (keys) FULL JOIN ...``.
 
-    Each side is grouped by ``dims`` on its own rows with its own figures (``_side``); the
-    join puts them side by side, one row per key, figures no side has are 0. Cheaper than
-    grouping the union of all rows: each aggregate sums only its own columns.
+    Each side is grouped on its own rows with its own figures (``_side``); the join puts
+    them side by side, one row per key. A dimension or figure is taken from the sides that
+    have it; figures no side has are 0. With ``figures_required`` a row needs a side with
+    figures (the first side then only lends dimensions, e.g. an order's day and slices).
+    Cheaper than grouping the union of all rows: each aggregate sums only its own columns.
     """
     quote = connection.ops.quote_name
     compiled = [side.query.get_compiler(connection=connection).as_sql() for side in sides]
-    own = [set(side.query.annotation_select) for side in sides]
+    own = [set(side.query.annotation_select) | set(side.query.values_select) for side in sides]
     aliases = [f"s{index}" for index in range(len(sides))]
 
     def first_of(column: str, among: list[str]) -> str:
-        names = [f"{a}.{quote(column)}" for a in among]
+        names = [
+            f"{a}.{quote(column)}"
+            for a, cols in zip(aliases, own, strict=True)
+            if a in among and column in cols
+        ]
         return f"COALESCE({', '.join(names)})" if len(names) > 1 else names[0]
 
     select = [first_of(f"k_{name}", aliases) for name in dims]
     for name in figures:
         having = [a for a, names in zip(aliases, own, strict=True) if name in names]
         # An amount with no rate is NULL: it adds nothing, and a slice of only such is 0.
-        select.append(
-            f"COALESCE({', '.join(f'{a}.{quote(name)}' for a in having)}, 0)" if having else "0"
-        )
+        parts = ", ".join(f"{a}.{quote(name)}" for a in having)
+        select.append(f"COALESCE({parts}, 0)" if having else "0")
     source = f"({compiled[0][0]}) {aliases[0]}"
     for index in range(1, len(sides)):
         condition = " AND ".join(
@@ -306,11 +313,15 @@ def _insert_joined(model, dims: list[str], sides: list, *, on: list[str], figure
             for key in on
         )
         source += f" FULL OUTER JOIN ({compiled[index][0]}) {aliases[index]} ON {condition}"
+    where = ""
+    if figures_required:
+        present = " OR ".join(f"{a}.{quote('k_' + on[0])} IS NOT NULL" for a in aliases[1:])
+        where = f" WHERE {present}"
     params = [param for _, side_params in compiled for param in side_params]
     target = f"{quote(model._meta.db_table)} ({', '.join(quote(c) for c in [*dims, *figures])})"
     # Only quoted identifiers from our own models and the ORM-compiled SQL go in; every
     # value stays a query parameter.
-    statement = f"INSERT INTO {target} SELECT {', '.join(select)} FROM {source}"  # noqa: S608
+    statement = f"INSERT INTO {target} SELECT {', '.join(select)} FROM {source}{where}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount
@@ -390,24 +401,40 @@ def _day_totals_rebuild(*, start: datetime, end: datetime) -> int:
 
 
 def _order_balance_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
-    """Both sides per order; feed rows count towards their order whatever their date."""
-    lines = _with_rate_day(
-        OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end), zone
+    """Both sides per order; feed rows count towards their order whatever their date.
+
+    Each side is grouped by order id alone (a narrow key); the order's number, day, slices
+    and rate come from one pass over the window's orders, joined on."""
+    window = {"order__order_date__gte": start, "order__order_date__lt": end}
+    orders = (
+        Order.objects.filter(order_date__gte=start, order_date__lt=end)
+        .annotate(rate_day=TruncDate("order_date", tzinfo=zone))
+        .annotate(
+            k_order_id=F("id"),
+            k_order_number=Cast("number", CharField()),
+            k_day=TruncDate("order_date", tzinfo=zone),
+            **{f"k_{name}": expression for name, expression in _order_slices("").items()},
+            k_base_rate=order_rate(prefix="", currency="currency", day="rate_day"),
+        )
+        .order_by()
     )
-    rows = SalesFeedRow.objects.filter(
-        order__order_date__gte=start, order__order_date__lt=end, order__isnull=False
-    ).annotate(rate_day=TruncDate("order__order_date", tzinfo=zone))
-    dims = {
-        "order_id": F("order_id"),
-        "order_number": Cast("order__number", CharField()),
-        "day": TruncDate("order__order_date", tzinfo=zone),
-        **_order_slices(),
-        "base_rate": order_rate(prefix="order__", currency="order__currency", day="rate_day"),
-    }
-    centra = _centra_side(lines, dims)
-    hub = _hub_side(rows, dims, through)
+    dims = ["order_id", "order_number", "day", *SLICES, "base_rate"]
+    orders = orders.values(*[f"k_{name}" for name in dims])
+    lines = _with_rate_day(OrderLine.objects.filter(**window), zone)
+    rows = SalesFeedRow.objects.filter(**window).annotate(
+        rate_day=TruncDate("order__order_date", tzinfo=zone)
+    )
+    key = {"order_id": F("order_id")}
+    centra, hub = _centra_side(lines, key), _hub_side(rows, key, through)
     OrderBalance.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
-    return _insert_joined(OrderBalance, list(dims), [centra, hub], on=["order_id"], figures=FIGURES)
+    return _insert_joined(
+        OrderBalance,
+        dims,
+        [orders, centra, hub],
+        on=["order_id"],
+        figures=FIGURES,
+        figures_required=True,
+    )
 
 
 def _day_orders_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo) -> int:
@@ -419,6 +446,7 @@ def _day_orders_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo) -> in
         .annotate(
             orders=Count("pk"),
             orders_cancelled=Count("pk", filter=Q(status=CANCELLED)),
+            orders_unrated=Count("pk", filter=Q(currency_base_rate__isnull=True)),
         )
     )
     DayOrders.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
@@ -431,6 +459,7 @@ def _day_orders_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo) -> in
             store=row["store_name"],
             orders=row["orders"],
             orders_cancelled=row["orders_cancelled"],
+            orders_unrated=row["orders_unrated"],
         )
         for row in orders
     )
