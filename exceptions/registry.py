@@ -172,6 +172,18 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Recompute and push this SKU's stock",
     ),
     ExceptionType(
+        code="stock_unreadable",
+        title="Stock unreadable in Inventory Planner",
+        team=OPERATIONS,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=1 * _D,
+        subject=SKU,
+        raised_when="Inventory Planner's answer has no readable in_stock for this SKU in a "
+        "mapped warehouse: the SKU is skipped, its Centra stock left as it is (never zeroed).",
+        auto_resolves_when="A stock cycle reads the SKU's stock in IP again.",
+    ),
+    ExceptionType(
         code="push_held",
         title="Stock push held by guard",
         team=OPERATIONS,
@@ -256,6 +268,19 @@ TYPES: tuple[ExceptionType, ...] = (
         raised_when="An API answered with data the hub cannot parse.",
         auto_resolves_when="The stream's next run parses every answer.",
         retry_label="Run the stream again",
+    ),
+    ExceptionType(
+        code="api_check_failed",
+        title="API check failed",
+        team=ADMIN,
+        severity=CRITICAL,
+        acknowledge_within=4 * _H,
+        resolve_within=1 * _D,
+        subject=STREAM,
+        raised_when="manage.py check_apis (daily, or the button on the sync health page) "
+        "found Centra's schema, the token's permissions or Inventory Planner's stock fields "
+        "not as the clients use them; the context lists every problem.",
+        auto_resolves_when="The API check passes.",
     ),
     ExceptionType(
         code="stream_late",

@@ -60,7 +60,8 @@ class Pull:
     fetched: int = 0
     events: int = 0
     polled_changes: int = 0  # orders the poll stored new or changed (events had not)
-    events_refused: str = ""  # why the events path failed this run
+    events_refused: str = ""  # why Centra refused the events path this run
+    events_skipped: str = ""  # a passing failure (timeout, 5xx): says nothing about events
     missed: list[CentraOrder] = field(default_factory=list)
     modes: list[str] = field(default_factory=list)
     finance_orders: int = 0  # orders given Centra's rate, store and market this run
@@ -139,12 +140,17 @@ class OrdersPuller:
             self.cursor_set(window_end=self.now)
 
     def events_or_poll_only(self) -> None:
-        """The events path, but a refusal (permissions, no integration name, any connector
-        error) leaves the run to the poll instead of failing it."""
+        """The events path, but any connector error leaves the run to the poll instead of
+        failing it. A refusal (no permission, no integration name, a bad answer) counts
+        against the events; a passing failure (retries used up) only skips them this run."""
         try:
             self.events()
         except ConnectorError as error:
-            self.pull.events_refused = f"{type(error).__name__}: {error.message}"[:300]
+            text = f"{type(error).__name__}: {error.message}"[:300]
+            if error.retryable:
+                self.pull.events_skipped = text
+            else:
+                self.pull.events_refused = text
 
     def events(self) -> None:
         """Drain the Order events queue: read, store, then confirm, batch by batch."""
@@ -183,7 +189,9 @@ def orders_cycle(*, centra, dry_run: bool, full: bool) -> EngineResult:
     if config.use_events:
         # Subscribe before the poll and the recovery pass, so nothing falls between them.
         puller.events_or_poll_only()
-        puller.pull.modes.append("events unavailable" if puller.pull.events_refused else "events")
+        pull = puller.pull
+        failed = pull.events_refused or pull.events_skipped
+        pull.modes.append("events unavailable" if failed else "events")
     if not first_run:
         puller.pull.modes.append("poll")
         puller.poll()
@@ -236,6 +244,8 @@ def events_availability_settle(*, puller: OrdersPuller, config: OrdersConfig, fi
     read no event while the poll stored orders that changed (the events system is not
     enabled, or not for this integration). A run that reads an event resets the count."""
     pull, cursor = puller.pull, puller.cursor
+    if config.use_events and pull.events_skipped:
+        return f"events skipped this run ({pull.events_skipped})"  # the ticket stays as it is
     silent = cursor.events_silent_runs
     if not config.use_events or pull.events:
         silent = 0

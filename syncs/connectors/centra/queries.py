@@ -9,6 +9,8 @@ Each document must validate against Centra's documented schema
 ``manage.py check_apis``, which validates them against the live schema.
 """
 
+from graphql import get_introspection_query
+
 ORDERS = """
 query orders($where: OrderFilter, $limit: Int!, $page: Int!) {
   orders(where: $where, sort: [orderDate_ASC, number_ASC], limit: $limit, page: $page) {
@@ -120,6 +122,11 @@ query returns($where: ReturnFilter, $limit: Int!, $page: Int!) {
   }
 }
 """
+# ``comment`` needs its own permission (Return.comment:read) [GD directtoconsumerreturn]:
+# a token without it reads returns with this document instead.
+RETURNS_WITHOUT_COMMENT = RETURNS.replace("query returns(", "query returnsWithoutComment(").replace(
+    " returnedToStock comment\n", " returnedToStock\n"
+)
 
 # Order ids are Strings and the other objects' ids Ints: GraphQL needs two aliases.
 EVENTS = """
@@ -193,3 +200,32 @@ def documents() -> dict[str, str]:
         and isinstance(value, str)
         and value.lstrip().startswith(("query", "mutation"))
     }
+
+
+# -- manage.py check_apis -----------------------------------------------------------------
+INTROSPECTION = get_introspection_query(descriptions=False)
+
+# The cheapest call that needs each permission the engines use. The writes change nothing:
+# setStock names warehouse 0 (none has it) and no size; setEventListeners sets no listener.
+PROBE_ORDERS = "query probeOrders { orders(limit: 1) { id } }"
+PROBE_PRODUCTS = "query probeProducts { products(limit: 1) { id variants { id } } }"
+PROBE_STOCK = """
+query probeStock {
+  productVariants(limit: 1) { id stock(limit: 1) { freeToAllocateQuantity physicalQuantity } }
+}
+"""
+PROBE_WAREHOUSES = "query probeWarehouses { warehouses(limit: 1) { id } }"
+PROBE_RETURNS = "query probeReturns { returns(limit: 1) { id } }"
+PROBE_RETURN_COMMENTS = "query probeReturnComments { returns(limit: 1) { id comment } }"
+PROBE_EVENTS = "query probeEvents { eventListeners { objectType } }"
+PROBE_SET_STOCK = """
+mutation probeSetStock {
+  setStock(input: {
+    warehouse: {id: 0}, description: "centra-ip check_apis: permission probe, changes nothing",
+    stockQuantityType: PHYSICAL, productSizes: []
+  }) { userErrors { message } }
+}
+"""
+PROBE_SET_EVENT_LISTENERS = """
+mutation probeSetEventListeners { setEventListeners(input: []) { userErrors { message } } }
+"""

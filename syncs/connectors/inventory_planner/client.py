@@ -11,6 +11,7 @@ with its query string.
 """
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -45,6 +46,7 @@ from syncs.connectors.inventory_planner.types import (
 from syncs.connectors.recording import CallRecord, Recorder, discard
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 SYSTEM = "inventory_planner"
 USER_AGENT = "centra-ip/0.1"
@@ -234,10 +236,11 @@ class InventoryPlannerClient(ClosingClient):
     ) -> Iterator:
         """Zero-based pages until a short or empty page; one page in memory at a time.
 
-        ``meta.limit`` wins over the requested limit when the server caps it, and a page
-        whose ``meta.count`` disagrees with its rows, or a last page that stops short of
-        ``meta.total``, is a ``BadPayloadError``: a silently truncated catalog must never
-        look like a complete one.
+        ``meta.limit`` wins over the requested limit when the server caps it. ``meta``'s
+        semantics are inferred, so a disagreement is logged, never fatal: a page whose
+        ``meta.count`` differs from its rows is read as it is, and a short page before
+        ``meta.total`` is reached does not end the walk: the next page is read, and only an
+        empty page ends it. So a truncating server costs a request, never rows.
         """
         operation = f"GET /{resource}"
         page = 0
@@ -247,14 +250,14 @@ class InventoryPlannerClient(ClosingClient):
             def read_page(body, page=page):
                 rows = _rows(body, resource)
                 meta = body.get("meta")
-                limit = self._page_size
+                limit, more = self._page_size, False
                 if isinstance(meta, dict):
-                    limit = _check_meta(meta, len(rows), page, limit)
-                return [parse(row) for row in rows], limit
+                    limit, more = _check_meta(meta, len(rows), page, limit, resource)
+                return [parse(row) for row in rows], limit, more
 
-            results, limit = self._call("GET", resource, operation, read_page, params=query)
+            results, limit, more = self._call("GET", resource, operation, read_page, params=query)
             yield from results
-            if len(results) < limit:
+            if not results or (len(results) < limit and not more):
                 return
             page += 1
 
@@ -469,15 +472,31 @@ def _one(key: str, parse: Callable[[object], T]) -> Callable[[dict], T]:
     return read
 
 
-def _check_meta(meta: dict, count_rows: int, page: int, limit: int) -> int:
-    """Cross-check one page against its ``meta``; returns the limit the server applied."""
+def _check_meta(
+    meta: dict, count_rows: int, page: int, limit: int, resource: str
+) -> tuple[int, bool]:
+    """Cross-check one page against its ``meta``: the limit the server applied, and whether
+    ``meta.total`` says rows remain after a short page. Disagreements are logged."""
     applied = meta.get("limit")
     if type(applied) is int and 0 < applied < limit:
         limit = applied
     count = meta.get("count")
     if type(count) is int and count != count_rows:
-        raise PayloadShapeError(f"page {page} says count {count} but holds {count_rows} rows")
+        logger.warning(
+            "IP %s page %s: meta.count %s but %s rows; reading the rows",
+            resource,
+            page,
+            count,
+            count_rows,
+        )
     total = meta.get("total")
-    if type(total) is int and 0 < count_rows < limit and page * limit + count_rows < total:
-        raise PayloadShapeError(f"page {page} is short ({count_rows} rows) but total is {total}")
-    return limit
+    more = type(total) is int and 0 < count_rows < limit and page * limit + count_rows < total
+    if more:
+        logger.warning(
+            "IP %s page %s is short (%s rows) but meta.total is %s; reading the next page",
+            resource,
+            page,
+            count_rows,
+            total,
+        )
+    return limit, more

@@ -59,6 +59,11 @@ PERMISSIONS = {
     "unsetEventListeners": "Event:write",
     "confirmEvents": "Event:write",
 }
+# Fields with a permission of their own [GD directtoconsumerreturn.html: Return.comment:read].
+FIELD_PERMISSIONS = {
+    ("DirectToConsumerReturn", "comment"): "Return.comment:read",
+    ("WholesaleReturn", "comment"): "Return.comment:read",
+}
 
 
 # -- scalars and dates ------------------------------------------------------------------------
@@ -578,8 +583,12 @@ FIELD_RESOLVERS = {
 }
 
 
-def with_permission(name: str, resolver):
-    permission = PERMISSIONS.get(name)
+def default_resolver(source, info, **args):
+    value = getattr(source, info.field_name, None)
+    return value(info, **args) if callable(value) else value
+
+
+def with_permission(name: str, resolver, permission: str | None):
     if permission is None:
         return resolver
 
@@ -622,18 +631,25 @@ def served_schema(fta_quantity_type: str = "FREE_TO_ALLOCATE") -> GraphQLSchema:
 
 @cache
 def executable_schema(fta_quantity_type: str = "FREE_TO_ALLOCATE") -> GraphQLSchema:
-    """``served_schema`` with resolvers: every root field must have one (a field added to
-    the schema without a resolver fails here, at build time, not on its first request)."""
-    schema = served_schema(fta_quantity_type)
+    return bind_resolvers(served_schema(fta_quantity_type))
+
+
+def bind_resolvers(schema: GraphQLSchema) -> GraphQLSchema:
+    """Attach the twin's resolvers to a schema built from the documented SDL (a test may
+    pass a changed copy, to play a Centra whose schema moved). Every root field must have a
+    resolver: a field added without one fails here, at build time, not on its first use."""
     for type_name in ("Query", "Mutation"):
         fields = schema.get_type(type_name).fields
         missing = sorted(set(fields) - set(ROOT_RESOLVERS[type_name]))
         if missing:
             raise LookupError(f"the twin has no resolver for {type_name}.{', '.join(missing)}")
         for name, resolver in ROOT_RESOLVERS[type_name].items():
-            fields[name].resolve = with_permission(name, resolver)
+            fields[name].resolve = with_permission(name, resolver, PERMISSIONS.get(name))
     for (type_name, field_name), resolver in FIELD_RESOLVERS.items():
         schema.get_type(type_name).fields[field_name].resolve = resolver
+    for (type_name, field_name), permission in FIELD_PERMISSIONS.items():
+        field = schema.get_type(type_name).fields[field_name]
+        field.resolve = with_permission(field_name, default_resolver, permission)
     for named in schema.type_map.values():
         if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
             named.resolve_type = abstract_type

@@ -606,3 +606,20 @@ def test_the_token_never_leaves_the_client_in_an_error_a_record_or_a_message(scr
     assert all(TOKEN not in text for text in texts)
     assert result.items[0].errors[0].message == "Token *** is not allowed to do this"
     assert records[-1].error == "1 userErrors: Token *** is not allowed to do this"
+
+
+def test_a_rate_limit_row_with_an_unknown_interval_is_left_out(scripted):
+    """``RateLimitInterval`` could grow; the stock cycle paces on the rows it knows."""
+    row = {"type": "REQUEST_COUNT", "quota": 60, "usedQuota": 1, "remainingQuota": 59}
+    answer = {
+        "data": {
+            "rateLimits": [
+                {**row, "intervalSeconds": "TEN_SECONDS"},
+                {**row, "intervalSeconds": "ONE_DAY", "quota": 99_999},
+            ]
+        }
+    }
+    client, _ = scripted(answer)
+    [limit] = client.sync_pacing()
+    assert (limit.type, limit.interval_seconds, limit.quota) == ("REQUEST_COUNT", 10, 60)
+    assert client.pacer.buckets[("REQUEST_COUNT", 10)].capacity == 60

@@ -337,3 +337,30 @@ def test_rate_limits_and_pacing_sync(twin, client):
     ]
     assert all(r.quota == r.used_quota + r.remaining_quota for r in limits)
     assert client.pacer.buckets[("MUTATION_COUNT", 10)].tokens == 5
+
+
+def test_returns_are_read_without_comments_when_the_token_may_not_read_them(twin, client, caplog):
+    """``Return.comment`` needs Return.comment:read: without it the stream still reads the
+    returns (comment "") and says so in the log; check_apis names the permission."""
+    twin.state.set_stock("SHIRTBLU01", 1, 5)
+    order = twin.state.place_order([("SHIRTBLU01", 2, "10")])
+    shipment = twin.state.ship(order.number)
+    twin.state.create_return(shipment.id, comment="too small")
+    assert [r.comment for r in client.iter_returns()] == ["too small"]
+
+    twin.config.permissions = frozenset({"Order:read", "Return:read"})
+    [read] = list(client.iter_returns())
+
+    assert (read.order_number, read.comment, read.status) == (order.number, "", "PENDING")
+    assert "no Return.comment:read; reading returns without comments" in caplog.text
+
+
+def test_returns_fail_when_the_token_may_not_read_returns_at_all(twin, client):
+    from syncs.connectors.base import AuthError
+
+    twin.state.set_stock("SHIRTBLU01", 1, 5)
+    order = twin.state.place_order([("SHIRTBLU01", 1, "10")])
+    twin.state.create_return(twin.state.ship(order.number).id)
+    twin.config.permissions = frozenset({"Order:read"})
+    with pytest.raises(AuthError, match="Return:read"):
+        list(client.iter_returns())

@@ -30,6 +30,7 @@ from graphql import (
 )
 from graphql.language import ObjectTypeExtensionNode, TypeDefinitionNode
 
+from syncs.apicheck import ApiCheckReport, centra_permissions_check, centra_schema_check
 from syncs.connectors.centra import StockDelta, StockLevel, queries
 from syncs.connectors.centra.schema import SDL_PATH, document_problems, documented_schema
 from syncs.sandbox.centra import CentraTwin, TwinConfig
@@ -38,6 +39,10 @@ from syncs.sandbox.centra.schema import EXTENSIONS_PATH, extensions_sdl
 from .helpers import TOKEN, URL
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "connector-centra.md"
+ALL_BUT_RETURN_COMMENTS = frozenset(
+    {"Order:read", "Product:read", "Warehouse:read", "Return:read", "Event:read"}
+    | {"Event:write", "StockChange:write"}
+)
 
 
 def introspect(twin: CentraTwin):
@@ -95,7 +100,9 @@ def documented_extensions() -> set[str]:
 # -- the client's documents ----------------------------------------------------------------
 def test_every_client_document_validates_against_the_documented_schema():
     documents = queries.documents()
-    assert len(documents) == 14  # ORDER_FINANCE and ORDER_MARKET for finance (#16)
+    # 15 the engines send (ORDER_FINANCE, ORDER_MARKET for finance), the introspection,
+    # 9 check_apis probes
+    assert len(documents) == 25
     assert document_problems(documented_schema(), documents) == []
 
 
@@ -150,12 +157,20 @@ def test_the_client_sends_only_listed_documents_and_the_twin_accepts_them(twin, 
     client.set_stock(1, [StockLevel(1, 7)], description="contract")
     client.change_stock(1, [StockDelta(1, "S", 1), StockDelta(1, "M", -1)], description="c")
     client.rate_limits()
+    twin.config.permissions = ALL_BUT_RETURN_COMMENTS  # the returns read without comments
+    assert [r.comment for r in client.iter_returns()] == [""]
+    twin.config.permissions = None
+    report = ApiCheckReport()
+    centra_schema_check(client, report)
+    centra_permissions_check(client, report)
+    assert report.problems == []
 
     listed = queries.documents()
     sent = {text for text, _ in recorder.sent}
     assert sent <= set(listed.values())
     assert {name for name, text in listed.items() if text not in sent} == set()
-    assert [answer["errors"] for _, answer in recorder.sent if "errors" in answer] == []
+    errors = [e["message"] for _, answer in recorder.sent for e in answer.get("errors", ())]
+    assert errors == ["You need Return.comment:read permission to access comment."]  # on purpose
 
 
 # -- the twin's schema ---------------------------------------------------------------------

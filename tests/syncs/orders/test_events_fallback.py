@@ -5,9 +5,11 @@ Centra never generates them (the event system not enabled for the account), ever
 still polls, the run does not fail, one ticket says so (never one per order) and the
 recovery pass raises no orphan for an order the poll already has."""
 
+import httpx
 import pytest
 
 from exceptions.models import Ticket
+from syncs.clients import transports_install
 from syncs.models import Order, OrdersCursor
 
 pytestmark = pytest.mark.django_db
@@ -135,4 +137,24 @@ def test_switching_events_off_resolves_the_ticket(catalog, run_engine, settings)
     result = run_engine("orders")
 
     assert result.counts["mode"] == "poll"
+    assert tickets("orders_events_unavailable") == []
+
+
+def test_a_passing_failure_of_the_events_call_skips_them_without_a_ticket(catalog, run_engine):
+    """Retries used up on a timeout say nothing about whether events work: this run polls,
+    no ticket is raised and none is cleared."""
+    run_engine("orders")
+    order = place(catalog)
+
+    def flaky(request):
+        if b"query events" in request.content:
+            return httpx.Response(503)
+        return catalog.centra.handle(request)
+
+    with transports_install(centra=httpx.MockTransport(flaky)):
+        result = run_engine("orders")
+
+    assert result.counts["mode"] == "events unavailable+poll"
+    assert result.counts["orders_new"] == 1 and Order.objects.filter(number=order.number)
+    assert result.counts["events_unavailable"].startswith("events skipped this run (Retryable")
     assert tickets("orders_events_unavailable") == []
