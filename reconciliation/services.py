@@ -513,12 +513,16 @@ def balance_kinds(balance) -> list[str]:
     return kinds
 
 
-def _sort_memory_raise() -> None:
-    """PostgreSQL: give this transaction's grouping room in memory (hash aggregates instead
-    of sorts spilled to disk: a month of a million lines groups 2-3x faster)."""
+def _planner_settings() -> None:
+    """PostgreSQL, for this transaction only: room in memory for grouping (hash aggregates
+    instead of sorts spilled to disk: a month of a million lines groups 2-3x faster), and
+    index reads priced as on SSD storage (with the default, rebuilding one changed day
+    scans every order line and feed row instead of reading the day's through the indexes:
+    2.5 s instead of 0.6 s for a day of a million-line month)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
 
 
 class _Timer:
@@ -559,7 +563,7 @@ def reconciliation_compute(
         # interleaved would both insert. The settings row is the lock (a no-op on SQLite,
         # which serialises writers anyway).
         ReconciliationSettings.objects.select_for_update().get(pk=config.pk)
-        _sort_memory_raise()
+        _planner_settings()
         run = ReconciliationRun.objects.create(
             scope=scope,
             started_at=now,
