@@ -15,9 +15,9 @@ rebuild whole; a changed day well under one). A day's computed rows depend on:
 
 Every timestamp is compared with the last run's start less a margin, so a change committed
 by a transaction still open when that run read the ledger is not missed. Settings, rates
-and markets are not per day: a change to them (audited, ``ConfigChange``) rebuilds the whole
-window, and so does the first run of each day (a safety net for rates edited in the Django
-admin, which bypasses the audit).
+and markets are not per day: a change to them (audited, ``ConfigChange``; the Django admin
+shows them read-only) rebuilds the whole window, and so does the first run of each day (a
+safety net: the window's first day moves, and anything a timestamp does not show is caught).
 """
 
 from datetime import date, datetime, timedelta

@@ -232,29 +232,28 @@ def _adjustment_values(before: dict | None, after: dict | None) -> dict:
 
 
 def close_adjustments_refresh(*, start_day: date, end_day: date, now: datetime) -> int:
-    """After a computation of ``start_day..end_day``: for each closed month it touched, the
-    orders whose balance differs from the close become (or stay) adjustments; those back
-    at their closed figures drop out. Returns how many adjustments the months have."""
+    """After a computation of ``start_day..end_day``: in each closed month it touched, the
+    orders of those days whose balance differs from the close become (or stay)
+    adjustments; those back at their closed figures drop out. Only the recomputed days are
+    compared (the others did not change). Returns how many adjustments those days have."""
     total = 0
+    fields = ("order_number", *FIGURES, "day", "currency", "channel", "market", "store")
     for record in MonthClose.objects.filter(closed=True):
         first, last = _month_days(record.month)
-        if last < start_day or first > end_day:
+        days = {"day__gte": max(first, start_day), "day__lte": min(last, end_day)}
+        if days["day__gte"] > days["day__lte"]:
             continue
-        fields = ("order_number", *FIGURES, "day", "currency", "channel", "market", "store")
-        closed = {r["order_number"]: _key(r) for r in record.orders.values(*fields)}
+        closed = {r["order_number"]: _key(r) for r in record.orders.filter(**days).values(*fields)}
         current = {
-            r["order_number"]: _key(r)
-            for r in OrderBalance.objects.filter(day__gte=first, day__lte=last).values(*fields)
+            r["order_number"]: _key(r) for r in OrderBalance.objects.filter(**days).values(*fields)
         }
         changed = {
             number
             for number in closed.keys() | current.keys()
             if closed.get(number) != current.get(number)
         }
-        existing = {a.order_number: a for a in record.adjustments.filter()}
-        CloseAdjustment.objects.filter(month_close=record).exclude(
-            order_number__in=changed
-        ).delete()
+        existing = {a.order_number: a for a in record.adjustments.filter(**days)}
+        record.adjustments.filter(**days).exclude(order_number__in=changed).delete()
         for number in sorted(changed):
             values = _adjustment_values(closed.get(number), current.get(number))
             adjustment = existing.get(number)

@@ -129,3 +129,15 @@ def centra_market_delete(*, instance: CentraMarket, actor) -> None:
 
 def finance_changes(limit: int = 50):
     return ConfigChange.objects.filter(area__in=AREAS)[:limit]
+
+
+def demo_markets_ensure() -> int:
+    """The Centra twin's markets, listed when none are (``manage.py demo``); returns how many
+    were added. A brand's own list is never touched."""
+    from syncs.sandbox.centra.state import DEMO_MARKETS
+
+    if CentraMarket.objects.exists():
+        return 0
+    for centra_id, name, _currency in DEMO_MARKETS:
+        centra_market_save(instance=CentraMarket(centra_id=centra_id, name=name), actor=None)
+    return len(DEMO_MARKETS)

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Min, Q, Sum, Value
-from django.db.models.functions import Abs, Coalesce, NullIf
+from django.db.models.functions import Abs, Coalesce, Greatest, NullIf
 from django.utils import timezone
 
 from centra_ip.exports import csv_text
@@ -442,9 +442,13 @@ def sku_orders(*, day: date, sku: str, filters: Filters) -> Table:
             c_units_ordered=Sum(F("quantity") + F("cancelled_quantity")),
             c_units_cancelled=Sum("cancelled_quantity"),
             c_units_returned=Sum("returned_quantity"),
-            c_net=Sum(
+            c_net=Sum(  # returned units at Centra's figure, else units x price (as computed)
                 ExpressionWrapper(
-                    (F("quantity") - F("returned_quantity")) * F("unit_price"), output_field=MONEY
+                    F("quantity") * F("unit_price")
+                    - F("refunded_value")
+                    - Greatest(F("returned_quantity") - F("refunded_units"), Value(0))
+                    * F("unit_price"),
+                    output_field=MONEY,
                 )
             ),
             parked=Count("pk", filter=Q(parked=True)),
