@@ -52,8 +52,12 @@ def xlsx_workbook(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
 def _xlsx_value(value):
     from datetime import datetime
 
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)  # XLSX has no time zones; shown as it was
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters XML cannot hold
     return value
 
 
