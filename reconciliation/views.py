@@ -148,6 +148,7 @@ def index(request):
             "previous": previous,
             "following": following,
             "filters": filters,
+            "filters_shown": _shown(filters),
             "query": query,
             "choices": selectors.filter_choices(month=month),
             "table": table,
