@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('returns', '0002_centra_stock_policy_and_comment'),
+        ('returns', '0003_centra_refund_figures'),
     ]
 
     operations = [
