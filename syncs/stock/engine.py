@@ -41,7 +41,12 @@ from syncs.stock import drift, push
 from syncs.stock.ats import Ats, AtsInput, ats_compute
 from syncs.stock.guard import GuardInput, GuardThresholds, guard_reasons
 from syncs.stock.rules import rulebook_load
-from syncs.stock.services import config_save, status_quantities, warehouse_map_load
+from syncs.stock.services import (
+    config_save,
+    held_pushes_supersede,
+    status_quantities,
+    warehouse_map_load,
+)
 
 SOURCE = push.SOURCE
 STREAM = "stock"
@@ -416,6 +421,9 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
             stock_push = push_store(
                 run=run, status=StockPush.Status.HELD, lines=lines, reasons=reasons, counts=counts
             )
+            held_pushes_supersede(
+                because=f"a later cycle planned push {stock_push.pk}", older_than=stock_push.pk
+            )
             ticket_raise(
                 type_code="push_held",
                 source=SOURCE,
@@ -443,6 +451,9 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         ticket_clear(type_code="push_held", source=SOURCE, stream=STREAM)
         stock_push = push_store(
             run=run, status=StockPush.Status.SENT, lines=lines, reasons=[], counts=counts
+        )
+        held_pushes_supersede(
+            because=f"a later cycle sent push {stock_push.pk}", older_than=stock_push.pk
         )
         counts.update(
             push_and_check(stock_push=stock_push, lines=lines, centra=centra, settings=settings)

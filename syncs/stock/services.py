@@ -11,12 +11,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from syncs.models import (
     ChannelAllocation,
     ConfigChange,
     SafetyStockRule,
     StockPosition,
+    StockPush,
     StockSettings,
     StockStatus,
     StockStatusBalance,
@@ -57,7 +59,24 @@ def actor_name(actor) -> str:
     return actor.get_username() if actor is not None else "system"
 
 
+def held_pushes_supersede(*, because: str, older_than: int | None = None) -> int:
+    """Mark held pushes superseded: their lines were planned from inputs or rules that no
+    longer hold, so releasing them would send stale quantities (perhaps zeroing the
+    storefront from a rule already deleted). ``older_than`` spares a push and later ones.
+
+    Returns how many were superseded; they can then only be looked at, never released."""
+    held = StockPush.objects.filter(status=StockPush.Status.HELD)
+    if older_than is not None:
+        held = held.filter(pk__lt=older_than)
+    return held.update(
+        status=StockPush.Status.SUPERSEDED,
+        decided_at=timezone.now(),
+        decision_note=because[:300],
+    )
+
+
 def config_audit(*, actor, area: str, object_key: str, action: str, before, after, via: str):
+    held_pushes_supersede(because=f"the configuration changed ({area} {object_key}, {action})")
     return ConfigChange.objects.create(
         actor=actor,
         actor_name=actor_name(actor),

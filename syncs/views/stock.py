@@ -170,7 +170,11 @@ def push_detail(request, pk: int):
 def push_release(request, pk: int):
     stock_push = get_object_or_404(StockPush, pk=pk)
     try:
-        outcome = held.stock_push_release(stock_push=stock_push, actor=request.user)
+        outcome = held.stock_push_release(
+            stock_push=stock_push,
+            actor=request.user,
+            confirmation=request.POST.get("confirm", ""),
+        )
     except held.PushStateError as error:
         messages.error(request, str(error))
     else:

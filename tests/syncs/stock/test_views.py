@@ -80,7 +80,12 @@ def test_held_push_release_is_for_operations_not_finance(mapped, client_for):
     assert denied.status_code == 403
     stock_push.refresh_from_db()
     assert stock_push.status == "held"
-    released = client_for("operations").post(f"/syncs/stock/pushes/{stock_push.pk}/release/")
+    url = f"/syncs/stock/pushes/{stock_push.pk}/release/"
+    unconfirmed = client_for("operations").post(url, {"confirm": "ok"}, follow=True)
+    assert "type " + str(stock_push.lines.count()) in unconfirmed.content.decode()
+    stock_push.refresh_from_db()
+    assert stock_push.status == "held"
+    released = client_for("operations").post(url, {"confirm": str(stock_push.lines.count())})
     assert released.status_code == 302
     stock_push.refresh_from_db()
     assert stock_push.status == "sent"
