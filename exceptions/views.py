@@ -160,19 +160,24 @@ def ticket(request, pk):
     return render(request, "exceptions/ticket.html", _ticket_context(request, ticket))
 
 
-def _run_action(request, ticket: Ticket, action: str, form) -> tuple[bool, str]:
-    """Do one action from a valid form; returns (acted, message for the user)."""
+def _level(acted: bool) -> int:
+    return messages.SUCCESS if acted else messages.INFO
+
+
+def _run_action(request, ticket: Ticket, action: str, form) -> tuple[int, str]:
+    """Do one action from a valid form; returns (message level, message for the user): a
+    failed retry is an error, never a green success."""
     data = form.cleaned_data
     actor, key = request.user, data["key"]
     if action == "acknowledge":
         acted = ticket_acknowledge(ticket=ticket, actor=actor, key=key)
-        return acted, "Acknowledged." if acted else "Nothing to acknowledge."
+        return _level(acted), "Acknowledged." if acted else "Nothing to acknowledge."
     if action == "assign":
         acted = ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"], key=key)
-        return acted, "Assigned." if acted else "Assignment unchanged."
+        return _level(acted), "Assigned." if acted else "Assignment unchanged."
     if action == "comment":
         acted = ticket_comment(ticket=ticket, actor=actor, note=data["note"], key=key)
-        return acted, "Comment added." if acted else "Comment already added."
+        return _level(acted), "Comment added." if acted else "Comment already added."
     if action == "snooze":
         acted = ticket_snooze(
             ticket=ticket,
@@ -182,14 +187,16 @@ def _run_action(request, ticket: Ticket, action: str, form) -> tuple[bool, str]:
             note=data.get("note", ""),
             key=key,
         )
-        return acted, "Snoozed." if acted else "Not snoozed: the ticket is closed."
+        return _level(acted), "Snoozed." if acted else "Not snoozed: the ticket is closed."
     if action == "resolve":
         acted = ticket_resolve(ticket=ticket, actor=actor, note=data["note"], key=key)
-        return acted, "Resolved." if acted else "Already closed."
+        return _level(acted), "Resolved." if acted else "Already closed."
     result = ticket_retry(ticket=ticket, actor=actor, key=key)
     if result is None:
-        return False, "The retry is already running or done."
-    return True, ("Retry succeeded: " if result.ok else "Retry failed: ") + result.message
+        return messages.INFO, "The retry is already running or done."
+    if result.ok:
+        return messages.SUCCESS, "Retry succeeded: " + result.message
+    return messages.ERROR, "Retry failed: " + result.message
 
 
 @require_POST
@@ -201,10 +208,10 @@ def ticket_action(request, pk, action):
     forms = {}
     if form.is_valid():
         try:
-            acted, message = _run_action(request, ticket, action, form)
+            level, message = _run_action(request, ticket, action, form)
         except TicketActionError as error:
-            acted, message = False, str(error)
-        (messages.success if acted else messages.info)(request, message)
+            level, message = messages.ERROR, str(error)
+        messages.add_message(request, level, message)
     else:
         messages.error(request, "Please correct the form.")
         forms[action] = form
@@ -240,11 +247,19 @@ def bulk(request):
             done += _bulk_one(request.user, ticket, data, key)
         except TicketActionError as error:
             messages.info(request, f"#{ticket.pk}: {error}")
-    summary = f"{dict(BULK_ACTIONS)[data['action']]}: {done} of {len(data['tickets'])} tickets."
-    if denied:
-        summary += f" {denied} not yours to act on."
-    messages.success(request, summary)
+    messages.add_message(request, *_bulk_summary(data, done, len(allowed), denied))
     return _back_to_queue(request)
+
+
+def _bulk_summary(data: dict, done: int, allowed: int, denied: int) -> tuple[int, str]:
+    """Green only when every selected ticket was acted on; otherwise a warning that says
+    what happened to each of the rest."""
+    summary = f"{dict(BULK_ACTIONS)[data['action']]}: {done} of {len(data['tickets'])} tickets."
+    if allowed - done:
+        summary += f" {allowed - done} unchanged (already done, or not possible for the type)."
+    if denied:
+        summary += f" {denied} not yours to act on (another team's)."
+    return (messages.SUCCESS if done == len(data["tickets"]) else messages.WARNING), summary
 
 
 def _bulk_one(actor, ticket: Ticket, data: dict, key: str) -> bool:

@@ -223,6 +223,19 @@ def test_retry_from_the_ticket_page(client_for, sku_ticket, retry_outcomes):
     assert (sku_ticket.status, seen) == ("resolved", ["S-1"])
 
 
+def test_a_failed_retry_is_shown_as_an_error_not_a_success(client_for, sku_ticket, retry_outcomes):
+    script, _seen = retry_outcomes
+    script.append(RetryResult(ok=False, message="Centra rejected S-1 again"))
+    page = client_for("ecommerce").post(
+        action_url(sku_ticket, "retry"), {"retry-key": "k"}, HTTP_HX_REQUEST="true"
+    )
+    html = page.content.decode()
+    assert '<li class="message error">Retry failed: Centra rejected S-1 again</li>' in html
+    assert "message success" not in html
+    sku_ticket.refresh_from_db()
+    assert sku_ticket.status == "open"
+
+
 def test_a_type_without_retry_says_so(client_for):
     overdue = ticket_raise(type_code="return_overdue", source="returns", return_id="R-1")
     client = client_for("fulfilment")
@@ -233,7 +246,8 @@ def test_a_type_without_retry_says_so(client_for):
 
 
 def test_bulk_acknowledge_acts_only_on_the_users_tickets(client_for, sku_ticket, order_ticket):
-    response = client_for("operations").post(
+    client = client_for("operations")
+    response = client.post(
         reverse("exceptions:bulk"),
         {
             "key": "b1",
@@ -247,6 +261,11 @@ def test_bulk_acknowledge_acts_only_on_the_users_tickets(client_for, sku_ticket,
     sku_ticket.refresh_from_db()
     order_ticket.refresh_from_db()
     assert (sku_ticket.status, order_ticket.status) == ("open", "acknowledged")
+    page = client.get(response["Location"])
+    assert (
+        '<li class="message warning">Acknowledge: 1 of 2 tickets. '
+        "1 not yours to act on (another team&#x27;s).</li>"
+    ) in page.content.decode()
 
 
 def test_bulk_snooze_and_assign(client_for, sku_ticket, order_ticket, personas):
