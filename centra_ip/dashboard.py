@@ -21,7 +21,7 @@ from exceptions.models import Ticket
 from exceptions.registry import TYPES, effective_type, overrides_load
 from exceptions.selectors import ticket_trend
 from syncs.connectors.centra.pacing import CentraLimits
-from syncs.freshness import stream_freshness
+from syncs.freshness import PENDING, stream_freshness
 from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STREAMS
 
@@ -46,6 +46,7 @@ def _stream_rows(now: datetime) -> list[dict]:
             done_24=Count("pk", filter=_DONE & Q(started_at__gte=day)),
             ok_24=Count("pk", filter=_OK & Q(started_at__gte=day)),
             held_24=Count("pk", filter=Q(status=SyncRun.Status.HELD, started_at__gte=day)),
+            failed_24=Count("pk", filter=Q(status=SyncRun.Status.FAILED, started_at__gte=day)),
             done_7=Count("pk", filter=_DONE),
             ok_7=Count("pk", filter=_OK),
             last_run=Max("started_at"),
@@ -81,6 +82,7 @@ def _stream_rows(now: datetime) -> list[dict]:
                 "rate_7": _rate(run.get("ok_7", 0), run.get("done_7", 0)),
                 "runs_24": run.get("done_24", 0),
                 "held_24": run.get("held_24", 0),
+                "failed_24": run.get("failed_24", 0),
                 "last_run": run.get("last_run"),
                 "calls_24": call.get("n", 0),
                 "failed_calls_24": call.get("failed", 0),
@@ -94,6 +96,8 @@ def _lag(reading) -> str:
     """How far past its cadence the stream's last success is ("on time" within it)."""
     if reading is None:
         return "no engine yet"
+    if reading.state == PENDING:
+        return "not run yet"
     if reading.age is None:
         return "never succeeded"
     minutes = int((reading.age - reading.stream.cadence).total_seconds() // 60)

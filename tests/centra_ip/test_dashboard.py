@@ -67,17 +67,21 @@ def test_each_stream_shows_last_success_lag_rates_and_throughput(client_for):
     html = client_for("operations").get("/").content.decode()
     stock = stream_row(html, "stock")
     assert '<tr class="stream-row fresh" id="stream-stock">' in stock
-    assert '<span class="level fresh">on time</span>' in stock
+    assert '<span class="level fresh">OK</span>' in stock
     assert "<td>3 min ago</td>\n        <td>on time</td>" in stock
     # 24 h: 1 of 2 succeeded; 7 days: 1 of 4 finished runs (held counts as not succeeded).
     assert '<td class="num">50%</td>\n        <td class="num">25%</td>' in stock
-    assert '<td class="num">2</td>' in stock
+    assert (
+        '<td class="num"><a href="/syncs/runs/stock/">2</a> '
+        '<span class="state bad runs-failed">1 failed</span></td>'
+    ) in stock  # the failure badge counts runs, in the runs column
     assert '<td class="num">2</td>\n        <td></td>' in stock  # two calls, none failed
 
     orders = stream_row(html, "orders")
     assert '<tr class="stream-row red" id="stream-orders">' in orders
     assert "<td>2 h ago</td>\n        <td>118 min behind</td>" in orders
-    assert '<td class="num">2 <span class="state bad">2 failed</span></td>' in orders
+    assert '<span class="level red">Behind</span>' in orders
+    assert '<td class="num">2 <span class="muted">(2 failed calls)</span></td>' in orders
     assert '<span class="muted">no engine yet</span>' in stream_row(html, "returns")
 
 
@@ -87,7 +91,7 @@ def test_a_late_stream_is_red_and_links_to_its_ticket_and_runbook(client_for):
     watchdog_check()
     html = client_for("admin").get("/").content.decode()
     orders = stream_row(html, "orders")
-    assert '<span class="level red">late</span>' in orders
+    assert '<span class="level red">Behind</span>' in orders
     from exceptions.models import Ticket
 
     ticket = Ticket.objects.get(type="stream_late", stream="orders")
@@ -157,3 +161,16 @@ def test_other_teams_land_on_their_checklist(client_for, team):
     assert response.templates[0].name == "centra_ip/checklist.html"
     assert response.context["team"] == team
     assert client_for(team).get("/dashboard/").status_code == 200
+
+
+def test_a_failed_or_held_last_run_is_the_streams_state_at_once(client_for):
+    """A success three minutes before is no excuse: the last run decides the state."""
+    run("stock", 6)
+    run("stock", 1, status="failed", error="IP answered 503")
+    run("orders", 4)
+    run("orders", 1, status="held")
+    html = client_for("operations").get("/").content.decode()
+    assert '<span class="level amber">Failing</span>' in stream_row(html, "stock")
+    assert '<span class="level amber">Held by guard</span>' in stream_row(html, "orders")
+    # never ran and not scheduled: nothing will run it, so it is not "waiting"
+    assert '<span class="level red">Behind</span>' in stream_row(html, "catalog")

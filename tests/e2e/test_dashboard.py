@@ -21,7 +21,7 @@ def test_operations_follows_a_red_stream_to_its_ticket_and_its_runbook(page, log
     expect(page.get_by_role("heading", name="Sync health")).to_be_visible()
     orders = page.locator("#stream-orders")
     expect(orders).to_have_class("stream-row red")
-    expect(orders.locator(".level")).to_have_text("late")
+    expect(orders.locator(".level")).to_have_text("Behind")
     expect(page.locator("#freshness")).to_have_class("freshness red")
 
     orders.get_by_role("link", name="Stream late ticket").click()

@@ -96,3 +96,61 @@ def test_a_page_with_its_own_freshness_context_keeps_the_banner(client_for, sett
     run(3)
     html = client_for("finance").get("/reconciliation/").content.decode()
     assert "Orders <strong>3 min ago</strong>" in html
+
+
+def _banner(client) -> str:
+    html = client.get("/docs/").content.decode()
+    return html[
+        html.index('id="freshness"') - 40 : html.index("</div>", html.index('id="freshness"'))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [(SyncRun.Status.FAILED, "failing"), (SyncRun.Status.HELD, "held by guard")],
+)
+def test_a_failed_or_held_stock_run_turns_the_banner_amber_at_once(
+    client_for, monkeypatch, status, state
+):
+    monkeypatch.setattr(engines, "ENGINES", {"stock": "x.y"})
+    success = run(4, stream="stock")
+    run(1, status=status, stream="stock")
+    banner = _banner(client_for("finance"))
+    assert 'class="freshness amber"' in banner
+    since = timezone.localtime(success.finished_at).strftime("%H:%M")
+    assert (
+        f'<a class="freshness-alert" href="/syncs/runs/stock/">Stock to Centra: {state}; '
+        f"the storefront&#x27;s stock is stale since {since}</a>"
+    ) in banner
+    assert watchdog_check() == {"stock": "ok"}  # not late: the failure has its own ticket
+
+
+def test_a_stream_two_cadences_behind_is_amber_before_its_late_time(client_for):
+    run(5)  # orders run every 2 minutes and are late after 15
+    banner = _banner(client_for("finance"))
+    assert 'class="freshness amber"' in banner
+    assert "Orders from Centra: behind; its data is stale since" in banner
+    assert '<span class="freshness-state">behind</span>' in banner
+    run(1)
+    assert 'class="freshness fresh"' in _banner(client_for("finance"))
+    assert "freshness-alert" not in _banner(client_for("finance"))
+
+
+def test_a_stream_before_its_first_scheduled_run_says_when_it_will_run(client_for):
+    from django_q.models import Schedule
+
+    first = timezone.now() + timedelta(minutes=3)
+    Schedule.objects.create(
+        name="centra-ip: orders",
+        func="syncs.tasks.run_stream",
+        args="('orders',)",
+        schedule_type=Schedule.MINUTES,
+        minutes=2,
+        next_run=first,
+    )
+    banner = _banner(client_for("finance"))
+    assert 'class="freshness fresh"' in banner
+    assert f"Orders <strong>first run at {timezone.localtime(first):%H:%M}</strong>" in banner
+    assert watchdog_check() == {"orders": "ok"}
+    runs = client_for("operations").get("/syncs/runs/orders/").content.decode()
+    assert "Waiting for first run</span> First scheduled run at" in runs

@@ -213,9 +213,7 @@ def test_a_release_without_the_typed_line_count_sends_nothing(mapped, personas):
     assert not stock_push.lines.exclude(status=StockPushLine.Status.PLANNED).exists()
 
 
-def test_a_later_cycle_supersedes_a_held_push_which_can_no_longer_be_released(
-    mapped, personas
-):
+def test_a_later_cycle_supersedes_a_held_push_which_can_no_longer_be_released(mapped, personas):
     stale = zero_everything_and_hold(mapped)
     assert stock_cycle().held  # the next cycle plans again: the first plan is stale
     stale.refresh_from_db()
