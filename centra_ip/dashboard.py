@@ -129,7 +129,8 @@ def _error_classes(now: datetime) -> dict:
 
 def _centra_quota(now: datetime) -> dict:
     """HTTP requests to Centra in the last hour (each call plus its retries) against the
-    hourly request bucket, and the 429s of the last day. Centra's own ``rateLimits`` answer
+    hourly request bucket, and the day's throttled (429) answers: those retries absorbed
+    (the call ended well) and the longest wait they cost. Centra's own ``rateLimits`` answer
     is not stored, so this is what the hub used, not what other integrations used."""
     hour, day = now - timedelta(hours=1), now - timedelta(hours=24)
     figures = ExternalCall.objects.filter(
@@ -137,7 +138,10 @@ def _centra_quota(now: datetime) -> dict:
     ).aggregate(
         calls=Count("pk", filter=Q(started_at__gte=hour)),
         retries=Sum("retries", filter=Q(started_at__gte=hour)),
-        throttled=Count("pk", filter=Q(status_code=429)),
+        throttled_answers=Sum("throttled"),
+        absorbed=Sum("throttled", filter=Q(outcome=ExternalCall.Outcome.OK)),
+        longest_wait_ms=Max("longest_wait_ms"),
+        last_throttled=Max("started_at", filter=Q(throttled__gt=0)),
     )
     used = figures["calls"] + (figures["retries"] or 0)
     limit = CentraLimits().requests_1h
@@ -145,7 +149,10 @@ def _centra_quota(now: datetime) -> dict:
         "used": used,
         "limit": limit,
         "share": f"{used / limit:.0%}",
-        "throttled": figures["throttled"],
+        "throttled": figures["throttled_answers"] or 0,
+        "absorbed": figures["absorbed"] or 0,
+        "longest_wait": round((figures["longest_wait_ms"] or 0) / 1000),
+        "last_throttled": figures["last_throttled"],
     }
 
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max, Min, Q
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from syncs import engines
-from syncs.models import SyncRun
+from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STOCK, STREAMS, Stream
 
 FRESH, AMBER, RED = "fresh", "amber", "red"
@@ -254,3 +254,48 @@ def _too_new_to_be_late(reading: Freshness, now: datetime) -> bool:
     first = SyncRun.objects.filter(stream=reading.stream.code).order_by("started_at").first()
     amber = reading.stream.late_after * settings.FRESHNESS_AMBER_FACTOR
     return first is None or now - first.started_at < amber
+
+
+def throttling_check(now: datetime | None = None) -> dict[str, int]:
+    """Raise "API throttling persists" for each stream whose calls were answered 429 at
+    least THROTTLE_TICKET_ANSWERS times in the last THROTTLE_WINDOW_MINUTES (even when
+    retries absorbed them), and clear it for the others. Returns the counts found."""
+    from exceptions.services import ticket_clear, ticket_raise
+
+    now = now or timezone.now()
+    window = timedelta(minutes=settings.THROTTLE_WINDOW_MINUTES)
+    rows = (
+        ExternalCall.objects.filter(started_at__gte=now - window, throttled__gt=0)
+        .exclude(sync_run__isnull=True)
+        .values("sync_run__stream")
+        .annotate(answers=Sum("throttled"), longest=Max("longest_wait_ms"), calls=Count("pk"))
+        .order_by()
+    )
+    found = {row["sync_run__stream"]: row for row in rows}
+    for stream in STREAMS:
+        row = found.get(stream.code)
+        if row and row["answers"] >= settings.THROTTLE_TICKET_ANSWERS:
+            ticket_raise(
+                type_code="api_throttled",
+                source="watchdog",
+                stream=stream.code,
+                summary=(
+                    f"{stream.title}: {row['answers']} throttled (429) answers in "
+                    f"{settings.THROTTLE_WINDOW_MINUTES} min, longest wait "
+                    f"{row['longest'] / 1000:.0f} s"
+                ),
+                context={
+                    "throttled_answers": row["answers"],
+                    "calls": row["calls"],
+                    "longest_wait_seconds": round(row["longest"] / 1000, 1),
+                    "window_minutes": settings.THROTTLE_WINDOW_MINUTES,
+                },
+            )
+        else:
+            ticket_clear(
+                type_code="api_throttled",
+                source="watchdog",
+                stream=stream.code,
+                note="throttling fell below the threshold",
+            )
+    return {code: row["answers"] for code, row in found.items()}

@@ -42,6 +42,9 @@ def run(stream, minutes_ago, status="succeeded", error="", calls=()):
             outcome=outcome,
             status_code=status_code,
             retries=retries,
+            # a call that ended in 429 was throttled on every attempt
+            throttled=retries + 1 if status_code == 429 else 0,
+            longest_wait_ms=30_000 if status_code == 429 else 0,
             sync_run=sync_run,
         )
     return sync_run
@@ -122,7 +125,15 @@ def test_error_classes_quota_and_open_tickets(client_for):
     runs = [(r["stream"], r["error_start"], r["n"]) for r in context["errors"]["runs"]]
     assert runs == [("stock", "boom: the engine fell over", 2), ("orders", "timeout", 1)]
     # Last hour: only stock's two calls (one with two retries) count; the 429 was 2 h ago.
-    assert context["quota"] == {"used": 4, "limit": 5000, "share": "0%", "throttled": 1}
+    assert context["quota"] == {
+        "used": 4,
+        "limit": 5000,
+        "share": "0%",
+        "throttled": 4,
+        "absorbed": 0,
+        "longest_wait": 30,
+        "last_throttled": NOW - timedelta(minutes=120),
+    }
     assert [(r["type"].code, r["count"]) for r in context["open_tickets"]] == [("stock_drift", 2)]
 
 
@@ -174,3 +185,25 @@ def test_a_failed_or_held_last_run_is_the_streams_state_at_once(client_for):
     assert '<span class="level amber">Held by guard</span>' in stream_row(html, "orders")
     # never ran and not scheduled: nothing will run it, so it is not "waiting"
     assert '<span class="level red">Behind</span>' in stream_row(html, "catalog")
+
+
+def test_a_429_storm_absorbed_by_retries_shows_on_the_quota_card(client_for):
+    """The call succeeded after waiting out Retry-After twice: it still counts."""
+    sync_run = run("stock", 2)
+    ExternalCall.objects.create(
+        system="centra",
+        operation="mutation setStock",
+        started_at=NOW - timedelta(minutes=2),
+        duration_ms=61_000,
+        outcome="ok",
+        status_code=200,
+        retries=2,
+        throttled=2,
+        longest_wait_ms=45_000,
+        sync_run=sync_run,
+    )
+    html = client_for("admin").get("/").content.decode()
+    assert (
+        '<p id="throttling"><span class="state bad">2 throttled (429) answers in 24 h</span>, '
+        "2 absorbed by retries; longest wait 45 s; last 11:58.</p>"
+    ) in html

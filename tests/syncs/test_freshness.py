@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from exceptions.models import Ticket
@@ -154,3 +155,45 @@ def test_a_stream_before_its_first_scheduled_run_says_when_it_will_run(client_fo
     assert watchdog_check() == {"orders": "ok"}
     runs = client_for("operations").get("/syncs/runs/orders/").content.decode()
     assert "Waiting for first run</span> First scheduled run at" in runs
+
+
+def throttled_call(run_row: SyncRun, answers: int, wait_ms: int, minutes_ago: float = 1):
+    from syncs.models import ExternalCall
+
+    ExternalCall.objects.create(
+        system="centra",
+        operation="mutation setStock",
+        started_at=timezone.now() - timedelta(minutes=minutes_ago),
+        duration_ms=wait_ms,
+        outcome="ok",
+        status_code=200,
+        retries=answers,
+        throttled=answers,
+        longest_wait_ms=wait_ms,
+        sync_run=run_row,
+    )
+
+
+@pytest.mark.django_db
+def test_persistent_throttling_raises_a_ticket_that_clears_when_it_stops(settings):
+    from syncs.freshness import throttling_check
+
+    settings.THROTTLE_TICKET_ANSWERS, settings.THROTTLE_WINDOW_MINUTES = 10, 15
+    stock_run = run(2, stream="stock")
+    throttled_call(stock_run, 4, 30_000)
+    throttled_call(stock_run, 5, 45_000)
+    throttled_call(stock_run, 9, 10_000, minutes_ago=20)  # outside the window
+    assert throttling_check() == {"stock": 9}
+    assert not Ticket.objects.filter(type="api_throttled").exists()  # 9 < 10
+    throttled_call(stock_run, 1, 5_000)
+    assert throttling_check() == {"stock": 10}
+    ticket = Ticket.objects.get(type="api_throttled")
+    assert (ticket.stream, ticket.team, ticket.status) == ("stock", "admin", "open")
+    assert ticket.summary == (
+        "Stock to Centra: 10 throttled (429) answers in 15 min, longest wait 45 s"
+    )
+    assert ticket.context["longest_wait_seconds"] == 45.0
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert throttling_check() == {}
+    ticket.refresh_from_db()
+    assert ticket.status == "auto_resolved"

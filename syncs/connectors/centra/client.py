@@ -36,7 +36,7 @@ from syncs.connectors.base import (
     ThrottledError,
     parse_retry_after,
 )
-from syncs.connectors.recording import CallRecord, Recorder, discard
+from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
 
 from . import queries
 from .pacing import CentraLimits, Pacer
@@ -128,17 +128,21 @@ class CentraClient(ClosingClient):
         started_at = datetime.now(UTC)
         t0 = self.clock.monotonic()
         retries = 0
+        tally = AttemptTally()
         while True:
             try:
                 data = self._attempt(label, query, variables, mutation)
             except ConnectorError as error:
+                throttled = isinstance(error, ThrottledError)
                 if error.retryable and retries < self.retry.max_retries:
                     retries += 1
-                    self.clock.sleep(
-                        self.retry.delay(retries, retry_after=error.retry_after, rng=self._rng)
-                    )
+                    delay = self.retry.delay(retries, retry_after=error.retry_after, rng=self._rng)
+                    self.clock.sleep(tally.note(throttled=throttled, wait=delay))
                     continue
-                self._record(label, started_at, t0, error.status_code, retries, error=error)
+                tally.note(throttled=throttled)
+                self._record(
+                    label, started_at, t0, error.status_code, retries, error=error, tally=tally
+                )
                 raise
             self._record(
                 label,
@@ -147,6 +151,7 @@ class CentraClient(ClosingClient):
                 200,
                 retries,
                 user_errors=self._user_error_note(data, record_user_errors),
+                tally=tally,
             )
             return data
 
@@ -225,7 +230,9 @@ class CentraClient(ClosingClient):
             self.pacer.settle_complexity(complexity - estimate)
             self._complexity[query] = int(complexity)
 
-    def _record(self, label, started_at, t0, status_code, retries, *, error=None, user_errors=""):
+    def _record(
+        self, label, started_at, t0, status_code, retries, *, error=None, user_errors="", tally
+    ):
         if error is not None:
             outcome = "retryable_error" if error.retryable else "permanent_error"
             text = error.message
@@ -242,6 +249,7 @@ class CentraClient(ClosingClient):
                 status_code=status_code,
                 retries=retries,
                 error=text,
+                **tally.fields,
             )
         )
 

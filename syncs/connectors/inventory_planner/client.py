@@ -41,7 +41,7 @@ from syncs.connectors.inventory_planner.types import (
     parse_purchase_order_item,
     parse_variant,
 )
-from syncs.connectors.recording import CallRecord, Recorder, discard
+from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
 
 T = TypeVar("T")
 
@@ -280,6 +280,7 @@ class InventoryPlannerClient(ClosingClient):
         started_at = datetime.now(UTC)
         t0 = self._clock.monotonic()
         retries = 0
+        tally = AttemptTally()
         while True:
             status_code = None
             try:
@@ -294,17 +295,20 @@ class InventoryPlannerClient(ClosingClient):
                     ) from None
             except ConnectorError as exc:
                 status_code = exc.status_code or status_code
+                throttled = isinstance(exc, ThrottledError)
                 if (
                     exc.retryable
                     and retries < self._retry.max_retries
-                    and (idempotent or exc.details == NOT_SENT or isinstance(exc, ThrottledError))
+                    and (idempotent or exc.details == NOT_SENT or throttled)
                 ):
                     retries += 1
-                    self._clock.sleep(self._retry.delay(retries, retry_after=exc.retry_after))
+                    delay = self._retry.delay(retries, retry_after=exc.retry_after)
+                    self._clock.sleep(tally.note(throttled=throttled, wait=delay))
                     continue
-                self._record(operation, started_at, t0, exc, status_code, retries)
+                tally.note(throttled=throttled)
+                self._record(operation, started_at, t0, exc, status_code, retries, tally)
                 raise
-            self._record(operation, started_at, t0, None, status_code, retries)
+            self._record(operation, started_at, t0, None, status_code, retries, tally)
             return result
 
     def _send(self, method, path, params, json, operation) -> httpx.Response:
@@ -378,7 +382,7 @@ class InventoryPlannerClient(ClosingClient):
             raise error(BadPayloadError, "response is not a JSON object")
         return body
 
-    def _record(self, operation, started_at, t0, exc, status_code, retries) -> None:
+    def _record(self, operation, started_at, t0, exc, status_code, retries, tally) -> None:
         outcome = "ok"
         if exc is not None:
             outcome = "retryable_error" if exc.retryable else "permanent_error"
@@ -392,6 +396,7 @@ class InventoryPlannerClient(ClosingClient):
                 status_code=status_code,
                 retries=retries,
                 error="" if exc is None else exc.message,
+                **tally.fields,
             )
         )
 
