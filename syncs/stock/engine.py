@@ -39,7 +39,7 @@ from syncs.models import (
 )
 from syncs.stock import drift, push
 from syncs.stock.ats import Ats, AtsInput, ats_compute
-from syncs.stock.guard import GuardInput, GuardThresholds, guard_reasons
+from syncs.stock.guard import GuardInput, guard_reasons, thresholds
 from syncs.stock.rules import rulebook_load
 from syncs.stock.services import (
     config_save,
@@ -339,15 +339,6 @@ def guard_input(*, fresh, previous, missing: int) -> GuardInput:
         to_zero=to_zero,
         total_before=total_before,
         total_after=total_after,
-    )
-
-
-def thresholds(settings: StockSettings) -> GuardThresholds:
-    return GuardThresholds(
-        min_skus=settings.guard_min_skus,
-        zero_share=float(settings.guard_zero_share),
-        total_drop=float(settings.guard_total_drop),
-        min_read_share=float(settings.guard_min_read_share),
     )
 
 

@@ -25,7 +25,7 @@ from syncs.models import (
     StockStatusMovement,
     WarehouseMapping,
 )
-from syncs.stock import rules
+from syncs.stock import guard, rules
 from syncs.stock.ats import AtsInput, RuleBook, ats_compute
 
 # area -> (model, plain-data function, the fields that identify a row)
@@ -313,7 +313,16 @@ class WhatIf:
     from_zero: int = 0
     total_before: int = 0
     total_after: int = 0
+    had_stock: int = 0
     biggest: list[Move] = field(default_factory=list)
+    # what the guard would say of a push with these changes: a change past its thresholds
+    # needs a typed confirmation to be saved
+    guard_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def confirmation(self) -> str:
+        """What a person types to save or delete a change the guard would hold."""
+        return str(self.changed)
 
 
 def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 10) -> WhatIf:
@@ -351,6 +360,7 @@ def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 1
         result.skus += 1
         result.total_before += before
         result.total_after += after
+        result.had_stock += before > 0
         if before != after:
             result.changed += 1
             result.to_zero += after == 0
@@ -358,6 +368,18 @@ def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 1
             moves.append(Move(sku, warehouse, before, after))
     moves.sort(key=lambda m: (-abs(m.change), m.sku, m.warehouse))
     result.biggest = moves[:top]
+    result.guard_reasons = guard.guard_reasons(
+        guard.GuardInput(
+            known=result.skus,
+            read=result.skus,
+            missing_fields=0,
+            had_stock=result.had_stock,
+            to_zero=result.to_zero,
+            total_before=result.total_before,
+            total_after=result.total_after,
+        ),
+        guard.thresholds(StockSettings.load()),
+    )
     return result
 
 

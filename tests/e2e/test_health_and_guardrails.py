@@ -69,3 +69,35 @@ def test_a_held_stream_turns_the_desk_amber_and_its_push_needs_typed_confirmatio
     expect(page.locator(".message.success")).to_contain_text("Discarded: nothing was sent.")
     later.refresh_from_db()
     assert later.status == "discarded"
+
+
+def test_a_fat_fingered_global_rule_needs_its_size_typed_before_it_is_saved(
+    world,  # noqa: F811
+    page,
+    login,
+):
+    from syncs.models import SafetyStockRule
+
+    changed = StockPosition.objects.filter(ats__gt=0).count()
+    login("admin")
+    page.goto("/syncs/config/safety_stock/new/")
+    page.get_by_label("Scope").select_option("global")
+    page.get_by_label("Kind").select_option("units")
+    page.get_by_label("Value").fill("1000")
+    page.get_by_role("button", name="Preview the effect").click()
+    warning = page.locator("#guard-warning")
+    expect(warning).to_contain_text("The guard will hold the next push")
+    expect(warning).to_contain_text("would go to zero")
+    expect(page.get_by_role("button", name="Save")).to_have_class("button danger")
+
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".message.error")).to_contain_text(
+        f"Not saved: the guard would hold the next push. To go ahead, type {changed}"
+    )
+    assert not SafetyStockRule.objects.exists()
+
+    page.get_by_label("To save it anyway").fill(str(changed))
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/configuration/")
+    expect(page.locator(".message.success")).to_contain_text("Safety stock rule saved.")
+    assert SafetyStockRule.objects.get().value == 1000

@@ -144,3 +144,46 @@ def test_stock_history_queries_do_not_grow_with_runs(mapped, client_for):
     with CaptureQueriesContext(connection) as many:
         client.get("/syncs/stock/")
     assert len(many) == len(few)
+
+
+FAT_FINGER = {**RULE, "value": "1000"}
+
+
+def test_a_rule_the_guard_would_hold_is_saved_only_with_the_typed_size(mapped, client_for):
+    stock_cycle()
+    client = client_for("admin")
+    page = client.post("/syncs/config/safety_stock/new/", FAT_FINGER, follow=True)
+    html = page.content.decode()
+    changed = StockPosition.objects.filter(ats__gt=0).count()
+    assert 'id="guard-warning"' in html and "would go to zero" in html
+    assert f"Not saved: the guard would hold the next push. To go ahead, type {changed}" in html
+    assert not SafetyStockRule.objects.exists()
+    assert not ConfigChange.objects.filter(area="safety_stock").exists()
+    client.post("/syncs/config/safety_stock/new/", {**FAT_FINGER, "confirm": str(changed + 1)})
+    assert not SafetyStockRule.objects.exists()
+    saved = client.post("/syncs/config/safety_stock/new/", {**FAT_FINGER, "confirm": str(changed)})
+    assert saved.status_code == 302
+    assert SafetyStockRule.objects.get().value == 1000
+
+
+def test_a_small_rule_is_saved_in_one_step(mapped, client_for):
+    stock_cycle()
+    response = client_for("admin").post("/syncs/config/safety_stock/new/", RULE)
+    assert response.status_code == 302
+    assert SafetyStockRule.objects.get().value == 2
+
+
+def test_deleting_a_rule_shows_its_effect_first_and_deletes_on_confirmation(mapped, client_for):
+    stock_cycle()
+    client = client_for("admin")
+    client.post("/syncs/config/safety_stock/new/", RULE)
+    rule = SafetyStockRule.objects.get()
+    url = f"/syncs/config/safety_stock/{rule.pk}/delete/"
+    first = client.post(url)
+    html = first.content.decode()
+    assert first.status_code == 200
+    assert "What if you delete this" in html and 'name="step" value="confirm"' in html
+    assert SafetyStockRule.objects.filter(pk=rule.pk).exists()
+    assert client.post(url, {"step": "confirm"}).status_code == 302
+    assert not SafetyStockRule.objects.exists()
+    assert ConfigChange.objects.filter(area="safety_stock", action="deleted").count() == 1
