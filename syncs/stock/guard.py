@@ -74,4 +74,3 @@ def thresholds(settings) -> GuardThresholds:
         total_drop=float(settings.guard_total_drop),
         min_read_share=float(settings.guard_min_read_share),
     )
-
