@@ -13,10 +13,10 @@ from syncs.freshness import watchdog_check
 from syncs.models import ExternalCall, SyncRun
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-# Session, user, groups (twice), permissions (two), the freshness banner; then runs, calls,
+# Session, user, groups, permissions (two), the freshness banner; then runs, calls,
 # late tickets, freshness, call errors, run errors, quota, open tickets, overrides, the two
 # ticket trend series and the run trend: the same whatever the number of rows.
-QUERIES = 19
+QUERIES = 18
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +67,7 @@ def seed():
 
 def test_each_stream_shows_last_success_lag_rates_and_throughput(client_for):
     seed()
-    html = client_for("operations").get("/").content.decode()
+    html = client_for("operations").get("/dashboard/").content.decode()
     stock = stream_row(html, "stock")
     assert '<tr class="stream-row fresh" id="stream-stock">' in stock
     assert '<span class="level fresh">OK</span>' in stock
@@ -140,7 +140,7 @@ def test_error_classes_quota_and_open_tickets(client_for):
 def test_the_charts_count_30_days_of_runs_and_tickets(client_for):
     seed()
     ticket_raise(type_code="stock_drift", source="test", sku="A")
-    html = client_for("operations").get("/").content.decode()
+    html = client_for("operations").get("/dashboard/").content.decode()
     charts = json.loads(
         html.split('<script id="dashboard-charts" type="application/json">')[1].split("</script>")[
             0
@@ -162,16 +162,25 @@ def test_the_dashboard_makes_a_fixed_number_of_queries(client_for, django_assert
         ticket_raise(type_code="stock_push_rejected", source="test", sku=f"S{n}")
         run("catalog", 30 + n, status="failed", error=f"error {n}", calls=[("ok", 200, 0)])
     with django_assert_num_queries(QUERIES):
-        assert client.get("/").status_code == 200
+        assert client.get("/dashboard/").status_code == 200
 
 
-@pytest.mark.parametrize("team", ["finance", "ecommerce", "merchandising", "fulfilment"])
-def test_other_teams_land_on_their_checklist(client_for, team):
+@pytest.mark.parametrize(
+    ("team", "landing"),
+    [
+        ("operations", "/exceptions/"),
+        ("finance", "/reconciliation/"),
+        ("ecommerce", "/syncs/catalog/"),
+        ("merchandising", "/syncs/catalog/"),
+        ("fulfilment", "/returns/"),
+    ],
+)
+def test_each_team_lands_on_its_work_and_admins_on_health(client_for, team, landing):
     response = client_for(team).get("/")
-    assert response.status_code == 200
-    assert response.templates[0].name == "centra_ip/checklist.html"
-    assert response.context["team"] == team
+    assert (response.status_code, response["Location"]) == (302, landing)
+    assert client_for(team).get(landing, follow=True).status_code == 200
     assert client_for(team).get("/dashboard/").status_code == 200
+    assert client_for("admin").get("/").templates[0].name == "centra_ip/dashboard.html"
 
 
 def test_a_failed_or_held_last_run_is_the_streams_state_at_once(client_for):
@@ -180,7 +189,7 @@ def test_a_failed_or_held_last_run_is_the_streams_state_at_once(client_for):
     run("stock", 1, status="failed", error="IP answered 503")
     run("orders", 4)
     run("orders", 1, status="held")
-    html = client_for("operations").get("/").content.decode()
+    html = client_for("operations").get("/dashboard/").content.decode()
     assert '<span class="level amber">Failing</span>' in stream_row(html, "stock")
     assert '<span class="level amber">Held by guard</span>' in stream_row(html, "orders")
     # never ran and not scheduled: nothing will run it, so it is not "waiting"

@@ -32,6 +32,7 @@ def test_a_held_stream_turns_the_desk_amber_and_its_push_needs_typed_confirmatio
     held = zero_all_stock_and_run(world)
     lines = held.lines.count()
     login("operations")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     expect(page.locator("#stream-returns .level")).to_have_text("Waiting for first run")
 
     stock = page.locator("#stream-stock")

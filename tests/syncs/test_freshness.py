@@ -75,12 +75,12 @@ def test_streams_without_an_engine_are_never_watched():
 
 def test_the_banner_shows_each_streams_age_and_turns_red_when_late(client_for):
     run(3)
-    html = client_for("finance").get("/").content.decode()
+    html = client_for("finance").get("/docs/").content.decode()
     assert 'class="freshness fresh"' in html
     assert "Orders <strong>3 min ago</strong>" in html
     SyncRun.objects.all().delete()
     run(50)  # past 3 x 15 minutes
-    html = client_for("finance").get("/").content.decode()
+    html = client_for("finance").get("/docs/").content.decode()
     assert 'class="freshness red"' in html
     assert 'class="freshness-item red"' in html
 
