@@ -93,17 +93,13 @@ def stock_push_send_planned(*, push_id: int) -> push.PushOutcome:
 
 
 def stock_push_discard(*, stock_push: StockPush, actor) -> None:
+    """Send nothing of a held push. The ``push_held`` ticket stays: its cause may persist,
+    and it resolves itself only as documented, when a cycle passes the guard and pushes."""
     with transaction.atomic():
         _claim(stock_push, StockPush.Status.DISCARDED, actor)
         stock_push.lines.filter(status=StockPushLine.Status.PLANNED).update(
             status=StockPushLine.Status.DISCARDED
         )
-    ticket_clear(
-        type_code="push_held",
-        source=push.SOURCE,
-        stream=engine.STREAM,
-        note=f"push {stock_push.pk} discarded by {actor.get_username()}",
-    )
 
 
 def stock_sku_push(*, sku: str) -> push.PushOutcome:
