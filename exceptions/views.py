@@ -49,6 +49,7 @@ from exceptions.services import (
     ticket_snooze,
 )
 from exceptions.tables import TicketTable
+from syncs.streams import STREAM_CODES
 
 can_read = permission_required(VIEW, raise_exception=True)
 PER_PAGE = 50
@@ -140,11 +141,41 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "can_retry": action is not None,
         "history": ticket_history(ticket),
         "related": ticket_related(ticket),
+        "links": _subject_links(ticket),
         "forms": {
             name: forms.get(name) or form(prefix=name, initial=_initial(name, ticket))
             for name, form in ACTION_FORMS.items()
         },
     }
+
+
+def _subject_links(ticket: Ticket) -> list[tuple[str, str]]:
+    """(label, page) for each thing the ticket is about: its SKU, order, return and stream,
+    and the held push or run its context names, so nobody hunts for them through Syncs."""
+    links = []
+    if ticket.sku:
+        catalog = ticket.type.startswith("sku_missing")
+        url = reverse("syncs:sku" if catalog else "syncs:stock_sku", args=[ticket.sku])
+        links.append((f"SKU {ticket.sku}", url))
+    if ticket.order_number.isdigit():
+        links.append(
+            (
+                f"Order {ticket.order_number}",
+                reverse("syncs:order", args=[int(ticket.order_number)]),
+            )
+        )
+    if ticket.return_id.isdigit():
+        links.append(
+            (f"Return {ticket.return_id}", reverse("returns:detail", args=[int(ticket.return_id)]))
+        )
+    push = ticket.context.get("push")
+    if isinstance(push, int):
+        links.append((f"Stock push {push}", reverse("syncs:stock_push", args=[push])))
+    if ticket.stream in STREAM_CODES:
+        run = ticket.context.get("sync_run")
+        label = f"{ticket.stream.capitalize()} runs" + (f" (run {run})" if run else "")
+        links.append((label, reverse("syncs:stream_runs", args=[ticket.stream])))
+    return links
 
 
 def _initial(form_name: str, ticket: Ticket) -> dict:

@@ -377,3 +377,26 @@ def test_the_assign_form_starts_at_the_current_assignee(client_for, personas, or
     form = page.context["forms"]["assign"]
     assert form["assignee"].value() == personas["operations"].pk
     assert f'<option value="{personas["operations"].pk}" selected>' in page.content.decode()
+
+
+def test_the_ticket_links_to_what_it_is_about(client_for):
+    held = ticket_raise(
+        type_code="push_held",
+        source="stock",
+        stream="stock",
+        context={"push": 5, "sync_run": 41},
+        summary="held",
+    )
+    html = client_for("operations").get(reverse("exceptions:ticket", args=[held.pk])).content
+    assert (
+        '<dd id="ticket-subject"><a href="/syncs/stock/pushes/5/">Stock push 5</a> · '
+        '<a href="/syncs/runs/stock/">Stock runs (run 41)</a></dd>'
+    ) in html.decode()
+    stock_in = ticket_raise(
+        type_code="stock_in_failed", source="returns", sku="P-1", order_number="6", return_id="1"
+    )
+    html = client_for("fulfilment").get(reverse("exceptions:ticket", args=[stock_in.pk])).content
+    assert (
+        '<dd id="ticket-subject"><a href="/syncs/stock/sku/P-1/">SKU P-1</a> · '
+        '<a href="/syncs/orders/6/">Order 6</a> · <a href="/returns/1/">Return 1</a></dd>'
+    ) in html.decode()
