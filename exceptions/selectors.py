@@ -5,7 +5,7 @@ the counts and the trend. Views and the ``tickets`` command read through these o
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -48,8 +48,21 @@ def ticket_get_for_user(*, user, pk: int, act: bool = False) -> Ticket:
 
 
 def queue_queryset():
-    """Every ticket with what the queue's columns show, newest activity first."""
-    return Ticket.objects.select_related("assignee").order_by("-last_seen", "-pk")
+    """Every ticket with what the queue's columns show, newest activity first; severity
+    sorts by rank (critical first), not by its code's spelling."""
+    return (
+        Ticket.objects.select_related("assignee")
+        .annotate(severity_rank=SEVERITY_RANK)
+        .order_by("-last_seen", "-pk")
+    )
+
+
+SEVERITY_RANK = Case(
+    When(severity="critical", then=Value(0)),
+    When(severity="warning", then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
 
 
 def ticket_history(ticket: Ticket):

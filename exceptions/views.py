@@ -142,6 +142,8 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "history": ticket_history(ticket),
         "related": ticket_related(ticket),
         "links": _subject_links(ticket),
+        # its own idempotency key: "Assign to me" and "Assign" are two different clicks
+        "assign_me": ACTION_FORMS["assign"](prefix="assign"),
         "forms": {
             name: forms.get(name) or form(prefix=name, initial=_initial(name, ticket))
             for name, form in ACTION_FORMS.items()

@@ -400,3 +400,39 @@ def test_the_ticket_links_to_what_it_is_about(client_for):
         '<dd id="ticket-subject"><a href="/syncs/stock/sku/P-1/">SKU P-1</a> · '
         '<a href="/syncs/orders/6/">Order 6</a> · <a href="/returns/1/">Return 1</a></dd>'
     ) in html.decode()
+
+
+def test_triage_basics_search_anywhere_snoozed_apart_and_severity_by_rank(client_for, personas):
+    parked = ticket_raise(
+        type_code="sku_missing_in_ip",
+        source="orders",
+        sku="P00377-RED-03",
+        summary="Order 12: line 2 is parked",
+    )
+    held = ticket_raise(type_code="push_held", source="stock", stream="stock", summary="held")
+    drift = ticket_raise(type_code="stock_drift", source="stock", sku="A-1")
+    client = client_for("admin")
+
+    def shown(**query):
+        return [t.pk for t in client.get(QUEUE, {"team": "", **query}).context["table"].data]
+
+    assert shown(q="RED-03") == [parked.pk]  # inside the SKU
+    assert shown(q="order 12") == [parked.pk]  # in the summary, any case
+    assert shown(q="P00377") == [parked.pk]
+    ticket_snooze(ticket=drift, actor=personas["admin"], until=timezone.now() + timedelta(hours=1))
+    assert drift.pk not in shown()
+    assert shown(status="snoozed") == [drift.pk]
+    ranks = shown(sort="severity", status="any")
+    assert ranks[0] == held.pk  # critical before warning, whatever the spelling sorts to
+
+
+def test_assign_to_me_is_one_click(client_for, order_ticket):
+    client = client_for("operations")
+    page = client.get(reverse("exceptions:ticket", args=[order_ticket.pk])).content.decode()
+    assert "Assign to me</button>" in page
+    me = client.session["_auth_user_id"]
+    client.post(action_url(order_ticket, "assign"), {"assign-key": "me", "assign-assignee": me})
+    order_ticket.refresh_from_db()
+    assert str(order_ticket.assignee_id) == me
+    page = client.get(reverse("exceptions:ticket", args=[order_ticket.pk])).content.decode()
+    assert "Assign to me</button>" not in page
