@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,7 @@ from django_tables2 import RequestConfig
 from centra_ip.exports import csv_cell
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
-from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BulkForm
+from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BULK_LIMIT, BulkForm
 from exceptions.models import Ticket
 from exceptions.registry import TYPES, get_type, retry_action
 from exceptions.selectors import (
@@ -270,6 +270,15 @@ def bulk(request):
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return _back_to_queue(request)
     data = form.cleaned_data
+    if data["all_matching"]:
+        data["tickets"] = _all_matching(request, data["query"])
+        if len(data["tickets"]) > BULK_LIMIT:
+            messages.error(
+                request,
+                f"{len(data['tickets'])} tickets match: narrow the filters to at most "
+                f"{BULK_LIMIT} for one bulk action.",
+            )
+            return _back_to_queue(request)
     selected = Ticket.objects.filter(pk__in=data["tickets"]).select_related("assignee")
     allowed = list(tickets_actable_by(request.user, selected).order_by("pk"))
     denied = len(data["tickets"]) - len(allowed)
@@ -282,6 +291,13 @@ def bulk(request):
             messages.info(request, f"#{ticket.pk}: {error}")
     messages.add_message(request, *_bulk_summary(data, done, len(allowed), denied))
     return _back_to_queue(request)
+
+
+def _all_matching(request, query: str) -> list[int]:
+    """The ids the queue shows for ``query`` (its filters, every page), one past the limit
+    at most, so a too-broad selection is refused rather than cut silently."""
+    matching = TicketFilter(QueryDict(query), queryset=queue_queryset(), request=request).qs
+    return list(matching.values_list("pk", flat=True)[: BULK_LIMIT + 1])
 
 
 def _bulk_summary(data: dict, done: int, allowed: int, denied: int) -> tuple[int, str]:

@@ -436,3 +436,31 @@ def test_assign_to_me_is_one_click(client_for, order_ticket):
     assert str(order_ticket.assignee_id) == me
     page = client.get(reverse("exceptions:ticket", args=[order_ticket.pk])).content.decode()
     assert "Assign to me</button>" not in page
+
+
+def test_select_all_matching_acts_on_every_page_of_the_filtered_queue(client_for, settings):
+    tickets = [
+        ticket_raise(type_code="orphaned_order", source="orders", order_number=str(5000 + n))
+        for n in range(55)  # more than one page of 50
+    ]
+    other = ticket_raise(type_code="stock_push_rejected", source="stock", sku="S-9")
+    client = client_for("admin")
+    page = client.get(QUEUE, {"team": "", "type": "orphaned_order"}).content.decode()
+    assert "all 55 matching, on every page" in page
+    response = client.post(
+        reverse("exceptions:bulk"),
+        {
+            "key": "all",
+            "action": "acknowledge",
+            "all_matching": "on",
+            "query": "team=&type=orphaned_order",
+            "hours": 24,
+        },
+        follow=True,
+    )
+    assert "Acknowledge: 55 of 55 tickets." in response.content.decode()
+    assert (
+        Ticket.objects.filter(pk__in=[t.pk for t in tickets], status="acknowledged").count() == 55
+    )
+    other.refresh_from_db()
+    assert other.status == "open"  # not matching the filters: untouched
