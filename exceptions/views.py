@@ -82,9 +82,23 @@ def index(request):
             if breaches.get(code)
         ],
     }
+    context.update(_empty_state(table))
     if request.htmx and request.htmx.target == "queue":
         return render(request, "exceptions/_queue.html", context)
     return render(request, "exceptions/index.html", context)
+
+
+def _empty_state(table) -> dict:
+    """When the filtered queue is empty, say what is happening elsewhere (two counts, only
+    then): an empty queue must not read as "nothing is going on"."""
+    if table.paginator.count:
+        return {"empty_elsewhere": None}
+    return {
+        "empty_elsewhere": Ticket.objects.filter(
+            status__in=(Ticket.Status.OPEN, Ticket.Status.ACKNOWLEDGED)
+        ).count(),
+        "empty_snoozed": Ticket.objects.filter(status=Ticket.Status.SNOOZED).count(),
+    }
 
 
 @require_GET

@@ -464,3 +464,11 @@ def test_select_all_matching_acts_on_every_page_of_the_filtered_queue(client_for
     )
     other.refresh_from_db()
     assert other.status == "open"  # not matching the filters: untouched
+
+
+def test_an_empty_team_queue_says_what_is_active_elsewhere(client_for, sku_ticket):
+    html = client_for("operations").get(QUEUE, {"team": "operations"}).content.decode()
+    assert (
+        '<p class="empty-state" id="queue-empty">Nothing here needs you now. '
+        '<a href="?team=">1 active ticket in other teams</a>.</p>'
+    ) in html
