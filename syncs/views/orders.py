@@ -2,7 +2,7 @@
 history (read-only screens)."""
 
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -60,7 +60,10 @@ def order_detail(request, number: int):
             "last_change": last_change,
             "taken_by": taken_by,
             "receipts": FeedDelivery.objects.filter(started_at__gte=order.stored_at)[:10],
-            "tickets": Ticket.objects.filter(order_number=str(order.number)).order_by("-pk"),
+            # a parked line's ticket is about its SKU; its context names the order
+            "tickets": Ticket.objects.filter(
+                Q(order_number=str(order.number)) | Q(context__order_number=order.number)
+            ).order_by("-pk"),
         },
     )
 
