@@ -86,6 +86,40 @@ def ticket_related(ticket: Ticket, limit: int = 10):
     )
 
 
+# Tickets first raised this close together, on a stream or by an API failure, are read as
+# one incident: one IP outage raises "API unavailable" (admin), "push held" (operations)
+# and "stock-in failed" (fulfilment) within minutes.
+INCIDENT_WINDOW = timedelta(minutes=10)
+API_TYPES = (
+    "api_timeout",
+    "api_unavailable",
+    "api_auth_failure",
+    "api_bad_payload",
+    "api_throttled",
+)
+
+
+def ticket_incident(ticket: Ticket, limit: int = 12) -> list[Ticket]:
+    """The other tickets of this ticket's incident, each team's part: tickets on a stream,
+    of an API type or a failed stock-in, first raised within INCIDENT_WINDOW of this one.
+    API tickets come first: they are the likely cause."""
+    near = Q(
+        first_seen__gte=ticket.first_seen - INCIDENT_WINDOW,
+        first_seen__lte=ticket.first_seen + INCIDENT_WINDOW,
+    )
+    kinds = (*API_TYPES, "stock_in_failed")
+    incident_like = ~Q(stream="") | Q(type__in=kinds)
+    if not (ticket.stream or ticket.type in kinds):
+        return []
+    found = list(
+        Ticket.objects.filter(near & incident_like)
+        .exclude(pk=ticket.pk)
+        .exclude(type="stream_late")
+        .order_by("first_seen", "pk")[:limit]
+    )
+    return sorted(found, key=lambda other: (other.type not in API_TYPES, other.first_seen))
+
+
 def ticket_counts(tickets) -> list[dict]:
     """Active tickets by type and team: rows of {"type", "team", "count"}."""
     return list(

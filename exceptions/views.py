@@ -26,6 +26,7 @@ from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BULK_LIMIT, BulkForm
 from exceptions.models import Ticket
 from exceptions.registry import TYPES, get_type, retry_action
 from exceptions.selectors import (
+    API_TYPES,
     VIEW,
     exception_type_rows,
     queue_queryset,
@@ -34,6 +35,7 @@ from exceptions.selectors import (
     ticket_counts,
     ticket_get_for_user,
     ticket_history,
+    ticket_incident,
     ticket_related,
     ticket_trend,
     tickets_actable_by,
@@ -144,8 +146,16 @@ def export(request):
     return response
 
 
+def _likely_cause(ticket: Ticket, incident: list[Ticket]) -> Ticket | None:
+    """An active API ticket of the same incident is the likely cause of any other ticket."""
+    if ticket.type in API_TYPES:
+        return None
+    return next((t for t in incident if t.type in API_TYPES and t.is_active), None)
+
+
 def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
     action = retry_action(ticket.type)
+    incident = ticket_incident(ticket)
     forms = forms or {}
     return {
         "ticket": ticket,
@@ -155,6 +165,8 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "can_retry": action is not None,
         "history": ticket_history(ticket),
         "related": ticket_related(ticket),
+        "incident": incident,
+        "cause": _likely_cause(ticket, incident),
         "links": _subject_links(ticket),
         # its own idempotency key: "Assign to me" and "Assign" are two different clicks
         "assign_me": ACTION_FORMS["assign"](prefix="assign"),

@@ -472,3 +472,26 @@ def test_an_empty_team_queue_says_what_is_active_elsewhere(client_for, sku_ticke
         '<p class="empty-state" id="queue-empty">Nothing here needs you now. '
         '<a href="?team=">1 active ticket in other teams</a>.</p>'
     ) in html
+
+
+def test_one_outage_shows_as_one_incident_with_each_teams_part(client_for):
+    api = ticket_raise(
+        type_code="api_unavailable", source="stock run 3", stream="stock", summary="IP 503"
+    )
+    held = ticket_raise(type_code="push_held", source="stock", stream="stock", summary="held")
+    stock_in = ticket_raise(type_code="stock_in_failed", source="returns", return_id="1")
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        later = ticket_raise(type_code="api_timeout", source="orders run 9", stream="orders")
+    unrelated = ticket_raise(type_code="stock_drift", source="stock", sku="A-1")
+    page = client_for("operations").get(reverse("exceptions:ticket", args=[held.pk]))
+    assert [t.pk for t in page.context["incident"]] == [api.pk, stock_in.pk]
+    html = page.content.decode()
+    assert (
+        f'Likely cause: <a href="/exceptions/{api.pk}/">#{api.pk} API unavailable: stream stock'
+        "</a> (Admin)"
+    ) in html
+    assert f"#{stock_in.pk} Stock-in failed / not confirmed: return 1</a> · Fulfilment" in html
+    assert later.pk not in [t.pk for t in page.context["incident"]]
+    assert unrelated.pk not in [t.pk for t in page.context["incident"]]
+    api_page = client_for("admin").get(reverse("exceptions:ticket", args=[api.pk]))
+    assert api_page.context["cause"] is None
