@@ -199,14 +199,21 @@ def _run_trend(days: int) -> dict:
     return {"labels": [day.isoformat() for day in labels], **series}
 
 
+def _orders_events_unavailable(open_tickets: list[dict]) -> dict | None:
+    """The open-tickets row of "Centra order events unavailable": the orders stream polls."""
+    return next((r for r in open_tickets if r["type"].code == "orders_events_unavailable"), None)
+
+
 def dashboard_context(now: datetime | None = None) -> dict:
     now = now or timezone.now()
+    open_tickets = _open_tickets()
     return {
         "now": now,
         "streams": _stream_rows(now),
         "errors": _error_classes(now),
         "quota": _centra_quota(now),
-        "open_tickets": _open_tickets(),
+        "open_tickets": open_tickets,
+        "orders_events_unavailable": _orders_events_unavailable(open_tickets),
         "charts": {"tickets": ticket_trend(days=CHART_DAYS), "runs": _run_trend(CHART_DAYS)},
     }
 

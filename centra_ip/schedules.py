@@ -50,6 +50,8 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec(name="advanced csv files", func="syncs.tasks.write_advanced_csv", minutes=60),
     # reconciliation: hourly rebuild of the configured window (IP fetches the feed daily)
     ScheduleSpec(name="reconciliation", func="reconciliation.tasks.compute", minutes=60),
+    # daily: Centra's schema, the token's permissions and IP's stock fields still as used
+    ScheduleSpec(name="check apis", func="syncs.tasks.check_apis", minutes=24 * 60),
     ScheduleSpec(
         name="prune external call records",
         func="syncs.tasks.prune_external_calls",

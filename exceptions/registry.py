@@ -94,6 +94,19 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Check the SKU in both systems again",
     ),
     ExceptionType(
+        code="centra_size_without_sku",
+        title="Centra sizes without a SKU",
+        team=ECOMMERCE,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=2 * _D,
+        subject=STREAM,
+        raised_when="A catalog run found active Centra product sizes with no SKU (Centra's "
+        "schema allows it): they cannot be mapped, so their stock is never pushed. One ticket "
+        "for the catalog lists them.",
+        auto_resolves_when="A catalog run finds every active Centra size with a SKU.",
+    ),
+    ExceptionType(
         code="orphaned_order",
         title="Orphaned order",
         team=OPERATIONS,
@@ -105,6 +118,21 @@ TYPES: tuple[ExceptionType, ...] = (
         "it within its SLA.",
         auto_resolves_when="The order is in the ledger and the feed receipt shows IP took it.",
         retry_label="Pull this order from Centra and publish it again",
+    ),
+    ExceptionType(
+        code="orders_events_unavailable",
+        title="Centra order events unavailable",
+        team=ADMIN,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=3 * _D,
+        subject=STREAM,
+        raised_when="The orders stream cannot use Centra's events (a refused call: no Event "
+        "permission or integration name), or read none for several runs while orders changed "
+        "(the event system not enabled). Orders still flow by polling; this is one ticket, "
+        "never one per order.",
+        auto_resolves_when="An orders run reads Centra events again (or events are switched "
+        "off with ORDERS_USE_EVENTS).",
     ),
     ExceptionType(
         code="cancellation_not_released",
@@ -142,6 +170,18 @@ TYPES: tuple[ExceptionType, ...] = (
         "tolerance.",
         auto_resolves_when="A stock cycle reads Centra availability within tolerance of ATS.",
         retry_label="Recompute and push this SKU's stock",
+    ),
+    ExceptionType(
+        code="stock_unreadable",
+        title="Stock unreadable in Inventory Planner",
+        team=OPERATIONS,
+        severity=WARNING,
+        acknowledge_within=4 * _H,
+        resolve_within=1 * _D,
+        subject=SKU,
+        raised_when="Inventory Planner's answer has no readable in_stock for this SKU in a "
+        "mapped warehouse: the SKU is skipped, its Centra stock left as it is (never zeroed).",
+        auto_resolves_when="A stock cycle reads the SKU's stock in IP again.",
     ),
     ExceptionType(
         code="push_held",
@@ -241,6 +281,19 @@ TYPES: tuple[ExceptionType, ...] = (
         raised_when="An API answered with data the hub cannot parse.",
         auto_resolves_when="The stream's next run parses every answer.",
         retry_label="Run the stream again",
+    ),
+    ExceptionType(
+        code="api_check_failed",
+        title="API check failed",
+        team=ADMIN,
+        severity=CRITICAL,
+        acknowledge_within=4 * _H,
+        resolve_within=1 * _D,
+        subject=STREAM,
+        raised_when="manage.py check_apis (daily, or the button on the sync health page) "
+        "found Centra's schema, the token's permissions or Inventory Planner's stock fields "
+        "not as the clients use them; the context lists every problem.",
+        auto_resolves_when="The API check passes.",
     ),
     ExceptionType(
         code="stream_late",

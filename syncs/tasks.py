@@ -47,3 +47,11 @@ def write_advanced_csv() -> str:
     if not files:
         return "nothing new or changed: no file written"
     return "; ".join(f"{record.name}: {record.rows} rows" for record in files)
+
+
+def check_apis() -> str:
+    """The daily API check (``manage.py check_apis``); a failure is an admin ticket."""
+    from syncs.apicheck import apis_check_run
+
+    report = apis_check_run()
+    return "APIs OK" if report.ok else f"{len(report.problems)} problem(s): {report.problems[0]}"

@@ -6,6 +6,7 @@ app_name = "syncs"
 urlpatterns = [
     path("", runs.index, name="index"),
     path("sandbox/", sandbox.control, name="sandbox"),
+    path("check-apis/", runs.check_apis, name="check_apis"),
     path("catalog/", catalog.workbench, name="catalog"),
     path("catalog/map/", catalog.mapping_create, name="catalog_map"),
     path("catalog/import/", catalog.mappings_import, name="catalog_import"),

@@ -99,6 +99,7 @@ MUTATING = {
     "syncs:stock_push_release": ({"pk": 999999}, ("centra_ip.run_syncs",), None),
     "syncs:stock_push_discard": ({"pk": 999999}, ("centra_ip.run_syncs",), None),
     "syncs:sandbox": ({}, ("centra_ip.control_sandbox",), ("centra_ip.control_sandbox",)),
+    "syncs:check_apis": ({}, (CHANGE,), None),
     "syncs:config_import": ({}, (CHANGE,), None),
     "syncs:config_settings": ({}, (CHANGE,), (CHANGE,)),
     "syncs:config_status_import": ({}, (CHANGE,), None),

@@ -34,6 +34,8 @@ from syncs.models.catalog import sku_normalise
 MISSING_IN_IP = "sku_missing_in_ip"
 MISSING_IN_CENTRA = "sku_missing_in_centra"
 TICKET_TYPES = (MISSING_IN_IP, MISSING_IN_CENTRA)
+WITHOUT_SKU = "centra_size_without_sku"
+WITHOUT_SKU_LISTED = 50  # sizes named in the ticket's context; the summary has the count
 SOURCE = "catalog engine"
 IP_FIELDS = ("id", "sku", "barcode", "title", "removed", "in_stock")
 # What a catalog run refreshes on an existing mapping (the ids never change).
@@ -69,6 +71,7 @@ class CatalogPlan:
     dropped_mappings: list[int] = field(default_factory=list)  # SkuMapping pks
     missing_in_ip: list[Condition] = field(default_factory=list)
     missing_in_centra: list[Condition] = field(default_factory=list)
+    without_sku: list[SizeRow] = field(default_factory=list)  # active sizes with no SKU
 
     @property
     def counts(self) -> dict:
@@ -80,6 +83,7 @@ class CatalogPlan:
             "mappings_dropped": len(self.dropped_mappings),
             "missing_in_ip": len(self.missing_in_ip),
             "missing_in_centra": len(self.missing_in_centra),
+            "without_sku": len(self.without_sku),
         }
 
 
@@ -141,6 +145,7 @@ def catalog_compare(
         if size.ean:
             centra_by_ean[size.ean].append(size)
 
+    plan.without_sku = [s for s in sizes if not s.sku and s.product_status == "ACTIVE"]
     for size in left_sizes:
         if size.product_status != "ACTIVE" or not size.sku:
             continue
@@ -379,6 +384,39 @@ def _tickets_settle(plan: CatalogPlan) -> None:
             continue
         stale.append(condition)
     tickets_clear_many(stale, source=SOURCE, note="The SKU is mapped or no longer one-sided.")
+    _without_sku_settle(plan.without_sku)
+
+
+def _without_sku_settle(sizes: list[SizeRow]) -> None:
+    """One catalog-wide ticket while active Centra sizes have no SKU; cleared when none."""
+    if not sizes:
+        tickets_clear_many(
+            [Condition(type_code=WITHOUT_SKU, stream="catalog")],
+            source=SOURCE,
+            note="Every active Centra size has a SKU.",
+        )
+        return
+    named = [
+        {
+            "centra_size_id": s.size_id,
+            "centra_variant_id": s.variant_id,
+            "product": f"{s.product_number} {s.product_name}",
+            "variant": s.variant_number,
+            "size": s.size_name,
+        }
+        for s in sizes[:WITHOUT_SKU_LISTED]
+    ]
+    first = named[0]
+    condition = Condition(
+        type_code=WITHOUT_SKU,
+        stream="catalog",
+        summary=(
+            f"{len(sizes)} active Centra size(s) have no SKU, e.g. {first['product']} "
+            f"{first['variant']} {first['size']} (size id {first['centra_size_id']})"
+        )[:300],
+        context={"count": len(sizes), "sizes": named},
+    )
+    tickets_raise_many([condition], source=SOURCE)
 
 
 # --- Mapping by hand --------------------------------------------------------------------------

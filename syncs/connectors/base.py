@@ -8,10 +8,16 @@ decided in one place. Time is injected (``Clock``) so tests never sleep for real
 import email.utils
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import httpx
+
+from syncs.connectors.recording import AttemptTally
+
+T = TypeVar("T")
 
 
 class ConnectorError(Exception):
@@ -19,9 +25,14 @@ class ConnectorError(Exception):
 
     ``message`` is for humans and ends up on tickets: it must never contain a token, a
     password or an Authorization header.
+
+    ``may_have_acted`` is False only when the server certainly did nothing with the
+    request (it was never sent, or was refused with 429): only then may a call that is not
+    idempotent be sent again (see ``call_with_retries``).
     """
 
     retryable = False
+    may_have_acted = True
 
     def __init__(
         self,
@@ -32,9 +43,13 @@ class ConnectorError(Exception):
         status_code: int | None = None,
         retry_after: float | None = None,
         details: object = None,
+        may_have_acted: bool | None = None,
     ):
         super().__init__(message)
         self.message = message
+        if may_have_acted is not None:
+            self.may_have_acted = may_have_acted
+        self.retries = 0  # how often the call was retried before this error was final
         self.system = system
         self.operation = operation
         self.status_code = status_code
@@ -53,7 +68,10 @@ class RetryableError(ConnectorError):
 
 
 class ThrottledError(RetryableError):
-    """HTTP 429 (or a throttling error in the body); ``retry_after`` is how long to wait."""
+    """HTTP 429 (or a throttling error in the body); ``retry_after`` is how long to wait.
+    The server refused the request without acting on it."""
+
+    may_have_acted = False
 
 
 class PermanentError(ConnectorError):
@@ -122,12 +140,52 @@ class RetryPolicy:
         return jittered
 
 
+def call_with_retries(
+    attempt: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    clock: Clock,
+    idempotent: bool = True,
+    rng: random.Random | None = None,
+    tally: AttemptTally | None = None,
+) -> tuple[T, int]:
+    """Run ``attempt`` until it returns; the one retry loop of both connectors.
+
+    A retryable ``ConnectorError`` is tried again after ``policy.delay`` (never before the
+    server's ``Retry-After``), up to ``policy.max_retries`` times. A call that is not
+    idempotent (a relative ``changeStock``, an IP purchase-order creation) is sent again
+    only when the server cannot have acted on it (``may_have_acted`` False: never sent, or
+    refused with 429); after a read timeout or a 5xx it fails at once, and the caller must
+    find out what happened before sending anything again. Returns ``(result, retries)``;
+    the final error carries ``retries`` too. ``tally`` counts the throttled attempts and
+    the longest wait, for the call's record.
+    """
+    tally = tally or AttemptTally()
+    retries = 0
+    while True:
+        try:
+            return attempt(), retries
+        except ConnectorError as error:
+            throttled = isinstance(error, ThrottledError)
+            resend = idempotent or not error.may_have_acted
+            if error.retryable and resend and retries < policy.max_retries:
+                retries += 1
+                delay = policy.delay(retries, retry_after=error.retry_after, rng=rng)
+                clock.sleep(tally.note(throttled=throttled, wait=delay))
+                continue
+            tally.note(throttled=throttled)
+            error.retries = retries
+            raise
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header, or None when absent or unreadable.
 
-    Centra documents the header on 429 but not its format (UNCONFIRMED), so all three
-    forms in the wild are accepted: delta-seconds ("7", "2.5"), an HTTP-date, and a Unix
-    epoch timestamp (a number too large to be a delay). Past times give 0.
+    Centra documents the header on 429 as "a timestamp" without its format (UNCONFIRMED),
+    so every form in the wild is accepted: delta-seconds ("7", "2.5"), an HTTP-date, a Unix
+    epoch in seconds or milliseconds, ISO 8601 ("2026-12-03T07:04:51+00:00", fractions and
+    "Z" allowed) and PHP's ``Y-m-d H:i:s`` ("2026-12-03 07:04:51"). A time without a zone is
+    taken as UTC. Past times give 0.
     """
     if value is None or not value.strip():
         return None
@@ -136,15 +194,28 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     try:
         number = float(text)
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
+        when = _retry_at(text)
+        if when is None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         return max(0.0, (when - now).total_seconds())
     if number < 0:
         return None
+    if number > 100_000_000_000:  # an epoch in milliseconds
+        return max(0.0, number / 1000 - now.timestamp())
     if number > 1_000_000_000:  # an epoch timestamp, not a delay of 31 years
         return max(0.0, number - now.timestamp())
     return number
+
+
+def _retry_at(text: str) -> datetime | None:
+    """A ``Retry-After`` time: ISO 8601 / ``Y-m-d H:i:s``, else an HTTP-date, else None."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None

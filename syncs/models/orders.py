@@ -156,9 +156,12 @@ class FeedDelivery(models.Model):
 class OrdersCursor(models.Model):
     """Where the orders stream is (one row, pk 1). Advanced only after a batch is stored."""
 
-    window_end = models.DateTimeField(null=True, blank=True)  # windows mode
+    # The poll's cursor: the start of the last completed poll (or first recovery pass).
+    window_end = models.DateTimeField(null=True, blank=True)
     recovered_at = models.DateTimeField(null=True, blank=True)  # last full recovery pass
     listening_since = models.DateTimeField(null=True, blank=True)  # events mode subscribed
+    # Runs in a row whose poll found changes while Centra's events queue stayed empty.
+    events_silent_runs = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"orders cursor at {self.window_end}"

@@ -14,11 +14,12 @@ from centra_ip.env import app_setting
 
 @dataclass(frozen=True)
 class OrdersConfig:
-    use_events: bool  # Centra's events queue; off: overlapping time windows only
-    overlap: timedelta  # each window starts this much before the last one ended
+    use_events: bool  # Centra's events queue as an accelerator; off: polling only
+    overlap: timedelta  # each poll starts this much before the last one started
     recovery_every: timedelta  # how often a full recovery pass re-reads the horizon
     recovery_horizon: timedelta  # how far back the recovery pass (and the first run) reads
     event_batches: int  # at most this many batches of 100 events per run
+    events_silent_runs: int  # runs in a row with changes but no events: events unavailable
     orphan_grace: timedelta  # an order may take this long to reach the ledger
     taken_sla: timedelta  # IP must take a stored order within this
     cancellation_sla: timedelta  # IP must take a cancellation within this
@@ -32,6 +33,7 @@ DEFAULTS = {
     "ORDERS_RECOVERY_EVERY_HOURS": 6,
     "ORDERS_RECOVERY_HORIZON_DAYS": 14,
     "ORDERS_EVENT_BATCHES": 50,
+    "ORDERS_EVENTS_SILENT_RUNS": 3,
     "ORDERS_ORPHAN_GRACE_MINUTES": 30,
     "ORDERS_TAKEN_SLA_HOURS": 26,  # IP's CSV connection syncs once a day
     "ORDERS_CANCELLATION_SLA_HOURS": 26,
@@ -57,6 +59,7 @@ def orders_config() -> OrdersConfig:
         recovery_every=timedelta(hours=_number("ORDERS_RECOVERY_EVERY_HOURS")),
         recovery_horizon=timedelta(days=_number("ORDERS_RECOVERY_HORIZON_DAYS")),
         event_batches=max(1, int(_number("ORDERS_EVENT_BATCHES"))),
+        events_silent_runs=max(1, int(_number("ORDERS_EVENTS_SILENT_RUNS"))),
         orphan_grace=timedelta(minutes=_number("ORDERS_ORPHAN_GRACE_MINUTES")),
         taken_sla=timedelta(hours=_number("ORDERS_TAKEN_SLA_HOURS")),
         cancellation_sla=timedelta(hours=_number("ORDERS_CANCELLATION_SLA_HOURS")),

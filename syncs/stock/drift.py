@@ -22,10 +22,10 @@ from syncs.stock.bulk import update_grouped
 from syncs.stock.push import tickets_active
 
 SOURCE = "stock engine"
-# Rows per variant asked of ``ProductVariant.stock``: sizes x warehouses of the widest
-# variant, with room. Centra's complexity counts the limit, not the rows, so the client's
-# default of 200 made a read-back cost ~4x more of the complexity quota than needed; the
-# client raises rather than read short if a variant ever fills it.
+# Rows per page of ``ProductVariant.stock`` (only the checked warehouses' rows are asked
+# for). Centra's complexity counts the limit, not the rows, so the client's default of 200
+# made a read-back cost ~4x more of the complexity quota than needed; a variant with more
+# rows is read on in further pages.
 STOCK_LIMIT = 50
 # Variant ids per filtered read: each page request repeats the id list, so keep it short.
 VARIANTS_PER_READ = 200
@@ -89,8 +89,12 @@ def drift_check(*, centra, pushed_since, tolerance: int, sample_size: int) -> Dr
     if not wanted:
         return outcome
     seen = {}
+    warehouse_ids = {warehouse_id for _, warehouse_id in wanted}
     for chunk in _variant_chunks({size_id for size_id, _ in wanted}):
-        for row in centra.iter_stock(stock_limit=STOCK_LIMIT, variant_ids=chunk):
+        rows = centra.iter_stock(
+            stock_limit=STOCK_LIMIT, variant_ids=chunk, warehouse_ids=warehouse_ids
+        )
+        for row in rows:
             seen[(row.product_size_id, row.warehouse_id)] = row
     now = timezone.now()
     drifting_before = tickets_active("stock_drift")

@@ -23,7 +23,13 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from exceptions.services import ticket_clear, ticket_raise
+from exceptions.services import (
+    Condition,
+    ticket_clear,
+    ticket_raise,
+    tickets_clear_many,
+    tickets_raise_many,
+)
 from syncs.clients import centra_client, inventory_planner_client
 from syncs.connectors.base import Clock, ConnectorError
 from syncs.connectors.centra import CentraLimits, Pacer
@@ -50,6 +56,7 @@ from syncs.stock.services import (
 
 SOURCE = push.SOURCE
 STREAM = "stock"
+UNREADABLE = "stock_unreadable"
 IP_FIELDS = (
     "sku",
     "removed",
@@ -191,9 +198,28 @@ def ip_read(*, ip) -> list:
         raise
 
 
-def positions_compute(*, variants, ip_to_centra: dict[str, int], book) -> tuple[dict, int]:
-    """Fresh positions keyed by (SKU, Centra warehouse), and how many mapped blocks lacked
-    ``in_stock`` (a partial read for the guard)."""
+def unreadable_reason(variant, ip_warehouses: list[str]) -> str:
+    """Why IP's answer gives no stock figure for this variant in these warehouses, or "".
+
+    A block without ``in_stock``, or no block at all in the answer, is unreadable (never
+    zero: zeroing a storefront on a figure IP did not send is the one unsafe guess). A
+    variant with blocks, but none for this warehouse, has no stock there (0)."""
+    if variant.removed:
+        return ""  # a removed variant sells nothing, whatever IP says
+    if not variant.warehouses:
+        return "IP's answer has no warehouse blocks for this variant"
+    for ip_warehouse in ip_warehouses:
+        block = variant.warehouse(ip_warehouse)
+        if block is not None and block.in_stock is None:
+            return f"IP warehouse {ip_warehouse}: in_stock missing from IP's answer"
+    return ""
+
+
+def positions_compute(
+    *, variants, ip_to_centra: dict[str, int], book
+) -> tuple[dict, dict[tuple[str, int], str]]:
+    """Fresh positions keyed by (SKU, Centra warehouse), and the positions skipped because
+    IP's stock could not be read, with why (never computed, never pushed, never zeroed)."""
     mapped = {
         sku: (size_id, product_id)
         for sku, size_id, product_id in SkuMapping.objects.values_list(
@@ -207,22 +233,23 @@ def positions_compute(*, variants, ip_to_centra: dict[str, int], book) -> tuple[
         by_centra.setdefault(centra_id, []).append(ip_warehouse)
     now = timezone.now()
     fresh: dict[tuple[str, int], Fresh] = {}
-    missing = 0
+    unreadable: dict[tuple[str, int], str] = {}
     for variant in variants:
         if variant.sku not in mapped:
             continue  # the catalog engine tickets unmapped SKUs
         size_id, product_id = mapped[variant.sku]
         product = product_numbers.get(size_id) or str(product_id)
         for centra_id, ip_warehouses in by_centra.items():
+            reason = unreadable_reason(variant, ip_warehouses)
+            if reason:
+                unreadable[(variant.sku, centra_id)] = reason
+                continue
             on_hand, minimum, velocity = 0.0, None, None
             for ip_warehouse in ip_warehouses:
                 block = variant.warehouse(ip_warehouse)
                 if block is None:
                     continue
-                if block.in_stock is None:
-                    missing += 1
-                else:
-                    on_hand += block.in_stock
+                on_hand += block.in_stock
                 if block.minimum_stock is not None:
                     minimum = (minimum or 0) + block.minimum_stock
                 if block.sales_velocity is not None:
@@ -254,7 +281,7 @@ def positions_compute(*, variants, ip_to_centra: dict[str, int], book) -> tuple[
             result = ats_compute(item, book)
             position.ats = result.quantity
             fresh[(variant.sku, centra_id)] = Fresh(position, result)
-    return fresh, missing
+    return fresh, unreadable
 
 
 def plan_lines(*, fresh, previous, settings: StockSettings, full: bool) -> tuple[list, int]:
@@ -321,11 +348,14 @@ def plan_lines(*, fresh, previous, settings: StockSettings, full: bool) -> tuple
     return lines, deferred
 
 
-def guard_input(*, fresh, previous, missing: int) -> GuardInput:
+def guard_input(*, fresh, previous, unreadable) -> GuardInput:
+    """Unreadable positions are skipped, so for the guard they keep what was last pushed."""
     had_stock = to_zero = total_before = total_after = 0
     for key, before in previous.items():
         last = before.last_pushed or 0
         now = fresh[key].result.quantity if key in fresh else 0
+        if key in unreadable:
+            now = last
         total_before += last
         total_after += now
         if last > 0:
@@ -333,8 +363,8 @@ def guard_input(*, fresh, previous, missing: int) -> GuardInput:
             to_zero += now == 0
     return GuardInput(
         known=len(previous),
-        read=len(fresh),
-        missing_fields=missing,
+        read=len(fresh) + len(unreadable),
+        unreadable=len(unreadable),
         had_stock=had_stock,
         to_zero=to_zero,
         total_before=total_before,
@@ -391,15 +421,19 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         # from what Centra says is left, not from full buckets.
         centra.sync_pacing()
         ip_to_centra = warehouse_map_resolve(centra=centra, ip_warehouses=ip_warehouses)
-        fresh, missing = positions_compute(variants=variants, ip_to_centra=ip_to_centra, book=book)
+        fresh, unreadable = positions_compute(
+            variants=variants, ip_to_centra=ip_to_centra, book=book
+        )
         previous = positions_known()
         lines, deferred = plan_lines(fresh=fresh, previous=previous, settings=settings, full=full)
         reasons = guard_reasons(
-            guard_input(fresh=fresh, previous=previous, missing=missing), thresholds(settings)
+            guard_input(fresh=fresh, previous=previous, unreadable=unreadable),
+            thresholds(settings),
         )
         counts = {
             "variants": len(variants),
             "positions": len(fresh),
+            "unreadable": len(unreadable),
             "planned": len(lines),
             "deferred": deferred,
             "to_zero": sum(line.quantity == 0 for line in lines),
@@ -440,6 +474,7 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
                 counts={**counts, "preview": stock_push.pk},
             )
         ticket_clear(type_code="push_held", source=SOURCE, stream=STREAM)
+        unreadable_settle(fresh=fresh, unreadable=unreadable)
         stock_push = push_store(
             run=run, status=StockPush.Status.SENT, lines=lines, reasons=[], counts=counts
         )
@@ -456,6 +491,30 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         f"mutations, {counts['rejected']} rejected, {counts['drift']} drifting",
         counts=counts,
     )
+
+
+def unreadable_settle(*, fresh, unreadable: dict[tuple[str, int], str]) -> None:
+    """One ``stock_unreadable`` ticket per skipped SKU and warehouse; cleared once read."""
+    tickets_raise_many(
+        [
+            Condition(
+                type_code=UNREADABLE,
+                sku=sku,
+                warehouse=str(warehouse),
+                summary=f"{sku}: skipped, its stock in IP cannot be read ({reason}); "
+                "Centra keeps what it has"[:300],
+                context={"reason": reason, "centra_warehouse_id": warehouse},
+            )
+            for (sku, warehouse), reason in unreadable.items()
+        ],
+        source=SOURCE,
+    )
+    readable_again = [
+        Condition(type_code=UNREADABLE, sku=sku, warehouse=warehouse)
+        for sku, warehouse in push.tickets_active(UNREADABLE)
+        if (sku, int(warehouse)) in fresh
+    ]
+    tickets_clear_many(readable_again, source=SOURCE, note="IP's stock figure is readable again.")
 
 
 def push_and_check(*, stock_push, lines, centra, settings) -> dict:
@@ -480,6 +539,7 @@ def push_and_check(*, stock_push, lines, centra, settings) -> dict:
         "accepted": outcome.accepted,
         "warned": outcome.warned,
         "rejected": outcome.rejected,
+        "batches_split": outcome.splits,
         "push_seconds": round(seconds, 3),
         "lines_per_second": round(len(lines) / seconds, 1) if seconds > 0 else None,
         "mutations_per_10s": round(outcome.mutations * 10 / seconds, 2) if seconds > 0 else None,

@@ -6,7 +6,9 @@ these reasons, and an admin or operations releases or discards it on the held-pu
 
 Triggers (thresholds on ``StockSettings``, defaults in docs/stock-engine.md):
 - a partial read: IP answered fewer SKUs than known before (below ``guard_min_read_share``),
-  or mapped warehouse blocks came back without ``in_stock``;
+  or more than the rest of that share came back without a readable ``in_stock`` (a few
+  such positions are only skipped, each with a ``stock_unreadable`` ticket; this many
+  mean the read itself is wrong, e.g. ``fields=`` answered stubs);
 - a large share of SKUs that had stock would go to zero (``guard_zero_share``);
 - total ATS would drop by more than ``guard_total_drop``.
 The share checks apply only from ``guard_min_skus`` known SKUs, so a tiny catalog is not
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 class GuardInput:
     known: int  # positions known before this cycle
     read: int  # positions this read produced
-    missing_fields: int  # mapped blocks without in_stock
+    unreadable: int  # positions read whose in_stock could not be read (skipped)
     had_stock: int  # known positions whose last pushed quantity was > 0
     to_zero: int  # of those, how many this plan sets to 0
     total_before: int  # Σ last pushed over known positions
@@ -38,10 +40,11 @@ class GuardThresholds:
 
 def guard_reasons(data: GuardInput, limits: GuardThresholds) -> list[str]:
     reasons = []
-    if data.missing_fields:
+    readable = data.read - data.unreadable
+    if data.read >= limits.min_skus and readable < data.read * limits.min_read_share:
         reasons.append(
-            f"partial read: {data.missing_fields} mapped IP warehouse blocks came back "
-            "without in_stock"
+            f"partial read: {data.unreadable} of {data.read} SKU x warehouse positions came "
+            f"back without a readable in_stock (at most {1 - limits.min_read_share:.0%})"
         )
     if data.known >= limits.min_skus and data.read < data.known * limits.min_read_share:
         reasons.append(

@@ -108,9 +108,13 @@ def stock_sku_push(*, sku: str) -> push.PushOutcome:
     with inventory_planner_client() as ip, centra_client() as centra:
         variants = list(ip.iter_variants(fields=engine.IP_FIELDS, filters={"sku": sku}))
         variants = [v for v in variants if v.sku == sku]
-        fresh, _missing = engine.positions_compute(
+        fresh, unreadable = engine.positions_compute(
             variants=variants, ip_to_centra=warehouse_map_load(), book=book
         )
+        if unreadable:
+            raise ValueError(
+                f"{sku}: its stock in IP cannot be read ({next(iter(unreadable.values()))})"
+            )
         if not fresh:
             raise ValueError(f"{sku} is not a mapped IP SKU any more")
         previous = engine.positions_known(sku=sku)

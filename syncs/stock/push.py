@@ -11,19 +11,24 @@ lowered them to what Centra says remains, so a full push waits instead of meetin
 
 The write is ``setStock`` with ``stockQuantityType: PHYSICAL`` of the ATS: see
 docs/stock-engine.md "Not clobbering Centra's allocations" for why PHYSICAL is the safe
-type here. A batch's ``userErrors`` reject only the items they point at; those SKUs get a
-``stock_push_rejected`` ticket and the rest of the batch, and the push, go on.
+type here. A batch's ``userErrors`` reject only the items their ``path`` points at; those
+SKUs get a ``stock_push_rejected`` ticket and the rest of the batch, and the push, go on. A
+userError that points at no item says nothing about which line is bad, so the batch is
+split in halves and each half sent again, down to the bad line alone (``setStock`` is
+absolute: sending a line twice sets the same quantity twice). A single line whose
+userError points at nothing is rejected only if Centra recorded no stock change for it;
+with a change, Centra applied it, and the message is kept as a warning.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from exceptions.models import Ticket
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
-from syncs.connectors.centra.types import StockLevel
+from syncs.connectors.centra.types import StockLevel, UserMessage
 from syncs.models import StockPosition, StockPushLine
 from syncs.stock.bulk import update_grouped
 
@@ -75,6 +80,16 @@ class PushOutcome:
     accepted: int = 0
     warned: int = 0
     rejected: int = 0
+    splits: int = 0  # batches split because a userError named no line
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """What Centra said about one line, from the (sub-)batch that settled it."""
+
+    errors: tuple[UserMessage, ...] = ()
+    warnings: tuple[UserMessage, ...] = field(default=())
+    stock_change_id: int | None = None
 
 
 def push_send(*, push, lines: list[StockPushLine], centra, batch_size: int) -> PushOutcome:
@@ -88,15 +103,42 @@ def push_send(*, push, lines: list[StockPushLine], centra, batch_size: int) -> P
     outcome = PushOutcome()
     rejected_before = tickets_active("stock_push_rejected")
     for number, batch in enumerate(batches_plan(lines, batch_size), start=1):
-        warehouse = batch[0].centra_warehouse_id
-        result = centra.set_stock(
-            warehouse,
-            [StockLevel(line.product_size_id, line.quantity) for line in batch],
+        results = batch_send(
+            centra,
+            batch,
             description=f"centra-ip stock push {push.pk} batch {number}",
+            outcome=outcome,
         )
-        outcome.mutations += 1
-        _record_batch(batch, number, result, outcome, rejected_before)
+        _record_batch(batch, number, results, outcome, rejected_before)
     return outcome
+
+
+def batch_send(centra, lines, *, description: str, outcome: PushOutcome) -> list[LineResult]:
+    """One ``setStock`` for ``lines`` (one warehouse); a userError naming no line splits
+    them in halves, each sent again, until every line has its own answer."""
+    result = centra.set_stock(
+        lines[0].centra_warehouse_id,
+        [StockLevel(line.product_size_id, line.quantity) for line in lines],
+        description=description,
+    )
+    outcome.mutations += 1
+    change_id = result.stock_change_ids[0] if result.stock_change_ids else None
+    if result.errors and len(lines) > 1:
+        outcome.splits += 1
+        middle = len(lines) // 2
+        return batch_send(
+            centra, lines[:middle], description=description, outcome=outcome
+        ) + batch_send(centra, lines[middle:], description=description, outcome=outcome)
+    results = []
+    for item in result.items:
+        errors, warnings = item.errors, item.warnings
+        if not errors and result.errors:  # one line, a message naming nothing
+            if change_id is None:
+                errors = result.errors
+            else:
+                warnings = warnings + result.errors
+        results.append(LineResult(errors, warnings, change_id))
+    return results
 
 
 def tickets_active(type_code: str) -> set[tuple[str, str]]:
@@ -109,14 +151,12 @@ def tickets_active(type_code: str) -> set[tuple[str, str]]:
     )
 
 
-def _record_batch(batch, number, result, outcome: PushOutcome, rejected_before) -> None:
+def _record_batch(batch, number, results, outcome: PushOutcome, rejected_before) -> None:
     now = timezone.now()
-    change_id = result.stock_change_ids[0] if result.stock_change_ids else None
     raised, cleared, accepted = [], [], []
-    general = "; ".join(e.message for e in result.errors)
-    for line, item in zip(batch, result.items, strict=True):
-        line.batch, line.sent_at, line.stock_change_id = number, now, change_id
-        errors = item.errors or (result.errors if general else ())
+    for line, item in zip(batch, results, strict=True):
+        line.batch, line.sent_at, line.stock_change_id = number, now, item.stock_change_id
+        errors = item.errors
         if errors:
             line.status = StockPushLine.Status.REJECTED
             line.message = "; ".join(e.message for e in errors)[:500]

@@ -372,7 +372,7 @@ def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 1
         guard.GuardInput(
             known=result.skus,
             read=result.skus,
-            missing_fields=0,
+            unreadable=0,
             had_stock=result.had_stock,
             to_zero=result.to_zero,
             total_before=result.total_before,

@@ -13,7 +13,7 @@ from exceptions.models import Ticket
 from syncs.freshness import stream_freshness
 from syncs.models import FeedDelivery, Order, SyncRun
 from syncs.orders.tables import OrderFilter, OrderTable, RunTable, ledger_queryset
-from syncs.streams import STREAMS
+from syncs.streams import STREAM_CHOICES, STREAMS
 
 PER_PAGE = 50
 
@@ -102,6 +102,6 @@ def stream_runs(request, stream: str):
             "stream": stream,
             "title": title,
             "reading": reading,
-            "streams": STREAMS,
+            "streams": STREAM_CHOICES,
         },
     )

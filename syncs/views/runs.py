@@ -1,6 +1,8 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STREAM_CHOICES
@@ -15,3 +17,18 @@ def index(request):
     return render(
         request, "syncs/index.html", {"runs": runs, "calls": calls, "streams": STREAM_CHOICES}
     )
+
+
+@require_POST
+@permission_required("centra_ip.change_configuration", raise_exception=True)
+def check_apis(request):
+    """Queue ``manage.py check_apis`` (it makes several calls to both systems: not in a
+    request). A failure is an admin ticket; a pass clears it."""
+    from django_q.tasks import async_task
+
+    transaction.on_commit(lambda: async_task("syncs.tasks.check_apis"))
+    messages.success(
+        request,
+        "API check queued. A failure opens an “API check failed” ticket; a pass resolves it.",
+    )
+    return redirect("dashboard")

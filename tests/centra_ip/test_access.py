@@ -152,8 +152,10 @@ def test_a_denied_page_is_styled_and_says_which_teams_may_open_it(client_for):
     response = client_for("operations").get("/reconciliation/")
     html = response.content.decode()
     assert response.status_code == 403
-    assert "<h1>Your team cannot open reconciliation</h1>" in html
-    assert "<strong>Finance, Admin</strong> may open it." in html
+    assert "<h1>Not allowed</h1>" in html
+    assert (
+        "Your team cannot open reconciliation. <strong>Finance, Admin</strong> may open it." in html
+    )
     assert 'id="freshness"' in html and '<nav class="mainnav"' in html  # the app's layout
     refused = client_for("finance").post("/returns/999999/receive/")
     assert refused.status_code == 403

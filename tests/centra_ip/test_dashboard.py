@@ -216,3 +216,17 @@ def test_a_429_storm_absorbed_by_retries_shows_on_the_quota_card(client_for):
         '<p id="throttling"><span class="state bad">2 throttled (429) answers in 24 h</span>, '
         "2 absorbed by retries; longest wait 45 s; last 11:58.</p>"
     ) in html
+
+
+def test_orders_polling_without_events_shows_on_the_health_page(client_for):
+    client = client_for("operations")
+    assert b'id="orders-events"' not in client.get("/dashboard/").content
+
+    ticket_raise(type_code="orders_events_unavailable", source="test", stream="orders")
+
+    html = client.get("/dashboard/").content.decode()
+    assert (
+        '<p id="orders-events"><span class="state bad">Orders: events unavailable: polling'
+        '</span> <a href="/exceptions/?type=orders_events_unavailable">ticket</a> · '
+        '<a href="/docs/runbooks/orders_events_unavailable/">runbook</a></p>'
+    ) in html

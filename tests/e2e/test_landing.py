@@ -15,10 +15,10 @@ def test_operations_lands_on_its_queue_and_a_denied_page_says_who_may_open_it(pa
     expect(nav.get_by_role("link", name="Reconciliation")).to_have_count(0)
 
     page.goto("/reconciliation/")  # a link shared by finance
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Your team cannot open reconciliation"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    expect(page.locator("#denied")).to_contain_text(
+        "Your team cannot open reconciliation. Finance, Admin may open it."
     )
-    expect(page.locator("#denied")).to_contain_text("Finance, Admin may open it.")
     expect(nav).to_be_visible()  # the app's layout, not a bare error page
     page.get_by_role("link", name="Back to your start page").click()
     page.wait_for_url("**/exceptions/?team=operations")

@@ -51,6 +51,7 @@ def test_the_desk_works_on_a_phone(twins, page, login):  # noqa: F811
     assert on_first_screen(page.get_by_label(f"Received {sku}"))
     assert page_width(page) == PHONE["width"]
     page.keyboard.press("Enter")
+    expect(page.locator(".message.success")).to_contain_text(f"Return {first.centra_id}")
     page.goto("/returns/qc/")
     assert page_width(page) == PHONE["width"]
     assert on_first_screen(page.get_by_label(f"Passed {sku}"))

@@ -13,11 +13,17 @@ pytestmark = pytest.mark.django_db
 PRODUCT_TYPES = {
     "sku_missing_in_ip": "merchandising",
     "sku_missing_in_centra": "ecommerce",
+    # Beyond §5: Centra's schema allows a size without a SKU; it cannot be mapped.
+    "centra_size_without_sku": "ecommerce",
     "orphaned_order": "operations",
+    # Beyond §5: orders flow by polling when Centra's events are refused or silent.
+    "orders_events_unavailable": "admin",
     "cancellation_not_released": "operations",
     "stock_push_rejected": "ecommerce",
     "stock_drift": "operations",
     "push_held": "operations",
+    # Beyond §5: a SKU whose stock IP's answer does not carry is skipped, never zeroed.
+    "stock_unreadable": "operations",
     "stock_in_failed": "fulfilment",
     "return_overdue": "fulfilment",
     "api_timeout": "admin",
@@ -25,6 +31,8 @@ PRODUCT_TYPES = {
     "api_auth_failure": "admin",
     "api_bad_payload": "admin",
     "stream_late": "admin",
+    # Beyond §5: manage.py check_apis found the real APIs not as the clients use them.
+    "api_check_failed": "admin",
     "reconciliation_mismatch": "finance",
     # Beyond §5: any other failure of a sync run (the runner's catch-all), so none goes unseen.
     "sync_failed": "admin",

@@ -16,6 +16,8 @@ JSON, so memory does not grow with the catalog. A payload that misses a field ra
 ``BadPayloadError``, never ``KeyError``.
 """
 
+import json
+import logging
 import random
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,6 +36,7 @@ from syncs.connectors.base import (
     RetryableError,
     RetryPolicy,
     ThrottledError,
+    call_with_retries,
     parse_retry_after,
 )
 from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
@@ -58,10 +61,16 @@ from .types import (
     Warehouse,
 )
 
+logger = logging.getLogger(__name__)
 SYSTEM = "centra"
 USER_AGENT = "centra-ip/0.1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 INTERVALS = {"TEN_SECONDS": 10, "ONE_HOUR": 3600}
+# Largest ``limit`` a list takes: "Limit must be in range 1 - 200" [GD query.html].
+MAX_LIMIT = 200
+# A 429 without a readable Retry-After waits out Centra's shortest bucket window [RL]:
+# earlier requests would only re-trigger the limit.
+DEFAULT_RETRY_AFTER = 10.0
 # Anything going wrong while reading a payload means Centra sent something we do not
 # understand; these are the exceptions such reading raises.
 PAYLOAD_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, InvalidOperation)
@@ -99,6 +108,8 @@ class CentraClient(ClosingClient):
         self.fta_quantity_type = fta_quantity_type
         self._rng = rng or random.Random()
         self._complexity: dict[str, int] = {}  # last extensions.complexity per document
+        # Masked wherever Centra's answers are read, so no message can carry it on.
+        self._secrets = [token] if len(token) >= 4 else []
         self._http = httpx.Client(
             transport=transport,
             timeout=timeout,
@@ -117,43 +128,44 @@ class CentraClient(ClosingClient):
         variables: Mapping | None = None,
         *,
         mutation: bool = False,
+        idempotent: bool = True,
         record_user_errors: str | None = None,
     ) -> dict:
         """Send one document (with retries) and return its ``data``; raise ConnectorError.
 
-        ``record_user_errors`` names the mutation payload whose ``userErrors`` make the
-        call record a ``permanent_error`` (the result still carries them per item).
+        ``idempotent=False`` (a relative ``changeStock``) is never sent again once it may
+        have reached Centra (``call_with_retries``). ``record_user_errors`` names the
+        mutation payload whose ``userErrors`` make the call record a ``permanent_error``
+        (the result still carries them per item).
         """
         label = f"{'mutation' if mutation else 'query'} {operation}"
         started_at = datetime.now(UTC)
         t0 = self.clock.monotonic()
-        retries = 0
         tally = AttemptTally()
-        while True:
-            try:
-                data = self._attempt(label, query, variables, mutation)
-            except ConnectorError as error:
-                throttled = isinstance(error, ThrottledError)
-                if error.retryable and retries < self.retry.max_retries:
-                    retries += 1
-                    delay = self.retry.delay(retries, retry_after=error.retry_after, rng=self._rng)
-                    self.clock.sleep(tally.note(throttled=throttled, wait=delay))
-                    continue
-                tally.note(throttled=throttled)
-                self._record(
-                    label, started_at, t0, error.status_code, retries, error=error, tally=tally
-                )
-                raise
-            self._record(
-                label,
-                started_at,
-                t0,
-                200,
-                retries,
-                user_errors=self._user_error_note(data, record_user_errors),
+        try:
+            data, retries = call_with_retries(
+                lambda: self._attempt(label, query, variables, mutation),
+                policy=self.retry,
+                clock=self.clock,
+                idempotent=idempotent,
+                rng=self._rng,
                 tally=tally,
             )
-            return data
+        except ConnectorError as error:
+            self._record(
+                label, started_at, t0, error.status_code, error.retries, error=error, tally=tally
+            )
+            raise
+        self._record(
+            label,
+            started_at,
+            t0,
+            200,
+            retries,
+            user_errors=self._user_error_note(data, record_user_errors),
+            tally=tally,
+        )
+        return data
 
     def _attempt(self, label: str, query: str, variables, mutation: bool) -> dict:
         estimate = self._complexity.get(query, 0)
@@ -163,11 +175,17 @@ class CentraClient(ClosingClient):
             response = self._http.post(self.url, json=body)
         except httpx.TimeoutException as error:
             raise RetryableError(
-                f"timed out ({type(error).__name__})", system=SYSTEM, operation=label
+                f"timed out ({type(error).__name__})",
+                system=SYSTEM,
+                operation=label,
+                may_have_acted=not isinstance(error, httpx.ConnectTimeout),
             ) from None
         except httpx.TransportError as error:
             raise RetryableError(
-                f"connection failed ({type(error).__name__})", system=SYSTEM, operation=label
+                f"connection failed ({type(error).__name__})",
+                system=SYSTEM,
+                operation=label,
+                may_have_acted=not isinstance(error, httpx.ConnectError),
             ) from None
         status = response.status_code
         if status == 429:
@@ -177,14 +195,14 @@ class CentraClient(ClosingClient):
                 system=SYSTEM,
                 operation=label,
                 status_code=status,
-                retry_after=retry_after,
+                retry_after=DEFAULT_RETRY_AFTER if retry_after is None else retry_after,
             )
         if status >= 500:
             raise RetryableError(
                 "Centra server error", system=SYSTEM, operation=label, status_code=status
             )
         try:
-            payload = response.json()
+            payload = json.loads(self._redact(response.text))
         except ValueError:
             payload = None
         if status in (401, 403):
@@ -223,6 +241,11 @@ class CentraClient(ClosingClient):
                 "answer has no data", system=SYSTEM, operation=label, status_code=status
             )
         return data
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _settle_complexity(self, query: str, estimate: int, extensions) -> None:
         complexity = extensions.get("complexity") if isinstance(extensions, dict) else None
@@ -296,15 +319,23 @@ class CentraClient(ClosingClient):
         *,
         date_from: datetime | None = None,
         date_to: datetime | None = None,
+        updated_from: datetime | None = None,
         statuses: Sequence[str] | None = None,
         page_size: int = 100,
     ) -> Iterator[Order]:
-        """Orders whose ``orderDate`` is within [date_from, date_to], oldest first, every
-        line included (also fully cancelled ones, so cancellations are seen)."""
+        """Orders whose ``orderDate`` is within [date_from, date_to] and, with
+        ``updated_from``, that changed at or after it (``OrderFilter.updatedAt``), oldest
+        first, every line included (also fully cancelled ones, so cancellations are seen).
+
+        The ``updatedAt`` filter is open-ended on purpose: an order changing while the pages
+        are read stays in the result and keeps its place (the sort is by order date and
+        number), so paging neither skips nor repeats it."""
         where: dict = {}
         window = {k: iso(v) for k, v in (("from", date_from), ("to", date_to)) if v}
         if window:
             where["orderDate"] = window
+        if updated_from:
+            where["updatedAt"] = {"from": iso(updated_from)}
         if statuses:
             where["status"] = list(statuses)
         return self._pages(
@@ -337,44 +368,71 @@ class CentraClient(ClosingClient):
         stock_limit: int = 200,
         free_to_allocate_only: bool = False,
         variant_ids: Sequence[int] | None = None,
+        warehouse_ids: Sequence[int] | None = None,
     ) -> Iterator[StockRow]:
         """Stock per size and warehouse, read variant by variant (``productVariants.stock``).
 
         ``free_to_allocate_only`` asks only for the quantity that costs no complexity.
-        ``variant_ids`` reads only those variants (``productVariants(where: {id: [...]})``).
-        A variant answering ``stock_limit`` rows may have been cut, so that is an error
-        rather than a silently short read (no paging of ``stock`` is documented).
+        ``variant_ids`` reads only those variants (``productVariants(where: {id: [...]})``),
+        ``warehouse_ids`` only those warehouses' rows (``stock(where: {warehouseId})``).
+        ``stock`` pages like a root list (``stock_limit`` 1-200 rows a page): a variant
+        whose first page comes back full is read on, page by page, never cut short.
         """
+        if not 1 <= stock_limit <= MAX_LIMIT:
+            raise ValueError(f"stock_limit must be between 1 and {MAX_LIMIT}")
         query = queries.STOCK_FTA if free_to_allocate_only else queries.STOCK_FULL
+        where = None if variant_ids is None else {"id": sorted({int(i) for i in variant_ids})}
+        if where is not None and not where["id"]:
+            return iter(())
+        stock_where = None
+        if warehouse_ids is not None:
+            stock_where = {"warehouseId": sorted({int(i) for i in warehouse_ids})}
+            if not stock_where["warehouseId"]:
+                return iter(())
+        variables = {"where": where, "stockWhere": stock_where, "stockLimit": stock_limit}
 
         def build(items):
             rows = []
             for variant in items:
                 stock = variant["stock"]
-                if len(stock) >= stock_limit:
-                    raise ValueError(
-                        f"variant {variant['id']} has {stock_limit}+ stock rows; raise stock_limit"
-                    )
-                for s in stock:
-                    size, warehouse = s["productSize"], s["warehouse"]
-                    rows.append(
-                        StockRow(
-                            int(size["id"]),
-                            size["SKU"],
-                            int(warehouse["id"]),
-                            warehouse["name"],
-                            int(s["freeToAllocateQuantity"]),
-                            None if free_to_allocate_only else int(s["physicalQuantity"]),
-                            None if free_to_allocate_only else int(s["allocatedQuantity"]),
-                        )
+                rows += build_stock(stock, free_to_allocate_only)
+                if len(stock) == stock_limit:
+                    rows += self._variant_stock_rest(
+                        query, int(variant["id"]), variables, free_to_allocate_only
                     )
             return rows
 
-        where = None if variant_ids is None else {"id": sorted({int(i) for i in variant_ids})}
-        if where is not None and not where["id"]:
-            return iter(())
-        variables = {"stockLimit": stock_limit, "where": where}
-        return self._pages("productVariants", query, variables, page_size, build)
+        return self._pages(
+            "productVariants", query, {**variables, "stockPage": 1}, page_size, build
+        )
+
+    def _variant_stock_rest(
+        self, query: str, variant_id: int, variables: dict, fta_only: bool
+    ) -> list[StockRow]:
+        """Pages 2, 3, ... of one variant's stock (its first page came back full)."""
+        rows: list[StockRow] = []
+        page = 2
+        while True:
+            data = self.execute(
+                "productVariants",
+                query,
+                {
+                    **variables,
+                    "where": {"id": [variant_id]},
+                    "limit": 1,
+                    "page": 1,
+                    "stockPage": page,
+                },
+            )
+            try:
+                variants = data["productVariants"]
+                stock = variants[0]["stock"] if variants else []
+                rows += build_stock(stock, fta_only)
+            except PAYLOAD_ERRORS as error:
+                raise self._bad("productVariants", error) from None
+            if len(stock) < variables["stockLimit"]:
+                return rows
+            page += 1
 
     # -- returns ---------------------------------------------------------------------------
     def iter_returns(
@@ -384,9 +442,25 @@ class CentraClient(ClosingClient):
         created_to: datetime | None = None,
         page_size: int = 100,
     ) -> Iterator[Return]:
+        """Returns created within the window, by id (a stable order for paging).
+
+        A token without ``Return.comment:read`` fails the read on its first return; the
+        returns are then read without their comment (""), with a warning in the log, so the
+        stream goes on (``manage.py check_apis`` names the missing permission)."""
         window = {k: iso(v) for k, v in (("from", created_from), ("to", created_to)) if v}
-        where = {"createdAt": window} if window else None
-        return self._pages("returns", queries.RETURNS, {"where": where}, page_size, build_returns)
+        variables = {"where": {"createdAt": window} if window else None}
+        read = 0
+        try:
+            for row in self._pages("returns", queries.RETURNS, variables, page_size, build_returns):
+                read += 1
+                yield row
+        except AuthError as error:
+            if read or not refuses_field(error, "comment"):
+                raise
+            logger.warning("Centra: no Return.comment:read; reading returns without comments")
+            yield from self._pages(
+                "returns", queries.RETURNS_WITHOUT_COMMENT, variables, page_size, build_returns
+            )
 
     # -- events queue ------------------------------------------------------------------------
     def set_event_listeners(
@@ -508,7 +582,9 @@ class CentraClient(ClosingClient):
 
         The additions are sent first; if the removals then fail with an exception, the
         additions stand (Centra has no transaction across mutations) and the caller sees
-        the exception, so a retry must send only the removals.
+        the exception, so a retry must send only the removals. A relative change is not
+        idempotent: after a timeout or a 5xx it is not sent again (Centra may have applied
+        it); the caller must read the stock back before deciding.
         """
         items: list[StockItemResult] = []
         ids: list[int] = []
@@ -545,6 +621,7 @@ class CentraClient(ClosingClient):
                 queries.CHANGE_STOCK,
                 variables,
                 mutation=True,
+                idempotent=False,  # relative: a blind re-send could add the units twice
                 record_user_errors="changeStock",
             )
             try:
@@ -569,33 +646,42 @@ class CentraClient(ClosingClient):
 
     # -- rate limits -----------------------------------------------------------------------
     def rate_limits(self) -> list[RateLimit]:
+        """Centra's buckets. A row with an interval this client does not know (the enum
+        could grow) is left out rather than failing the stock cycle that paces on it."""
         data = self.execute("rateLimits", queries.RATE_LIMITS)
         try:
             return [
                 RateLimit(
                     r["type"],
-                    interval_seconds(r["intervalSeconds"]),
+                    INTERVALS[r["intervalSeconds"]],
                     int(r["quota"]),
                     int(r["usedQuota"]),
                     int(r["remainingQuota"]),
                 )
                 for r in data["rateLimits"]
+                if r["intervalSeconds"] in INTERVALS
             ]
         except PAYLOAD_ERRORS as error:
             raise self._bad("rateLimits", error) from None
 
     def sync_pacing(self) -> list[RateLimit]:
-        """Ask Centra what is left in each bucket and never plan on more than that: other
+        """Size the pacer's buckets from Centra's own quotas (the environment's plan, not
+        the Growth-plan defaults), then never plan on more than Centra says is left: other
         integrations on the environment draw on the same buckets."""
         limits = self.rate_limits()
         for limit in limits:
+            self.pacer.resize(limit.type, limit.interval_seconds, limit.quota)
             self.pacer.observe_remaining(limit.type, limit.interval_seconds, limit.remaining_quota)
         return limits
 
 
 # -- building typed rows (module functions: no per-row method lookups) ------------------------
 def iso(value: datetime) -> str:
-    return value.isoformat()
+    """A ``DateTimeTz`` argument in whole seconds (the docs' examples never show fractions,
+    and whether Centra accepts them is unverified), UTC, with its offset."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def parse_time(value: str) -> datetime:
@@ -607,10 +693,6 @@ def money(value) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError(f"not a money value: {value!r}")
     return Decimal(str(value))
-
-
-def interval_seconds(value) -> int:
-    return INTERVALS[value] if isinstance(value, str) else int(value)
 
 
 def build_orders(items) -> list[Order]:
@@ -625,7 +707,7 @@ def build_orders(items) -> list[Order]:
                     int(size["id"]) if size.get("id") is not None else None,
                     size.get("SKU") or "",
                     size.get("EAN") or "",
-                    ln["productName"],
+                    ln["productName"] or "",
                     int(ln["quantity"]),
                     int(ln["cancelledQuantity"]),
                     int(ln["returnedQuantity"]),
@@ -650,29 +732,50 @@ def build_orders(items) -> list[Order]:
 
 
 def build_sizes(items) -> list[SizeRow]:
+    """One row per size. SKU, EAN, size number and the variant's and size's names are
+    nullable in Centra's schema: a missing one becomes "" (a size without a SKU is the
+    catalog's to report, not a reason to fail the read)."""
     rows = []
     append = rows.append
     for p in items:
         pid, pnum, pname, pstatus = int(p["id"]), p["productNumber"], p["name"], p["status"]
         for v in p["variants"]:
-            vid, vnum, vname = int(v["id"]), v["variantNumber"], v["name"]
+            vid, vnum, vname = int(v["id"]), v["variantNumber"] or "", v["name"] or ""
             for s in v["productSizes"]:
                 append(
                     SizeRow(
                         pid,
                         pnum,
-                        pname,
+                        pname or "",
                         pstatus,
                         vid,
                         vnum,
                         vname,
                         int(s["id"]),
-                        s["sizeNumber"],
-                        s["size"]["name"],
-                        s["SKU"],
+                        s["sizeNumber"] or "",
+                        (s["size"] or {}).get("name") or "",
+                        s["SKU"] or "",
                         s["EAN"] or "",
                     )
                 )
+    return rows
+
+
+def build_stock(stock, fta_only: bool) -> list[StockRow]:
+    rows = []
+    for s in stock:
+        size, warehouse = s["productSize"], s["warehouse"]
+        rows.append(
+            StockRow(
+                int(size["id"]),
+                size["SKU"] or "",
+                int(warehouse["id"]),
+                warehouse["name"],
+                int(s["freeToAllocateQuantity"]),
+                None if fta_only else int(s["physicalQuantity"]),
+                None if fta_only else int(s["allocatedQuantity"]),
+            )
+        )
     return rows
 
 
@@ -692,7 +795,7 @@ def build_returns(items) -> list[Return]:
         returns.append(
             Return(
                 int(r["id"]),
-                r["status"],
+                r["returnStatus"],
                 parse_time(r["createdAt"]),
                 str(r["order"]["id"]),
                 int(r["order"]["number"]),
@@ -737,6 +840,13 @@ def error_details(errors) -> list[dict]:
                 }
             )
     return details
+
+
+def refuses_field(error: ConnectorError, name: str) -> bool:
+    """Whether an authorization error is about field ``name`` alone (its path ends there)."""
+    details = error.details if isinstance(error.details, list) else []
+    paths = [d.get("path") for d in details if isinstance(d, dict)]
+    return bool(paths) and all(isinstance(p, list) and p and p[-1] == name for p in paths)
 
 
 def error_text(payload) -> str:

@@ -92,6 +92,7 @@ class Pacer:
 
     def __init__(self, limits: CentraLimits, clock):
         self.clock = clock
+        self.share = limits.share
         now = clock.monotonic()
         self.buckets = {
             key: TokenBucket(capacity, key[1], now=now)
@@ -137,6 +138,18 @@ class Pacer:
             for (kind, _), bucket in self.buckets.items():
                 if kind == "QUERY_COMPLEXITY":
                     bucket.take(extra, now)
+
+    def resize(self, kind: str, window: int, quota: float) -> None:
+        """Size a bucket to Centra's own quota (times ``share``): the plan's real figure
+        replaces the Growth-plan default. Tokens never exceed the new capacity."""
+        with self._lock:
+            bucket = self.buckets.get((kind, window))
+            if bucket is None or quota <= 0:
+                return
+            bucket.refill(self.clock.monotonic())
+            bucket.capacity = float(quota) * self.share
+            bucket.rate = bucket.capacity / window
+            bucket.tokens = min(bucket.tokens, bucket.capacity)
 
     def observe_remaining(self, kind: str, window: int, remaining: float) -> None:
         """Lower a bucket to what Centra says is left (other integrations share the quota)."""

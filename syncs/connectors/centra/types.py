@@ -94,7 +94,7 @@ class ReturnLine:
 @dataclass(frozen=True, slots=True)
 class Return:
     id: int
-    status: str
+    status: str  # Centra's returnStatus (PENDING ... COMPLETED), not its generic status
     created_at: datetime
     order_id: str
     order_number: int

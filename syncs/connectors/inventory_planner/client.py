@@ -11,6 +11,7 @@ with its query string.
 """
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -29,6 +30,7 @@ from syncs.connectors.base import (
     RetryableError,
     RetryPolicy,
     ThrottledError,
+    call_with_retries,
     parse_retry_after,
 )
 from syncs.connectors.inventory_planner.types import (
@@ -44,15 +46,13 @@ from syncs.connectors.inventory_planner.types import (
 from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 SYSTEM = "inventory_planner"
 USER_AGENT = "centra-ip/0.1"
 MAX_PAGE_SIZE = 1000  # the documented maximum `limit` (two independent client authors)
 DEFAULT_RETRY_AFTER = 30.0  # what a working client waits after a 429 without Retry-After
 SORT_DIRECTIONS = ("asc", "desc")
-# ``details`` of a RetryableError raised before the request reached the server: only
-# such failures (and 429) are retried for a non-idempotent POST.
-NOT_SENT = "request not sent"
 
 
 class NotFoundError(PermanentError):
@@ -236,10 +236,11 @@ class InventoryPlannerClient(ClosingClient):
     ) -> Iterator:
         """Zero-based pages until a short or empty page; one page in memory at a time.
 
-        ``meta.limit`` wins over the requested limit when the server caps it, and a page
-        whose ``meta.count`` disagrees with its rows, or a last page that stops short of
-        ``meta.total``, is a ``BadPayloadError``: a silently truncated catalog must never
-        look like a complete one.
+        ``meta.limit`` wins over the requested limit when the server caps it. ``meta``'s
+        semantics are inferred, so a disagreement is logged, never fatal: a page whose
+        ``meta.count`` differs from its rows is read as it is, and a short page before
+        ``meta.total`` is reached does not end the walk: the next page is read, and only an
+        empty page ends it. So a truncating server costs a request, never rows.
         """
         operation = f"GET /{resource}"
         page = 0
@@ -249,14 +250,14 @@ class InventoryPlannerClient(ClosingClient):
             def read_page(body, page=page):
                 rows = _rows(body, resource)
                 meta = body.get("meta")
-                limit = self._page_size
+                limit, more = self._page_size, False
                 if isinstance(meta, dict):
-                    limit = _check_meta(meta, len(rows), page, limit)
-                return [parse(row) for row in rows], limit
+                    limit, more = _check_meta(meta, len(rows), page, limit, resource)
+                return [parse(row) for row in rows], limit, more
 
-            results, limit = self._call("GET", resource, operation, read_page, params=query)
+            results, limit, more = self._call("GET", resource, operation, read_page, params=query)
             yield from results
-            if len(results) < limit:
+            if not results or (len(results) < limit and not more):
                 return
             page += 1
 
@@ -272,44 +273,39 @@ class InventoryPlannerClient(ClosingClient):
         json: object = None,
         idempotent: bool = True,
     ) -> T:
-        """Send with retries, ``read`` the JSON object into typed results, record once.
+        """Send with retries (``call_with_retries``, shared with the Centra client), ``read``
+        the JSON object into typed results, record once.
 
         Reading happens inside the call so a bad payload is recorded as the call's outcome.
         A non-idempotent call is retried only when the server cannot have acted on it.
         """
         started_at = datetime.now(UTC)
         t0 = self._clock.monotonic()
-        retries = 0
-        tally = AttemptTally()
-        while True:
-            status_code = None
+        status = {"code": None}  # of the last attempt that got an answer
+
+        def attempt() -> T:
+            status["code"] = None
+            response = self._send(method, path, params, json, operation)
+            status["code"] = response.status_code
+            body = self._decode(response, operation)
             try:
-                response = self._send(method, path, params, json, operation)
-                status_code = response.status_code
-                body = self._decode(response, operation)
-                try:
-                    result = read(body)
-                except PayloadShapeError as exc:
-                    raise BadPayloadError(
-                        str(exc), system=SYSTEM, operation=operation, status_code=status_code
-                    ) from None
-            except ConnectorError as exc:
-                status_code = exc.status_code or status_code
-                throttled = isinstance(exc, ThrottledError)
-                if (
-                    exc.retryable
-                    and retries < self._retry.max_retries
-                    and (idempotent or exc.details == NOT_SENT or throttled)
-                ):
-                    retries += 1
-                    delay = self._retry.delay(retries, retry_after=exc.retry_after)
-                    self._clock.sleep(tally.note(throttled=throttled, wait=delay))
-                    continue
-                tally.note(throttled=throttled)
-                self._record(operation, started_at, t0, exc, status_code, retries, tally)
-                raise
-            self._record(operation, started_at, t0, None, status_code, retries, tally)
-            return result
+                return read(body)
+            except PayloadShapeError as exc:
+                raise BadPayloadError(
+                    str(exc), system=SYSTEM, operation=operation, status_code=response.status_code
+                ) from None
+
+        tally = AttemptTally()
+        try:
+            result, retries = call_with_retries(
+                attempt, policy=self._retry, clock=self._clock, idempotent=idempotent, tally=tally
+            )
+        except ConnectorError as exc:
+            code = exc.status_code or status["code"]
+            self._record(operation, started_at, t0, exc, code, exc.retries, tally)
+            raise
+        self._record(operation, started_at, t0, None, status["code"], retries, tally)
+        return result
 
     def _send(self, method, path, params, json, operation) -> httpx.Response:
         """One HTTP attempt under the lock, after the polite gap."""
@@ -322,20 +318,18 @@ class InventoryPlannerClient(ClosingClient):
                 return self._http.request(method, path, params=params, json=json)
             except httpx.TimeoutException as exc:
                 # A connect timeout means the server never saw the request.
-                sent = NOT_SENT if isinstance(exc, httpx.ConnectTimeout) else None
                 raise RetryableError(
                     f"timed out: {type(exc).__name__}",
                     system=SYSTEM,
                     operation=operation,
-                    details=sent,
+                    may_have_acted=not isinstance(exc, httpx.ConnectTimeout),
                 ) from None
             except httpx.TransportError as exc:
-                sent = NOT_SENT if isinstance(exc, httpx.ConnectError) else None
                 raise RetryableError(
                     f"connection failed: {type(exc).__name__}",
                     system=SYSTEM,
                     operation=operation,
-                    details=sent,
+                    may_have_acted=not isinstance(exc, httpx.ConnectError),
                 ) from None
             finally:
                 self._last_finished = self._clock.monotonic()
@@ -480,15 +474,31 @@ def _one(key: str, parse: Callable[[object], T]) -> Callable[[dict], T]:
     return read
 
 
-def _check_meta(meta: dict, count_rows: int, page: int, limit: int) -> int:
-    """Cross-check one page against its ``meta``; returns the limit the server applied."""
+def _check_meta(
+    meta: dict, count_rows: int, page: int, limit: int, resource: str
+) -> tuple[int, bool]:
+    """Cross-check one page against its ``meta``: the limit the server applied, and whether
+    ``meta.total`` says rows remain after a short page. Disagreements are logged."""
     applied = meta.get("limit")
     if type(applied) is int and 0 < applied < limit:
         limit = applied
     count = meta.get("count")
     if type(count) is int and count != count_rows:
-        raise PayloadShapeError(f"page {page} says count {count} but holds {count_rows} rows")
+        logger.warning(
+            "IP %s page %s: meta.count %s but %s rows; reading the rows",
+            resource,
+            page,
+            count,
+            count_rows,
+        )
     total = meta.get("total")
-    if type(total) is int and 0 < count_rows < limit and page * limit + count_rows < total:
-        raise PayloadShapeError(f"page {page} is short ({count_rows} rows) but total is {total}")
-    return limit
+    more = type(total) is int and 0 < count_rows < limit and page * limit + count_rows < total
+    if more:
+        logger.warning(
+            "IP %s page %s is short (%s rows) but meta.total is %s; reading the next page",
+            resource,
+            page,
+            count_rows,
+            total,
+        )
+    return limit, more

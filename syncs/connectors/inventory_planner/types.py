@@ -5,6 +5,11 @@ Because ``fields=`` narrowing makes almost every field optional, only ``id`` is 
 a field the server did not send is ``None``, while a field sent with the wrong type is a
 ``BadPayloadError`` (raised by the client), never a ``KeyError`` or ``TypeError``.
 
+IP is PHP: an empty map is rendered ``[]`` and a map keyed by id arrives as an object where
+a list is documented. Both are tolerated (``[]`` as an empty object, a keyed object of
+blocks as their list, ``null`` inside a list skipped); real IP samples are in
+``tests/syncs/inventory_planner/test_real_shapes.py``.
+
 The parsers run once per row of a 100,000-variant catalog, so they are plain functions
 with ``dict.get`` and no reflection.
 """
@@ -213,19 +218,42 @@ def _required_id(row: object, what: str) -> str:
     return value
 
 
+def _object(row: dict, key: str) -> dict | None:
+    """An object field; PHP's empty map ``[]`` is an empty object, ``null`` is absent."""
+    value = row.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    if value == []:
+        return {}
+    raise PayloadShapeError(f"{key} is not an object")
+
+
+def _objects(row: dict, key: str) -> list[dict] | None:
+    """A list of objects; ``null`` entries are skipped, an empty ``{}`` is an empty list,
+    and an object whose values are all objects (a PHP map keyed by id) is its values."""
+    value = row.get(key)
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if not all(isinstance(item, dict) for item in value.values()):
+            raise PayloadShapeError(f"{key} is not a list")
+        return [{"_key": k, **item} for k, item in value.items()]
+    if not isinstance(value, list):
+        raise PayloadShapeError(f"{key} is not a list")
+    return [item for item in value if item is not None]
+
+
 def _velocities(row: dict) -> tuple[float | None, float | None]:
-    description = row.get("forecast_description")
+    description = _object(row, "forecast_description")
     if description is None:
         return None, None
-    if not isinstance(description, dict):
-        raise PayloadShapeError("forecast_description is not an object")
     return _numbers(description, ("sales_velocity1", "sales_velocity30"))
 
 
 def parse_warehouse_block(row: object) -> WarehouseBlock:
     if not isinstance(row, dict):
         raise PayloadShapeError("warehouse block is not an object")
-    warehouse = _text(row, "warehouse")
+    warehouse = _text(row, "warehouse") or _text(row, "_key")
     if not warehouse:
         raise PayloadShapeError("warehouse block has no warehouse id")
     return WarehouseBlock(warehouse, *_numbers(row, _PLANNING), *_velocities(row))
@@ -233,13 +261,8 @@ def parse_warehouse_block(row: object) -> WarehouseBlock:
 
 def parse_variant(row: object) -> Variant:
     variant_id = _required_id(row, "variant")
-    blocks = row.get("warehouse")
-    if blocks is None:
-        warehouses = ()
-    elif isinstance(blocks, list):
-        warehouses = tuple(map(parse_warehouse_block, blocks))
-    else:
-        raise PayloadShapeError("warehouse is not a list")
+    blocks = _objects(row, "warehouse")
+    warehouses = () if blocks is None else tuple(map(parse_warehouse_block, blocks))
     return Variant(
         variant_id,
         _text(row, "sku"),
@@ -315,9 +338,7 @@ def parse_purchase_order_item(row: object) -> PurchaseOrderItem:
 
 def parse_purchase_order(row: object) -> PurchaseOrder:
     po_id = _required_id(row, "purchase-order")
-    items = row.get("items")
-    if items is not None and not isinstance(items, list):
-        raise PayloadShapeError("items is not a list")
+    items = _objects(row, "items")
     return PurchaseOrder(
         id=po_id,
         reference=_text(row, "reference"),

@@ -1,31 +1,54 @@
-"""The twin's executable schema: Centra's SDL (``schema.graphql``) bound to ``CentraState``.
+"""The twin's executable schema: Centra's documented schema, bound to ``CentraState``.
 
-Root fields page like Centra's list queries (``limit``/``page``, page 1-based, a short or
-empty page is the end, a page past the end is empty) and check the token's permissions the
-way Centra reports a missing one: a GraphQL error with ``extensions.category:
-"authorization"`` and the field nulled (here: the whole ``data`` null, the fields being
-non-null). Stock writes validate per item and report problems as ``userErrors`` with a
-``path`` into the input, applying the valid items (Centra: "batch mutations skip bad
-items"); the exact per-item behaviour of the real API is UNCONFIRMED.
+The schema is the vendored one (``syncs.connectors.centra.schema``) plus only the
+extensions in ``extensions.graphql`` beside this file (each listed in
+``docs/connector-centra.md``), built with graphql-core; this module attaches resolvers. So
+the twin cannot accept a name Centra's documentation does not have: the client's guesses
+meet the documented schema, not a second copy of themselves.
+
+Root fields page like Centra's list queries (``limit``/``page``, limit 1-200, page 1-based, a
+short or empty page is the end, a page past the end is empty) and check the token's
+permissions the way Centra reports a missing one: a GraphQL error with
+``extensions.category: "authorization"`` and the field nulled (here: the whole ``data``
+null, the fields being non-null). A filter field the twin does not implement is an error,
+never silently ignored, so a test cannot pass on a filter the twin skipped. Stock writes
+validate per item and report problems as ``userErrors`` with a ``path`` into the input,
+applying the valid items (Centra: "batch mutations skip bad items"); the exact per-item
+behaviour of the real API is UNCONFIRMED.
 """
 
+import re
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from graphql import GraphQLError, GraphQLSchema, StringValueNode, build_schema
+from graphql import (
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    StringValueNode,
+    build_schema,
+    extend_schema,
+    parse,
+)
+
+from syncs.connectors.centra.schema import documented_sdl
 
 from .state import CentraState
 
-SDL_PATH = Path(__file__).with_name("schema.graphql")
+EXTENSIONS_PATH = Path(__file__).with_name("extensions.graphql")
+# Centra's documented default for every date field's ``format`` argument (PHP date syntax).
+DEFAULT_DATE_FORMAT = "Y-m-d\\TH:i:sP"
 
 # Permission each root field needs [AUTH]; rateLimits needs none.
 PERMISSIONS = {
     "orders": "Order:read",
     "order": "Order:read",
-    "counters": "Order:read",
     "products": "Product:read",
     "productVariants": "Product:read",
+    "productSizes": "Product:read",
     "warehouses": "Warehouse:read",
     "returns": "Return:read",
     "events": "Event:read",
@@ -36,9 +59,14 @@ PERMISSIONS = {
     "unsetEventListeners": "Event:write",
     "confirmEvents": "Event:write",
 }
+# Fields with a permission of their own [GD directtoconsumerreturn.html: Return.comment:read].
+FIELD_PERMISSIONS = {
+    ("DirectToConsumerReturn", "comment"): "Return.comment:read",
+    ("WholesaleReturn", "comment"): "Return.comment:read",
+}
 
 
-# -- scalar ---------------------------------------------------------------------------------
+# -- scalars and dates ------------------------------------------------------------------------
 def parse_datetime(value) -> datetime:
     """Centra accepts ISO 8601 and "YYYY-MM-DD HH:MM:SS"; naive times are taken as UTC."""
     if not isinstance(value, str):
@@ -50,8 +78,10 @@ def parse_datetime(value) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def serialize_datetime(value: datetime) -> str:
-    return value.isoformat(timespec="seconds")
+def serialize_datetime(value) -> str:
+    """Date fields resolve to text already formatted (``format`` argument); a bare datetime
+    gets Centra's default format."""
+    return value if isinstance(value, str) else php_date(value, DEFAULT_DATE_FORMAT)
 
 
 def parse_datetime_literal(node, _variables=None) -> datetime:
@@ -60,25 +90,74 @@ def parse_datetime_literal(node, _variables=None) -> datetime:
     return parse_datetime(node.value)
 
 
+PHP_DATE_CODES = {"Y": "%Y", "y": "%y", "m": "%m", "d": "%d", "H": "%H", "i": "%M", "s": "%S"}
+
+
+def php_date(value: datetime, fmt: str) -> str:
+    """``value`` in PHP ``date()`` syntax, the syntax of Centra's ``format`` arguments: the
+    letters Centra's docs use (Y y m d H i s, P/O offsets, U epoch), ``\\`` escaping the next
+    character. Any other letter is an error rather than a guess."""
+    out, escaped = [], False
+    for char in fmt:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in PHP_DATE_CODES:
+            out.append(value.strftime(PHP_DATE_CODES[char]))
+        elif char in "PO":
+            offset = value.strftime("%z") or "+0000"
+            out.append(f"{offset[:3]}:{offset[3:]}" if char == "P" else offset)
+        elif char == "U":
+            out.append(str(int(value.timestamp())))
+        elif char.isalpha():
+            raise GraphQLError(
+                f"The sandbox twin does not implement the date format letter {char!r}"
+            )
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def resolve_date(source, info, format=DEFAULT_DATE_FORMAT):
+    value = getattr(source, info.field_name)
+    return None if value is None else php_date(value, format)
+
+
 # -- paging, filtering, sorting -------------------------------------------------------------
 def page_of(rows, info, limit, page):
     config = info.context["config"]
     limit = config.default_limit if limit is None else limit
     page = 1 if page is None else page
     if limit < 1 or limit > config.max_limit:
-        raise GraphQLError(f"limit must be between 1 and {config.max_limit}")
+        raise GraphQLError(f"Limit must be in range 1 - {config.max_limit}")
     if page < 1:
         raise GraphQLError("page must be 1 or more")
     start = (page - 1) * limit
     return rows[start : start + limit]
 
 
-def sorted_by(rows, sort, *, default: str):
-    keys = list(sort or [default])
-    for key in reversed(keys):
-        field, _, direction = key.rpartition("_")
-        rows = sorted(rows, key=lambda row, f=field: getattr(row, f), reverse=direction == "DESC")
+def sorted_by(rows, sort, *, default: str, keys=None):
+    """Sort on ``field_ASC``/``field_DESC`` keys, the first key most significant. ``keys``
+    maps a sort field to a function of the row; otherwise the row's attribute is used."""
+    for key in reversed(list(sort or [default])):
+        name, _, direction = key.rpartition("_")
+        get = (keys or {}).get(name) or (lambda row, n=name: getattr(row, n))
+        rows = sorted(rows, key=get, reverse=direction == "DESC")
     return rows
+
+
+def supported(where, type_name: str, fields: set[str]) -> dict:
+    """``where`` (or {}), after refusing the filter fields the twin does not implement."""
+    where = where or {}
+    unknown = sorted(set(where) - fields)
+    if unknown:
+        raise GraphQLError(
+            f"The sandbox twin does not filter by {type_name}.{', '.join(unknown)}; "
+            "implement it in syncs/sandbox/centra/schema.py before relying on it."
+        )
+    return where
 
 
 def in_range(value: datetime, window) -> bool:
@@ -88,28 +167,43 @@ def in_range(value: datetime, window) -> bool:
     return (start is None or value >= start) and (end is None or value <= end)
 
 
-def order_matches(order, where) -> bool:
-    if not where:
+def matches_text(value, match) -> bool:
+    """``StringMatch``: ``equals`` and ``contains`` (the members the docs show)."""
+    if not match:
         return True
-    return (
-        ("id" not in where or order.id in where["id"])
-        and ("number" not in where or order.number in where["number"])
-        and ("status" not in where or order.status in where["status"])
-        and ("storeType" not in where or order.store.type == where["storeType"])
-        and in_range(order.createdAt, where.get("createdAt"))
-        and in_range(order.orderDate, where.get("orderDate"))
+    match = supported(match, "StringMatch", {"equals", "contains"})
+    value = value or ""
+    return ("equals" not in match or value == match["equals"]) and (
+        "contains" not in match or match["contains"] in value
     )
 
 
-def product_matches(item, where) -> bool:
-    if not where:
-        return True
-    number = where.get("productNumber") or {}
+def listed(where, name: str, value) -> bool:
+    return name not in where or where[name] is None or value in where[name]
+
+
+ORDER_FILTERS = {
+    "id",
+    "number",
+    "status",
+    "storeType",
+    "storeId",
+    "createdAt",
+    "updatedAt",
+    "orderDate",
+}
+
+
+def order_matches(order, where) -> bool:
     return (
-        ("id" not in where or item.id in where["id"])
-        and ("status" not in where or item.status in where["status"])
-        and ("equals" not in number or item.productNumber == number["equals"])
-        and ("contains" not in number or number["contains"] in item.productNumber)
+        listed(where, "id", order.id)
+        and listed(where, "number", order.number)
+        and listed(where, "status", order.status)
+        and listed(where, "storeId", order.store.id)
+        and where.get("storeType") in (None, order.store.type)
+        and in_range(order.createdAt, where.get("createdAt"))
+        and in_range(order.updatedAt, where.get("updatedAt"))
+        and in_range(order.orderDate, where.get("orderDate"))
     )
 
 
@@ -119,78 +213,110 @@ def state_of(info) -> CentraState:
 
 
 def resolve_orders(_root, info, where=None, sort=None, limit=None, page=None):
+    where = supported(where, "OrderFilter", ORDER_FILTERS)
     rows = [o for o in state_of(info).orders.values() if order_matches(o, where)]
     return page_of(sorted_by(rows, sort, default="number_ASC"), info, limit, page)
 
 
-def resolve_order(_root, info, id):
-    return state_of(info).orders_by_id.get(id)
+def resolve_order(_root, info, id=None, number=None):
+    state = state_of(info)
+    order = state.orders_by_id.get(id) if id is not None else state.orders.get(number)
+    if order is None or (number is not None and order.number != number):
+        return None
+    return order
 
 
 def resolve_products(_root, info, where=None, sort=None, limit=None, page=None):
-    rows = [p for p in state_of(info).products.values() if product_matches(p, where)]
+    where = supported(where, "ProductFilter", {"id", "status", "productNumber", "name"})
+    rows = [
+        p
+        for p in state_of(info).products.values()
+        if listed(where, "id", p.id)
+        and listed(where, "status", p.status)
+        and matches_text(p.productNumber, where.get("productNumber"))
+        and matches_text(p.name, where.get("name"))
+    ]
     return page_of(sorted_by(rows, sort, default="id_ASC"), info, limit, page)
 
 
 def resolve_product_variants(_root, info, where=None, sort=None, limit=None, page=None):
-    where = where or {}
+    where = supported(where, "ProductVariantFilter", {"id", "status", "productId"})
     rows = [
         v
         for v in state_of(info).variants.values()
-        if ("id" not in where or v.id in where["id"])
-        and ("status" not in where or v.status in where["status"])
+        if listed(where, "id", v.id)
+        and listed(where, "status", v.status)
+        and listed(where, "productId", v.product.id)
+    ]
+    return page_of(sorted_by(rows, sort, default="id_ASC"), info, limit, page)
+
+
+def resolve_product_sizes(_root, info, where=None, sort=None, limit=None, page=None):
+    where = supported(where, "ProductSizeFilter", {"id", "SKU", "EAN", "sizeId"})
+    rows = [
+        s
+        for s in state_of(info).sizes.values()
+        if listed(where, "id", s.id)
+        and listed(where, "sizeId", s.size.id)
+        and matches_text(s.SKU, where.get("SKU"))
+        and matches_text(s.EAN, where.get("EAN"))
     ]
     return page_of(sorted_by(rows, sort, default="id_ASC"), info, limit, page)
 
 
 def resolve_warehouses(_root, info, where=None, sort=None, limit=None, page=None):
-    where = where or {}
+    where = supported(where, "WarehouseFilter", {"id", "name"})
     rows = [
-        w for w in state_of(info).warehouses.values() if "id" not in where or w.id in where["id"]
+        w
+        for w in state_of(info).warehouses.values()
+        if listed(where, "id", w.id) and matches_text(w.name, where.get("name"))
     ]
     return page_of(sorted_by(rows, sort, default="id_ASC"), info, limit, page)
 
 
-def resolve_returns(_root, info, where=None, limit=None, page=None):
-    where = where or {}
+RETURN_FILTERS = {
+    "id",
+    "status",
+    "returnStatus",
+    "createdAt",
+    "orderId",
+    "orderNumber",
+    "storeId",
+    "storeType",
+}
+
+
+def resolve_returns(_root, info, where=None, sort=None, limit=None, page=None):
+    """Centra's default order of returns is not documented; the twin's is by id."""
+    where = supported(where, "ReturnFilter", RETURN_FILTERS)
     rows = [
         r
         for r in state_of(info).returns.values()
-        if ("id" not in where or r.id in where["id"])
-        and ("storeType" not in where or r.order.store.type == where["storeType"])
+        if listed(where, "id", r.id)
+        and listed(where, "status", r.status)
+        and listed(where, "returnStatus", r.returnStatus)
+        and listed(where, "orderId", r.order.id)
+        and listed(where, "orderNumber", r.order.number)
+        and listed(where, "storeId", r.store.id)
+        and where.get("storeType") in (None, r.store.type)
         and in_range(r.createdAt, where.get("createdAt"))
     ]
-    return page_of(rows, info, limit, page)
-
-
-class Counters:
-    def __init__(self, state):
-        self.state = state
-
-    def orders(self, info, where=None):
-        return sum(1 for o in self.state.orders.values() if order_matches(o, where))
-
-    def products(self, info, where=None):
-        return sum(1 for p in self.state.products.values() if product_matches(p, where))
-
-
-def resolve_counters(_root, info):
-    return Counters(state_of(info))
+    return page_of(sorted_by(rows, sort, default="id_ASC"), info, limit, page)
 
 
 def resolve_events(_root, info, where=None, limit=None):
-    where = where or {}
+    where = supported(where, "EventFilter", {"objectType", "changeType", "storeId", "marketId"})
     config = info.context["config"]
     limit = config.default_limit if limit is None else limit
     if limit < 1 or limit > config.max_limit:
-        raise GraphQLError(f"limit must be between 1 and {config.max_limit}")
+        raise GraphQLError(f"Limit must be in range 1 - {config.max_limit}")
     found = []
     for event in state_of(info).events.values():  # oldest unconfirmed first [EVT]
         if (
-            ("objectType" not in where or event.objectType in where["objectType"])
-            and ("changeType" not in where or event.changeType in where["changeType"])
-            and ("storeId" not in where or getattr(event.store, "id", None) == where["storeId"])
-            and ("marketId" not in where or getattr(event.market, "id", None) == where["marketId"])
+            listed(where, "objectType", event.objectType)
+            and listed(where, "changeType", event.changeType)
+            and listed(where, "storeId", getattr(event.store, "id", None))
+            and listed(where, "marketId", getattr(event.market, "id", None))
         ):
             found.append(event)
             if len(found) == limit:
@@ -204,6 +330,62 @@ def resolve_event_listeners(_root, info):
 
 def resolve_rate_limits(_root, info):
     return info.context["rate_limits"]()
+
+
+# -- stock lists (ProductVariant.stock, ProductSize.stock, Warehouse.stock) ------------------
+STOCK_SORT_KEYS = {
+    "productId": lambda row: row.productSize.productVariant.product.id,
+    "productVariantId": lambda row: row.productSize.productVariant.id,
+    "productSizeId": lambda row: row.productSize.id,
+    "productSizeSort": lambda row: row.productSize.productVariant.productSizes.index(
+        row.productSize
+    ),
+    "warehouseId": lambda row: row.warehouse.id,
+}
+STOCK_FILTERS = {"productId", "productVariantId", "productSizeId", "warehouseId"}
+
+
+def stock_page(rows, info, where, sort, limit, page, *, default_sort: list[str]):
+    """One page of stock rows: ``limit`` 1-200 [GD productsize.html], default 20."""
+    where = supported(where, "StockFilter", STOCK_FILTERS)
+    rows = [
+        row
+        for row in rows
+        if all(
+            listed(where, name, STOCK_SORT_KEYS[name](row))
+            for name in ("productId", "productVariantId", "productSizeId", "warehouseId")
+        )
+    ]
+    rows = sorted_by(rows, sort or default_sort, default="", keys=STOCK_SORT_KEYS)
+    if limit is None or not 1 <= limit <= 200:
+        raise GraphQLError("Limit must be in range 1 - 200")
+    return page_of(rows, info, limit, page)
+
+
+def resolve_variant_stock(variant, info, where=None, sort=None, limit=20, page=1):
+    """Centra's default order here is not documented; the twin's is size, then warehouse."""
+    return stock_page(
+        variant.stock_rows(),
+        info,
+        where,
+        sort,
+        limit,
+        page,
+        default_sort=["productSizeSort_ASC", "warehouseId_ASC"],
+    )
+
+
+def resolve_size_stock(size, info, where=None, sort=None, limit=20, page=1):
+    return stock_page(size.stock_rows(), info, where, sort, limit, page, default_sort=[])
+
+
+def resolve_warehouse_stock(warehouse, info, where=None, sort=None, limit=20, page=1):
+    rows = [
+        size.levels[warehouse.id]
+        for size in state_of(info).sizes.values()
+        if warehouse.id in size.levels
+    ]
+    return stock_page(rows, info, where, sort, limit, page, default_sort=[])
 
 
 # -- mutations ------------------------------------------------------------------------------
@@ -293,10 +475,12 @@ def resolve_change_stock(_root, info, input):
         errors.append(user_error("Warehouse not found", "input", "outFromWarehouse"))
     if not input.get("intoWarehouse") and not input.get("outFromWarehouse"):
         errors.append(user_error("intoWarehouse or outFromWarehouse is required", "input"))
+    if input.get("productSizes"):
+        raise GraphQLError("The sandbox twin does not implement changeStock(productSizes:)")
     if errors:
         return {"stockChange": None, "userErrors": errors, "userWarnings": []}
     applied = 0
-    for i, item in enumerate(input["productVariants"]):
+    for i, item in enumerate(input.get("productVariants") or []):
         variant = state.variants.get((item["productVariant"] or {}).get("id"))
         if variant is None:
             errors.append(
@@ -335,7 +519,15 @@ def resolve_change_stock(_root, info, input):
 
 
 def resolve_set_event_listeners(_root, info, input):
+    """Listeners belong to the token's integration: without an integration name Centra
+    refuses them [EVT] (the wording of its userError is UNCONFIRMED)."""
     state = state_of(info)
+    if not state.integration_name:
+        return {
+            "eventListeners": [],
+            "userErrors": [user_error("The API token has no integration name", "input")],
+            "userWarnings": [],
+        }
     for item in input:
         state.listen(item["objectType"], item.get("changeTypes"))
     return {"eventListeners": list(state.listeners.values()), "userErrors": [], "userWarnings": []}
@@ -349,12 +541,16 @@ def resolve_unset_event_listeners(_root, info, input):
 
 
 def resolve_confirm_events(_root, info, input):
+    """Drop the events from the queue; ``events`` lists those confirmed."""
     state = state_of(info)
-    warnings = []
+    warnings, confirmed = [], []
     for i, event_id in enumerate(input["eventsIds"]):
-        if state.events.pop(event_id, None) is None:
+        event = state.events.pop(event_id, None)
+        if event is None:
             warnings.append(user_error(f"Event {event_id} not found", "input", "eventsIds", i))
-    return {"userErrors": [], "userWarnings": warnings}
+        else:
+            confirmed.append(event)
+    return {"events": confirmed, "userErrors": [], "userWarnings": warnings}
 
 
 ROOT_RESOLVERS = {
@@ -363,9 +559,9 @@ ROOT_RESOLVERS = {
         "order": resolve_order,
         "products": resolve_products,
         "productVariants": resolve_product_variants,
+        "productSizes": resolve_product_sizes,
         "warehouses": resolve_warehouses,
         "returns": resolve_returns,
-        "counters": resolve_counters,
         "events": resolve_events,
         "eventListeners": resolve_event_listeners,
         "rateLimits": resolve_rate_limits,
@@ -378,10 +574,19 @@ ROOT_RESOLVERS = {
         "confirmEvents": resolve_confirm_events,
     },
 }
+FIELD_RESOLVERS = {
+    ("ProductVariant", "stock"): resolve_variant_stock,
+    ("ProductSize", "stock"): resolve_size_stock,
+    ("Warehouse", "stock"): resolve_warehouse_stock,
+}
 
 
-def with_permission(name: str, resolver):
-    permission = PERMISSIONS.get(name)
+def default_resolver(source, info, **args):
+    value = getattr(source, info.field_name, None)
+    return value(info, **args) if callable(value) else value
+
+
+def with_permission(name: str, resolver, permission: str | None):
     if permission is None:
         return resolver
 
@@ -402,19 +607,54 @@ def abstract_type(value, _info, _type) -> str:
     return value.typename
 
 
+def extensions_sdl() -> str:
+    """The twin's additions to the documented schema ("" when there are none)."""
+    text = EXTENSIONS_PATH.read_text(encoding="utf-8")
+    has_definitions = any(
+        line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()
+    )
+    return text if has_definitions else ""
+
+
+def served_schema(fta_quantity_type: str = "FREE_TO_ALLOCATE") -> GraphQLSchema:
+    """The schema the twin serves, without resolvers: documented + extensions. The name of
+    StockQuantityType's free-to-allocate member is UNCONFIRMED, so it is configurable."""
+    sdl = documented_sdl()
+    if fta_quantity_type != "FREE_TO_ALLOCATE":
+        sdl = re.sub(r"^  FREE_TO_ALLOCATE$", f"  {fta_quantity_type}", sdl, flags=re.M)
+    schema = build_schema(sdl)
+    extensions = extensions_sdl()
+    return extend_schema(schema, parse(extensions)) if extensions else schema
+
+
 @cache
 def executable_schema(fta_quantity_type: str = "FREE_TO_ALLOCATE") -> GraphQLSchema:
-    """Build once per spelling of the FTA enum member (UNCONFIRMED, so configurable)."""
-    sdl = SDL_PATH.read_text()
-    if fta_quantity_type != "FREE_TO_ALLOCATE":
-        sdl = sdl.replace("  FREE_TO_ALLOCATE\n", f"  {fta_quantity_type}\n")
-    schema = build_schema(sdl)
-    for type_name, resolvers in ROOT_RESOLVERS.items():
+    return bind_resolvers(served_schema(fta_quantity_type))
+
+
+def bind_resolvers(schema: GraphQLSchema) -> GraphQLSchema:
+    """Attach the twin's resolvers to a schema built from the documented SDL (a test may
+    pass a changed copy, to play a Centra whose schema moved). Every root field must have a
+    resolver: a field added without one fails here, at build time, not on its first use."""
+    for type_name in ("Query", "Mutation"):
         fields = schema.get_type(type_name).fields
-        for name, resolver in resolvers.items():
-            fields[name].resolve = with_permission(name, resolver)
-    for name in ("Order", "Return", "EventObject"):
-        schema.get_type(name).resolve_type = abstract_type
+        missing = sorted(set(fields) - set(ROOT_RESOLVERS[type_name]))
+        if missing:
+            raise LookupError(f"the twin has no resolver for {type_name}.{', '.join(missing)}")
+        for name, resolver in ROOT_RESOLVERS[type_name].items():
+            fields[name].resolve = with_permission(name, resolver, PERMISSIONS.get(name))
+    for (type_name, field_name), resolver in FIELD_RESOLVERS.items():
+        schema.get_type(type_name).fields[field_name].resolve = resolver
+    for (type_name, field_name), permission in FIELD_PERMISSIONS.items():
+        field = schema.get_type(type_name).fields[field_name]
+        field.resolve = with_permission(field_name, default_resolver, permission)
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+            named.resolve_type = abstract_type
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType):
+            for field in named.fields.values():
+                if "format" in field.args and field.resolve is None:
+                    field.resolve = resolve_date
     scalar = schema.get_type("DateTimeTz")
     scalar.serialize = serialize_datetime
     scalar.parse_value = parse_datetime

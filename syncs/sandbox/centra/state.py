@@ -31,6 +31,8 @@ STOCK_QUANTITY_FIELDS_ZERO = (
 
 
 class Store:
+    typename = "Store"
+
     def __init__(self, id: int, type: str, name: str):
         self.id, self.type, self.name = id, type, name
 
@@ -48,16 +50,24 @@ class Currency:
 
 
 class Money:
-    __slots__ = ("conversionRate", "currency", "value")
+    """A ``MonetaryValue``. The twin converts nothing: ``conversionRate`` is 1 and the
+    conversion date is when the amount arose (the order date)."""
 
-    def __init__(self, value: Decimal, currency: Currency):
+    __slots__ = ("conversionDate", "conversionRate", "currency", "value")
+
+    def __init__(self, value: Decimal, currency: Currency, when: datetime):
         self.value = float(value)
         self.currency = currency
         self.conversionRate = 1.0
+        self.conversionDate = when
 
     @property
     def formattedValue(self) -> str:
         return f"{self.value:.2f} {self.currency.code}"
+
+    @property
+    def valueInCents(self) -> int:
+        return round(self.value * 100)
 
 
 class Warehouse:
@@ -65,11 +75,13 @@ class Warehouse:
 
     def __init__(self, id: int, name: str):
         self.id, self.name = id, name
+        self.status = "ACTIVE"
 
 
 class Size:
     def __init__(self, id: int, name: str):
         self.id, self.name = id, name
+        self.externalId = None
 
 
 class StockLevel:
@@ -113,6 +125,9 @@ class Product:
         self.status = status
         self.createdAt = self.updatedAt = now
         self.variants: list[ProductVariant] = []
+        self.harmonizedCommodityCode = self.harmonizedCommodityCodeDescription = None
+        self.internalComment = None
+        self.isBundle = self.isSerializableProduct = False
 
 
 class ProductVariant:
@@ -126,15 +141,22 @@ class ProductVariant:
         self.status = status
         self.updatedAt = now
         self.productSizes: list[ProductSize] = []
+        self.internalName = self.unitCost = None
+        self.stockOffset = 0
 
-    def stock(self, info, limit=None):
-        rows = [level for size in self.productSizes for level in size.levels.values()]
-        return rows[:limit] if limit else rows
+    def stock_rows(self) -> list[StockLevel]:
+        return [level for size in self.productSizes for level in size.levels.values()]
+
+
+# What ``add_size`` takes for "the SKU Centra builds": product + variant + size number [PIM].
+CONCATENATED = "concatenated"
 
 
 class ProductSize:
+    typename = "ProductSize"
     __slots__ = (
         "EAN",
+        "SKU",
         "description",
         "id",
         "levels",
@@ -142,34 +164,26 @@ class ProductSize:
         "productVariant",
         "size",
         "sizeNumber",
+        "updatedAt",
     )
+    UPC = comment = None
+    quantity = 0
+    isActive = True
 
-    def __init__(self, id, variant, size, size_number, ean):
+    def __init__(self, id, variant, size, size_number, ean, sku, when):
         self.id = id
         self.productVariant = variant
         self.size = size
         self.sizeNumber = size_number
         self.EAN = ean
+        self.SKU = sku
         self.description = None
         self.preorder = False
+        self.updatedAt = when
         self.levels: dict[int, StockLevel] = {}  # by warehouse id, in warehouse order
 
-    @property
-    def SKU(self) -> str:  # read-only concatenation [PIM]
-        variant = self.productVariant
-        return variant.product.productNumber + variant.variantNumber + self.sizeNumber
-
-    @property
-    def GTIN(self) -> str:
-        return self.EAN
-
-    @property
-    def stockTotals(self) -> StockLevel:
-        total = StockLevel(None, self)
-        for level in self.levels.values():
-            total.physicalQuantity += level.physicalQuantity
-            total.allocatedQuantity += level.allocatedQuantity
-        return total
+    def stock_rows(self) -> list[StockLevel]:
+        return list(self.levels.values())
 
 
 class OrderLine:
@@ -179,12 +193,20 @@ class OrderLine:
         self.productSize = product_size
         self.productName = product_size.productVariant.product.name
         self.productVariantName = product_size.productVariant.name
+        self.productNumber = product_size.productVariant.product.productNumber
+        self.size = product_size.size.name or ""
         self.quantity = quantity
         self.cancelledQuantity = 0
         self.returnedQuantity = 0
         self.shippedQuantity = 0
         self.unit_price = unit_price
         self.allocations: dict[int, int] = {}  # warehouse id -> units reserved for this line
+
+    # The twin's prices carry no tax and no discount, so ``includingTax`` changes nothing.
+    typename = "ProductOrderLine"
+    hasAnyDiscount = False
+    comment = productBrand = folderName = productExternalUrl = frontendItemId = None
+    discountPercent = taxPercent = 0.0
 
     @property
     def product(self):
@@ -196,10 +218,13 @@ class OrderLine:
 
     @property
     def unitPrice(self) -> Money:
-        return Money(self.unit_price, self.order.currency)
+        return self.order.money(self.unit_price)
 
-    def lineValue(self, info=None, includingTax=None) -> Money:
-        return Money(self.unit_price * self.quantity, self.order.currency)
+    unitOriginalPrice = unitPrice
+
+    @property
+    def lineValue(self) -> Money:
+        return self.order.money(self.unit_price * self.quantity)
 
 
 class Order:
@@ -216,6 +241,11 @@ class Order:
         self.purchaseOrderNumber = None
         self.all_lines: list[OrderLine] = []
         self.shipments: list[Shipment] = []
+        self.userIP = self.internalComment = None
+        self.currencyBaseRate = 1.0
+
+    def money(self, value: Decimal) -> Money:
+        return Money(value, self.currency, self.orderDate)
 
     @property
     def typename(self) -> str:
@@ -228,23 +258,41 @@ class Order:
 
     @property
     def grandTotal(self) -> Money:
-        return Money(
-            sum((line.unit_price * line.quantity for line in self.all_lines), Decimal(0)),
-            self.currency,
+        return self.money(
+            sum((line.unit_price * line.quantity for line in self.all_lines), Decimal(0))
         )
 
 
 class Shipment:
-    typename = "Shipment"
+    """A shipment, paid and captured when created (the twin has no payment flow)."""
+
+    isPrinted = isOnHold = usedFallbackTax = False
+    isPaid = isCaptured = True
+    trackingNumber = returnTrackingNumber = additionalMessage = None
+    numberOfPackages = 1
+    currencyBaseRate = 1.0
 
     def __init__(self, id, number, order, when):
         self.id = id
         self.number = number
         self.order = order
-        self.createdAt = when
+        self.createdAt = self.updatedAt = self.paidAt = self.capturedAt = when
         self.shippedAt = None
         self.isGoodToGo = True
         self.lines: list[ShipmentLine] = []
+
+    @property
+    def typename(self) -> str:
+        wholesale = self.order.store.type == "WHOLESALE"
+        return "WholesaleShipment" if wholesale else "DirectToConsumerShipment"
+
+    @property
+    def isShipped(self) -> bool:
+        return self.shippedAt is not None
+
+    @property
+    def grandTotal(self) -> Money:
+        return self.order.money(sum((line.value for line in self.lines), Decimal(0)))
 
 
 class ShipmentLine:
@@ -256,22 +304,60 @@ class ShipmentLine:
         self.returned = 0
         self.taken: dict[int, int] = {}  # warehouse id -> units that left it
 
+    @property
+    def returnedQuantity(self) -> int:
+        return self.returned
+
+    @property
+    def invoicedQuantity(self) -> int:
+        return self.quantity
+
+    @property
+    def value(self) -> Decimal:
+        return self.orderLine.unit_price * self.quantity
+
+    @property
+    def unitPrice(self) -> Money:
+        return self.orderLine.unitPrice
+
+    @property
+    def lineValue(self) -> Money:
+        return self.orderLine.order.money(self.value)
+
 
 class Return:
+    """A return. ``returnStatus`` is its progress (PENDING, then COMPLETED); ``status`` is
+    the generic ``Status`` Centra also gives it (ACTIVE; CANCELLED if cancelled)."""
+
+    createdFrom = externalId = None
+    currencyBaseRate = 1.0
+    usedFallbackTax = False
+
     def __init__(self, id, shipment, when, returned_to_stock, comment=""):
         self.id = id
         self.comment = comment
         self.shipment = shipment
         self.order = shipment.order
+        self.store = self.order.store
         self.createdAt = when
-        self.status = "PENDING"
+        self.returnStatus = "PENDING"
+        self.status = "ACTIVE"
         self.returnedToStock = returned_to_stock
+        self.returnWarehouse = None  # where released units went, when they were released
         self.lines: list[ReturnLine] = []
 
     @property
     def typename(self) -> str:
         wholesale = self.order.store.type == "WHOLESALE"
         return "WholesaleReturn" if wholesale else "DirectToConsumerReturn"
+
+    @property
+    def totalQuantity(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def grandTotal(self) -> Money:
+        return self.order.money(sum((line.value for line in self.lines), Decimal(0)))
 
 
 class ReturnLine:
@@ -283,6 +369,18 @@ class ReturnLine:
     @property
     def orderLine(self):
         return self.shipmentLine.orderLine
+
+    @property
+    def value(self) -> Decimal:
+        return self.orderLine.unit_price * self.quantity
+
+    @property
+    def unitPrice(self) -> Money:
+        return self.orderLine.unitPrice
+
+    @property
+    def lineValue(self) -> Money:
+        return self.orderLine.order.money(self.value)
 
 
 class Event:
@@ -320,7 +418,11 @@ class CentraState:
         self, *, integration_name: str = "centra-ip", wall: Callable[[], datetime] | None = None
     ):
         self.lock = threading.RLock()
+        # The token's integration name; Centra keeps one event queue per integration [EVT].
         self.integration_name = integration_name
+        # Centra generates events only once it has enabled the event system for the account
+        # (EVT-DEV); until then listeners can be set and the queue stays empty.
+        self.events_enabled = True
         self.wall = wall or (lambda: datetime.now(UTC).replace(microsecond=0))
         self.stores = {
             1: Store(1, "DIRECT_TO_CONSUMER", "Retail"),
@@ -371,7 +473,7 @@ class CentraState:
                 variant = self.add_variant(product, variant_number, variant_number)
                 for size_name, size_number, ean in sizes:
                     self.add_size(variant, size_name, size_number, ean)
-            self.emit("Product", "CREATED", product, str(product.id), None)
+            self.emit("Product", "CREATED", product, product.id, None)
             return product
 
     def add_variant(
@@ -386,18 +488,32 @@ class CentraState:
             return variant
 
     def add_size(
-        self, variant: ProductVariant, size_name: str, size_number: str, ean: str = ""
+        self,
+        variant: ProductVariant,
+        size_name: str,
+        size_number: str,
+        ean: str | None = "",
+        *,
+        sku: str | None = CONCATENATED,
     ) -> ProductSize:
+        """Add a size. Its SKU is product + variant + size number, as Centra builds it
+        [PIM], unless ``sku`` says otherwise; ``sku=None`` is a size without a SKU, which
+        Centra's schema allows (``ProductSize.SKU: String``)."""
         with self.lock:
             size = self.size_names.get(size_name)
             if size is None:
                 size = self.size_names[size_name] = Size(len(self.size_names) + 1, size_name)
-            product_size = ProductSize(self.next_id("size"), variant, size, size_number, ean)
-            if product_size.SKU in self.sizes_by_sku:
-                raise ValueError(f"SKU {product_size.SKU} exists already")
+            if sku == CONCATENATED:
+                sku = variant.product.productNumber + variant.variantNumber + size_number
+            if sku and sku in self.sizes_by_sku:
+                raise ValueError(f"SKU {sku} exists already")
+            product_size = ProductSize(
+                self.next_id("size"), variant, size, size_number, ean, sku, self.wall()
+            )
             variant.productSizes.append(product_size)
             self.sizes[product_size.id] = product_size
-            self.sizes_by_sku[product_size.SKU] = product_size
+            if sku:
+                self.sizes_by_sku[sku] = product_size
             return product_size
 
     def size(self, sku_or_id: str | int) -> ProductSize:
@@ -445,10 +561,11 @@ class CentraState:
             number = self.next_id("order")
             order_id = hashlib.md5(f"centra-order-{number}".encode()).hexdigest()  # noqa: S324
             store = self.stores[2 if store_type == "WHOLESALE" else 1]
-            when = order_date or self.wall()
             order = Order(
-                order_id, number, store, self.markets[1], Currency(currency), when, status
+                order_id, number, store, self.markets[1], Currency(currency), self.wall(), status
             )
+            if order_date is not None:  # an order dated earlier (imported): created now
+                order.orderDate = order_date
             for sku, quantity, price in lines:
                 if quantity <= 0:
                     raise ValueError("order line quantity must be positive")
@@ -460,7 +577,7 @@ class CentraState:
                 self._allocate(line, quantity, warehouse_id)
             self.orders[number] = order
             self.orders_by_id[order_id] = order
-            self.emit("Order", "CREATED", order, order.id, order.store)
+            self.emit("Order", "CREATED", order, order.number, order.store)
             return order
 
     def order(self, number_or_id: int | str) -> Order:
@@ -513,7 +630,7 @@ class CentraState:
                 )
             order.status = "CANCELLED"
             order.updatedAt = self.wall()
-            self.emit("Order", "UPDATED", order, order.id, order.store)
+            self.emit("Order", "UPDATED", order, order.number, order.store)
             return order
 
     def cancel_line(
@@ -537,7 +654,7 @@ class CentraState:
             self._release(line, quantity, remove_from_stock=stock_action == "REMOVE_FROM_STOCK")
             order.updatedAt = self.wall()
             self._maybe_complete(order)
-            self.emit("Order", "UPDATED", order, order.id, order.store)
+            self.emit("Order", "UPDATED", order, order.number, order.store)
             return line
 
     def ship(
@@ -572,8 +689,8 @@ class CentraState:
             if order.status in ("PENDING", "CONFIRMED"):
                 order.status = "PROCESSING"
             order.updatedAt = self.wall()
-            self.emit("Shipment", "CREATED", shipment, str(shipment.id), order.store)
-            self.emit("Order", "UPDATED", order, order.id, order.store)
+            self.emit("Shipment", "CREATED", shipment, shipment.id, order.store)
+            self.emit("Order", "UPDATED", order, order.number, order.store)
             if complete:
                 self.complete_shipment(shipment.id)
             return shipment
@@ -599,7 +716,7 @@ class CentraState:
                     remaining -= take
             shipment.shippedAt = self.wall()
             order = shipment.order
-            self.emit("Shipment", "COMPLETED", shipment, str(shipment.id), order.store)
+            self.emit("Shipment", "COMPLETED", shipment, shipment.id, order.store)
             self._maybe_complete(order)
             return shipment
 
@@ -612,7 +729,7 @@ class CentraState:
         ):
             order.status = "SHIPPED"
             order.updatedAt = self.wall()
-            self.emit("Order", "COMPLETED", order, order.id, order.store)
+            self.emit("Order", "COMPLETED", order, order.number, order.store)
 
     # -- returns ------------------------------------------------------------------------------
     def create_return(
@@ -642,27 +759,33 @@ class CentraState:
                 if release_to_stock:
                     wid = next(iter(sline.taken), None) or next(iter(self.warehouses))
                     self.level(sline.orderLine.productSize, wid).physicalQuantity += quantity
+                    ret.returnWarehouse = self.warehouses[wid]
                 ret.lines.append(ReturnLine(self.next_id("return_line"), sline, quantity))
             if not ret.lines:
                 raise ValueError("nothing to return")
             self.returns[ret.id] = ret
-            self.emit("Return", "CREATED", ret, str(ret.id), shipment.order.store)
-            self.emit("Order", "UPDATED", shipment.order, shipment.order.id, shipment.order.store)
+            shipment.order.updatedAt = self.wall()
+            self.emit("Return", "CREATED", ret, ret.id, shipment.order.store)
+            self.emit(
+                "Order", "UPDATED", shipment.order, shipment.order.number, shipment.order.store
+            )
             return ret
 
     def complete_return(self, return_id: int) -> Return:
         with self.lock:
             ret = self.returns[return_id]
-            if ret.status == "COMPLETED":
+            if ret.returnStatus == "COMPLETED":
                 raise ValueError(f"return {return_id} is completed already")
-            ret.status = "COMPLETED"
-            self.emit("Return", "COMPLETED", ret, str(ret.id), ret.order.store)
+            ret.returnStatus = "COMPLETED"
+            self.emit("Return", "COMPLETED", ret, ret.id, ret.order.store)
             return ret
 
     # -- events -------------------------------------------------------------------------------
-    def emit(self, object_type: str, change_type: str, target, reference: str, store) -> None:
+    def emit(self, object_type: str, change_type: str, target, reference: int, store) -> None:
+        """Queue an event if a listener wants it; ``reference`` is the object's id, or its
+        number for an order (``Event.objectReference: Int64!``)."""
         listener = self.listeners.get(object_type)
-        if listener is None or change_type not in listener.changeTypes:
+        if not self.events_enabled or listener is None or change_type not in listener.changeTypes:
             return
         event = Event(
             self.next_id("event"), object_type, change_type, target, reference, self.wall(), store

@@ -72,7 +72,7 @@ class TwinConfig:
     """What the reference leaves open, as settings (defaults: the twin's documented choice)."""
 
     default_limit: int = 20
-    max_limit: int = 500
+    max_limit: int = 200  # "Limit must be in range 1 - 200" [GD query.html, productsize.html]
     throttle: bool = True
     limits: CentraLimits = field(default_factory=CentraLimits)
     retry_after_format: str = "seconds"  # "seconds" | "http-date" | "epoch"

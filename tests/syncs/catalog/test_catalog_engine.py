@@ -31,6 +31,7 @@ def test_first_run_maps_exact_skus_and_tickets_both_sides(sandbox, run_engine):
         "mappings_dropped": 0,
         "missing_in_ip": 25,
         "missing_in_centra": 2,
+        "without_sku": 0,
     }
     assert SkuMapping.objects.count() == 257
     mapping = SkuMapping.objects.get(sku="P00001-GRY-01")
@@ -166,3 +167,35 @@ def test_a_throttled_and_5xx_read_is_retried_and_the_run_finishes(sandbox, run_e
 
     assert result.counts["mapped"] == 257
     assert SkuMapping.objects.count() == 257
+
+
+def test_active_sizes_without_a_sku_are_one_catalog_ticket_not_a_crash(sandbox, run_engine):
+    """Centra's schema makes ``ProductSize.SKU`` nullable: such sizes are stored, listed on
+    one ecommerce ticket and never mapped; the ticket resolves once they have SKUs."""
+    state = sandbox.centra.state
+    product = state.add_product("NOSKU", "Plain tee")
+    variant = state.add_variant(product, "BLK", "Black")
+    small = state.add_size(variant, "S", "01", None, sku=None)
+    state.add_size(variant, "M", "02", None, sku=None)
+    inactive = state.add_product("OLD", "Retired tee", status="INACTIVE")
+    state.add_size(state.add_variant(inactive, "RED", "Red"), "S", "01", sku=None)
+
+    result = run_engine("catalog")
+
+    assert result.counts["without_sku"] == 2
+    [ticket] = Ticket.objects.filter(type="centra_size_without_sku", status__in=Ticket.ACTIVE)
+    assert (ticket.stream, ticket.team) == ("catalog", "ecommerce")
+    assert ticket.summary == (
+        f"2 active Centra size(s) have no SKU, e.g. NOSKU Plain tee BLK S (size id {small.id})"
+    )
+    assert [s["size"] for s in ticket.context["sizes"]] == ["S", "M"]
+    assert CentraSize.objects.filter(sku="").count() == 3
+    assert not SkuMapping.objects.filter(centra_size_id=small.id).exists()
+    assert not Ticket.objects.filter(type="sku_missing_in_ip", sku="").exists()
+
+    for size in variant.productSizes:
+        size.SKU = f"NOSKU-BLK-{size.sizeNumber}"
+    run_engine("catalog")
+
+    ticket.refresh_from_db()
+    assert ticket.status not in Ticket.ACTIVE

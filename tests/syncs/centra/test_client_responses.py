@@ -185,14 +185,24 @@ def http_date_in(seconds: float) -> str:
     return email.utils.formatdate(time.time() + seconds, usegmt=True)
 
 
+def utc_in(seconds: float, fmt: str) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime(fmt)
+
+
 @pytest.mark.parametrize(
     ("header", "low", "high"),
     [
         ("7", 7, 7),
         (lambda: http_date_in(30), 28, 30),
         (lambda: str(int(time.time()) + 20), 18, 20),
+        (lambda: str(int(time.time() * 1000) + 20_000), 18, 20),
+        (lambda: utc_in(25, "%Y-%m-%dT%H:%M:%S.%f+00:00"), 23, 25),
+        (lambda: utc_in(25, "%Y-%m-%dT%H:%M:%SZ"), 23, 25),
+        (lambda: utc_in(25, "%Y-%m-%d %H:%M:%S"), 23, 25),
     ],
-    ids=["seconds", "http-date", "epoch"],
+    ids=["seconds", "http-date", "epoch", "epoch-ms", "iso-8601", "iso-8601-z", "php-datetime"],
 )
 def test_429_waits_for_retry_after_in_each_form(scripted, clock, records, header, low, high):
     value = header() if callable(header) else header
@@ -211,12 +221,15 @@ def test_429_waits_for_retry_after_in_each_form(scripted, clock, records, header
     assert (records[0].throttled, records[0].longest_wait_ms) == (1, int(slept * 1000))
 
 
-def test_429_without_retry_after_backs_off_with_jitter(scripted, clock):
-    client, _ = scripted(httpx.Response(429), httpx.Response(429), warehouses_page(1))
+@pytest.mark.parametrize("header", [None, "soon"], ids=["absent", "unreadable"])
+def test_429_without_a_readable_retry_after_waits_out_the_10_second_window(scripted, clock, header):
+    """Jittered back-off would spend every retry inside Centra's 10-s window [RL]."""
+    headers = {"Retry-After": header} if header else {}
+    client, _ = scripted(
+        httpx.Response(429, headers=headers), httpx.Response(429), warehouses_page(1)
+    )
     list(client.iter_warehouses())
-    assert len(clock.sleeps) == 2
-    assert 0 <= clock.sleeps[0] <= 0.5
-    assert 0 <= clock.sleeps[1] <= 1.0
+    assert clock.sleeps == [10.0, 10.0]
 
 
 def test_throttled_until_retries_run_out(scripted, records, clock):
@@ -446,3 +459,170 @@ def test_a_failed_page_stops_the_iteration(scripted):
     with pytest.raises(AuthError):
         next(rows)
     assert len(script.requests) == 2
+
+
+def test_nullable_names_skus_and_eans_arrive_as_empty_text(scripted):
+    """``ProductSize.SKU``/``EAN``/``sizeNumber``, ``ProductVariant.name``/``variantNumber``,
+    ``Size.name`` and ``OrderLine.productName`` are nullable in Centra's schema."""
+    products = {
+        "data": {
+            "products": [
+                {
+                    "id": 1,
+                    "productNumber": "TEE",
+                    "name": "Tee",
+                    "status": "ACTIVE",
+                    "variants": [
+                        {
+                            "id": 2,
+                            "variantNumber": None,
+                            "name": None,
+                            "productSizes": [
+                                {
+                                    "id": 3,
+                                    "sizeNumber": None,
+                                    "SKU": None,
+                                    "EAN": None,
+                                    "size": {"name": None},
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+    line = {
+        "id": 9,
+        "productName": None,
+        "quantity": 1,
+        "cancelledQuantity": 0,
+        "returnedQuantity": 0,
+        "productSize": {"id": 3, "SKU": None, "EAN": None},
+        "unitPrice": {"value": 10},
+    }
+    order = {
+        "id": "a" * 32,
+        "number": 5,
+        "status": "CONFIRMED",
+        "orderDate": "2026-12-03T07:04:51+00:00",
+        "createdAt": "2026-12-03T07:04:51+00:00",
+        "store": {"type": "DIRECT_TO_CONSUMER"},
+        "grandTotal": {"value": 10, "currency": {"code": "EUR"}},
+        "lines": [line],
+    }
+    client, _ = scripted(products, {"data": {"orders": [order]}})
+
+    [size] = list(client.iter_sizes())
+    [read] = list(client.iter_orders())
+
+    assert (size.sku, size.ean, size.size_number, size.size_name) == ("", "", "", "")
+    assert (size.variant_number, size.variant_name) == ("", "")
+    assert (read.lines[0].sku, read.lines[0].product_name) == ("", "")
+
+
+def test_dates_are_sent_in_whole_seconds_utc(scripted):
+    from datetime import datetime, timedelta, timezone
+
+    client, script = scripted({"data": {"orders": []}}, {"data": {"returns": []}})
+    stockholm = timezone(timedelta(hours=1))
+    start = datetime(2026, 12, 3, 8, 4, 51, 551016, tzinfo=stockholm)
+
+    list(client.iter_orders(date_from=start, date_to=start + timedelta(hours=1)))
+    list(client.iter_returns(created_from=start))
+
+    orders, returns = (json.loads(r.content)["variables"]["where"] for r in script.requests)
+    assert orders == {
+        "orderDate": {"from": "2026-12-03T07:04:51+00:00", "to": "2026-12-03T08:04:51+00:00"}
+    }
+    assert returns == {"createdAt": {"from": "2026-12-03T07:04:51+00:00"}}
+
+
+CHANGE = {"data": {"changeStock": {"stockChange": {"id": 7}, "userErrors": [], "userWarnings": []}}}
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("slow"), httpx.Response(502), httpx.RemoteProtocolError("cut")],
+    ids=["read-timeout", "5xx", "connection-dropped"],
+)
+def test_a_relative_change_that_may_have_reached_centra_is_not_sent_again(scripted, failure):
+    """Sent twice, a relative changeStock would add the units twice."""
+    client, script = scripted(failure, CHANGE)
+    with pytest.raises(RetryableError):
+        client.change_stock(1, [StockDelta(1, "S", 2)], description="in")
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), httpx.Response(429, headers={"Retry-After": "1"})],
+    ids=["never-connected", "throttled"],
+)
+def test_a_relative_change_centra_did_not_act_on_is_sent_again(scripted, failure):
+    client, script = scripted(failure, CHANGE)
+    result = client.change_stock(1, [StockDelta(1, "S", 2)], description="in")
+    assert result.stock_change_ids == (7,) and len(script.requests) == 2
+
+
+def test_an_absolute_set_stock_is_retried_after_a_timeout(scripted):
+    answer = {"data": {"setStock": {"stockChanges": [{"id": 3}], "userErrors": []}}}
+    answer["data"]["setStock"]["userWarnings"] = []
+    client, script = scripted(httpx.ReadTimeout("slow"), answer)
+    assert client.set_stock(1, [StockLevel(1, 5)], description="x").ok
+    assert len(script.requests) == 2
+
+
+def test_the_token_never_leaves_the_client_in_an_error_a_record_or_a_message(scripted, records):
+    """Centra's answers are read with the token masked: an error text that echoes it (as
+    some APIs do with a bad credential) reaches no exception, call record or result."""
+    echo = f"Token {TOKEN} is not allowed to do this"
+    user_error = {
+        "data": {
+            "setStock": {
+                "stockChanges": [],
+                "userErrors": [{"message": echo, "path": ["input", "productSizes", "0"]}],
+                "userWarnings": [{"message": echo, "path": None}],
+            }
+        }
+    }
+    client, _ = scripted(
+        httpx.Response(403, json={"errors": [{"message": echo}]}),
+        {"errors": [{"message": echo, "extensions": {"category": "authorization"}}]},
+        user_error,
+    )
+
+    with pytest.raises(AuthError) as forbidden:
+        list(client.iter_warehouses())
+    with pytest.raises(AuthError) as denied:
+        list(client.iter_warehouses())
+    result = client.set_stock(1, [StockLevel(1, 5)], description="x")
+
+    texts = [
+        str(forbidden.value),
+        str(denied.value),
+        repr(denied.value.details),
+        result.items[0].errors[0].message,
+        result.warnings[0].message,
+        *(record.error for record in records),
+    ]
+    assert all(TOKEN not in text for text in texts)
+    assert result.items[0].errors[0].message == "Token *** is not allowed to do this"
+    assert records[-1].error == "1 userErrors: Token *** is not allowed to do this"
+
+
+def test_a_rate_limit_row_with_an_unknown_interval_is_left_out(scripted):
+    """``RateLimitInterval`` could grow; the stock cycle paces on the rows it knows."""
+    row = {"type": "REQUEST_COUNT", "quota": 60, "usedQuota": 1, "remainingQuota": 59}
+    answer = {
+        "data": {
+            "rateLimits": [
+                {**row, "intervalSeconds": "TEN_SECONDS"},
+                {**row, "intervalSeconds": "ONE_DAY", "quota": 99_999},
+            ]
+        }
+    }
+    client, _ = scripted(answer)
+    [limit] = client.sync_pacing()
+    assert (limit.type, limit.interval_seconds, limit.quota) == ("REQUEST_COUNT", 10, 60)
+    assert client.pacer.buckets[("REQUEST_COUNT", 10)].capacity == 60

@@ -135,13 +135,44 @@ def test_free_to_allocate_only_read_is_cheaper(twin, client):
     assert client._complexity[queries.STOCK_FTA] == 1 + 20 * (1 + 1 + 200 * (3 + 3 + 0))
 
 
-def test_stock_read_refuses_a_possibly_cut_stock_list(twin, client):
-    from syncs.connectors.base import BadPayloadError
+def test_stock_of_a_variant_with_more_rows_than_a_page_is_read_on(twin, client):
+    """Centra pages ``stock`` (limit 1-200): a variant whose first page is full is read on
+    page by page, never cut short; rows come by size, then warehouse."""
+    for sku in ("SHIRTBLU01", "SHIRTBLU02"):
+        for warehouse in (1, 2):
+            twin.state.set_stock(sku, warehouse, 1)
+    twin.state.set_stock("SHIRTWHT01", 1, 5)
 
-    twin.state.set_stock("SHIRTBLU01", 1, 1)
-    twin.state.set_stock("SHIRTBLU02", 1, 1)
-    with pytest.raises(BadPayloadError, match="raise stock_limit"):
-        list(client.iter_stock(stock_limit=2))
+    rows = list(client.iter_stock(stock_limit=3))
+
+    assert [(r.sku, r.warehouse_id, r.physical) for r in rows] == [
+        ("SHIRTBLU01", 1, 1),
+        ("SHIRTBLU01", 2, 1),
+        ("SHIRTBLU02", 1, 1),
+        ("SHIRTBLU02", 2, 1),
+        ("SHIRTWHT01", 1, 5),
+    ]
+
+
+def test_stock_read_of_some_warehouses_only(twin, client):
+    for sku in ("SHIRTBLU01", "SHIRTBLU02"):
+        for warehouse in (1, 2):
+            twin.state.set_stock(sku, warehouse, warehouse)
+
+    rows = list(client.iter_stock(stock_limit=2, warehouse_ids=[2]))
+
+    assert [(r.sku, r.warehouse_id, r.physical) for r in rows] == [
+        ("SHIRTBLU01", 2, 2),
+        ("SHIRTBLU02", 2, 2),
+    ]
+    assert list(client.iter_stock(warehouse_ids=[])) == []
+
+
+@pytest.mark.parametrize("stock_limit", [0, 201])
+def test_stock_limit_outside_centras_range_is_refused_before_sending(twin, client, stock_limit):
+    with pytest.raises(ValueError, match="between 1 and 200"):
+        list(client.iter_stock(stock_limit=stock_limit))
+    assert twin.buckets[("REQUEST_COUNT", 10)].tokens == 60
 
 
 def place_three_orders(state):
@@ -306,3 +337,30 @@ def test_rate_limits_and_pacing_sync(twin, client):
     ]
     assert all(r.quota == r.used_quota + r.remaining_quota for r in limits)
     assert client.pacer.buckets[("MUTATION_COUNT", 10)].tokens == 5
+
+
+def test_returns_are_read_without_comments_when_the_token_may_not_read_them(twin, client, caplog):
+    """``Return.comment`` needs Return.comment:read: without it the stream still reads the
+    returns (comment "") and says so in the log; check_apis names the permission."""
+    twin.state.set_stock("SHIRTBLU01", 1, 5)
+    order = twin.state.place_order([("SHIRTBLU01", 2, "10")])
+    shipment = twin.state.ship(order.number)
+    twin.state.create_return(shipment.id, comment="too small")
+    assert [r.comment for r in client.iter_returns()] == ["too small"]
+
+    twin.config.permissions = frozenset({"Order:read", "Return:read"})
+    [read] = list(client.iter_returns())
+
+    assert (read.order_number, read.comment, read.status) == (order.number, "", "PENDING")
+    assert "no Return.comment:read; reading returns without comments" in caplog.text
+
+
+def test_returns_fail_when_the_token_may_not_read_returns_at_all(twin, client):
+    from syncs.connectors.base import AuthError
+
+    twin.state.set_stock("SHIRTBLU01", 1, 5)
+    order = twin.state.place_order([("SHIRTBLU01", 1, "10")])
+    twin.state.create_return(twin.state.ship(order.number).id)
+    twin.config.permissions = frozenset({"Order:read"})
+    with pytest.raises(AuthError, match="Return:read"):
+        list(client.iter_returns())

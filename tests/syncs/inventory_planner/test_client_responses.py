@@ -114,18 +114,29 @@ def test_a_server_capped_limit_keeps_paging(make_client):
     assert ids(make_client(script, page_size=3)) == ["a", "b", "c"]
 
 
-def test_page_whose_count_disagrees_with_its_rows_is_bad_payload(make_client, records):
-    script = Script(variants_page([{"id": "a"}], count=2, total=2))
-    with pytest.raises(BadPayloadError, match="count 2 but holds 1"):
-        ids(make_client(script, page_size=2))
-    assert records[0].outcome == "permanent_error"
-    assert records[0].status_code == 200
+def test_a_page_whose_count_disagrees_with_its_rows_is_read_and_logged(
+    make_client, records, caplog
+):
+    """``meta``'s semantics are inferred: a disagreement is worth a log line, not a failed
+    stock cycle."""
+    script = Script(
+        variants_page([{"id": "a"}], count=2, total=2), variants_page([], page=1, total=2)
+    )
+    assert ids(make_client(script, page_size=2)) == ["a"]
+    assert records[0].outcome == "ok"
+    assert "IP variants page 0: meta.count 2 but 1 rows; reading the rows" in caplog.text
 
 
-def test_short_page_before_meta_total_is_bad_payload(make_client):
-    script = Script(variants_page([{"id": "a"}], total=5))
-    with pytest.raises(BadPayloadError, match="short"):
-        ids(make_client(script, page_size=2))
+def test_a_short_page_before_meta_total_reads_on_until_an_empty_page(make_client, caplog):
+    """A server that cuts pages short costs a request, never rows."""
+    script = Script(
+        variants_page([{"id": "a"}], total=5),
+        variants_page([{"id": "b"}, {"id": "c"}], page=1, total=5),
+        variants_page([{"id": "d"}], page=2, total=5),
+    )
+    assert ids(make_client(script, page_size=2)) == ["a", "b", "c", "d"]
+    assert pages(script) == ["0", "1", "2"]
+    assert "IP variants page 0 is short (1 rows) but meta.total is 5" in caplog.text
 
 
 def test_paging_streams_one_page_at_a_time(make_client):
@@ -304,6 +315,8 @@ def test_malformed_json_is_bad_payload_and_not_retried(make_client, records):
         ({"variants": ["c1_1"]}, "variant is not an object"),
         ({"variants": [{"id": "a", "in_stock": "lots"}]}, "in_stock is not a number"),
         ({"variants": [{"id": "a", "warehouse": {"in_stock": 1}}]}, "warehouse is not a list"),
+        ({"variants": [{"id": "a", "warehouse": "c1_1"}]}, "warehouse is not a list"),
+        ({"variants": [{"id": "a", "forecast_description": [1]}]}, "is not an object"),
         ({"variants": [{"id": "a", "warehouse": [{"in_stock": 1}]}]}, "no warehouse id"),
         ({"variants": [{"id": "a", "removed": "maybe"}]}, "removed is not a boolean"),
     ],

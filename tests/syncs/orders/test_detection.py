@@ -49,9 +49,12 @@ def test_an_order_the_incremental_pull_missed_is_orphaned_by_the_recovery_pass(
     run_engine("orders")  # first recovery pass; the cursor is now
     late = catalog.centra.state.place_order(
         [(catalog.world.sellable[0], 1, "10.00")],
-        order_date=timezone.now() - timedelta(hours=3),  # older than the window's overlap
+        order_date=timezone.now() - timedelta(hours=3),
     )
-    assert run_engine("orders").counts["fetched"] == 0  # the window does not reach it
+    # A change Centra stamped too early (clock skew, an import): older than the poll's
+    # overlap, so only the recovery pass can find it.
+    late.createdAt = late.updatedAt = timezone.now() - timedelta(hours=3)
+    assert run_engine("orders").counts["fetched"] == 0  # the poll does not reach it
 
     result = run_engine("orders", full=True)
 

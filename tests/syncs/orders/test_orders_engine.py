@@ -64,8 +64,12 @@ def test_orders_are_stored_once_however_often_the_run_repeats(catalog, run_engin
     again = run_engine("orders")  # the events are confirmed: nothing comes back
     full = run_engine("orders", full=True)  # a recovery pass reads both orders again
 
-    assert again.counts["fetched"] == 0
-    assert full.counts["fetched"] == 2
+    assert again.counts["mode"] == "events+poll"
+    assert again.counts["events"] == 0
+    # The poll re-reads what changed within its overlap, and finds nothing new in it.
+    assert again.counts["fetched"] == 2
+    assert (again.counts["orders_new"], again.counts["orders_changed"]) == (0, 0)
+    assert full.counts["fetched"] == 2 + 2  # the poll's overlap, then the recovery pass
     assert (full.counts["orders_new"], full.counts["orders_changed"]) == (0, 0)
     assert full.counts["lines_changed"] == full.counts["feed_rows_written"] == 0
     assert Order.objects.count() == 2 and OrderLine.objects.count() == 3
@@ -192,9 +196,12 @@ def test_a_parked_lines_ticket_resolves_when_an_automatic_mapping_publishes_it(
     assert "parked order lines were published" in ticket.events.last().note
 
 
-def test_windows_mode_advances_the_cursor_after_each_stored_batch(catalog, run_engine, settings):
-    """Without events: overlapping windows. Page two fails: page one stays stored and the
-    cursor points at its newest order, so the next run resumes from there."""
+def test_without_events_a_failed_pass_keeps_its_stored_batches_and_is_redone(
+    catalog, run_engine, settings
+):
+    """Events off: recovery on the first run, then the poll. Page two of the first pass
+    fails: page one stays stored and the cursor does not move, so the next run redoes the
+    pass (storing is idempotent); afterwards each run polls."""
     settings.ORDERS_USE_EVENTS = False
     state = catalog.centra.state
     start = (timezone.now() - timedelta(hours=5)).replace(microsecond=0)
@@ -215,17 +222,34 @@ def test_windows_mode_advances_the_cursor_after_each_stored_batch(catalog, run_e
 
     assert Order.objects.count() == 100
     cursor = OrdersCursor.objects.get()
-    assert cursor.window_end == start + timedelta(minutes=99)
-    assert cursor.recovered_at is None  # the pass did not finish: the next run redoes it
+    assert (cursor.window_end, cursor.recovered_at) == (None, None)
 
     result = run_engine("orders")
     assert result.counts["mode"] == "recovery"
     assert (result.counts["orders_new"], Order.objects.count()) == (50, 150)
+    assert OrdersCursor.objects.get().window_end is not None
 
     state.place_order([(skus[0], 1, "10.00")])
     result = run_engine("orders")
-    assert result.counts["mode"] == "window"
-    assert (result.counts["fetched"], result.counts["orders_new"]) == (1, 1)
+    assert result.counts["mode"] == "poll"
+    assert (result.counts["orders_new"], result.counts["orders_changed"]) == (1, 0)
+
+
+def test_a_failed_poll_does_not_move_its_cursor(catalog, run_engine, settings):
+    settings.ORDERS_USE_EVENTS = False
+    run_engine("orders")
+    before = OrdersCursor.objects.get().window_end
+    order = catalog.centra.state.place_order([(sellable(catalog, 1)[0], 1, "10.00")])
+    catalog.centra.faults.update(fail_next=1, fail_next_kind="malformed")
+
+    with pytest.raises(BadPayloadError):
+        run_engine("orders")
+
+    assert OrdersCursor.objects.get().window_end == before
+    result = run_engine("orders")
+    assert result.counts["mode"] == "poll" and result.counts["orders_new"] == 1
+    assert Order.objects.filter(number=order.number).exists()
+    assert OrdersCursor.objects.get().window_end > before
 
 
 def test_dry_run_stores_nothing_and_confirms_nothing(catalog, run_engine):
@@ -234,7 +258,8 @@ def test_dry_run_stores_nothing_and_confirms_nothing(catalog, run_engine):
 
     result = run_engine("orders", dry_run=True)
 
-    assert result.summary.startswith("dry run: events: 1 orders read")
+    assert result.summary.startswith("dry run: events+poll: ")
+    assert result.counts["events"] == 1
     assert Order.objects.count() == 0
     assert len(catalog.centra.state.events) == 1
 

@@ -79,8 +79,9 @@ def test_receipts_and_run_history(ledger, client_for, ip_fetch):
 
     assert [(d.status, d.rows) for d in receipts.context["deliveries"]] == [("complete", 3)]
     assert [row.record.summary[:7] for row in runs.context["table"].paginated_rows] == [
-        "events:",
+        "events+",
         "events+",
     ]
-    assert client.get(reverse("syncs:stream_runs", args=["nonsense"])).status_code == 404
+    assert client.get(reverse("syncs:stream_runs", args=["stock"])).status_code == 200
+    assert client.get(reverse("syncs:stream_runs", args=["nosuch"])).status_code == 404
     assert Order.objects.count() == 3

@@ -110,3 +110,32 @@ def test_a_sku_pushed_this_cycle_that_reads_back_low_is_drift(mapped):
     ticket = Ticket.objects.get(type="stock_drift")
     assert ticket.sku == position.sku
     assert "under-selling" in ticket.summary
+
+
+def test_a_variant_whose_read_back_spans_pages_is_read_whole(mapped, monkeypatch):
+    """Centra pages ``stock`` (at most 200 rows a page): a variant with more rows than a
+    page is read on, so drift on its last size is still seen (no raise, no blind spot)."""
+    from syncs.stock import drift
+
+    stock_cycle()
+    monkeypatch.setattr(drift, "STOCK_LIMIT", 1)  # one row a page: every size is a page
+    state = mapped.centra.state
+    variant = next(
+        v
+        for v in state.variants.values()
+        if len(v.productSizes) >= 3
+        and all(SkuMapping.objects.filter(sku=s.SKU).exists() for s in v.productSizes)
+    )
+    last = variant.productSizes[-1]
+    position = StockPosition.objects.get(sku=last.SKU)
+    warehouse = WarehouseMapping.objects.get().centra_warehouse_id
+    state.set_stock(last.SKU, warehouse, position.ats + 7)
+    StockPosition.objects.exclude(product_size_id__in=[s.id for s in variant.productSizes]).update(
+        centra_seen_at=timezone.now()
+    )  # the rotating sample now starts with this variant's sizes
+    settings_set(drift_sample_size=len(variant.productSizes))
+
+    result = stock_cycle()
+
+    assert result.counts["drift"] == 1
+    assert Ticket.objects.get(type="stock_drift").sku == last.SKU

@@ -1,5 +1,6 @@
 """The stock engine against both twins: what it pushes, in which order, and what it records."""
 
+import json
 import math
 
 import httpx
@@ -277,3 +278,88 @@ def test_a_category_rule_applies_to_skus_of_that_ip_product_type(mapped):
     # the rule replaces IP's minimum stock for those SKUs (nothing else is held back here)
     assert all(after[p.sku] == p.on_hand - 2 for p in tees)
     assert all(after[p.sku] == before[p.sku] for p in others)
+
+
+def batch_refusing(sandbox, bad_size_id: int, *, apply_the_rest: bool):
+    """Centra answering any ``setStock`` that holds ``bad_size_id`` with a userError that
+    names no item (the shape Centra's multi-size setStock bug produced, CHLOG v1.59.10).
+    ``apply_the_rest``: Centra applied the other sizes anyway (and recorded a change)."""
+    sent = []
+
+    def handle(request):
+        body = json.loads(request.content)
+        if "mutation setStock" not in body["query"]:
+            return sandbox.centra.handle(request)
+        sizes = body["variables"]["input"]["productSizes"]
+        sent.append([item["productSize"]["id"] for item in sizes])
+        if not any(item["productSize"]["id"] == bad_size_id for item in sizes):
+            return sandbox.centra.handle(request)
+        if apply_the_rest:
+            good = [item for item in sizes if item["productSize"]["id"] != bad_size_id]
+            body["variables"]["input"]["productSizes"] = good
+            request = httpx.Request("POST", request.url, headers=request.headers, json=body)
+            answer = json.loads(sandbox.centra.handle(request).content)
+        else:
+            answer = {"data": {"setStock": {"stockChanges": [], "userWarnings": []}}}
+        answer["data"]["setStock"]["userErrors"] = [
+            {"message": "Could not save stock", "path": ["input"]}
+        ]
+        return httpx.Response(200, json=answer)
+
+    return httpx.MockTransport(handle), sent
+
+
+@pytest.mark.parametrize("apply_the_rest", [False, True], ids=["nothing-applied", "rest-applied"])
+def test_a_user_error_naming_no_line_splits_the_batch_down_to_the_bad_line(mapped, apply_the_rest):
+    settings_set(batch_size=8)
+    stock_cycle(dry_run=True)
+    positions = list(StockPosition.objects.order_by("sku"))
+    bad = positions[5]
+    bad_size = SkuMapping.objects.get(sku=bad.sku).centra_size_id
+    transport, sent = batch_refusing(mapped, bad_size, apply_the_rest=apply_the_rest)
+
+    with transports_install(centra=transport):
+        result = stock_cycle()
+
+    assert result.counts["rejected"] == 1
+    assert result.counts["accepted"] == len(positions) - 1
+    assert result.counts["batches_split"] == 3  # 8 -> 4 -> 2 -> 1 in the bad batch
+    assert result.counts["mutations"] == math.ceil(len(positions) / 8) + 2 * 3
+    bad_batch = next(ids for ids in sent if bad_size in ids)
+    assert len(bad_batch) == 8 and [bad_size] in sent
+    line = StockPushLine.objects.get(sku=bad.sku, push__status=StockPush.Status.SENT)
+    assert (line.status, line.message) == (StockPushLine.Status.REJECTED, "Could not save stock")
+    [ticket] = Ticket.objects.filter(type="stock_push_rejected")
+    assert ticket.sku == bad.sku
+    assert StockPosition.objects.get(sku=bad.sku).last_pushed is None
+    for position in positions:
+        if position.sku != bad.sku:
+            assert centra_level(mapped, position.sku)[0] == max(position.ats, 0)
+            assert StockPosition.objects.get(pk=position.pk).last_pushed == position.ats
+
+
+def test_a_single_line_applied_with_a_message_naming_nothing_is_not_rejected(mapped):
+    """Centra recorded a stock change for the line: it was applied; the message is kept as a
+    warning, never reported as a rejection."""
+    stock_cycle(dry_run=True)
+    position = StockPosition.objects.order_by("sku").first()
+    size_id = SkuMapping.objects.get(sku=position.sku).centra_size_id
+    StockPosition.objects.exclude(pk=position.pk).delete()
+    SkuMapping.objects.exclude(sku=position.sku).delete()
+
+    def handle(request):
+        response = mapped.centra.handle(request)
+        if b"mutation setStock" not in request.content:
+            return response
+        answer = json.loads(response.content)
+        answer["data"]["setStock"]["userErrors"] = [{"message": "Recalculated", "path": None}]
+        return httpx.Response(200, json=answer)
+
+    with transports_install(centra=httpx.MockTransport(handle)):
+        result = stock_cycle()
+
+    assert (result.counts["accepted"], result.counts["rejected"]) == (1, 0)
+    line = StockPushLine.objects.get(sku=position.sku, push__status=StockPush.Status.SENT)
+    assert (line.status, line.message) == (StockPushLine.Status.WARNED, "Recalculated")
+    assert not Ticket.objects.filter(type="stock_push_rejected").exists()
+    assert mapped.centra.state.size(size_id).levels

@@ -19,7 +19,7 @@ def data(**overrides):
     values = dict(
         known=100,
         read=100,
-        missing_fields=0,
+        unreadable=0,
         had_stock=80,
         to_zero=0,
         total_before=1000,
@@ -34,9 +34,14 @@ def data(**overrides):
     [
         ({}, []),
         (
-            {"missing_fields": 2},
-            ["partial read: 2 mapped IP warehouse blocks came back without in_stock"],
+            {"unreadable": 11},
+            [
+                "partial read: 11 of 100 SKU x warehouse positions came back without a "
+                "readable in_stock (at most 10%)"
+            ],
         ),
+        ({"unreadable": 10}, []),  # skipped one by one, each with its ticket
+        ({"known": 10, "read": 10, "unreadable": 10}, []),
         (
             {"read": 89},
             [
@@ -61,12 +66,11 @@ def sent() -> int:
     return ExternalCall.objects.filter(operation="mutation setStock").count()
 
 
-@pytest.mark.parametrize("kind", ["malformed", "partial"])
-def test_a_failed_or_cut_ip_read_sends_nothing(mapped, kind):
+def test_a_failed_ip_read_sends_nothing(mapped):
     stock_cycle()
     before = sent()
     lines = StockPushLine.objects.count()
-    mapped.inventory_planner.faults.update(fail_next=1, fail_next_kind=kind)
+    mapped.inventory_planner.faults.update(fail_next=1, fail_next_kind="malformed")
     with pytest.raises(BadPayloadError):
         stock_cycle()
     assert sent() == before
@@ -74,6 +78,18 @@ def test_a_failed_or_cut_ip_read_sends_nothing(mapped, kind):
     ticket = Ticket.objects.get(type="push_held")
     assert (ticket.stream, ticket.status) == ("stock", Ticket.Status.OPEN)
     assert "IP stock read failed, nothing was sent" in ticket.summary
+
+
+def test_a_page_cut_short_under_its_meta_is_held_by_the_read_share(mapped):
+    """IP's ``meta`` is not trusted to fail a read (its semantics are inferred), so a page
+    that loses rows is read on; the guard then sees far fewer SKUs than known and holds."""
+    stock_cycle()
+    before = sent()
+    mapped.inventory_planner.faults.update(fail_next=1, fail_next_kind="partial")
+    result = stock_cycle()
+    assert result.held and sent() == before
+    reasons = StockPush.objects.get(status="held").reasons
+    assert reasons[0].startswith("partial read: IP returned ")
 
 
 def test_many_skus_at_zero_hold_the_push_until_released(mapped, personas):
@@ -126,15 +142,51 @@ def test_a_total_drop_is_held_and_can_be_discarded(mapped, personas):
     assert sent() == before
 
 
-def test_missing_in_stock_fields_hold_the_push(mapped):
+def test_a_sku_whose_stock_cannot_be_read_is_skipped_with_one_ticket_never_zeroed(mapped):
     stock_cycle()
     position = StockPosition.objects.order_by("sku").first()
+    other = StockPosition.objects.order_by("sku")[1]
     mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, None)
+    mapped.inventory_planner.set_stock(other.sku, IP_WAREHOUSE, other.on_hand + 3)
+    centra_before = mapped.centra.state.size(position.sku).levels
+    physical_before = {w: level.physicalQuantity for w, level in centra_before.items()}
+    lines_before = StockPushLine.objects.filter(sku=position.sku).count()
+
     result = stock_cycle()
+    stock_cycle()  # again: still one ticket, its count goes up
+
+    assert not result.held and result.counts["unreadable"] == 1
+    assert StockPushLine.objects.filter(sku=position.sku).count() == lines_before
+    levels = mapped.centra.state.size(position.sku).levels
+    assert {w: level.physicalQuantity for w, level in levels.items()} == physical_before
+    assert StockPosition.objects.get(pk=position.pk).last_pushed == position.last_pushed
+    assert StockPushLine.objects.filter(sku=other.sku, status="sent").count() == 2
+    [ticket] = Ticket.objects.filter(type="stock_unreadable")
+    assert (ticket.sku, ticket.warehouse, ticket.occurrences) == (
+        position.sku,
+        str(position.centra_warehouse_id),
+        2,
+    )
+    assert "in_stock missing" in ticket.summary
+
+    mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, 4)
+    stock_cycle()
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.AUTO_RESOLVED
+
+
+def test_many_unreadable_skus_hold_the_push_without_a_ticket_each(mapped):
+    stock_cycle()
+    skus = list(StockPosition.objects.order_by("sku").values_list("sku", flat=True))
+    for sku in skus[: len(skus) // 5]:
+        mapped.inventory_planner.set_stock(sku, IP_WAREHOUSE, None)
+
+    result = stock_cycle()
+
     assert result.held
-    assert StockPush.objects.get(status="held").reasons == [
-        "partial read: 1 mapped IP warehouse blocks came back without in_stock"
-    ]
+    [reason] = StockPush.objects.get(status="held").reasons
+    assert reason.startswith(f"partial read: {len(skus) // 5} of {len(skus)} SKU x warehouse")
+    assert not Ticket.objects.filter(type="stock_unreadable").exists()
 
 
 def test_a_read_with_far_fewer_skus_is_held(mapped):
