@@ -27,7 +27,7 @@ AREA_PERMISSIONS = (
     ("/syncs/catalog/", "centra_ip.map_skus", "mapping SKUs"),
     ("/syncs/stock/", "centra_ip.run_syncs", "running and releasing stock pushes"),
     ("/syncs/", "centra_ip.run_syncs", "running syncs"),
-    ("/exceptions/", "centra_ip.act_on_team_tickets", "acting on tickets"),
+    ("/exceptions/", "centra_ip.act_on_all_tickets", "acting on another team's tickets"),
 )
 
 
