@@ -495,3 +495,19 @@ def test_one_outage_shows_as_one_incident_with_each_teams_part(client_for):
     assert unrelated.pk not in [t.pk for t in page.context["incident"]]
     api_page = client_for("admin").get(reverse("exceptions:ticket", args=[api.pk]))
     assert api_page.context["cause"] is None
+
+
+def test_the_queue_groups_by_type_and_a_group_narrows_it(client_for):
+    for n in range(3):
+        ticket_raise(type_code="stock_drift", source="stock", sku=f"D-{n}")
+    ticket_raise(type_code="orphaned_order", source="orders", order_number="77")
+    client = client_for("admin")
+    html = client.get(QUEUE, {"team": ""}).content.decode()
+    assert (
+        '<p class="by-type" id="by-type">By type: '
+        '<a class="badge" href="?team=&amp;status=active&amp;type=stock_drift">'
+        "Stock drift / oversell risk (3)</a>"
+    ) in html
+    narrowed = client.get(QUEUE, {"team": "", "type": "stock_drift"})
+    assert narrowed.context["by_type"] == []
+    assert len(narrowed.context["table"].data) == 3
