@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0008_orders_cursor_events_silent_runs'),
+        ('syncs', '0009_order_finance_fields'),
     ]
 
     operations = [
