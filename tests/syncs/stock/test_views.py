@@ -139,3 +139,21 @@ def test_stock_history_queries_do_not_grow_with_runs(mapped, client_for):
     with CaptureQueriesContext(connection) as many:
         client.get("/syncs/stock/")
     assert len(many) == len(few)
+
+
+def test_a_sent_push_shows_ip_read_to_centra_write_per_lane(mapped, client_for):
+    result = stock_cycle()
+    figures = result.counts["read_to_write"]
+    lanes = StockPush.objects.get(status="sent").lines.values_list("lane", flat=True)
+    assert {lane: figures[lane]["lines"] for lane in figures} == {
+        lane: list(lanes).count(lane) for lane in set(lanes)
+    }
+    for lane in figures.values():
+        assert 0 <= lane["p50"] <= lane["max"]
+    stock_push = StockPush.objects.get(status="sent")
+    page = client_for("finance").get(f"/syncs/stock/pushes/{stock_push.pk}/").content.decode()
+    assert "IP read to Centra write" in page
+    for lane in figures:
+        assert f"<td>{StockPushLine.Lane(lane).label}</td><td>{figures[lane]['lines']}</td>" in page
+    index = client_for("finance").get("/syncs/stock/").content.decode()
+    assert "IP read to Centra write, zero lane (slowest s)" in index
