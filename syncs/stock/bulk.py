@@ -21,6 +21,11 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _concrete(model) -> list[str]:
+    """Every column but the primary key, as ``bulk_create`` writes them."""
+    return [field.name for field in model._meta.concrete_fields if not field.primary_key]
+
+
 def _column_values(model, objs, fields: list[str]):
     """Rows of raw column values; JSON fields as JSON text (``COPY`` parses the text)."""
     meta = model._meta
@@ -44,14 +49,14 @@ def _copy(cursor, table: str, columns: list[str], rows) -> None:
             copy.write_row(row)
 
 
-def bulk_insert(model, objs: list, *, fields: list[str]) -> None:
-    """Insert ``objs`` (their ``fields``) and set their primary keys, as ``bulk_create``."""
+def bulk_insert(model, objs: list) -> None:
+    """Insert ``objs`` and set their primary keys, as ``bulk_create``."""
     if not _postgres():
         model.objects.bulk_create(objs, batch_size=2000)
         return
     if not objs:
         return
-    meta = model._meta
+    meta, fields = model._meta, _concrete(model)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -69,9 +74,7 @@ def bulk_insert(model, objs: list, *, fields: list[str]) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
-def bulk_upsert(
-    model, objs: list, *, fields: list[str], unique_fields: list[str], update_fields: list[str]
-) -> None:
+def bulk_upsert(model, objs: list, *, unique_fields: list[str], update_fields: list[str]) -> None:
     """Insert ``objs``, or update ``update_fields`` of the row with the same unique key."""
     if not _postgres():
         model.objects.bulk_create(
@@ -84,7 +87,7 @@ def bulk_upsert(
         return
     if not objs:
         return
-    meta, quote = model._meta, connection.ops.quote_name
+    meta, quote, fields = model._meta, connection.ops.quote_name, _concrete(model)
     table = meta.db_table
     columns = [meta.get_field(name).column for name in fields]
     names = ", ".join(quote(c) for c in columns)

@@ -73,7 +73,6 @@ INPUT_FIELDS = [
     "ats",
 ]
 
-LINE_FIELDS = [field.name for field in StockPushLine._meta.concrete_fields if not field.primary_key]
 
 _PACER: Pacer | None = None
 
@@ -391,7 +390,6 @@ def positions_store(fresh, previous: dict[tuple[str, int], Known]) -> int:
     bulk_upsert(
         StockPosition,
         changed,
-        fields=list(Inputs.__slots__),
         unique_fields=["sku", "centra_warehouse_id"],
         update_fields=INPUT_FIELDS,
     )
@@ -405,7 +403,7 @@ def push_store(*, run, status, lines, reasons, counts) -> StockPush:
         )
         for line in lines:
             line.push = stock_push
-        bulk_insert(StockPushLine, lines, fields=LINE_FIELDS)
+        bulk_insert(StockPushLine, lines)
     return stock_push
 
 
