@@ -14,6 +14,7 @@ help:
 	@echo "make run    start the app on its embedded default (sandbox APIs, SQLite, demo logins)"
 	@echo "make test   install the test dependencies and run lint plus the whole suite"
 	@echo "make bench  run the benchmarks in bench/"
+	@echo "make smoke  the production smoke test (PostgreSQL, Redis, gunicorn, two task nodes, Chromium)"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,11 @@ test: install-test browser
 
 bench: install-test
 	$(PY) bench/run.py
+
+# Production mode end to end (tests/production/smoke.py): needs PostgreSQL and Redis running.
+.PHONY: smoke
+smoke: install-test browser
+	$(PY) -m tests.production.smoke
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,7 +1,9 @@
 """System checks that report misconfiguration at start-up (``manage.py check``)."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.contrib.auth import get_user_model
+from django.core.checks import Error, Warning, register
+from django.db import connection
 
 
 @register(deploy=True)
@@ -35,3 +37,26 @@ def sandbox_in_production(app_configs, **kwargs):
             )
         )
     return warnings
+
+
+@register(deploy=True)
+def demo_logins_in_production(app_configs, **kwargs):
+    """With DEBUG off, a demo account with its public password is an open door (they are
+    refused at login too; this makes the deploy check fail until they are fixed)."""
+    from centra_ip.demo import demo_accounts_active
+
+    if settings.DEBUG:
+        return []
+    if get_user_model()._meta.db_table not in connection.introspection.table_names():
+        return []  # not migrated yet: no users, so no demo logins
+    usernames = demo_accounts_active()
+    if not usernames:
+        return []
+    return [
+        Error(
+            f"Demo logins with public passwords are active: {', '.join(usernames)}.",
+            hint="Set real passwords (manage.py changepassword NAME) or deactivate them; "
+            "with DEBUG off their demo passwords are refused at login.",
+            id="centra_ip.E001",
+        )
+    ]

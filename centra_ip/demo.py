@@ -1,18 +1,58 @@
 """Demo logins and demo data for the embedded default (``make run``).
 
 Demo passwords are fixed and public: they exist so a new user can log in as each team
-within a minute. ``manage.py demo`` refuses to create them with DEBUG off.
+within a minute. ``manage.py demo`` refuses to create them with DEBUG off, and accounts it
+made earlier (a staging database promoted to production) cannot log in with DEBUG off:
+the authentication backend refuses them and ``check --deploy`` names them as an error.
 """
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from centra_ip.teams import ADMIN, TEAMS
+from centra_ip.teams import ADMIN, TEAM_CODES, TEAMS
+
+logger = logging.getLogger(__name__)
 
 
 def demo_password(team_code: str) -> str:
     return f"{team_code}-demo"
+
+
+def is_demo_login(username: str, password: str) -> bool:
+    """A demo login: a team-named user with that team's public password."""
+    return username in TEAM_CODES and password == demo_password(username)
+
+
+def demo_accounts_active() -> list[str]:
+    """Usernames of active users whose password is still the public demo password."""
+    users = get_user_model().objects.filter(username__in=TEAM_CODES, is_active=True)
+    # hashers.check_password, not user.check_password: a check must not re-hash and save.
+    return sorted(
+        user.username
+        for user in users
+        if check_password(demo_password(user.username), user.password)
+    )
+
+
+class NoDemoLoginsBackend(ModelBackend):
+    """Django's own backend, except that with DEBUG off a demo login is refused.
+
+    The password was verified first, so only the real demo password is refused: a team
+    account whose password was changed logs in as usual.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None and not settings.DEBUG and is_demo_login(user.get_username(), password):
+            logger.warning("refused the demo login %r: DEBUG is off", user.get_username())
+            return None
+        return user
 
 
 @transaction.atomic

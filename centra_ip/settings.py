@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from centra_ip.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from centra_ip.local_urls import LocalUrls
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("CENTRA_IP_DATA_DIR", str(BASE_DIR / "data")))
@@ -138,8 +139,12 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("Q_RETRY must be larger than Q_TIMEOUT.")
 
 # --- External systems -----------------------------------------------------------------------
-# With no credentials a system is served by its sandbox twin (see docs/sandbox.md).
-SANDBOX_URL = env_url("SANDBOX_URL", "http://127.0.0.1:8001")
+# With no credentials a system is served by its sandbox twin (see docs/sandbox.md). Where
+# `make run` serves the app and the twins comes from PORT and SANDBOX_PORT alone.
+LOCAL_URLS = LocalUrls(
+    port=env_int("PORT", 8000, minimum=1), sandbox_port=env_int("SANDBOX_PORT", 8001, minimum=1)
+)
+SANDBOX_URL = env_url("SANDBOX_URL", LOCAL_URLS.sandbox)
 CENTRA_API_URL = env_url("CENTRA_API_URL")
 CENTRA_API_TOKEN = env_str("CENTRA_API_TOKEN")
 INVENTORY_PLANNER_API_URL = env_url(
@@ -174,6 +179,8 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# The demo logins' passwords are public: with DEBUG off they are refused (centra_ip/demo.py).
+AUTHENTICATION_BACKENDS = ["centra_ip.demo.NoDemoLoginsBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -188,7 +195,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -82,3 +82,20 @@ def user_team_codes(user) -> list[str]:
         return []
     names = set(user.groups.values_list("name", flat=True))
     return [code for code in TEAM_CODES if code in names]
+
+
+def team_member_set(*, username: str, team_code: str, password: str, email: str = ""):
+    """Create ``username`` (or update it) as a member of the team, with this password.
+
+    Only adds: a user already in other teams stays there. Admins get the Django admin too.
+    """
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    user.set_password(password)
+    user.email = email or user.email
+    user.is_active = True
+    user.is_staff = user.is_staff or team_code == ADMIN
+    user.save()
+    user.groups.add(Group.objects.get(name=team_code))
+    return user

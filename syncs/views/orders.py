@@ -1,5 +1,5 @@
-"""The order ledger, one order's page, the feed's delivery receipts and the run history of
-the catalog and orders streams (read-only screens)."""
+"""The order ledger, one order's page, the feed's delivery receipts and each stream's run
+history (read-only screens)."""
 
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Max
@@ -12,10 +12,9 @@ import syncs.orders.retries  # noqa: F401  (registers the order tickets' retry a
 from exceptions.models import Ticket
 from syncs.models import FeedDelivery, Order, SyncRun
 from syncs.orders.tables import OrderFilter, OrderTable, RunTable, ledger_queryset
-from syncs.streams import CATALOG, ORDERS, STREAMS
+from syncs.streams import STREAM_CHOICES, STREAM_CODES, STREAMS
 
 PER_PAGE = 50
-STREAMS_WITH_HISTORY = (CATALOG, ORDERS)
 
 
 @require_GET
@@ -83,11 +82,13 @@ def feed_deliveries(request):
 @require_GET
 @permission_required("centra_ip.view_syncs", raise_exception=True)
 def stream_runs(request, stream: str):
-    if stream not in STREAMS_WITH_HISTORY:
-        raise Http404("no run history for this stream here")
+    if stream not in STREAM_CODES:
+        raise Http404("no such stream")
     table = RunTable(SyncRun.objects.filter(stream=stream))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     title = next(s.title for s in STREAMS if s.code == stream)
     return render(
-        request, "syncs/orders/runs.html", {"table": table, "stream": stream, "title": title}
+        request,
+        "syncs/orders/runs.html",
+        {"table": table, "stream": stream, "title": title, "streams": STREAM_CHOICES},
     )

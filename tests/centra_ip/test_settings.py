@@ -38,6 +38,10 @@ _OURS = (
     "IP_FEED_PASSWORD",
     "Q_TIMEOUT",
     "Q_RETRY",
+    "PORT",
+    "SANDBOX_PORT",
+    "SANDBOX_URL",
+    "STATIC_ROOT",
 )
 
 
@@ -67,7 +71,7 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
         "'q': settings.Q_CLUSTER, 'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS,"
         "'centra_sandbox': settings.CENTRA_USES_SANDBOX,"
         "'ip_sandbox': settings.INVENTORY_PLANNER_USES_SANDBOX,"
-        "'ip_url': settings.INVENTORY_PLANNER_API_URL}))",
+        "'ip_url': settings.INVENTORY_PLANNER_API_URL, 'sandbox_url': settings.SANDBOX_URL}))",
         **env,
     )
 

@@ -2,6 +2,7 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from syncs.sandbox.sandbox import sandbox_build
 from syncs.sandbox.server import make_sandbox_server
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8001)
+        parser.add_argument("--port", type=int, default=settings.LOCAL_URLS.sandbox_port)
         parser.add_argument("--seed", type=int, default=42, help="the same seed, the same world")
         parser.add_argument("--products", type=int, default=WorldConfig.products)
         parser.add_argument(
@@ -21,8 +22,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--feed-url",
-            default="http://127.0.0.1:8000/feeds/inventory-planner/sales-orders.csv",
-            help="the hub's sales-order file, fetched by the IP twin as IP's CSV connection does",
+            default=None,
+            help="the hub's sales-order file, fetched by the IP twin as IP's CSV connection does "
+            "(default: the feed on the local app at PORT)",
         )
         parser.add_argument(
             "--feed-every", type=float, default=60.0, help="seconds between feed fetches (0: never)"
@@ -48,7 +50,10 @@ class Command(BaseCommand):
                 target=self._keep_ticking, args=(sandbox.world, options["tick"], stop), daemon=True
             ).start()
         if options["feed_every"] > 0:
-            self._feed_configure(sandbox.inventory_planner, options["feed_url"])
+            feed_url = options["feed_url"] or settings.LOCAL_URLS.on_app(
+                reverse("feeds:ip_sales_orders")
+            )
+            self._feed_configure(sandbox.inventory_planner, feed_url)
             threading.Thread(
                 target=self._keep_fetching,
                 args=(sandbox.inventory_planner, options["feed_every"], stop),

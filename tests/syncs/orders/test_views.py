@@ -81,5 +81,6 @@ def test_receipts_and_run_history(ledger, client_for, ip_fetch):
         "events+",
         "events+",
     ]
-    assert client.get(reverse("syncs:stream_runs", args=["stock"])).status_code == 404
+    assert client.get(reverse("syncs:stream_runs", args=["stock"])).status_code == 200
+    assert client.get(reverse("syncs:stream_runs", args=["nosuch"])).status_code == 404
     assert Order.objects.count() == 3
