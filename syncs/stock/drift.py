@@ -76,7 +76,7 @@ def recheck_keys(lines) -> set[tuple[str, int]]:
 
     A line accepted with a ``stockChange`` and no message is what Centra says it holds:
     PHYSICAL = the quantity sent (``push.confirmed``). Reading 100,000 of those back after
-    a full push cost about 2.5 times the push itself in Centra's quota and held the stream
+    a full push cost nearly three times the push itself in Centra's quota, and held the stream
     for it; drift on them (someone else writing later) is what the rotating sample is for.
     """
     drifting = tickets_active("stock_drift")
