@@ -4,8 +4,9 @@ Runs against the PostgreSQL server in ``DATABASE_URL``
 (``DATABASE_URL=postgres://postgres@127.0.0.1:5432/centra_ip``); a throwaway database
 ``test_centra_ip_reconciliation_bench`` is created next to it and dropped at the end.
 The ledger is seeded by SQL (``generate_series``) in the shape the orders engine writes:
-333,334 orders x 3 lines over March 2026 in three currencies and two channels, whole and
-partial cancellations, returns with their negative feed rows, a thousandth of the lines
+333,334 orders x 3 lines over March 2026 in three currencies, markets and two channels (a
+hundredth without Centra's rate), whole and partial cancellations, returns with their
+negative feed rows (half of them with Centra's refund figure), a thousandth of the lines
 unpublished and a thousandth changed after IP's last fetch (so there are discrepancies).
 Prints:
 
@@ -37,27 +38,43 @@ ZONE = "Europe/Stockholm"
 
 SEED = """
 INSERT INTO syncs_order (centra_id, number, status, store_type, order_date, currency,
-                         grand_total, stored_at, updated_at, cancelled_at)
+                         grand_total, stored_at, updated_at, cancelled_at,
+                         currency_base_rate, centra_store_id, store_name, market,
+                         finance_read_at)
 SELECT md5(n::text), n,
        CASE WHEN n % 50 = 0 THEN 'CANCELLED' ELSE 'CONFIRMED' END,
        CASE WHEN n % 5 = 0 THEN 'WHOLESALE' ELSE 'DIRECT_TO_CONSUMER' END,
        timestamptz '2026-03-01 00:00:00+01' + (n - 1) * (interval '31 days' / {orders}),
        CASE n % 3 WHEN 0 THEN 'SEK' WHEN 1 THEN 'EUR' ELSE 'USD' END,
-       100, now(), now(), NULL
+       100, now() - interval '2 days', now() - interval '2 days', NULL,
+       CASE WHEN n % 100 = 0 THEN NULL  -- a hundredth without Centra's rate: the table's
+            ELSE CASE n % 3 WHEN 0 THEN 0.0871 WHEN 1 THEN 1 ELSE 0.923 END END,
+       CASE WHEN n % 5 = 0 THEN 2 ELSE 1 END,
+       CASE WHEN n % 5 = 0 THEN 'Wholesale' ELSE 'Retail' END,
+       CASE n % 3 WHEN 0 THEN 'Nordics' WHEN 1 THEN 'Europe' ELSE 'United States' END,
+       now() - interval '2 days'
 FROM generate_series(1, {orders}) n;
 
 INSERT INTO syncs_orderline (order_id, centra_line_id, centra_size_id, centra_sku, ean,
                              product_name, quantity, cancelled_quantity, returned_quantity,
-                             unit_price, ip_sku, ip_variant_id, parked, changed_at)
+                             unit_price, ip_sku, ip_variant_id, parked, changed_at,
+                             refunded_units, refunded_value)
 SELECT o.id, o.number * 3 + k, NULL, 'c-' || s.sku, '', '',
        CASE WHEN o.status = 'CANCELLED' THEN 0 ELSE 1 + k END,
        CASE WHEN o.status = 'CANCELLED' THEN 1 + k WHEN o.number % 17 = 0 THEN 1 ELSE 0 END,
        CASE WHEN o.status <> 'CANCELLED' AND o.number % 23 = 0 THEN 1 ELSE 0 END,
        19.00 + (o.number * 3 + k) % 7 * 10,
-       s.sku, 'v-' || s.sku, false, now()
+       s.sku, 'v-' || s.sku, false, now() - interval '2 days',
+       0, 0
 FROM syncs_order o
 CROSS JOIN generate_series(0, 2) k
 CROSS JOIN LATERAL (SELECT 'SKU-' || ((o.number * 7 + k * 13) % 2000) AS sku) s;
+
+-- Half the returned lines carry Centra's own refund figure (its lineValue, here what the
+-- feed's price says too, so the discrepancies stay the seeded ones).
+UPDATE syncs_orderline SET refunded_units = returned_quantity,
+                           refunded_value = returned_quantity * unit_price
+WHERE returned_quantity > 0 AND centra_line_id % 2 = 0;
 
 INSERT INTO syncs_salesfeedrow (source, source_ref, order_id, order_number, sku, product_id,
                                 date, quantity, price, currency, cancelled, changed_at)
@@ -118,6 +135,42 @@ def timed_get(client: Client, url: str, runs: int = 7) -> tuple[float, float, in
     return min(times), statistics.median(times), len(queries)
 
 
+def one_day_changed(last_run) -> None:
+    """The hourly run after one day's inputs changed: find the changed days, rebuild them."""
+    from django.db.models import Min
+    from django.utils import timezone
+
+    from reconciliation.changes import MARGIN, changed_days, day_ranges
+    from reconciliation.services import brand_zone, reconciliation_compute, reconciliation_settings
+    from syncs.models import Order, OrderLine
+
+    zone = brand_zone(reconciliation_settings())
+    day_start = timezone.datetime(2026, 3, 17, tzinfo=zone)
+    first = Order.objects.filter(order_date__gte=day_start).aggregate(n=Min("number"))["n"]
+    # A late partial cancellation on 17 March, as the orders stream would store it.
+    OrderLine.objects.filter(order__number=first + 1).update(
+        cancelled_quantity=1, changed_at=timezone.now()
+    )
+    started = time.perf_counter()
+    days = changed_days(
+        since=last_run.started_at + MARGIN,  # what changed after the run started
+        taken_before=last_run.feed_taken_through,
+        taken_now=last_run.feed_taken_through,
+        settled_before=last_run.period_end,
+        settled_now=last_run.period_end,
+        zone=zone,
+    )
+    found = time.perf_counter() - started
+    for start, end in day_ranges(days):
+        outcome = reconciliation_compute(start_day=start, end_day=end, scope="changed")
+    elapsed = time.perf_counter() - started
+    print(
+        f"one day changed: {elapsed:.2f} s ({found:.2f} s to find {sorted(days)}); "
+        f"steps (s): {outcome.run.counts['seconds']}",
+        flush=True,
+    )
+
+
 def main() -> int:
     if connection.vendor != "postgresql":
         print("bench_reconciliation needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -145,6 +198,8 @@ def main() -> int:
             "raised as tickets",
             flush=True,
         )
+        print(f"  steps (s): {outcome.run.counts['seconds']}", flush=True)
+        one_day_changed(outcome.run)
         client = Client()
         client.force_login(UserFactory(username="bench-finance", team="finance"))
         for label, url in (

@@ -77,5 +77,12 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
 
 
 def demo_data_load() -> str:
-    """Load demo data into the hub. The sandbox twins generate their own world on start."""
-    return "demo data: the sandbox twins generate their world when they start"
+    """Load demo data into the hub. The sandbox twins generate their own world on start;
+    finance reports on the Centra twin's markets (listed once, audited as by "system")."""
+    from reconciliation.config import demo_markets_ensure
+
+    listed = demo_markets_ensure()
+    return (
+        "demo data: the sandbox twins generate their world when they start; "
+        f"{listed} Centra markets listed for reconciliation"
+    )

@@ -1,26 +1,20 @@
-"""Admin: settings and rates are admin data; computed tables and discrepancies are read-only
-(discrepancies change only through the computation and the audited explain service)."""
+"""Admin: everything here is read-only. Settings, rates and markets change on the
+reconciliation's settings screen, which audits every change (who, before, after); the
+computed tables, discrepancies and month closes change only through the computation and the
+audited services (explain, close, reopen)."""
 
 from django.contrib import admin
 
 from reconciliation.models import (
+    CentraMarket,
     CurrencyRate,
     Discrepancy,
     DiscrepancyEvent,
+    MonthClose,
+    MonthCloseEvent,
     ReconciliationRun,
     ReconciliationSettings,
 )
-
-
-@admin.register(ReconciliationSettings)
-class ReconciliationSettingsAdmin(admin.ModelAdmin):
-    list_display = ("base_currency", "time_zone", "unit_tolerance", "value_tolerance")
-
-
-@admin.register(CurrencyRate)
-class CurrencyRateAdmin(admin.ModelAdmin):
-    list_display = ("currency", "valid_from", "rate")
-    list_filter = ("currency",)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -51,6 +45,39 @@ class DiscrepancyAdmin(ReadOnlyAdmin):
     list_filter = ("status", "currency")
     search_fields = ("order_number",)
     inlines = [DiscrepancyEventInline]
+
+
+@admin.register(ReconciliationSettings)
+class ReconciliationSettingsAdmin(ReadOnlyAdmin):
+    list_display = ("base_currency", "time_zone", "unit_tolerance", "value_tolerance")
+
+
+@admin.register(CurrencyRate)
+class CurrencyRateAdmin(ReadOnlyAdmin):
+    list_display = ("currency", "valid_from", "rate")
+    list_filter = ("currency",)
+
+
+@admin.register(CentraMarket)
+class CentraMarketAdmin(ReadOnlyAdmin):
+    list_display = ("centra_id", "name")
+
+
+class MonthCloseEventInline(admin.TabularInline):
+    model = MonthCloseEvent
+    fields = ("at", "kind", "actor_name", "note", "totals")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MonthClose)
+class MonthCloseAdmin(ReadOnlyAdmin):
+    list_display = ("month", "closed", "closed_by_name", "closed_at")
+    inlines = [MonthCloseEventInline]
 
 
 @admin.register(ReconciliationRun)

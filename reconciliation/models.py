@@ -7,8 +7,11 @@ order ledger. ``Discrepancy`` is one order whose two sides disagree beyond the t
 its ``reconciliation_mismatch`` ticket lives on the exception desk, and its own history
 (``DiscrepancyEvent``) is the audit trail of who explained what.
 
-The ledger holds no exchange rate and no market (see ``docs/reconciliation.md``), so the
-base-currency conversion uses ``CurrencyRate``, admin data with a validity date.
+Base-currency amounts are converted when the tables are computed: with Centra's own rate
+of each order (``Order.currency_base_rate``) where the ledger has it, else with
+``CurrencyRate`` (admin data with a validity date). ``MonthClose`` freezes a reviewed month:
+its totals and order balances at close are kept, and later changes show as
+``CloseAdjustment`` rows, never as a silent rewrite.
 """
 
 from django.conf import settings
@@ -50,8 +53,9 @@ class ReconciliationSettings(models.Model):
 class CurrencyRate(models.Model):
     """How many base-currency units one unit of ``currency`` is worth from ``valid_from`` on.
 
-    Stand-in for Centra's ``currencyBaseRate`` per order, which the ledger does not store.
-    A currency with no rate for a day converts to nothing and the screen says so.
+    The fallback for orders whose Centra ``currencyBaseRate`` the ledger does not have (not
+    read yet, or Centra's schema refused the field). A currency with no rate for a day
+    converts to nothing and the screen says so.
     """
 
     currency = models.CharField(max_length=8)
@@ -69,8 +73,17 @@ class CurrencyRate(models.Model):
 
 
 class ReconciliationRun(models.Model):
-    """One computation: which days it rebuilt, what it found, and how fresh its inputs were."""
+    """One computation: which days it rebuilt, what it found, and how fresh its inputs were.
 
+    ``scope``: ``window`` rebuilt the whole configured window; ``changed`` only the days
+    whose inputs changed since the run before (possibly none); ``days`` the days asked."""
+
+    class Scope(models.TextChoices):
+        WINDOW = "window", "The whole window"
+        CHANGED = "changed", "Changed days"
+        DAYS = "days", "Days asked for"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.DAYS)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     period_start = models.DateField()
@@ -97,6 +110,8 @@ class _Figures(models.Model):
     day = models.DateField()
     currency = models.CharField(max_length=8)
     channel = models.CharField(max_length=32, blank=True)  # Centra store type
+    market = models.CharField(max_length=100, blank=True)  # "" = not known
+    store = models.CharField(max_length=100, blank=True)  # Centra store name; "" = not known
     c_units_ordered = models.BigIntegerField(default=0)
     c_units_cancelled = models.BigIntegerField(default=0)
     c_units_returned = models.BigIntegerField(default=0)
@@ -110,6 +125,14 @@ class _Figures(models.Model):
     h_units_returned = models.BigIntegerField(default=0)
     h_value_taken = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     h_returned_value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # Base currency, each amount at its order's rate (Centra's, else the rates table);
+    # an amount with no rate adds nothing (the screens name such currencies).
+    c_gross_base = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    c_net_base = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    h_net_base = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # Returned units valued at units x price (the fallback) because Centra's own figure for
+    # them (its return lines' lineValue) is not known; the rest use Centra's figure.
+    c_units_returned_estimated = models.BigIntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -156,13 +179,18 @@ class DayTotals(_DayFigures):
 
 
 class DayOrders(models.Model):
-    """Orders per day, currency and channel (not additive across SKUs, so stored apart)."""
+    """Orders per day, currency, channel, market and store (not additive across SKUs, so
+    stored apart)."""
 
     day = models.DateField()
     currency = models.CharField(max_length=8)
     channel = models.CharField(max_length=32, blank=True)
+    market = models.CharField(max_length=100, blank=True)
+    store = models.CharField(max_length=100, blank=True)
     orders = models.BigIntegerField(default=0)
     orders_cancelled = models.BigIntegerField(default=0)
+    # Orders converted with the rates table: Centra's own rate not (yet) in the ledger.
+    orders_unrated = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["day", "currency", "channel", "pk"]
@@ -189,6 +217,8 @@ class Discrepancy(models.Model):
     day = models.DateField(db_index=True)
     currency = models.CharField(max_length=8)
     channel = models.CharField(max_length=32, blank=True)
+    market = models.CharField(max_length=100, blank=True)
+    store = models.CharField(max_length=100, blank=True)
     kinds = models.CharField(max_length=200)  # comma-separated, see services.KINDS
     c_units = models.IntegerField()
     h_units = models.IntegerField()
@@ -257,6 +287,7 @@ class OrderBalance(_Figures):
 
     order_id = models.BigIntegerField()
     order_number = models.CharField(max_length=64)
+    base_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True)  # None: no rate
 
     class Meta:
         ordering = ["day", "order_id", "pk"]
@@ -306,3 +337,117 @@ class IpDailySales(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.sku}: {self.units} (IP)"
+
+
+class CentraMarket(models.Model):
+    """A Centra market finance reports on: Centra's market id and the name shown.
+
+    Centra's documented schema has no readable ``Order.market`` (only the filter
+    ``OrderFilter.marketId``), so the orders stream asks, per listed market, which of its
+    orders belong to it; an order in no listed market has no market. Admin data, audited.
+    """
+
+    centra_id = models.PositiveIntegerField(unique=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.centra_id})"
+
+
+class MonthClose(models.Model):
+    """A month finance has closed after review (one row per month; ``month`` = its first
+    day). ``totals`` are the month's figures at close, kept as they were; a reopen (admins
+    only) and every close are in ``MonthCloseEvent``."""
+
+    month = models.DateField(unique=True)
+    closed = models.BooleanField(default=True)
+    closed_at = models.DateTimeField()
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    closed_by_name = models.CharField(max_length=150)
+    note = models.TextField(blank=True)
+    totals = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {'closed' if self.closed else 'reopened'}"
+
+
+class MonthCloseEvent(models.Model):
+    """Append-only: who closed or reopened a month, when, why, and the totals then."""
+
+    class Kind(models.TextChoices):
+        CLOSED = "closed", "Closed"
+        REOPENED = "reopened", "Reopened"
+
+    month_close = models.ForeignKey(MonthClose, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_name = models.CharField(max_length=150)
+    note = models.TextField(blank=True)
+    totals = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.kind} {self.month_close.month:%Y-%m} by {self.actor_name}"
+
+
+class ClosedOrderBalance(_Figures):
+    """An order's balance as it stood when its month was closed (a copy of ``OrderBalance``)."""
+
+    month_close = models.ForeignKey(MonthClose, on_delete=models.CASCADE, related_name="orders")
+    order_id = models.BigIntegerField()
+    order_number = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["day", "order_id", "pk"]
+        indexes = [models.Index(fields=["month_close", "order_number"], name="closedbalance_order")]
+
+    def __str__(self):
+        return f"order {self.order_number} at close"
+
+
+class CloseAdjustment(models.Model):
+    """An order of a closed month whose figures changed after the close: the change (now
+    minus at close) and its cause. Kept current by each computation; the totals at close
+    never move."""
+
+    month_close = models.ForeignKey(
+        MonthClose, on_delete=models.CASCADE, related_name="adjustments"
+    )
+    order_number = models.CharField(max_length=64)
+    day = models.DateField()
+    currency = models.CharField(max_length=8)
+    channel = models.CharField(max_length=32, blank=True)
+    market = models.CharField(max_length=100, blank=True)
+    store = models.CharField(max_length=100, blank=True)
+    cause = models.CharField(max_length=300)
+    units_sold_change = models.BigIntegerField(default=0)
+    units_returned_change = models.BigIntegerField(default=0)
+    c_net_change = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    c_net_base_change = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    h_net_change = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day", "order_number", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month_close", "order_number"], name="one_adjustment_per_order"
+            )
+        ]
+
+    def __str__(self):
+        return f"after close: order {self.order_number} ({self.cause})"

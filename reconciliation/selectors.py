@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min, Q, Sum, Value
-from django.db.models.functions import Abs, Coalesce, NullIf
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Min, Q, Sum, Value
+from django.db.models.functions import Abs, Coalesce, Greatest, NullIf
 from django.utils import timezone
 
 from centra_ip.exports import csv_text
@@ -31,10 +31,10 @@ from reconciliation.models import (
 from reconciliation.services import (
     KINDS,
     brand_zone,
-    rate_expression,
     reconciliation_settings,
 )
-from syncs.models import FeedDelivery, OrderLine, SalesFeedRow
+from returns.models import ExpectedReturn, ReturnLine
+from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
 from syncs.services import stream_last_successes
 from syncs.streams import ORDERS, RETURNS
 
@@ -44,18 +44,39 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class Filters:
-    """Market and warehouse are not in the order ledger; currency and channel are."""
+    """The slices finance filters by: Centra's market and store (from the order ledger's
+    finance fields), the order currency and the channel (store type). Every computed table
+    carries all four, so a filter applies the same on every screen and export."""
 
+    market: str = ""
+    store: str = ""
     currency: str = ""
     channel: str = ""
 
     def q(self, prefix: str = "") -> Q:
         q = Q()
-        if self.currency:
-            q &= Q(**{f"{prefix}currency": self.currency})
-        if self.channel:
-            q &= Q(**{f"{prefix}channel": self.channel})
+        for name, value in vars(self).items():
+            if value:
+                q &= Q(**{f"{prefix}{name}": value})
         return q
+
+    def order_q(self) -> Q:
+        """The same filter on order lines (through their order)."""
+        fields = {
+            "market": "market",
+            "store": "store_name",
+            "currency": "currency",
+            "channel": "store_type",
+        }
+        q = Q()
+        for name, value in vars(self).items():
+            if value:
+                q &= Q(**{f"order__{fields[name]}": value})
+        return q
+
+    @property
+    def active(self) -> bool:
+        return any(vars(self).values())
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,7 @@ class Table:
     columns: list[Column]
     rows: list[dict]
     links: dict[str, Callable[[dict], str]] = field(default_factory=dict)
+    title: str = ""  # the XLSX sheet's name ("" = ``name``)
 
     def cells(self):
         """Rows as (row, [(text, url, css class, badge)]) for the template, decided here once
@@ -97,10 +119,25 @@ class Table:
         for row in self.rows:
             yield [_csv_text(row.get(c.key)) for c in self.columns]
 
+    def xlsx_sheet(self) -> tuple[str, list[str], list[list]]:
+        """The table as typed cells: numbers (Decimal, int), dates and text as they are."""
+        return (
+            self.title or self.name,
+            [c.title for c in self.columns],
+            [[_typed(row.get(c.key)) for c in self.columns] for row in self.rows],
+        )
+
 
 def _csv_text(value) -> str:
     """As on screen, but text from outside (a SKU) cannot run as a spreadsheet formula."""
     return csv_text(value) if isinstance(value, str) else _text(value)
+
+
+def _typed(value):
+    """An XLSX cell value: money rounded to cents, other numbers and dates unchanged."""
+    if isinstance(value, Decimal):
+        return value.quantize(CENT)
+    return "" if value is None else value
 
 
 def _text(value) -> str:
@@ -111,21 +148,16 @@ def _text(value) -> str:
     return str(value)
 
 
-def _base(expression):
-    """``SUM(expression * rate)``: the base-currency amount (rows with no rate add nothing)."""
-    return Sum(ExpressionWrapper(expression * rate_expression(), output_field=MONEY))
-
-
 def _side_sums(*, base: bool):
     """The sums per group. Derived sums come first: once ``c_gross`` names an aggregate,
     ``F("c_gross")`` would mean the aggregate, not the column."""
     c_net = F("c_gross") - F("c_cancelled_value") - F("c_returned_value")
     h_net = F("h_value_taken") - F("h_returned_value")
     sums = {}
-    if base:
-        sums["c_gross_base"] = _base(F("c_gross"))
-        sums["c_net_base"] = _base(c_net)
-        sums["h_net_base"] = _base(h_net)
+    if base:  # converted at each order's rate when the tables were computed
+        sums["c_gross_base"] = Sum("c_gross_base")
+        sums["c_net_base"] = Sum("c_net_base")
+        sums["h_net_base"] = Sum("h_net_base")
     sums |= {
         "c_net": Sum(ExpressionWrapper(c_net, output_field=MONEY)),
         "h_net": Sum(ExpressionWrapper(h_net, output_field=MONEY)),
@@ -140,6 +172,7 @@ def _side_sums(*, base: bool):
         "r_units_returned": Sum("r_units_returned"),
         "r_units_qc_passed": Sum("r_units_qc_passed"),
         "r_units_stocked_in": Sum("r_units_stocked_in"),
+        "c_units_returned_estimated": Sum("c_units_returned_estimated"),
     }
     return sums
 
@@ -236,10 +269,19 @@ def _ip_sales(first: date, last: date, filters: Filters, *, by_sku: bool) -> IpS
     return IpSales(
         units=units,
         read=_ip_days_read(first, last),
-        filtered=bool(filters.currency or filters.channel),
+        filtered=filters.active,
         tolerance=reconciliation_settings().unit_tolerance,
     )
 
+
+SLICE_COLUMNS = [
+    Column("market", "Market", numeric=False),
+    Column("store", "Store", numeric=False),
+    Column("currency", "Currency", numeric=False),
+    Column("channel", "Channel", numeric=False),
+]
+# Returned units valued at units x price because Centra's own figure is not known (yet).
+ESTIMATED_COLUMN = Column("c_units_returned_estimated", "Returned units at units x price")
 
 # The other date basis: the returns flow by Centra's return date.
 RETURN_DATE_COLUMNS = [
@@ -305,6 +347,7 @@ def month_overview(*, month: date, filters: Filters) -> Table:
         Column("c_net_base", "Centra net (base)"),
         Column("h_net_base", "IP net taken (base)"),
         Column("net_diff_base", "Net difference (base)"),
+        ESTIMATED_COLUMN,
         Column("open", "Open discrepancies"),
         Column("status", "Status", numeric=False, badge=True),
     ]
@@ -381,24 +424,31 @@ def sku_orders(*, day: date, sku: str, filters: Filters) -> Table:
     zone = brand_zone(config)
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = start + timedelta(days=1)
-    order_filter = Q(order__order_date__gte=start, order__order_date__lt=end)
-    if filters.currency:
-        order_filter &= Q(order__currency=filters.currency)
-    if filters.channel:
-        order_filter &= Q(order__store_type=filters.channel)
+    order_filter = Q(order__order_date__gte=start, order__order_date__lt=end) & filters.order_q()
     centra = (
         OrderLine.objects.filter(order_filter)
         .annotate(key=Coalesce(NullIf("ip_sku", Value("")), "centra_sku"))
         .filter(key=sku)
         .order_by()
-        .values("order_id", "order__number", "order__currency", "order__store_type")
+        .values(
+            "order_id",
+            "order__number",
+            "order__currency",
+            "order__store_type",
+            "order__market",
+            "order__store_name",
+        )
         .annotate(
             c_units_ordered=Sum(F("quantity") + F("cancelled_quantity")),
             c_units_cancelled=Sum("cancelled_quantity"),
             c_units_returned=Sum("returned_quantity"),
-            c_net=Sum(
+            c_net=Sum(  # returned units at Centra's figure, else units x price (as computed)
                 ExpressionWrapper(
-                    (F("quantity") - F("returned_quantity")) * F("unit_price"), output_field=MONEY
+                    F("quantity") * F("unit_price")
+                    - F("refunded_value")
+                    - Greatest(F("returned_quantity") - F("refunded_units"), Value(0))
+                    * F("unit_price"),
+                    output_field=MONEY,
                 )
             ),
             parked=Count("pk", filter=Q(parked=True)),
@@ -446,13 +496,14 @@ def sku_orders(*, day: date, sku: str, filters: Filters) -> Table:
         row["order"] = str(row.pop("order__number"))
         row["currency"] = row.pop("order__currency")
         row["channel"] = row.pop("order__store_type")
+        row["market"] = row.pop("order__market")
+        row["store"] = row.pop("order__store_name")
         row["discrepancy"] = statuses.get(row["order"], "")
         rows.append(_derive(row))
     rows.sort(key=lambda r: (r["units_diff"] == 0 and r["returned_diff"] == 0, int(r["order"])))
     columns = [
         Column("order", "Order", numeric=False),
-        Column("currency", "Currency", numeric=False),
-        Column("channel", "Channel", numeric=False),
+        *SLICE_COLUMNS,
         *UNIT_COLUMNS,
         Column("parked", "Parked lines"),
         Column("c_net", "Centra net"),
@@ -473,7 +524,10 @@ def day_discrepancies(*, day: date, filters: Filters) -> tuple[Table, list[Discr
     rows = [
         {
             "order": d.order_number,
+            "market": d.market,
+            "store": d.store,
             "currency": d.currency,
+            "channel": d.channel,
             "kinds": "; ".join(KINDS[k] for k in d.kinds.split(",")),
             "skus": " ".join(d.skus),
             "c_units": d.c_units,
@@ -495,7 +549,7 @@ def day_discrepancies(*, day: date, filters: Filters) -> tuple[Table, list[Discr
     ]
     columns = [
         Column("order", "Order", numeric=False),
-        Column("currency", "Currency", numeric=False),
+        *SLICE_COLUMNS,
         Column("kinds", "What differs", numeric=False),
         Column("skus", "SKUs", numeric=False),
         Column("c_units", "Centra units sold"),
@@ -523,6 +577,8 @@ def order_balances(*, day: date, filters: Filters, only_differences: bool) -> Ta
         rows.append(
             {
                 "order": b["order_number"],
+                "market": b["market"],
+                "store": b["store"],
                 "currency": b["currency"],
                 "channel": b["channel"],
                 "c_units_sold": b["c_units_ordered"] - b["c_units_cancelled"],
@@ -535,8 +591,7 @@ def order_balances(*, day: date, filters: Filters, only_differences: bool) -> Ta
         )
     columns = [
         Column("order", "Order", numeric=False),
-        Column("currency", "Currency", numeric=False),
-        Column("channel", "Channel", numeric=False),
+        *SLICE_COLUMNS,
         Column("c_units_sold", "Centra units sold"),
         Column("h_units_taken", "IP units taken"),
         Column("units_diff", "Units difference"),
@@ -545,6 +600,135 @@ def order_balances(*, day: date, filters: Filters, only_differences: bool) -> Ta
         Column("value_diff_base", "Net difference (base)"),
     ]
     return Table("orders", columns, rows)
+
+
+# --- Refunds Centra booked, and the month's close --------------------------------------------
+
+
+def refunds_booked(*, month: date, filters: Filters) -> Table:
+    """Centra's own refund figures for the month's returns (by Centra's return date), per
+    market and currency: the returned items as Centra booked them, the rest of each return's
+    total apart (shipping, handling, minus return costs), and the total in base currency at
+    the return's own rate (else the rates table). Returns whose figures are not read are
+    counted and valued at units x the order line's price, labelled as such."""
+    zone = brand_zone(reconciliation_settings())
+    first, last = month_bounds(month)
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    returns = (
+        ExpectedReturn.objects.filter(centra_created_at__gte=start, centra_created_at__lt=end)
+        .prefetch_related("lines")
+        .order_by("centra_id")
+    )
+    orders = {
+        str(o["number"]): o
+        for o in Order.objects.filter(
+            number__in=[
+                int(n) for n in returns.values_list("order_number", flat=True) if n.isdigit()
+            ]
+        ).values("number", "currency", "store_type", "market", "store_name", "currency_base_rate")
+    }
+    prices = dict(
+        OrderLine.objects.filter(
+            centra_line_id__in=ReturnLine.objects.filter(expected_return__in=returns).values(
+                "centra_order_line_id"
+            )
+        ).values_list("centra_line_id", "unit_price")
+    )
+    groups: dict[tuple, dict] = {}
+    for ret in returns:
+        order = orders.get(ret.order_number, {})
+        slices = {
+            "market": order.get("market", ""),
+            "store": order.get("store_name", ""),
+            "currency": ret.centra_currency or order.get("currency", ""),
+            "channel": order.get("store_type", ""),
+        }
+        if any(value and slices[name] != value for name, value in vars(filters).items()):
+            continue
+        row = groups.setdefault(
+            (slices["market"], slices["currency"]),
+            {
+                "market": slices["market"],
+                "currency": slices["currency"],
+                "returns": 0,
+                "returns_booked": 0,
+                "refund_items": Decimal(0),
+                "refund_other": Decimal(0),
+                "refund_total": Decimal(0),
+                "refund_base": Decimal(0),
+                "returns_estimated": 0,
+                "estimated_value": Decimal(0),
+            },
+        )
+        row["returns"] += 1
+        lines = list(ret.lines.all())
+        if ret.centra_grand_total is not None:
+            items = sum((ln.centra_line_value or 0 for ln in lines), Decimal(0))
+            row["returns_booked"] += 1
+            row["refund_items"] += items
+            row["refund_other"] += ret.centra_grand_total - items
+            row["refund_total"] += ret.centra_grand_total
+            rate = ret.centra_currency_base_rate or order.get("currency_base_rate")
+            if rate is not None:
+                row["refund_base"] += ret.centra_grand_total * rate
+        else:
+            row["returns_estimated"] += 1
+            row["estimated_value"] += sum(
+                (ln.quantity * prices.get(ln.centra_order_line_id, 0) for ln in lines),
+                Decimal(0),
+            )
+    columns = [
+        Column("market", "Market", numeric=False),
+        Column("currency", "Currency", numeric=False),
+        Column("returns", "Returns"),
+        Column("returns_booked", "With Centra's figures"),
+        Column("refund_items", "Centra refunds: items"),
+        Column("refund_other", "Centra refunds: shipping and other"),
+        Column("refund_total", "Centra refunds: total"),
+        Column("refund_base", "Centra refunds: total (base)"),
+        Column("returns_estimated", "Returns without Centra's figures"),
+        Column("estimated_value", "Their value at units x price (fallback)"),
+    ]
+    rows = [groups[key] for key in sorted(groups)]
+    return Table("refunds", columns, rows, title="Refunds booked by Centra")
+
+
+def close_adjustments(*, record, filters: Filters) -> Table | None:
+    """The orders of a closed month changed since the close (None when not closed)."""
+    if record is None or not record.closed:
+        return None
+    rows = [
+        {
+            "order": a.order_number,
+            "day": a.day,
+            "market": a.market,
+            "store": a.store,
+            "currency": a.currency,
+            "channel": a.channel,
+            "cause": a.cause,
+            "units_sold_change": a.units_sold_change,
+            "units_returned_change": a.units_returned_change,
+            "c_net_change": a.c_net_change,
+            "c_net_base_change": a.c_net_base_change,
+            "h_net_change": a.h_net_change,
+            "first_seen_at": timezone.localtime(a.first_seen_at).date(),
+        }
+        for a in record.adjustments.filter(filters.q())
+    ]
+    columns = [
+        Column("order", "Order", numeric=False),
+        Column("day", "Day", numeric=False),
+        *SLICE_COLUMNS,
+        Column("cause", "Cause", numeric=False),
+        Column("units_sold_change", "Units sold change"),
+        Column("units_returned_change", "Units returned change"),
+        Column("c_net_change", "Centra net change"),
+        Column("c_net_base_change", "Centra net change (base)"),
+        Column("h_net_change", "IP net taken change"),
+        Column("first_seen_at", "Seen after close on", numeric=False),
+    ]
+    return Table("adjustments", columns, rows, title="After close adjustments")
 
 
 # --- Debt, freshness, filters -----------------------------------------------------------------
@@ -666,39 +850,56 @@ def freshness() -> list[Freshness]:
         Freshness(
             "Reconciliation",
             run.finished_at if run else None,
-            f"last computation ({run.period_start} to {run.period_end})" if run else "never run",
+            _run_note(run),
         ),
     ]
 
 
+def _run_note(run) -> str:
+    if run is None:
+        return "never run"
+    if run.scope == ReconciliationRun.Scope.CHANGED and not run.counts.get("day_sku_rows"):
+        return "last check: no input changed since the computation before"
+    scope = run.get_scope_display().lower()
+    return f"last computation ({run.period_start} to {run.period_end}, {scope})"
+
+
 def filter_choices(*, month: date) -> dict[str, list[str]]:
+    """The values each filter can take in the month ("" = orders with no market/store)."""
     first, last = month_bounds(month)
-    rows = DayOrders.objects.filter(day__gte=first, day__lte=last)
+    rows = DayOrders.objects.filter(day__gte=first, day__lte=last).order_by()
     return {
-        "currency": sorted(set(rows.values_list("currency", flat=True))),
-        "channel": sorted(set(rows.values_list("channel", flat=True))),
+        name: sorted(set(rows.values_list(name, flat=True).distinct()) - {""})
+        for name in ("market", "store", "currency", "channel")
     }
 
 
 def missing_rates(*, month: date) -> list[str]:
-    """Currencies of the month that some day cannot convert to the base currency."""
+    """Currencies of the month with orders that have no base-currency rate: no Centra
+    ``currencyBaseRate`` in the ledger and no rates-table rate valid on their day."""
     first, last = month_bounds(month)
-    base = reconciliation_settings().base_currency
     earliest = dict(
         CurrencyRate.objects.order_by()
         .values("currency")
         .annotate(first=Min("valid_from"))
         .values_list("currency", "first")
     )
-    present = (
-        DayOrders.objects.filter(day__gte=first, day__lte=last)
-        .exclude(currency=base)
+    unrated = (
+        DayOrders.objects.filter(day__gte=first, day__lte=last, orders_unrated__gt=0)
+        .exclude(currency=reconciliation_settings().base_currency)
         .order_by()
         .values("currency")
-        .annotate(first=Min("day"), last=Max("day"))
+        .annotate(first=Min("day"))
     )
     return sorted(
         row["currency"]
-        for row in present
+        for row in unrated
         if row["currency"] not in earliest or earliest[row["currency"]] > row["first"]
     )
+
+
+def unrated_orders(*, month: date) -> int:
+    """Orders of the month still converted with the rates table (no Centra rate read)."""
+    first, last = month_bounds(month)
+    rows = DayOrders.objects.filter(day__gte=first, day__lte=last)
+    return rows.aggregate(n=Sum("orders_unrated"))["n"] or 0

@@ -1,7 +1,8 @@
-"""The scheduled computation (thin, idempotent: a rerun rebuilds the same window)."""
+"""The scheduled computation (thin, idempotent: a rerun rebuilds what changed, or the
+window)."""
 
 from reconciliation.services import reconciliation_run_window
 
 
 def compute() -> dict:
-    return reconciliation_run_window().run.counts
+    return reconciliation_run_window().as_dict()

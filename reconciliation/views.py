@@ -1,11 +1,14 @@
-"""Finance screens: the month, a day, a SKU's orders, explaining a discrepancy, settings.
+"""Finance screens: the month, a day, a SKU's orders, explaining a discrepancy, closing and
+reopening a month, settings.
 
 Views stay thin: they parse the request, call a selector or a service, and render the same
-``Table`` as HTML or, with ``?export=<table>``, as CSV (the export is the screen).
+``Table`` as HTML or, with ``?export=<table>``, as CSV (``&format=xlsx``: XLSX;
+``export=all``: every table of the page, one sheet each). The export is the screen.
 """
 
 import csv
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -16,9 +19,25 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from centra_ip.exports import xlsx_workbook
 from reconciliation import selectors
-from reconciliation.forms import CurrencyRateForm, ExplainForm, SettingsForm
-from reconciliation.models import CurrencyRate, Discrepancy
+from reconciliation.closing import CloseError, month_close, month_close_get, month_reopen
+from reconciliation.config import (
+    centra_market_delete,
+    centra_market_save,
+    currency_rate_save,
+    finance_changes,
+    finance_settings_save,
+)
+from reconciliation.forms import (
+    CentraMarketForm,
+    CloseForm,
+    CurrencyRateForm,
+    ExplainForm,
+    ReopenForm,
+    SettingsForm,
+)
+from reconciliation.models import CentraMarket, CurrencyRate, Discrepancy, MonthClose
 from reconciliation.services import (
     ExplainError,
     brand_zone,
@@ -33,6 +52,8 @@ CHANGE = "centra_ip.change_configuration"
 
 def _filters(request) -> selectors.Filters:
     return selectors.Filters(
+        market=request.GET.get("market", "").strip()[:100],
+        store=request.GET.get("store", "").strip()[:100],
         currency=request.GET.get("currency", "").strip().upper()[:8],
         channel=request.GET.get("channel", "").strip()[:32],
     )
@@ -48,32 +69,58 @@ def _month(request) -> date:
         return timezone.now().astimezone(zone).date().replace(day=1)
 
 
+def _safe(filename: str) -> str:
+    """A download name from our words and a SKU: no quotes or separators from outside."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in filename)[:150]
+
+
 def _csv(table: selectors.Table, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{_safe(filename)}.csv"'
     writer = csv.writer(response)
     writer.writerows(table.csv_rows())
     return response
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(tables: list[selectors.Table], filename: str) -> HttpResponse:
+    response = HttpResponse(xlsx_workbook([t.xlsx_sheet() for t in tables]), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{_safe(filename)}.xlsx"'
+    return response
+
+
 def _export(request, tables: dict[str, selectors.Table], stem: str) -> HttpResponse | None:
+    """``?export=<table>`` as CSV, ``&format=xlsx`` as XLSX; ``export=all`` is every table
+    of the page in one workbook (XLSX only: CSV has one table per file)."""
     name = request.GET.get("export")
     if not name:
         return None
+    xlsx = request.GET.get("format") == "xlsx"
+    if name == "all" and xlsx:
+        return _xlsx(list(tables.values()), stem)
     if name not in tables:
         raise Http404("No such table.")
+    if xlsx:
+        return _xlsx([tables[name]], f"{stem}-{name}")
     return _csv(tables[name], f"{stem}-{name}")
 
 
+def _shown(filters: selectors.Filters) -> list[tuple[str, str]]:
+    return [(key, value) for key, value in vars(filters).items() if value]
+
+
 def _query(filters: selectors.Filters) -> str:
-    parts = [f"{key}={value}" for key, value in vars(filters).items() if value]
-    return "&".join(parts)
+    """The filters as a query string (kept by every link and export of the page)."""
+    return urlencode({key: value for key, value in vars(filters).items() if value})
 
 
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def index(request):
-    """The month with days as rows, reconciliation debt and its trend, source freshness."""
+    """The month with days as rows, Centra's booked refunds, the close and what changed
+    after it, reconciliation debt and its trend, source freshness."""
     month, filters = _month(request), _filters(request)
     table = selectors.month_overview(month=month, filters=filters)
     query = _query(filters)
@@ -81,7 +128,13 @@ def index(request):
     table.links["day"] = lambda row: (
         reverse("reconciliation:day", args=[row["day"].isoformat()]) + suffix
     )
-    exported = _export(request, {"month": table}, f"reconciliation-{month:%Y-%m}")
+    refunds = selectors.refunds_booked(month=month, filters=filters)
+    closed = month_close_get(month)
+    adjustments = selectors.close_adjustments(record=closed, filters=filters)
+    tables = {"month": table, "refunds": refunds}
+    if adjustments is not None:
+        tables["adjustments"] = adjustments
+    exported = _export(request, tables, f"reconciliation-{month:%Y-%m}")
     if exported:
         return exported
     previous = (month.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
@@ -95,9 +148,18 @@ def index(request):
             "previous": previous,
             "following": following,
             "filters": filters,
+            "filters_shown": _shown(filters),
             "query": query,
             "choices": selectors.filter_choices(month=month),
             "table": table,
+            "refunds": refunds,
+            "close": closed,
+            "close_events": closed.events.all() if closed else [],
+            "adjustments": adjustments,
+            "close_form": CloseForm(),
+            "reopen_form": ReopenForm(),
+            "can_close": request.user.has_perm(ACT),
+            "can_reopen": request.user.has_perm(CHANGE),
             "debt": selectors.debt_now(),
             "trend": [
                 {"day": p["day"].isoformat(), "count": p["count"], "value": str(p["value"])}
@@ -105,9 +167,59 @@ def index(request):
             ],
             "freshness": selectors.freshness(),
             "missing_rates": selectors.missing_rates(month=month),
+            "unrated_orders": selectors.unrated_orders(month=month),
             "config": reconciliation_settings(),
         },
     )
+
+
+def _month_of(text: str) -> date:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        return date(year, month, 1)
+    except ValueError as error:
+        raise Http404("Not a month.") from error
+
+
+def _back_to_month(month: date):
+    return redirect(f"{reverse('reconciliation:index')}?month={month:%Y-%m}")
+
+
+@require_POST
+@permission_required([VIEW, ACT], raise_exception=True)
+def close(request, month):
+    """Close a reviewed month (finance): who, when and the totals are kept."""
+    month = _month_of(month)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The note is too long.")
+        return _back_to_month(month)
+    try:
+        month_close(month=month, actor=request.user, note=form.cleaned_data["note"])
+    except CloseError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{month:%B %Y} closed.")
+    return _back_to_month(month)
+
+
+@require_POST
+@permission_required([VIEW, CHANGE], raise_exception=True)
+def reopen(request, month):
+    """Reopen a closed month: admins only, with a reason (audited)."""
+    month = _month_of(month)
+    record = get_object_or_404(MonthClose, month=month)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the month is reopened.")
+        return _back_to_month(month)
+    try:
+        month_reopen(record=record, actor=request.user, reason=form.cleaned_data["reason"])
+    except CloseError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{month:%B %Y} reopened.")
+    return _back_to_month(month)
 
 
 def _day(text: str) -> date:
@@ -124,6 +236,7 @@ def day(request, day):
     day, filters = _day(day), _filters(request)
     every_sku = request.GET.get("all") == "1"
     query = _query(filters)
+    closed = month_close_get(day)
     skus = selectors.day_skus(day=day, filters=filters, only_differences=not every_sku)
     skus.links["sku"] = lambda row: (
         reverse("reconciliation:sku", args=[day.isoformat(), row["sku"]])
@@ -153,6 +266,8 @@ def day(request, day):
             "orders": orders,
             "explain_form": ExplainForm(),
             "can_explain": request.user.has_perm(ACT),
+            "closed": closed if closed and closed.closed else None,
+            "filters_shown": _shown(filters),
             "freshness": selectors.freshness(),
         },
     )
@@ -175,6 +290,7 @@ def sku(request, day, sku):
             "sku": sku,
             "filters": filters,
             "query": _query(filters),
+            "filters_shown": _shown(filters),
             "table": table,
         },
     )
@@ -204,22 +320,37 @@ def explain(request, pk):
 @require_http_methods(["GET", "POST"])
 @permission_required(VIEW, raise_exception=True)
 def configuration(request):
-    """Tolerances, day boundary, base currency and rates: finance reads, admins change."""
+    """Tolerances, day boundary, base currency, rates and Centra markets: finance reads,
+    admins change; every change is audited (who, when, before, after)."""
     config = reconciliation_settings()
     form, rate_form = SettingsForm(instance=config), CurrencyRateForm()
+    market_form = CentraMarketForm()
     if request.method == "POST":
         if not request.user.has_perm(CHANGE):
             raise PermissionDenied
         if "add_rate" in request.POST:
             rate_form = CurrencyRateForm(request.POST)
             if rate_form.is_valid():
-                rate_form.save()
+                currency_rate_save(instance=rate_form.rate_object(), actor=request.user)
                 messages.success(request, "Rate saved.")
                 return redirect("reconciliation:configuration")
+        elif "add_market" in request.POST:
+            market_form = CentraMarketForm(request.POST)
+            if market_form.is_valid():
+                centra_market_save(instance=market_form.instance, actor=request.user)
+                messages.success(
+                    request, "Market saved; orders' markets are read again on the next runs."
+                )
+                return redirect("reconciliation:configuration")
+        elif "delete_market" in request.POST:
+            market = get_object_or_404(CentraMarket, pk=request.POST.get("delete_market"))
+            centra_market_delete(instance=market, actor=request.user)
+            messages.success(request, f"Market {market.name} removed.")
+            return redirect("reconciliation:configuration")
         else:
             form = SettingsForm(request.POST, instance=config)
             if form.is_valid():
-                form.save()
+                finance_settings_save(instance=form.instance, actor=request.user)
                 messages.success(request, "Settings saved; they apply from the next computation.")
                 return redirect("reconciliation:configuration")
     return render(
@@ -228,7 +359,10 @@ def configuration(request):
         {
             "form": form,
             "rate_form": rate_form,
+            "market_form": market_form,
             "rates": CurrencyRate.objects.all(),
+            "markets": CentraMarket.objects.all(),
+            "changes": finance_changes(),
             "can_change": request.user.has_perm(CHANGE),
         },
     )

@@ -38,6 +38,14 @@ class ExpectedReturn(models.Model):
     # Centra's figure from IP either way; shown so the warehouse knows what Centra did.
     centra_returned_to_stock = models.BooleanField(null=True, blank=True)
     centra_comment = models.CharField(max_length=500, blank=True)  # the customer's reason
+    # Centra's own figures for the return (what finance refunds against): its grand total
+    # (items plus shipping/handling minus costs), currency and base rate. None = not read.
+    centra_grand_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    centra_currency = models.CharField(max_length=8, blank=True)
+    centra_currency_base_rate = models.DecimalField(
+        max_digits=18, decimal_places=8, null=True, blank=True
+    )
+    centra_figures_at = models.DateTimeField(null=True, blank=True)  # when they last changed
     ip_warehouse = models.CharField(max_length=100)  # where received units are counted
     state = models.CharField(
         max_length=16, choices=ReturnState.choices, default=ReturnState.EXPECTED, db_index=True
@@ -75,11 +83,14 @@ class ReturnLine(models.Model):
         ExpectedReturn, on_delete=models.CASCADE, related_name="lines"
     )
     centra_line_id = models.PositiveBigIntegerField(unique=True)
-    centra_order_line_id = models.PositiveBigIntegerField()
+    centra_order_line_id = models.PositiveBigIntegerField(db_index=True)
     centra_sku = models.CharField(max_length=120, db_index=True)
     ip_sku = models.CharField(max_length=120, blank=True)  # "" while parked
     ip_variant_id = models.CharField(max_length=64, blank=True)
     quantity = models.PositiveIntegerField()  # expected back
+    # Centra's ReturnLine.lineValue (including tax, like the order lines' unitPrice);
+    # None = not read (reconciliation then values the units at the order line's price).
+    centra_line_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
     state = models.CharField(
         max_length=16, choices=LineState.choices, default=LineState.EXPECTED, db_index=True

@@ -15,9 +15,10 @@ the units twice.
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from exceptions.registry import RetryResult
@@ -147,6 +148,7 @@ def _settled_returns(centra_ids: list[int]) -> dict[int, str]:
         rows = (
             ExpectedReturn.objects.filter(centra_id__in=centra_ids[start : start + 1000])
             .exclude(lines__ip_sku="")
+            .exclude(centra_grand_total__isnull=True)  # Centra's refund figures not read yet
             .values_list("centra_id", "centra_status", "centra_completed_at")
         )
         for centra_id, status, completed_at in rows:
@@ -192,6 +194,7 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                     at=centra.created_at,
                     note=f"order {centra.order_number}",
                 )
+            _refund_figures_note(ret, centra)
             known = set(ret.lines.values_list("centra_line_id", flat=True))
             for centra_line in centra.lines:
                 if centra_line.id in known:
@@ -205,6 +208,7 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                     ip_sku=mapped.sku if mapped else "",
                     ip_variant_id=mapped.ip_variant_id if mapped else "",
                     quantity=centra_line.quantity,
+                    centra_line_value=centra_line.line_value,
                     reason=centra.comment[:200],  # Centra keeps one comment per return
                 )
                 counts.lines_new += 1
@@ -234,6 +238,11 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                     actor_label=SOURCE,
                     note=f"mapped to IP SKU {mapped.sku}",
                 )
+            order_lines_refunds_note(
+                ret.lines.filter(centra_line_value__isnull=False).values_list(
+                    "centra_order_line_id", flat=True
+                )
+            )
             if centra.status == "COMPLETED" and ret.centra_completed_at is None:
                 ret.centra_status, ret.centra_completed_at = centra.status, now
                 ret.save(update_fields=["centra_status", "centra_completed_at"])
@@ -241,6 +250,64 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                 _event(ret, ReturnEvent.Kind.CENTRA_COMPLETED, actor_label="Centra")
             return_state_refresh(ret=ret)
     return counts
+
+
+def _refund_figures_note(ret: ExpectedReturn, centra) -> None:
+    """Keep Centra's booked figures of the return (reconciliation's refunds), once read.
+
+    Figures already read are kept when a later read sends none (a field Centra stopped
+    sending must not erase what finance reconciled against)."""
+    if centra.grand_total is not None and (
+        ret.centra_grand_total != centra.grand_total
+        or ret.centra_currency != centra.currency
+        or ret.centra_currency_base_rate != centra.currency_base_rate
+    ):
+        ret.centra_grand_total = centra.grand_total
+        ret.centra_currency = centra.currency
+        ret.centra_currency_base_rate = centra.currency_base_rate
+        ret.centra_figures_at = timezone.now()
+        ret.save(
+            update_fields=[
+                "centra_grand_total",
+                "centra_currency",
+                "centra_currency_base_rate",
+                "centra_figures_at",
+            ]
+        )
+    values = {line.id: line.line_value for line in centra.lines if line.line_value is not None}
+    if values:
+        noted = False
+        for line in ret.lines.filter(centra_line_id__in=list(values), centra_line_value=None):
+            line.centra_line_value = values[line.centra_line_id]
+            line.save(update_fields=["centra_line_value"])
+            noted = True
+        if noted:
+            ret.centra_figures_at = timezone.now()
+            ret.save(update_fields=["centra_figures_at"])
+
+
+def order_lines_refunds_note(order_line_ids) -> None:
+    """Copy Centra's figures of the returned units onto their order lines (what
+    reconciliation reads): per order line, the units its read return lines cover and
+    their ``lineValue`` sum."""
+    ids = set(order_line_ids)
+    if not ids:
+        return
+    known = (
+        ReturnLine.objects.filter(centra_order_line_id__in=ids, centra_line_value__isnull=False)
+        .order_by()
+        .values("centra_order_line_id")
+        .annotate(units=Sum("quantity"), value=Sum("centra_line_value"))
+    )
+    figures = {row["centra_order_line_id"]: (row["units"], row["value"]) for row in known}
+    lines = list(OrderLine.objects.filter(centra_line_id__in=ids))
+    changed = []
+    for line in lines:
+        units, value = figures.get(line.centra_line_id, (0, Decimal(0)))
+        if (line.refunded_units, line.refunded_value) != (units, value):
+            line.refunded_units, line.refunded_value = units, value
+            changed.append(line)
+    OrderLine.objects.bulk_update(changed, ["refunded_units", "refunded_value"], batch_size=1000)
 
 
 def returns_overdue_check(*, now=None) -> list[Condition]:

@@ -119,6 +119,17 @@ MUTATING = {
     ),
     # Finance reads the tolerances; only admins change them.
     "reconciliation:configuration": ({}, (CHANGE,), ("centra_ip.view_reconciliation",)),
+    # Finance closes a month; only admins reopen one.
+    "reconciliation:close": (
+        {"month": "2026-03"},
+        ("centra_ip.view_reconciliation", "centra_ip.act_on_team_tickets"),
+        None,
+    ),
+    "reconciliation:reopen": (
+        {"month": "2026-03"},
+        ("centra_ip.view_reconciliation", CHANGE),
+        None,
+    ),
 }
 PER_OBJECT = {"exceptions:ticket_action", "exceptions:bulk", "checklist_tick"}
 AUTH = {"login", "logout"}  # Django's own views

@@ -23,8 +23,18 @@ class Order(models.Model):
     currency = models.CharField(max_length=8)
     grand_total = models.DecimalField(max_digits=14, decimal_places=2)
     stored_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(db_index=True)  # reconciliation's changed days
     cancelled_at = models.DateTimeField(null=True, blank=True)  # when the ledger saw it
+    # Finance fields, read apart from the order (``syncs.orders.finance``) so a field
+    # Centra's schema turns out not to have never stops the orders stream. None/"" = not
+    # read yet; the next run (at the latest the next recovery pass) fills them.
+    currency_base_rate = models.DecimalField(  # Centra's currencyBaseRate: base = amount x rate
+        max_digits=18, decimal_places=8, null=True, blank=True
+    )
+    centra_store_id = models.PositiveIntegerField(null=True, blank=True)
+    store_name = models.CharField(max_length=100, blank=True)
+    market = models.CharField(max_length=100, blank=True)  # a listed CentraMarket's name
+    finance_read_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-order_date", "-pk"]
@@ -50,7 +60,12 @@ class OrderLine(models.Model):
     ip_sku = models.CharField(max_length=120, blank=True)  # from the SKU map; "" = unmapped
     ip_variant_id = models.CharField(max_length=64, blank=True)
     parked = models.BooleanField(default=False, db_index=True)
-    changed_at = models.DateTimeField()
+    # Centra's own figures for returned units of this line (its return lines' lineValue),
+    # kept by the returns flow: how many returned units they cover and their value.
+    # Reconciliation values the other returned units at units x price (the fallback).
+    refunded_units = models.PositiveIntegerField(default=0)
+    refunded_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    changed_at = models.DateTimeField(db_index=True)
     cancellation_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -43,6 +43,7 @@ from syncs.engines import EngineResult
 from syncs.models import Order, OrdersCursor
 from syncs.orders.config import OrdersConfig, orders_config
 from syncs.orders.detection import orders_find_problems, orders_settle_tickets
+from syncs.orders.finance import orders_finance_fill
 from syncs.orders.services import SkuIndex, StoreCounts, orders_store
 
 BATCH = 100  # orders per transaction (one Centra page)
@@ -63,6 +64,8 @@ class Pull:
     events_skipped: str = ""  # a passing failure (timeout, 5xx): says nothing about events
     missed: list[CentraOrder] = field(default_factory=list)
     modes: list[str] = field(default_factory=list)
+    finance_orders: int = 0  # orders given Centra's rate, store and market this run
+    finance_error: str = ""  # the first failed finance read (the orders are stored anyway)
 
 
 def batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
@@ -102,6 +105,12 @@ class OrdersPuller:
             return StoreCounts()
         counts = orders_store(orders=orders, skus=self.skus)
         self.pull.counts.add(counts)
+        if not self.pull.finance_error:  # one refusal per run is enough to know
+            finance = orders_finance_fill(
+                centra=self.centra, numbers=[o.number for o in orders if o.number]
+            )
+            self.pull.finance_orders += finance.orders
+            self.pull.finance_error = finance.error
         return counts
 
     def recovery(self, start: datetime, *, report_missed: bool) -> None:
@@ -201,7 +210,10 @@ def orders_cycle(*, centra, dry_run: bool, full: bool) -> EngineResult:
         "events": pull.events,
         **pull.counts.as_dict(),
         "rejected": len(pull.counts.rejected),
+        "finance_orders": pull.finance_orders,
     }
+    if pull.finance_error:
+        counts["finance_error"] = pull.finance_error
     if not dry_run:
         findings = orders_find_problems(
             now=now, config=config, rejected=pull.counts.rejected, missed=pull.missed

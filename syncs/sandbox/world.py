@@ -184,9 +184,20 @@ class World:
         lines = []
         for sku in self.rng.sample(self.sellable, self.rng.choice([1, 1, 1, 2, 3])):
             lines.append((sku, self.rng.choice([1, 1, 1, 2]), self.prices[sku]))
-        order = self.centra.place_order(lines)
+        order = self.centra.place_order(lines, **self._market_of(self.stats.orders))
         self._open_orders.append(order.number)
         self.stats.orders += 1
+
+    # Half the orders sell in Europe (EUR), then the Nordics (SEK), the US (USD) and the UK
+    # (GBP); every tenth is wholesale (EUR). Drawn from the order count, not the RNG, so a
+    # seed's world is the same as before markets existed.
+    MARKET_CYCLE = ("EUR", "SEK", "EUR", "USD", "EUR", "SEK", "EUR", "GBP", "EUR", "WHOLESALE")
+
+    def _market_of(self, count: int) -> dict:
+        pick = self.MARKET_CYCLE[count % len(self.MARKET_CYCLE)]
+        if pick == "WHOLESALE":
+            return {"store_type": "WHOLESALE", "currency": "EUR"}
+        return {"currency": pick}
 
     def _cancel_some(self) -> None:
         for number in list(self._open_orders[-20:]):
@@ -224,7 +235,11 @@ class World:
         for shipment_id in list(self._shipments[-30:]):
             if self.rng.random() < self.config.return_rate / 10:
                 try:
-                    self.centra.create_return(shipment_id, release_to_stock=False)
+                    self.centra.create_return(
+                        shipment_id,
+                        release_to_stock=False,
+                        shipping_cost="4.95" if shipment_id % 4 == 0 else 0,  # every 4th
+                    )
                 except ValueError as error:
                     self.stats.notes.append(str(error))
                     continue

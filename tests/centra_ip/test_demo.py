@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
@@ -29,6 +31,25 @@ def test_demo_refuses_with_debug_off(settings):
     from django.contrib.auth import get_user_model
 
     assert get_user_model().objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_demo_lists_the_centra_twins_markets_once_audited(settings):
+    from reconciliation.models import CentraMarket
+    from syncs.models import ConfigChange
+
+    settings.DEBUG = True
+    call_command("demo", stdout=io.StringIO())
+    call_command("demo", stdout=io.StringIO())  # a brand's (or the first) list is kept
+    assert list(CentraMarket.objects.order_by("centra_id").values_list("centra_id", "name")) == [
+        (1, "Europe"),
+        (2, "Nordics"),
+        (3, "United Kingdom"),
+        (4, "United States"),
+    ]
+    changes = ConfigChange.objects.filter(area="centra_market")
+    assert {(c.action, c.actor_name) for c in changes} == {("created", "system")}
+    assert changes.count() == 4
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def test_finance_opens_the_month_drills_into_a_mismatch_and_exports_it(march, pa
             "xpath=../following-sibling::p[1]"
         ).get_by_role("link", name="Export CSV").click()
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
-    assert rows[0][:3] == ["Order", "Currency", "What differs"]
+    assert rows[0][:6] == ["Order", "Market", "Store", "Currency", "Channel", "What differs"]
     assert [row[0] for row in rows[1:]] == ["502"]
 
     page.get_by_label("Explain order 502").fill("Gift wrapping service, no stock item.")

@@ -52,7 +52,20 @@ class Ledger:
             unit_price=Decimal(price),
         )
 
-    def order(self, number, when, *lines, currency="EUR", status="CONFIRMED", store="DTC"):
+    def order(
+        self,
+        number,
+        when,
+        *lines,
+        currency="EUR",
+        status="CONFIRMED",
+        store="DTC",
+        market="",
+        store_name="",
+        rate=None,
+    ):
+        """Store the order as the orders stream does; ``market``, ``store_name`` and
+        ``rate`` are its finance fields as the finance read writes them."""
         fetched = CentraOrder(
             id=f"{number:032x}",
             number=number,
@@ -65,6 +78,13 @@ class Ledger:
             lines=tuple(lines),
         )
         orders_store(orders=[fetched], skus=self.index)
+        if market or store_name or rate is not None:
+            Order.objects.filter(number=number).update(
+                market=market,
+                store_name=store_name,
+                currency_base_rate=None if rate is None else Decimal(rate),
+                finance_read_at=timezone.now(),
+            )
         return Order.objects.get(number=number)
 
     def return_row(self, order, sku, *, units, price, when):

@@ -209,7 +209,9 @@ def test_the_scheduled_task_computes_the_configured_window(ledger):
     ]
     ledger.order(40, at("2026-03-10 12:00"), ledger.line("a", qty=1, price="10.00"))
     counts = task()  # today is far past March: the 62-day window does not reach it
-    assert (counts["day_sku_rows"], counts["discrepancies_found"]) == (0, 0)
+    assert (counts["scope"], counts["days"]) == ("window", 63)
+    run = counts["runs"][0]
+    assert (run["day_sku_rows"], run["discrepancies_found"]) == (0, 0)
 
 
 def test_the_command_recomputes_the_given_days(ledger):

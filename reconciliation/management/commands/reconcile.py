@@ -1,8 +1,9 @@
 """``python manage.py reconcile [--from YYYY-MM-DD] [--to YYYY-MM-DD]``: compute now.
 
-Without dates it computes the configured window, as the hourly task does; with dates it
-recomputes those brand-local days (a backfill, or a month after a rate was corrected). Either
-way IP's own daily sales for the days are read first.
+Without dates it does what the hourly task does: the days of the configured window whose
+inputs changed since the last run (the whole window once a day, or after a settings
+change); with dates it recomputes those brand-local days (a backfill, or a month after a
+rate was corrected). Either way IP's own daily sales for the days are read first.
 """
 
 from datetime import date
@@ -26,11 +27,15 @@ class Command(BaseCommand):
             raise CommandError("--from is after --to.")
         if start:
             outcome = reconciliation_refresh(start_day=start, end_day=end)
-        else:
-            outcome = reconciliation_run_window()
-        run = outcome.run
+            run = outcome.run
+            self.stdout.write(
+                f"reconciled {run.period_start}..{run.period_end}: "
+                f"{run.counts['discrepancies_found']} discrepancies, "
+                f"{outcome.raised} raised, {outcome.cleared} cleared"
+            )
+            return
+        window = reconciliation_run_window()
         self.stdout.write(
-            f"reconciled {run.period_start}..{run.period_end}: "
-            f"{run.counts['discrepancies_found']} discrepancies, "
-            f"{outcome.raised} raised, {outcome.cleared} cleared"
+            f"reconciled {window.days} days ({window.scope}): "
+            f"{window.raised} raised, {window.cleared} cleared"
         )

@@ -47,6 +47,7 @@ from .types import (
     Event,
     EventListener,
     Order,
+    OrderFinance,
     OrderLine,
     RateLimit,
     Return,
@@ -333,6 +334,30 @@ class CentraClient(ClosingClient):
         return self._pages(
             "orders", queries.ORDERS, {"where": where or None}, page_size, build_orders
         )
+
+    def order_finance(self, numbers: Sequence[int]) -> list[OrderFinance]:
+        """Centra's base-currency rate and store of these orders (at most 200 numbers)."""
+        numbers = list(numbers)
+        data = self.execute(
+            "orderFinance", queries.ORDER_FINANCE, {"numbers": numbers, "limit": len(numbers)}
+        )
+        try:
+            return build_order_finance(data["orders"])
+        except PAYLOAD_ERRORS as error:
+            raise self._bad("orderFinance", error) from None
+
+    def order_numbers_in_market(self, numbers: Sequence[int], market_id: int) -> set[int]:
+        """Which of these orders (at most 200) belong to Centra market ``market_id``."""
+        numbers = list(numbers)
+        data = self.execute(
+            "orderMarket",
+            queries.ORDER_MARKET,
+            {"numbers": numbers, "market": market_id, "limit": len(numbers)},
+        )
+        try:
+            return {int(o["number"]) for o in data["orders"]}
+        except PAYLOAD_ERRORS as error:
+            raise self._bad("orderMarket", error) from None
 
     # -- catalog --------------------------------------------------------------------------
     def iter_sizes(
@@ -781,9 +806,11 @@ def build_returns(items) -> list[Return]:
                 int(ln["shipmentLine"]["id"]),
                 int(ln["orderLine"]["id"]),
                 (ln["orderLine"].get("productSize") or {}).get("SKU") or "",
+                optional_money(ln.get("lineValue")),
             )
             for ln in r["lines"]
         )
+        total = r.get("grandTotal") or {}
         returns.append(
             Return(
                 int(r["id"]),
@@ -795,9 +822,53 @@ def build_returns(items) -> list[Return]:
                 lines,
                 bool(r.get("returnedToStock")),
                 r.get("comment") or "",
+                optional_money(total),
+                ((total.get("currency") or {}).get("code") or "")[:8],
+                optional_rate(r.get("currencyBaseRate")),
             )
         )
     return returns
+
+
+def optional_money(value: dict | None) -> Decimal | None:
+    """A ``MonetaryValue``'s amount, or None when Centra sent none (a finance field must
+    not sink the read it rides on)."""
+    if not isinstance(value, dict) or value.get("value") is None:
+        return None
+    try:
+        return money(value["value"])
+    except (TypeError, ArithmeticError):
+        return None
+
+
+def optional_rate(value) -> Decimal | None:
+    """A ``currencyBaseRate``; None when absent or not a positive number."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        rate = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return rate if rate.is_finite() and rate > 0 else None
+
+
+def build_order_finance(items) -> list[OrderFinance]:
+    """``ORDER_FINANCE`` rows; a row without a number is skipped (it names no order)."""
+    rows = []
+    for o in items:
+        if not isinstance(o, dict) or o.get("number") is None:
+            continue
+        store = o.get("store") or {}
+        store_id = store.get("id")
+        rows.append(
+            OrderFinance(
+                int(o["number"]),
+                optional_rate(o.get("currencyBaseRate")),
+                int(store_id) if isinstance(store_id, int) and store_id > 0 else None,
+                str(store.get("name") or "")[:100],
+            )
+        )
+    return rows
 
 
 def build_event(e) -> Event:

@@ -26,6 +26,28 @@ query orders($where: OrderFilter, $limit: Int!, $page: Int!) {
 }
 """
 
+# Finance fields, asked apart from ORDERS on purpose: ``currencyBaseRate`` on Order and
+# ``Store.id``/``name`` are inferred in the documented schema, and a field Centra turns out
+# not to have must cost finance a column, never the orders stream (syncs.orders.finance).
+ORDER_FINANCE = """
+query orderFinance($numbers: [Int!]!, $limit: Int!) {
+  orders(where: {number: $numbers}, sort: [number_ASC], limit: $limit, page: 1) {
+    number currencyBaseRate store { id name }
+  }
+}
+"""
+
+# An order's market: the documented schema has no readable Order.market, only the verified
+# filter OrderFilter.marketId, so each listed market is asked which of these orders are its.
+ORDER_MARKET = """
+query orderMarket($numbers: [Int!]!, $market: Int!, $limit: Int!) {
+  orders(where: {number: $numbers, marketId: [$market]}, sort: [number_ASC], limit: $limit,
+         page: 1) {
+    number
+  }
+}
+"""
+
 PRODUCT_SIZES = """
 query productSizes($status: [ProductStatus!], $limit: Int!, $page: Int!) {
   products(where: {status: $status}, sort: [id_ASC], limit: $limit, page: $page) {
@@ -90,9 +112,13 @@ RETURNS = """
 query returns($where: ReturnFilter, $limit: Int!, $page: Int!) {
   returns(where: $where, sort: [id_ASC], limit: $limit, page: $page) {
     id returnStatus createdAt returnedToStock comment
+    grandTotal { value currency { code } } currencyBaseRate
     order { id number }
     shipment { id }
-    lines { id quantity shipmentLine { id } orderLine { id productSize { SKU } } }
+    lines {
+      id quantity lineValue { value }
+      shipmentLine { id } orderLine { id productSize { SKU } }
+    }
   }
 }
 """

@@ -89,6 +89,7 @@ class ReturnLine:
     shipment_line_id: int
     order_line_id: int
     sku: str
+    line_value: Decimal | None = None  # Centra's lineValue (incl. tax); None = not sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,21 @@ class Return:
     # True when Centra put the units back on its shelf at creation (releaseItemsBackToWarehouse)
     returned_to_stock: bool = False
     comment: str = ""  # the return's comment: usually the customer's reason, when given
+    # Centra's booked figures (what a refund is based on); None/"" when not sent
+    grand_total: Decimal | None = None  # items plus shipping/handling, minus costs
+    currency: str = ""
+    currency_base_rate: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFinance:
+    """The finance fields of one order, read apart from the order (see
+    ``queries.ORDER_FINANCE``); None/"" where Centra sent nothing."""
+
+    number: int
+    currency_base_rate: Decimal | None
+    store_id: int | None
+    store_name: str
 
 
 @dataclass(frozen=True, slots=True)

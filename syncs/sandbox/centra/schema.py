@@ -188,6 +188,7 @@ ORDER_FILTERS = {
     "status",
     "storeType",
     "storeId",
+    "marketId",
     "createdAt",
     "updatedAt",
     "orderDate",
@@ -200,6 +201,7 @@ def order_matches(order, where) -> bool:
         and listed(where, "number", order.number)
         and listed(where, "status", order.status)
         and listed(where, "storeId", order.store.id)
+        and listed(where, "marketId", order.market.id)
         and where.get("storeType") in (None, order.store.type)
         and in_range(order.createdAt, where.get("createdAt"))
         and in_range(order.updatedAt, where.get("updatedAt"))

@@ -38,8 +38,19 @@ class Store:
 
 
 class Market:
-    def __init__(self, id: int, name: str):
-        self.id, self.name = id, name
+    def __init__(self, id: int, name: str, currency: str):
+        self.id, self.name, self.currency = id, name, currency
+
+
+# The demo brand's markets (each selling in one currency) and Centra's base-currency rates
+# (base EUR: a base amount = amount x currencyBaseRate), roughly 2026's.
+DEMO_MARKETS = (
+    (1, "Europe", "EUR"),
+    (2, "Nordics", "SEK"),
+    (3, "United Kingdom", "GBP"),
+    (4, "United States", "USD"),
+)
+BASE_RATES = {"EUR": 1.0, "SEK": 0.0871, "GBP": 1.165, "USD": 0.923}
 
 
 class Currency:
@@ -242,7 +253,7 @@ class Order:
         self.all_lines: list[OrderLine] = []
         self.shipments: list[Shipment] = []
         self.userIP = self.internalComment = None
-        self.currencyBaseRate = 1.0
+        self.currencyBaseRate = BASE_RATES.get(currency.code, 1.0)
 
     def money(self, value: Decimal) -> Money:
         return Money(value, self.currency, self.orderDate)
@@ -330,8 +341,8 @@ class Return:
     the generic ``Status`` Centra also gives it (ACTIVE; CANCELLED if cancelled)."""
 
     createdFrom = externalId = None
-    currencyBaseRate = 1.0
     usedFallbackTax = False
+    shipping_cost = Decimal(0)  # shipping refunded with the items (createReturn shippingCost)
 
     def __init__(self, id, shipment, when, returned_to_stock, comment=""):
         self.id = id
@@ -339,6 +350,7 @@ class Return:
         self.shipment = shipment
         self.order = shipment.order
         self.store = self.order.store
+        self.currencyBaseRate = self.order.currencyBaseRate
         self.createdAt = when
         self.returnStatus = "PENDING"
         self.status = "ACTIVE"
@@ -357,7 +369,8 @@ class Return:
 
     @property
     def grandTotal(self) -> Money:
-        return self.order.money(sum((line.value for line in self.lines), Decimal(0)))
+        items = sum((line.value for line in self.lines), Decimal(0))
+        return self.order.money(items + self.shipping_cost)
 
 
 class ReturnLine:
@@ -428,7 +441,7 @@ class CentraState:
             1: Store(1, "DIRECT_TO_CONSUMER", "Retail"),
             2: Store(2, "WHOLESALE", "Wholesale"),
         }
-        self.markets = {1: Market(1, "Default")}
+        self.markets = {id: Market(id, name, code) for id, name, code in DEMO_MARKETS}
         self.warehouses: dict[int, Warehouse] = {}
         self.products: dict[int, Product] = {}
         self.variants: dict[int, ProductVariant] = {}
@@ -554,16 +567,20 @@ class CentraState:
         order_date: datetime | None = None,
         status: str = "CONFIRMED",
         warehouse_id: int | None = None,
+        market_id: int | None = None,
     ) -> Order:
         """Place an order of ``(sku or size id, quantity, unit price)`` lines. Each line is
-        allocated from ``warehouse_id`` or else warehouses in id order, as far as FTA goes."""
+        allocated from ``warehouse_id`` or else warehouses in id order, as far as FTA goes.
+        The market is ``market_id``, else the one selling in ``currency`` (else the first)."""
         with self.lock:
             number = self.next_id("order")
             order_id = hashlib.md5(f"centra-order-{number}".encode()).hexdigest()  # noqa: S324
             store = self.stores[2 if store_type == "WHOLESALE" else 1]
-            order = Order(
-                order_id, number, store, self.markets[1], Currency(currency), self.wall(), status
+            market = self.markets.get(market_id) or next(
+                (m for m in self.markets.values() if m.currency == currency),
+                self.markets[min(self.markets)],
             )
+            order = Order(order_id, number, store, market, Currency(currency), self.wall(), status)
             if order_date is not None:  # an order dated earlier (imported): created now
                 order.orderDate = order_date
             for sku, quantity, price in lines:
@@ -739,8 +756,10 @@ class CentraState:
         *,
         release_to_stock: bool = True,
         comment: str = "",
+        shipping_cost: Decimal | str | int = 0,
     ) -> Return:
-        """Return ``{shipment line id: quantity}`` (default: all of it). With
+        """Return ``{shipment line id: quantity}`` (default: all of it), refunding
+        ``shipping_cost`` of the shipping too (createReturn's ``shippingCost``). With
         ``releaseItemsBackToWarehouse`` the units go back on the original warehouse's shelf
         when the return is created (inferred timing); otherwise stock does not change."""
         with self.lock:
@@ -748,6 +767,7 @@ class CentraState:
             if lines is None:
                 lines = {sl.id: sl.quantity - sl.returned for sl in shipment.lines}
             ret = Return(self.next_id("return"), shipment, self.wall(), release_to_stock, comment)
+            ret.shipping_cost = Decimal(str(shipping_cost))
             for sline_id, quantity in lines.items():
                 sline = next((sl for sl in shipment.lines if sl.id == sline_id), None)
                 if sline is None:

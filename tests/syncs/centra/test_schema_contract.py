@@ -100,8 +100,9 @@ def documented_extensions() -> set[str]:
 # -- the client's documents ----------------------------------------------------------------
 def test_every_client_document_validates_against_the_documented_schema():
     documents = queries.documents()
-    # 13 the engines send, the introspection, 9 check_apis probes
-    assert len(documents) == 23
+    # 15 the engines send (ORDER_FINANCE, ORDER_MARKET for finance), the introspection,
+    # 9 check_apis probes
+    assert len(documents) == 25
     assert document_problems(documented_schema(), documents) == []
 
 
@@ -144,6 +145,8 @@ def test_the_client_sends_only_listed_documents_and_the_twin_accepts_them(twin, 
     shipment = state.ship(order.number)
     state.create_return(shipment.id)
     list(client.iter_orders(date_from=order.orderDate, date_to=order.orderDate))
+    assert client.order_finance([order.number])[0].store_name == "Retail"
+    assert client.order_numbers_in_market([order.number], 1) == {order.number}
     list(client.iter_sizes())
     list(client.iter_warehouses())
     list(client.iter_stock(variant_ids=[1], warehouse_ids=[1]))

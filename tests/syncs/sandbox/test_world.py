@@ -61,3 +61,30 @@ def test_a_flash_sale_sells_faster_than_an_ordinary_minute():
         calm.world.tick(datetime(2026, 11, 26, 10, 30 + minute))
         sale.world.tick(datetime(2026, 11, 26, 10, minute))
     assert sale.world.stats.orders > 3 * calm.world.stats.orders
+
+
+def test_orders_sell_in_four_markets_at_centras_rates_and_returns_refund_shipping():
+    """The finance demo: markets with their currencies, Centra's base rates, a wholesale
+    store, and returns whose booked total refunds shipping on some of them."""
+    sandbox = sandbox_build(config=SMALL)
+    for minute in range(60):
+        sandbox.world.tick(datetime(2026, 3, 10, 12, minute))
+    state = sandbox.centra.state
+    seen = {(o.market.name, o.currency.code, o.store.name) for o in state.orders.values()}
+    assert seen == {
+        ("Europe", "EUR", "Retail"),
+        ("Europe", "EUR", "Wholesale"),
+        ("Nordics", "SEK", "Retail"),
+        ("United Kingdom", "GBP", "Retail"),
+        ("United States", "USD", "Retail"),
+    }
+    rates = {o.currency.code: o.currencyBaseRate for o in state.orders.values()}
+    assert rates == {"EUR": 1.0, "SEK": 0.0871, "GBP": 1.165, "USD": 0.923}
+    returns = list(state.returns.values())
+    assert any(ret.shipping_cost for ret in returns) and not all(
+        ret.shipping_cost for ret in returns
+    )
+    for ret in returns:
+        items = sum(line.lineValue.value for line in ret.lines)
+        assert ret.grandTotal.value == round(items + float(ret.shipping_cost), 2)
+        assert ret.currencyBaseRate == ret.order.currencyBaseRate
