@@ -187,3 +187,21 @@ def test_deleting_a_rule_shows_its_effect_first_and_deletes_on_confirmation(mapp
     assert client.post(url, {"step": "confirm"}).status_code == 302
     assert not SafetyStockRule.objects.exists()
     assert ConfigChange.objects.filter(area="safety_stock", action="deleted").count() == 1
+
+
+def test_a_sent_push_shows_ip_read_to_centra_write_per_lane(mapped, client_for):
+    result = stock_cycle()
+    figures = result.counts["read_to_write"]
+    lanes = StockPush.objects.get(status="sent").lines.values_list("lane", flat=True)
+    assert {lane: figures[lane]["lines"] for lane in figures} == {
+        lane: list(lanes).count(lane) for lane in set(lanes)
+    }
+    for lane in figures.values():
+        assert 0 <= lane["p50"] <= lane["max"]
+    stock_push = StockPush.objects.get(status="sent")
+    page = client_for("finance").get(f"/syncs/stock/pushes/{stock_push.pk}/").content.decode()
+    assert "IP read to Centra write" in page
+    for lane in figures:
+        assert f"<td>{StockPushLine.Lane(lane).label}</td><td>{figures[lane]['lines']}</td>" in page
+    index = client_for("finance").get("/syncs/stock/").content.decode()
+    assert "IP read to Centra write, zero lane (slowest s)" in index
