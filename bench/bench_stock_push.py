@@ -11,7 +11,8 @@ Prints: mutations used vs the ceil(N / batch) minimum; simulated push time vs th
 quota-bound minimum ((mutations - 20) / 2 s: a full 10 s bucket, then 2 per second; the
 hourly bucket of 1,800 is not reached); HTTP 429s seen (must be 0); and for the second,
 unchanged cycle 5 simulated minutes later (the schedule), the mutations used (must be 0).
-Uses a throwaway test database on ``DATABASE_URL``.
+The real seconds are also given without the twins' own share (timed around their handlers):
+the hub's own time. Uses a throwaway test database on ``DATABASE_URL``.
 """
 
 import math
@@ -126,7 +127,18 @@ def main():
         centra, ip, sizes = seed(clock)
         map_skus(sizes)
         print(f"seeded {len(sizes):,} SKUs on both twins in {time.perf_counter() - started:.1f} s")
-        statuses = []
+        statuses, twins = [], [0.0]
+
+        def timed(answer):
+            """The twins' own time, so the hub's share is reported apart from it."""
+
+            def handle(request):
+                started = time.perf_counter()
+                response = answer(request)
+                twins[0] += time.perf_counter() - started
+                return response
+
+            return handle
 
         def handle(request):
             response = centra.handle(request)
@@ -134,8 +146,8 @@ def main():
             return response
 
         with transports_install(
-            centra=httpx.MockTransport(handle),
-            inventory_planner=httpx.MockTransport(ip.handle),
+            centra=httpx.MockTransport(timed(handle)),
+            inventory_planner=httpx.MockTransport(timed(ip.handle)),
         ):
             batch = StockSettings.load().batch_size
             result, real, simulated = cycle(clock, pacer)
@@ -152,16 +164,19 @@ def main():
             print(
                 f"  simulated push time {push:.1f} s vs quota-bound minimum {bound:.1f} s "
                 f"({push / bound - 1:+.1%}); whole cycle simulated {simulated:.1f} s "
-                f"(incl. drift read-back of {counts['drift_checked']:,}); real {real:.1f} s"
+                f"(incl. drift read-back of {counts['drift_checked']:,}); real {real:.1f} s, "
+                f"of which the twins {twins[0]:.1f} s: the hub's own {real - twins[0]:.1f} s"
             )
             print(f"  HTTP 429 answers: {statuses.count(429)} of {len(statuses)} Centra requests")
             statuses.clear()
+            twins[0] = 0.0
             clock.sleep(300)  # the schedule's 5 minutes between cycles
             result, real, simulated = cycle(clock, pacer)
             print(
                 f"no-change cycle: {result.counts['planned']} lines, "
                 f"{result.counts['mutations']} mutations, {statuses.count(429)} 429s, "
-                f"real {real:.1f} s"
+                f"real {real:.1f} s, of which the twins {twins[0]:.1f} s: the hub's own "
+                f"{real - twins[0]:.1f} s"
             )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -3,13 +3,15 @@ from django.urls import reverse
 from centra_ip.teams import TEAMS, user_team_codes
 from syncs.freshness import AMBER, RED, stream_freshness
 
+# (title, url name, the permission needed to open it): a team sees only what it may open.
 NAVIGATION = (
-    ("Exceptions", "exceptions:index"),
-    ("Syncs", "syncs:index"),
-    ("Returns", "returns:index"),
-    ("Reconciliation", "reconciliation:index"),
-    ("Configuration", "configuration"),
-    ("Docs", "docs:index"),
+    ("Dashboard", "dashboard", "centra_ip.view_syncs"),
+    ("Exceptions", "exceptions:index", "centra_ip.view_exceptions"),
+    ("Syncs", "syncs:index", "centra_ip.view_syncs"),
+    ("Returns", "returns:index", "centra_ip.view_returns"),
+    ("Reconciliation", "reconciliation:index", "centra_ip.view_reconciliation"),
+    ("Configuration", "configuration", "centra_ip.view_configuration"),
+    ("Docs", "docs:index", "centra_ip.view_docs"),
 )
 
 
@@ -21,7 +23,9 @@ def layout(request):
     names = {team.code: team.name for team in TEAMS}
     path = request.path
     nav = []
-    for title, url_name in NAVIGATION:
+    for title, url_name, permission in NAVIGATION:
+        if not request.user.has_perm(permission):
+            continue
         url = reverse(url_name)
         nav.append({"title": title, "url": url, "active": path.startswith(url)})
     freshness = stream_freshness()

@@ -21,7 +21,7 @@ from exceptions.models import Ticket
 from exceptions.registry import TYPES, effective_type, overrides_load
 from exceptions.selectors import ticket_trend
 from syncs.connectors.centra.pacing import CentraLimits
-from syncs.freshness import stream_freshness
+from syncs.freshness import PENDING, stream_freshness
 from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STREAMS
 
@@ -46,6 +46,7 @@ def _stream_rows(now: datetime) -> list[dict]:
             done_24=Count("pk", filter=_DONE & Q(started_at__gte=day)),
             ok_24=Count("pk", filter=_OK & Q(started_at__gte=day)),
             held_24=Count("pk", filter=Q(status=SyncRun.Status.HELD, started_at__gte=day)),
+            failed_24=Count("pk", filter=Q(status=SyncRun.Status.FAILED, started_at__gte=day)),
             done_7=Count("pk", filter=_DONE),
             ok_7=Count("pk", filter=_OK),
             last_run=Max("started_at"),
@@ -81,6 +82,7 @@ def _stream_rows(now: datetime) -> list[dict]:
                 "rate_7": _rate(run.get("ok_7", 0), run.get("done_7", 0)),
                 "runs_24": run.get("done_24", 0),
                 "held_24": run.get("held_24", 0),
+                "failed_24": run.get("failed_24", 0),
                 "last_run": run.get("last_run"),
                 "calls_24": call.get("n", 0),
                 "failed_calls_24": call.get("failed", 0),
@@ -94,6 +96,8 @@ def _lag(reading) -> str:
     """How far past its cadence the stream's last success is ("on time" within it)."""
     if reading is None:
         return "no engine yet"
+    if reading.state == PENDING:
+        return "not run yet"
     if reading.age is None:
         return "never succeeded"
     minutes = int((reading.age - reading.stream.cadence).total_seconds() // 60)
@@ -125,7 +129,8 @@ def _error_classes(now: datetime) -> dict:
 
 def _centra_quota(now: datetime) -> dict:
     """HTTP requests to Centra in the last hour (each call plus its retries) against the
-    hourly request bucket, and the 429s of the last day. Centra's own ``rateLimits`` answer
+    hourly request bucket, and the day's throttled (429) answers: those retries absorbed
+    (the call ended well) and the longest wait they cost. Centra's own ``rateLimits`` answer
     is not stored, so this is what the hub used, not what other integrations used."""
     hour, day = now - timedelta(hours=1), now - timedelta(hours=24)
     figures = ExternalCall.objects.filter(
@@ -133,7 +138,10 @@ def _centra_quota(now: datetime) -> dict:
     ).aggregate(
         calls=Count("pk", filter=Q(started_at__gte=hour)),
         retries=Sum("retries", filter=Q(started_at__gte=hour)),
-        throttled=Count("pk", filter=Q(status_code=429)),
+        throttled_answers=Sum("throttled"),
+        absorbed=Sum("throttled", filter=Q(outcome=ExternalCall.Outcome.OK)),
+        longest_wait_ms=Max("longest_wait_ms"),
+        last_throttled=Max("started_at", filter=Q(throttled__gt=0)),
     )
     used = figures["calls"] + (figures["retries"] or 0)
     limit = CentraLimits().requests_1h
@@ -141,7 +149,10 @@ def _centra_quota(now: datetime) -> dict:
         "used": used,
         "limit": limit,
         "share": f"{used / limit:.0%}",
-        "throttled": figures["throttled"],
+        "throttled": figures["throttled_answers"] or 0,
+        "absorbed": figures["absorbed"] or 0,
+        "longest_wait": round((figures["longest_wait_ms"] or 0) / 1000),
+        "last_throttled": figures["last_throttled"],
     }
 
 

@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from syncs.freshness import FRESH, stream_freshness
+from syncs.freshness import stream_freshness
 
 
 def _database() -> dict:
@@ -49,7 +49,8 @@ def _streams() -> dict:
         report[reading.stream.code] = {
             "last_success": reading.last_success.isoformat() if reading.last_success else None,
             "age_seconds": None if reading.age is None else round(reading.age.total_seconds()),
-            "late": reading.level != FRESH,
+            "late": reading.late,
+            "state": reading.state,
             "freshness": reading.level,
         }
     return report

@@ -178,6 +178,10 @@ FRESHNESS_AMBER_FACTOR = env_float("FRESHNESS_AMBER_FACTOR", 1.0, minimum=0.1)
 FRESHNESS_RED_FACTOR = env_float("FRESHNESS_RED_FACTOR", 3.0, minimum=0.1)
 # A stream whose last N runs all failed is late, however recent its last success.
 WATCHDOG_FAILED_RUNS = env_int("WATCHDOG_FAILED_RUNS", 3, minimum=1)
+# Persistent throttling: this many 429 answers to one stream's calls within the window
+# (retried or not) raise an "API throttling persists" ticket at the watchdog's check.
+THROTTLE_TICKET_ANSWERS = env_int("THROTTLE_TICKET_ANSWERS", 10, minimum=1)
+THROTTLE_WINDOW_MINUTES = env_int("THROTTLE_WINDOW_MINUTES", 15, minimum=1)
 # /metrics (Prometheus text format) answers only with "Authorization: Bearer <token>";
 # unset, the endpoint does not exist.
 METRICS_TOKEN = env_str("METRICS_TOKEN")

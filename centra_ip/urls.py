@@ -35,3 +35,5 @@ urlpatterns = [
     path("checklists/<slug:team>/tick/", checklists.checklist_tick_view, name="checklist_tick"),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "centra_ip.views.permission_denied"

@@ -1,16 +1,65 @@
-"""Project-level pages: the home page (the docs pages live in ``centra_ip.docs``)."""
+"""Project-level pages: the home page and the denied page (the docs pages live in
+``centra_ip.docs``)."""
 
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from centra_ip import checklists, dashboard
-from centra_ip.teams import ADMIN, OPERATIONS, user_team_codes
+from centra_ip import dashboard
+from centra_ip.teams import (
+    ADMIN,
+    ECOMMERCE,
+    FINANCE,
+    FULFILMENT,
+    MERCHANDISING,
+    OPERATIONS,
+    TEAM_PERMISSIONS,
+    TEAMS,
+    user_team_codes,
+)
+
+# Which permission opens which part of the app, most specific first: the denied page says
+# which teams hold it. (Every team reads every screen but reconciliation; acting is split.)
+AREA_PERMISSIONS = (
+    ("/reconciliation/", "centra_ip.view_reconciliation", "reconciliation"),
+    ("/returns/", "centra_ip.handle_returns", "receiving and QC of returns"),
+    ("/syncs/sandbox/", "centra_ip.control_sandbox", "the sandbox controls"),
+    ("/syncs/config/", "centra_ip.change_configuration", "changing the configuration"),
+    ("/syncs/catalog/", "centra_ip.map_skus", "mapping SKUs"),
+    ("/syncs/stock/", "centra_ip.run_syncs", "running and releasing stock pushes"),
+    ("/syncs/", "centra_ip.run_syncs", "running syncs"),
+    ("/exceptions/", "centra_ip.act_on_all_tickets", "acting on another team's tickets"),
+)
+
+
+# Where each team's work is: the landing after login ("/"). Admins land on health.
+LANDINGS = {
+    OPERATIONS: "exceptions:index",  # the team's queue, what needs it now
+    FINANCE: "reconciliation:index",  # the month's reconciliation
+    FULFILMENT: "returns:index",  # returns waiting to be received and QC'd
+    MERCHANDISING: "syncs:catalog",  # the SKU mismatches, on the mapping workbench
+    ECOMMERCE: "syncs:catalog",
+}
 
 
 @require_GET
 def home(request):
-    """Admins and operations land on the sync health dashboard; the other teams on their
-    own checklist, which shows today's state of what they own and links to their queue."""
+    """Each team lands on its work; admins (and a user in no team) on the sync health
+    dashboard. The checklists stay one click away in the user menu."""
     teams = user_team_codes(request.user)
-    if not teams or {OPERATIONS, ADMIN} & set(teams):
+    if not teams or ADMIN in teams:
         return dashboard.dashboard(request)
-    return checklists.checklist_page(request, team=teams[0])
+    return redirect(LANDINGS[teams[0]])
+
+
+def _teams_holding(permission: str) -> list[str]:
+    return [team.name for team in TEAMS if permission in TEAM_PERMISSIONS[team.code]]
+
+
+def permission_denied(request, exception=None):
+    """The styled 403: what was refused, which teams may open it, and the way back."""
+    area = next((a for a in AREA_PERMISSIONS if request.path.startswith(a[0])), None)
+    context = {
+        "what": area[2] if area else "this page",
+        "teams": _teams_holding(area[1]) if area else [],
+    }
+    return render(request, "403.html", context, status=403)

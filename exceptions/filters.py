@@ -4,7 +4,8 @@ that can be shared, bookmarked and put in a digest."""
 from datetime import timedelta
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from centra_ip.teams import TEAM_CHOICES
@@ -16,7 +17,7 @@ ACTIVE = "active"
 CLOSED = "closed"
 ANY = "any"
 STATUS_CHOICES = [
-    (ACTIVE, "Active (open, acknowledged, snoozed)"),
+    (ACTIVE, "Active (open, acknowledged; snoozed apart)"),
     *Ticket.Status.choices,
     (CLOSED, "Closed (resolved, auto-resolved)"),
     (ANY, "Any status"),
@@ -36,7 +37,7 @@ _AGES = {
 
 
 class TicketFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_search", label="SKU or order")
+    q = django_filters.CharFilter(method="filter_search", label="Search")
     team = django_filters.ChoiceFilter(choices=TEAM_CHOICES, empty_label="All teams")
     type = django_filters.ChoiceFilter(choices=type_choices, empty_label="All types")
     status = django_filters.ChoiceFilter(
@@ -62,13 +63,23 @@ class TicketFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
 
     def filter_search(self, queryset, name, value):
-        """Prefix match on SKU or order number, as typed (an index serves the prefix)."""
+        """A SKU, order, return or word anywhere in the subject, summary or facts ("RED-03"
+        finds P00377-RED-03; "12" finds "Order 12: line ... is parked")."""
         value = value.strip()
-        return queryset.filter(Q(sku__startswith=value) | Q(order_number__startswith=value))
+        if not value:
+            return queryset
+        return queryset.annotate(context_text=Cast("context", TextField())).filter(
+            Q(sku__icontains=value)
+            | Q(order_number__icontains=value)
+            | Q(return_id__icontains=value)
+            | Q(summary__icontains=value)
+            | Q(context_text__icontains=value)
+        )
 
     def filter_status(self, queryset, name, value):
         if value == ACTIVE:
-            return queryset.filter(status__in=Ticket.ACTIVE)
+            # snoozed tickets are parked on purpose: they have their own status choice
+            return queryset.filter(status__in=(Ticket.Status.OPEN, Ticket.Status.ACKNOWLEDGED))
         if value == CLOSED:
             return queryset.filter(status__in=Ticket.CLOSED)
         if value == ANY:

@@ -93,7 +93,12 @@ def _possible_id(value) -> bool:
 
 class BulkForm(ActionForm):
     action = forms.ChoiceField(choices=BULK_ACTIONS, label="With the selected tickets")
-    tickets = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Tickets")
+    tickets = forms.TypedMultipleChoiceField(
+        coerce=int, choices=(), label="Tickets", required=False
+    )
+    # "All N matching": the queue's filters (its query string) instead of the ticked rows
+    all_matching = forms.BooleanField(required=False)
+    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
     assignee = forms.ModelChoiceField(
         queryset=_users(), required=False, empty_label="Nobody", label="Assign to"
     )
@@ -112,3 +117,9 @@ class BulkForm(ActionForm):
         if len(tickets) > BULK_LIMIT:
             raise forms.ValidationError(f"Select at most {BULK_LIMIT} tickets at once.")
         return tickets
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("tickets") and not data.get("all_matching"):
+            raise forms.ValidationError("Select at least one ticket.")
+        return data

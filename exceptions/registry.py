@@ -246,6 +246,19 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
+        code="api_throttled",
+        title="API throttling persists",
+        team=ADMIN,
+        severity=WARNING,
+        acknowledge_within=1 * _H,
+        resolve_within=4 * _H,
+        subject=STREAM,
+        raised_when="A stream's calls were answered 429 (too many requests) many times within "
+        "the watchdog's window, even if retries absorbed them: the stream is slowed down and "
+        "the shared quota is exhausted.",
+        auto_resolves_when="A watchdog check finds the stream's throttling below the threshold.",
+    ),
+    ExceptionType(
         code="api_auth_failure",
         title="API authentication failure",
         team=ADMIN,

@@ -5,7 +5,7 @@ the counts and the trend. Views and the ``tickets`` command read through these o
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -48,8 +48,21 @@ def ticket_get_for_user(*, user, pk: int, act: bool = False) -> Ticket:
 
 
 def queue_queryset():
-    """Every ticket with what the queue's columns show, newest activity first."""
-    return Ticket.objects.select_related("assignee").order_by("-last_seen", "-pk")
+    """Every ticket with what the queue's columns show, newest activity first; severity
+    sorts by rank (critical first), not by its code's spelling."""
+    return (
+        Ticket.objects.select_related("assignee")
+        .annotate(severity_rank=SEVERITY_RANK)
+        .order_by("-last_seen", "-pk")
+    )
+
+
+SEVERITY_RANK = Case(
+    When(severity="critical", then=Value(0)),
+    When(severity="warning", then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
 
 
 def ticket_history(ticket: Ticket):
@@ -71,6 +84,40 @@ def ticket_related(ticket: Ticket, limit: int = 10):
         .select_related("assignee")
         .order_by("-last_seen", "-pk")[:limit]
     )
+
+
+# Tickets first raised this close together, on a stream or by an API failure, are read as
+# one incident: one IP outage raises "API unavailable" (admin), "push held" (operations)
+# and "stock-in failed" (fulfilment) within minutes.
+INCIDENT_WINDOW = timedelta(minutes=10)
+API_TYPES = (
+    "api_timeout",
+    "api_unavailable",
+    "api_auth_failure",
+    "api_bad_payload",
+    "api_throttled",
+)
+
+
+def ticket_incident(ticket: Ticket, limit: int = 12) -> list[Ticket]:
+    """The other tickets of this ticket's incident, each team's part: tickets on a stream,
+    of an API type or a failed stock-in, first raised within INCIDENT_WINDOW of this one.
+    API tickets come first: they are the likely cause."""
+    near = Q(
+        first_seen__gte=ticket.first_seen - INCIDENT_WINDOW,
+        first_seen__lte=ticket.first_seen + INCIDENT_WINDOW,
+    )
+    kinds = (*API_TYPES, "stock_in_failed")
+    incident_like = ~Q(stream="") | Q(type__in=kinds)
+    if not (ticket.stream or ticket.type in kinds):
+        return []
+    found = list(
+        Ticket.objects.filter(near & incident_like)
+        .exclude(pk=ticket.pk)
+        .exclude(type="stream_late")
+        .order_by("first_seen", "pk")[:limit]
+    )
+    return sorted(found, key=lambda other: (other.type not in API_TYPES, other.first_seen))
 
 
 def ticket_counts(tickets) -> list[dict]:

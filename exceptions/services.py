@@ -178,14 +178,25 @@ def _locked_by_fingerprint(fingerprints: list[str], statuses) -> dict[str, Ticke
     return found
 
 
-def _wake_reason(ticket: Ticket, now: datetime) -> str | None:
+def _wake_reason(ticket: Ticket, now: datetime, *, cause_changed: bool = False) -> str | None:
     if ticket.status != Ticket.Status.SNOOZED:
         return None
     if ticket.snoozed_until and ticket.snoozed_until <= now:
         return "time"
     if ticket.snooze_wake_occurrences and ticket.occurrences >= ticket.snooze_wake_occurrences:
         return "occurrences"
+    if cause_changed:
+        return "cause changed"
     return None
+
+
+def _facts_changed(before: str, after: str) -> bool:
+    """Whether a re-occurrence says something new: its summary differs beyond its numbers
+    ("no success since 20 min ago" -> "25 min ago" is the same cause; "IP answered 503" ->
+    "held by the guard: 2138 SKUs would go to zero" is a different one)."""
+    if not after:
+        return False
+    return re.sub(r"\d+", "#", before) != re.sub(r"\d+", "#", after[:300])
 
 
 def _wake(ticket: Ticket) -> None:
@@ -283,6 +294,8 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
                 )
             )
             continue
+        changed = _facts_changed(ticket.summary, condition.summary)
+        previous_summary = ticket.summary
         ticket.occurrences += count
         ticket.last_seen = now
         ticket.context = context
@@ -290,13 +303,25 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
         increments[count].append(ticket.pk)
         contexts.append((ticket.pk, ticket.context, ticket.summary))
         if fp in active:
-            reason = _wake_reason(ticket, now)
+            reason = _wake_reason(ticket, now, cause_changed=changed)
             if reason:
                 _wake(ticket)
                 woke_to[ticket.status].append(ticket.pk)
                 event(ticket, TicketEvent.Kind.WOKE, reason=reason, occurrences=ticket.occurrences)
                 outcome.woke.append(ticket)
-            if now - ticket.raise_logged_at >= RAISE_LOG_INTERVAL:
+            if changed:
+                # a re-occurrence with new facts is always in the history, whatever the
+                # interval: the timeline must show what the ticket absorbed
+                ticket.raise_logged_at = now
+                logged.append(ticket.pk)
+                event(
+                    ticket,
+                    TicketEvent.Kind.RAISED_AGAIN,
+                    note=ticket.summary,
+                    occurrences=ticket.occurrences,
+                    previous_summary=previous_summary,
+                )
+            elif now - ticket.raise_logged_at >= RAISE_LOG_INTERVAL:
                 ticket.raise_logged_at = now
                 logged.append(ticket.pk)
                 event(ticket, TicketEvent.Kind.RAISED_AGAIN, occurrences=ticket.occurrences)

@@ -17,7 +17,7 @@ class TicketTable(tables.Table):
     )
     id = tables.Column(verbose_name="#", order_by=("pk",))
     title = tables.Column(accessor="type", verbose_name="Ticket", order_by=("type", "pk"))
-    severity = tables.Column(order_by=("severity", "pk"))
+    severity = tables.Column(order_by=("severity_rank", "pk"))  # critical first
     team = tables.Column(order_by=("team", "pk"))
     status = tables.Column(order_by=("status", "pk"))
     assignee = tables.Column(order_by=("assignee__username", "pk"))

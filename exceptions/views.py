@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.db.models import Count
+from django.http import HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,10 +23,11 @@ from centra_ip.exports import csv_cell
 from centra_ip.pagination import RequestConfig
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
-from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BulkForm
+from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BULK_LIMIT, BulkForm
 from exceptions.models import Ticket
 from exceptions.registry import TYPES, get_type, retry_action
 from exceptions.selectors import (
+    API_TYPES,
     VIEW,
     exception_type_rows,
     queue_queryset,
@@ -34,6 +36,7 @@ from exceptions.selectors import (
     ticket_counts,
     ticket_get_for_user,
     ticket_history,
+    ticket_incident,
     ticket_related,
     ticket_trend,
     tickets_actable_by,
@@ -49,6 +52,7 @@ from exceptions.services import (
     ticket_snooze,
 )
 from exceptions.tables import TicketTable
+from syncs.streams import STREAM_CODES
 
 can_read = permission_required(VIEW, raise_exception=True)
 PER_PAGE = 50
@@ -81,9 +85,40 @@ def index(request):
             if breaches.get(code)
         ],
     }
+    context.update(_empty_state(table))
+    context["by_type"] = _by_type(ticket_filter)
     if request.htmx and request.htmx.target == "queue":
         return render(request, "exceptions/_queue.html", context)
     return render(request, "exceptions/index.html", context)
+
+
+def _by_type(ticket_filter) -> list[dict]:
+    """The filtered queue grouped by type (count each, most first) while no type is chosen:
+    77 tickets of one type read as one line, and a click narrows the queue to them."""
+    if getattr(ticket_filter.form, "cleaned_data", {}).get("type"):
+        return []
+    rows = ticket_filter.qs.order_by().values("type").annotate(n=Count("pk")).order_by("-n", "type")
+    query = ticket_filter.data.copy()
+    groups = []
+    for row in rows:
+        query["type"] = row["type"]
+        groups.append(
+            {"type": get_type(row["type"]), "count": row["n"], "query": query.urlencode()}
+        )
+    return groups if len(groups) > 1 else []
+
+
+def _empty_state(table) -> dict:
+    """When the filtered queue is empty, say what is happening elsewhere (two counts, only
+    then): an empty queue must not read as "nothing is going on"."""
+    if table.paginator.count:
+        return {"empty_elsewhere": None}
+    return {
+        "empty_elsewhere": Ticket.objects.filter(
+            status__in=(Ticket.Status.OPEN, Ticket.Status.ACKNOWLEDGED)
+        ).count(),
+        "empty_snoozed": Ticket.objects.filter(status=Ticket.Status.SNOOZED).count(),
+    }
 
 
 @require_GET
@@ -129,8 +164,16 @@ def export(request):
     return response
 
 
+def _likely_cause(ticket: Ticket, incident: list[Ticket]) -> Ticket | None:
+    """An active API ticket of the same incident is the likely cause of any other ticket."""
+    if ticket.type in API_TYPES:
+        return None
+    return next((t for t in incident if t.type in API_TYPES and t.is_active), None)
+
+
 def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
     action = retry_action(ticket.type)
+    incident = ticket_incident(ticket)
     forms = forms or {}
     return {
         "ticket": ticket,
@@ -140,11 +183,45 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "can_retry": action is not None,
         "history": ticket_history(ticket),
         "related": ticket_related(ticket),
+        "incident": incident,
+        "cause": _likely_cause(ticket, incident),
+        "links": _subject_links(ticket),
+        # its own idempotency key: "Assign to me" and "Assign" are two different clicks
+        "assign_me": ACTION_FORMS["assign"](prefix="assign"),
         "forms": {
             name: forms.get(name) or form(prefix=name, initial=_initial(name, ticket))
             for name, form in ACTION_FORMS.items()
         },
     }
+
+
+def _subject_links(ticket: Ticket) -> list[tuple[str, str]]:
+    """(label, page) for each thing the ticket is about: its SKU, order, return and stream,
+    and the held push or run its context names, so nobody hunts for them through Syncs."""
+    links = []
+    if ticket.sku:
+        catalog = ticket.type.startswith("sku_missing")
+        url = reverse("syncs:sku" if catalog else "syncs:stock_sku", args=[ticket.sku])
+        links.append((f"SKU {ticket.sku}", url))
+    if ticket.order_number.isdigit():
+        links.append(
+            (
+                f"Order {ticket.order_number}",
+                reverse("syncs:order", args=[int(ticket.order_number)]),
+            )
+        )
+    if ticket.return_id.isdigit():
+        links.append(
+            (f"Return {ticket.return_id}", reverse("returns:detail", args=[int(ticket.return_id)]))
+        )
+    push = ticket.context.get("push")
+    if isinstance(push, int):
+        links.append((f"Stock push {push}", reverse("syncs:stock_push", args=[push])))
+    if ticket.stream in STREAM_CODES:
+        run = ticket.context.get("sync_run")
+        label = f"{ticket.stream.capitalize()} runs" + (f" (run {run})" if run else "")
+        links.append((label, reverse("syncs:stream_runs", args=[ticket.stream])))
+    return links
 
 
 def _initial(form_name: str, ticket: Ticket) -> dict:
@@ -160,19 +237,24 @@ def ticket(request, pk):
     return render(request, "exceptions/ticket.html", _ticket_context(request, ticket))
 
 
-def _run_action(request, ticket: Ticket, action: str, form) -> tuple[bool, str]:
-    """Do one action from a valid form; returns (acted, message for the user)."""
+def _level(acted: bool) -> int:
+    return messages.SUCCESS if acted else messages.INFO
+
+
+def _run_action(request, ticket: Ticket, action: str, form) -> tuple[int, str]:
+    """Do one action from a valid form; returns (message level, message for the user): a
+    failed retry is an error, never a green success."""
     data = form.cleaned_data
     actor, key = request.user, data["key"]
     if action == "acknowledge":
         acted = ticket_acknowledge(ticket=ticket, actor=actor, key=key)
-        return acted, "Acknowledged." if acted else "Nothing to acknowledge."
+        return _level(acted), "Acknowledged." if acted else "Nothing to acknowledge."
     if action == "assign":
         acted = ticket_assign(ticket=ticket, actor=actor, assignee=data["assignee"], key=key)
-        return acted, "Assigned." if acted else "Assignment unchanged."
+        return _level(acted), "Assigned." if acted else "Assignment unchanged."
     if action == "comment":
         acted = ticket_comment(ticket=ticket, actor=actor, note=data["note"], key=key)
-        return acted, "Comment added." if acted else "Comment already added."
+        return _level(acted), "Comment added." if acted else "Comment already added."
     if action == "snooze":
         acted = ticket_snooze(
             ticket=ticket,
@@ -182,14 +264,16 @@ def _run_action(request, ticket: Ticket, action: str, form) -> tuple[bool, str]:
             note=data.get("note", ""),
             key=key,
         )
-        return acted, "Snoozed." if acted else "Not snoozed: the ticket is closed."
+        return _level(acted), "Snoozed." if acted else "Not snoozed: the ticket is closed."
     if action == "resolve":
         acted = ticket_resolve(ticket=ticket, actor=actor, note=data["note"], key=key)
-        return acted, "Resolved." if acted else "Already closed."
+        return _level(acted), "Resolved." if acted else "Already closed."
     result = ticket_retry(ticket=ticket, actor=actor, key=key)
     if result is None:
-        return False, "The retry is already running or done."
-    return True, ("Retry succeeded: " if result.ok else "Retry failed: ") + result.message
+        return messages.INFO, "The retry is already running or done."
+    if result.ok:
+        return messages.SUCCESS, "Retry succeeded: " + result.message
+    return messages.ERROR, "Retry failed: " + result.message
 
 
 @require_POST
@@ -201,10 +285,10 @@ def ticket_action(request, pk, action):
     forms = {}
     if form.is_valid():
         try:
-            acted, message = _run_action(request, ticket, action, form)
+            level, message = _run_action(request, ticket, action, form)
         except TicketActionError as error:
-            acted, message = False, str(error)
-        (messages.success if acted else messages.info)(request, message)
+            level, message = messages.ERROR, str(error)
+        messages.add_message(request, level, message)
     else:
         messages.error(request, "Please correct the form.")
         forms[action] = form
@@ -232,6 +316,15 @@ def bulk(request):
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return _back_to_queue(request)
     data = form.cleaned_data
+    if data["all_matching"]:
+        data["tickets"] = _all_matching(request, data["query"])
+        if len(data["tickets"]) > BULK_LIMIT:
+            messages.error(
+                request,
+                f"{len(data['tickets'])} tickets match: narrow the filters to at most "
+                f"{BULK_LIMIT} for one bulk action.",
+            )
+            return _back_to_queue(request)
     selected = Ticket.objects.filter(pk__in=data["tickets"]).select_related("assignee")
     allowed = list(tickets_actable_by(request.user, selected).order_by("pk"))
     denied = len(data["tickets"]) - len(allowed)
@@ -242,11 +335,26 @@ def bulk(request):
             done += _bulk_one(request.user, ticket, data, key)
         except TicketActionError as error:
             messages.info(request, f"#{ticket.pk}: {error}")
-    summary = f"{dict(BULK_ACTIONS)[data['action']]}: {done} of {len(data['tickets'])} tickets."
-    if denied:
-        summary += f" {denied} not yours to act on."
-    messages.success(request, summary)
+    messages.add_message(request, *_bulk_summary(data, done, len(allowed), denied))
     return _back_to_queue(request)
+
+
+def _all_matching(request, query: str) -> list[int]:
+    """The ids the queue shows for ``query`` (its filters, every page), one past the limit
+    at most, so a too-broad selection is refused rather than cut silently."""
+    matching = TicketFilter(QueryDict(query), queryset=queue_queryset(), request=request).qs
+    return list(matching.values_list("pk", flat=True)[: BULK_LIMIT + 1])
+
+
+def _bulk_summary(data: dict, done: int, allowed: int, denied: int) -> tuple[int, str]:
+    """Green only when every selected ticket was acted on; otherwise a warning that says
+    what happened to each of the rest."""
+    summary = f"{dict(BULK_ACTIONS)[data['action']]}: {done} of {len(data['tickets'])} tickets."
+    if allowed - done:
+        summary += f" {allowed - done} unchanged (already done, or not possible for the type)."
+    if denied:
+        summary += f" {denied} not yours to act on (another team's)."
+    return (messages.SUCCESS if done == len(data["tickets"]) else messages.WARNING), summary
 
 
 def _bulk_one(actor, ticket: Ticket, data: dict, key: str) -> bool:

@@ -18,6 +18,8 @@ def external_call_record(record: CallRecord, *, sync_run: SyncRun | None = None)
         outcome=record.outcome,
         status_code=record.status_code,
         retries=record.retries,
+        throttled=record.throttled,
+        longest_wait_ms=record.longest_wait_ms,
         error=record.error[:1000],
         sync_run=sync_run,
     )

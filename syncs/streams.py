@@ -31,7 +31,7 @@ STREAMS: tuple[Stream, ...] = (
     Stream(CATALOG, "Catalog and SKU map", timedelta(minutes=15), timedelta(hours=1)),
     Stream(ORDERS, "Orders from Centra", timedelta(minutes=2), timedelta(minutes=15)),
     Stream(STOCK, "Stock to Centra", timedelta(minutes=5), timedelta(minutes=30)),
-    Stream(RETURNS, "Returns from Centra", timedelta(minutes=10), timedelta(hours=1)),
+    Stream(RETURNS, "Returns from Centra", timedelta(minutes=15), timedelta(hours=1)),
 )
 STREAM_CODES = tuple(stream.code for stream in STREAMS)
 STREAM_CHOICES = [(stream.code, stream.title) for stream in STREAMS]

@@ -26,11 +26,15 @@ def prune_external_calls() -> str:
 
 
 def watchdog() -> str:
-    from syncs.freshness import watchdog_check
+    from syncs.freshness import throttling_check, watchdog_check
 
     verdicts = watchdog_check()
+    throttled = throttling_check()
     late = sorted(code for code, verdict in verdicts.items() if verdict == "late")
-    return f"late: {', '.join(late)}" if late else "every stream is on time"
+    said = f"late: {', '.join(late)}" if late else "every stream is on time"
+    if throttled:
+        said += "; throttled: " + ", ".join(f"{k} {v}" for k, v in sorted(throttled.items()))
+    return said
 
 
 def write_advanced_csv() -> str:

@@ -201,7 +201,8 @@ def test_a_status_with_ledger_history_cannot_be_deleted(client_for):
     status = StockStatus.objects.create(code="held", name="Held")
     services.stock_status_move(sku="A", ip_warehouse="w", status="held", delta=1, reason="t")
     services.stock_status_move(sku="A", ip_warehouse="w", status="held", delta=-1, reason="t")
-    response = client_for("admin").post(reverse("syncs:config_delete", args=["status", status.pk]))
+    url = reverse("syncs:config_delete", args=["status", status.pk])
+    response = client_for("admin").post(url, {"step": "confirm"})
     assert response.status_code == 302
     assert any("ledger history" in m for m in _messages(response))
     assert StockStatus.objects.filter(code="held").exists()

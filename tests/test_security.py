@@ -43,6 +43,7 @@ from syncs.models import (
 from syncs.models.config import RuleKind, SafetyStockRule, Scope, StockStatus
 from syncs.runner import sync_run_stream
 from syncs.sandbox.sandbox import sandbox_build
+from syncs.streams import STREAM_CODES
 from tests.exceptions.conftest import webhook  # noqa: F401  (records the team webhook)
 from tests.factories import UserFactory
 from tests.syncs.conftest import SMALL_WORLD
@@ -570,7 +571,7 @@ def _get_pages() -> list[str]:
     urls = [url for url in urls if url and url != "/metrics"]
     urls += [reverse("exceptions:ticket", kwargs={"pk": t.pk}) for t in Ticket.objects.all()]
     urls += [reverse("checklist", kwargs={"team": team}) for team in TEAM_CODES]
-    urls += [reverse("syncs:stream_runs", kwargs={"stream": s}) for s in ("catalog", "orders")]
+    urls += [reverse("syncs:stream_runs", kwargs={"stream": s}) for s in STREAM_CODES]
     urls += [reverse("docs:runbook", kwargs={"code": page.slug}) for page in runbook_pages()]
     urls += [reverse("docs:page", kwargs={"slug": page.slug}) for page in docs_pages()]
     numbers = Order.objects.values_list("number", flat=True)[:20]

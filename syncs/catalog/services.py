@@ -31,6 +31,7 @@ from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
+from syncs.stock.bulk import bulk_insert, bulk_upsert
 
 MISSING_IN_IP = "sku_missing_in_ip"
 MISSING_IN_CENTRA = "sku_missing_in_centra"
@@ -285,10 +286,9 @@ def _snapshot_write(model, key: str, fields: tuple, rows: dict, now) -> None:
         for k, values in rows.items()
         if stored.get(k) != values
     ]
-    model.objects.bulk_create(
+    bulk_upsert(
+        model,
         write,
-        batch_size=2000,
-        update_conflicts=True,
         unique_fields=[key],
         update_fields=[*fields, "seen_at"],
     )
@@ -354,7 +354,7 @@ def _mappings_write(plan: CatalogPlan, now) -> None:
             mapping.updated_at = now
             changed.append(mapping)
     SkuMapping.objects.bulk_update(changed, [*MAPPING_SYNCED_FIELDS, "updated_at"], batch_size=1000)
-    SkuMapping.objects.bulk_create(created, batch_size=2000)
+    bulk_insert(SkuMapping, created)
     if created:
         from syncs.orders.services import order_lines_redrive
 

@@ -15,6 +15,8 @@ from typing import TypeVar
 
 import httpx
 
+from syncs.connectors.recording import AttemptTally
+
 T = TypeVar("T")
 
 
@@ -145,6 +147,7 @@ def call_with_retries(
     clock: Clock,
     idempotent: bool = True,
     rng: random.Random | None = None,
+    tally: AttemptTally | None = None,
 ) -> tuple[T, int]:
     """Run ``attempt`` until it returns; the one retry loop of both connectors.
 
@@ -154,18 +157,23 @@ def call_with_retries(
     only when the server cannot have acted on it (``may_have_acted`` False: never sent, or
     refused with 429); after a read timeout or a 5xx it fails at once, and the caller must
     find out what happened before sending anything again. Returns ``(result, retries)``;
-    the final error carries ``retries`` too.
+    the final error carries ``retries`` too. ``tally`` counts the throttled attempts and
+    the longest wait, for the call's record.
     """
+    tally = tally or AttemptTally()
     retries = 0
     while True:
         try:
             return attempt(), retries
         except ConnectorError as error:
+            throttled = isinstance(error, ThrottledError)
             resend = idempotent or not error.may_have_acted
             if error.retryable and resend and retries < policy.max_retries:
                 retries += 1
-                clock.sleep(policy.delay(retries, retry_after=error.retry_after, rng=rng))
+                delay = policy.delay(retries, retry_after=error.retry_after, rng=rng)
+                clock.sleep(tally.note(throttled=throttled, wait=delay))
                 continue
+            tally.note(throttled=throttled)
             error.retries = retries
             raise
 

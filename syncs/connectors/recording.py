@@ -21,9 +21,31 @@ class CallRecord:
     status_code: int | None = None
     retries: int = 0
     error: str = ""
+    throttled: int = 0  # attempts answered "too many requests" (429), absorbed or not
+    longest_wait_ms: int = 0  # the longest wait before a retry
 
 
 Recorder = Callable[[CallRecord], None]
+
+
+class AttemptTally:
+    """What a call's attempts went through, for its one record: how many were throttled
+    and the longest wait before a retry (a 429 storm absorbed by retries is otherwise
+    invisible: the call ends "ok")."""
+
+    def __init__(self):
+        self.throttled = 0
+        self.longest_wait = 0.0
+
+    def note(self, *, throttled: bool, wait: float = 0.0) -> float:
+        """Count one failed attempt; returns ``wait`` so the caller can sleep on it."""
+        self.throttled += int(throttled)
+        self.longest_wait = max(self.longest_wait, wait)
+        return wait
+
+    @property
+    def fields(self) -> dict:
+        return {"throttled": self.throttled, "longest_wait_ms": int(self.longest_wait * 1000)}
 
 
 def discard(record: CallRecord) -> None:

@@ -71,6 +71,10 @@ class ExternalCall(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     retries = models.PositiveSmallIntegerField(default=0)
+    # Attempts answered 429, and the longest wait before a retry: a throttled call that
+    # retries succeed ends "ok", and would otherwise leave no trace of the throttling.
+    throttled = models.PositiveSmallIntegerField(default=0)
+    longest_wait_ms = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=1000, blank=True)
     sync_run = models.ForeignKey(
         SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"

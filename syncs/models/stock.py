@@ -54,6 +54,8 @@ class StockPush(models.Model):
         HELD = "held", "Held by guard"
         SENT = "sent", "Sent"
         DISCARDED = "discarded", "Discarded"
+        # A later cycle planned, or the configuration changed: its lines are stale.
+        SUPERSEDED = "superseded", "Superseded"
 
     run = models.ForeignKey(SyncRun, null=True, on_delete=models.SET_NULL, related_name="pushes")
     status = models.CharField(max_length=16, choices=Status.choices)
@@ -64,6 +66,7 @@ class StockPush(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

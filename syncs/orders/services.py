@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from exceptions.services import Condition, tickets_raise_many
+from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.connectors.centra.types import OrderLine as CentraLine
 from syncs.models import Order, OrderLine, SalesFeedRow, SkuMapping
@@ -361,7 +361,23 @@ def order_lines_redrive(*, mappings: Iterable[SkuMapping]) -> int:
         redriven, ["ip_sku", "ip_variant_id", "parked", "changed_at"], batch_size=1000
     )
     _feed_rows_write(redriven, now, counts)
+    _parked_tickets_clear({line.centra_sku for line in redriven})
     return len(redriven)
+
+
+def _parked_tickets_clear(published_skus: set[str]) -> None:
+    """Resolve the "parked" tickets of SKUs whose last parked line was just published: the
+    SKU is mapped now, so nobody should chase it until the next catalog run."""
+    still = set(
+        OrderLine.objects.filter(parked=True, centra_sku__in=published_skus).values_list(
+            "centra_sku", flat=True
+        )
+    )
+    tickets_clear_many(
+        [Condition(type_code="sku_missing_in_ip", sku=sku) for sku in published_skus - still],
+        source=SOURCE,
+        note="The SKU is mapped and its parked order lines were published.",
+    )
 
 
 def parked_centra_skus() -> list[str]:

@@ -1,7 +1,8 @@
 """Drift: after a push, read Centra back and compare with what we set.
 
-Checked: every SKU pushed this cycle, plus a rotating sample of the rest (the
-``sample_size`` positions checked longest ago, so every SKU comes round). For each, Centra
+Checked: every SKU pushed this cycle that Centra did not confirm cleanly (or that has a
+drift ticket to clear), plus a rotating sample of the rest (the ``sample_size`` positions
+checked longest ago, so every SKU comes round). For each, Centra
 should show ``freeToAllocateQuantity == max(0, last pushed - allocated)``: we write
 PHYSICAL, Centra subtracts its own allocations. A difference beyond the tolerance raises a
 ``stock_drift`` ticket (an oversell risk when Centra shows more); a match clears it.
@@ -17,9 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
-from syncs.models import SkuMapping, StockPosition
+from syncs.models import SkuMapping, StockPosition, StockPushLine
 from syncs.stock.bulk import update_grouped
-from syncs.stock.push import tickets_active
+from syncs.stock.push import confirmed, tickets_active
 
 SOURCE = "stock engine"
 # Rows per page of ``ProductVariant.stock`` (only the checked warehouses' rows are asked
@@ -38,17 +39,53 @@ class DriftOutcome:
     cleared: int = 0
 
 
-def drift_wanted(*, pushed_since, sample_size: int) -> dict[tuple[int, int], StockPosition]:
-    """Positions pushed at or after ``pushed_since`` (None: none), plus the rotating sample."""
+def drift_wanted(
+    *, pushed_since, sample_size: int, pushed_keys=None
+) -> dict[tuple[int, int], StockPosition]:
+    """Positions pushed at or after ``pushed_since`` (None: none), plus the rotating sample.
+
+    ``pushed_keys`` narrows the pushed ones to these (SKU, warehouse) keys: the engine
+    passes only the lines whose write Centra did not confirm, or that a drift ticket waits
+    on (see ``recheck_keys``); None reads back everything pushed since."""
     candidates = StockPosition.objects.filter(
         last_pushed__isnull=False, product_size_id__isnull=False
     )
     sample = candidates.order_by(F("centra_seen_at").asc(nulls_first=True), "pk")[:sample_size]
     wanted = {(p.product_size_id, p.centra_warehouse_id): p for p in sample}
-    if pushed_since is not None:
-        for position in candidates.filter(last_pushed_at__gte=pushed_since).iterator(2000):
-            wanted[(position.product_size_id, position.centra_warehouse_id)] = position
+    if pushed_since is None:
+        return wanted
+    pushed = candidates.filter(last_pushed_at__gte=pushed_since)
+    if pushed_keys is not None:
+        skus = sorted({sku for sku, _ in pushed_keys})
+        pushed = [
+            position
+            for start in range(0, len(skus), 2000)
+            for position in pushed.filter(sku__in=skus[start : start + 2000])
+            if (position.sku, position.centra_warehouse_id) in pushed_keys
+        ]
+    else:
+        pushed = pushed.iterator(2000)
+    for position in pushed:
+        wanted[(position.product_size_id, position.centra_warehouse_id)] = position
     return wanted
+
+
+def recheck_keys(lines) -> set[tuple[str, int]]:
+    """The pushed lines worth reading back: those Centra did not confirm cleanly (a warning,
+    or no ``stockChange`` recorded), and those with an open drift ticket to clear.
+
+    A line accepted with a ``stockChange`` and no message is what Centra says it holds:
+    PHYSICAL = the quantity sent (``push.confirmed``). Reading 100,000 of those back after
+    a full push cost nearly three times the push itself in Centra's quota, and held the stream
+    for it; drift on them (someone else writing later) is what the rotating sample is for.
+    """
+    drifting = tickets_active("stock_drift")
+    return {
+        (line.sku, line.centra_warehouse_id)
+        for line in lines
+        if line.status != StockPushLine.Status.REJECTED
+        and (not confirmed(line) or (line.sku, str(line.centra_warehouse_id)) in drifting)
+    }
 
 
 def _drifts(position, *, fta: int, expected: int, tolerance: int, pushed_since) -> bool:
@@ -83,8 +120,12 @@ def _variant_chunks(size_ids: set[int], size: int = VARIANTS_PER_READ):
         yield variant_ids[start : start + size]
 
 
-def drift_check(*, centra, pushed_since, tolerance: int, sample_size: int) -> DriftOutcome:
-    wanted = drift_wanted(pushed_since=pushed_since, sample_size=sample_size)
+def drift_check(
+    *, centra, pushed_since, tolerance: int, sample_size: int, pushed_keys=None
+) -> DriftOutcome:
+    wanted = drift_wanted(
+        pushed_since=pushed_since, sample_size=sample_size, pushed_keys=pushed_keys
+    )
     outcome = DriftOutcome()
     if not wanted:
         return outcome

@@ -45,9 +45,15 @@ from syncs.models import (
 )
 from syncs.stock import drift, push
 from syncs.stock.ats import Ats, AtsInput, ats_compute
-from syncs.stock.guard import GuardInput, GuardThresholds, guard_reasons
+from syncs.stock.bulk import bulk_insert, bulk_upsert
+from syncs.stock.guard import GuardInput, guard_reasons, thresholds
 from syncs.stock.rules import rulebook_load
-from syncs.stock.services import config_save, status_quantities, warehouse_map_load
+from syncs.stock.services import (
+    config_save,
+    held_pushes_supersede,
+    status_quantities,
+    warehouse_map_load,
+)
 
 SOURCE = push.SOURCE
 STREAM = "stock"
@@ -367,15 +373,6 @@ def guard_input(*, fresh, previous, unreadable) -> GuardInput:
     )
 
 
-def thresholds(settings: StockSettings) -> GuardThresholds:
-    return GuardThresholds(
-        min_skus=settings.guard_min_skus,
-        zero_share=float(settings.guard_zero_share),
-        total_drop=float(settings.guard_total_drop),
-        min_read_share=float(settings.guard_min_read_share),
-    )
-
-
 def positions_store(fresh, previous: dict[tuple[str, int], Known]) -> int:
     """Upsert the positions whose inputs or ATS changed (all of them on a first cycle)."""
     changed = []
@@ -386,10 +383,9 @@ def positions_store(fresh, previous: dict[tuple[str, int], Known]) -> int:
         ):
             continue
         changed.append(StockPosition(**{name: getattr(now, name) for name in Inputs.__slots__}))
-    StockPosition.objects.bulk_create(
+    bulk_upsert(
+        StockPosition,
         changed,
-        batch_size=2000,
-        update_conflicts=True,
         unique_fields=["sku", "centra_warehouse_id"],
         update_fields=INPUT_FIELDS,
     )
@@ -403,7 +399,7 @@ def push_store(*, run, status, lines, reasons, counts) -> StockPush:
         )
         for line in lines:
             line.push = stock_push
-        StockPushLine.objects.bulk_create(lines, batch_size=2000)
+        bulk_insert(StockPushLine, lines)
     return stock_push
 
 
@@ -419,6 +415,7 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         inventory_planner_client(sync_run=run) as ip,
         centra_client(sync_run=run, **options) as centra,
     ):
+        read_started = timezone.now()
         variants = ip_read(ip=ip)
         ip_warehouses = {block.warehouse for v in variants for block in v.warehouses}
         # Other integrations (and our own last read-back) draw on the same buckets: start
@@ -450,6 +447,9 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
             stock_push = push_store(
                 run=run, status=StockPush.Status.HELD, lines=lines, reasons=reasons, counts=counts
             )
+            held_pushes_supersede(
+                because=f"a later cycle planned push {stock_push.pk}", older_than=stock_push.pk
+            )
             ticket_raise(
                 type_code="push_held",
                 source=SOURCE,
@@ -479,9 +479,13 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         stock_push = push_store(
             run=run, status=StockPush.Status.SENT, lines=lines, reasons=[], counts=counts
         )
+        held_pushes_supersede(
+            because=f"a later cycle sent push {stock_push.pk}", older_than=stock_push.pk
+        )
         counts.update(
             push_and_check(stock_push=stock_push, lines=lines, centra=centra, settings=settings)
         )
+        counts["read_to_write"] = read_to_write(lines, read_started=read_started)
         stock_push.counts = counts
         stock_push.save(update_fields=["counts"])
     return EngineResult(
@@ -529,6 +533,7 @@ def push_and_check(*, stock_push, lines, centra, settings) -> dict:
     checked = drift.drift_check(
         centra=centra,
         pushed_since=pushed_since,
+        pushed_keys=drift.recheck_keys(lines),
         tolerance=settings.drift_tolerance,
         sample_size=settings.drift_sample_size,
     )
@@ -545,6 +550,28 @@ def push_and_check(*, stock_push, lines, centra, settings) -> dict:
         "drift": checked.drifting,
         "drift_cleared": checked.cleared,
     }
+
+
+def read_to_write(lines, *, read_started) -> dict[str, dict[str, float]]:
+    """Per lane, seconds from the start of this cycle's IP read to Centra accepting the
+    line: the median and the slowest. The start of the read, not its end, because IP's
+    figure for a SKU may be from any page of it; this is the oversell window the storefront
+    saw for what this cycle pushed (docs/stock-engine.md "Read to write")."""
+    by_lane: dict[str, list[float]] = {}
+    for line in lines:
+        if line.sent_at is not None and line.status != StockPushLine.Status.REJECTED:
+            seconds = (line.sent_at - read_started).total_seconds()
+            by_lane.setdefault(line.lane, []).append(seconds)
+    figures = {}
+    for lane in StockPushLine.Lane.values:
+        seconds = sorted(by_lane.get(lane, ()))
+        if seconds:
+            figures[lane] = {
+                "lines": len(seconds),
+                "p50": round(seconds[(len(seconds) - 1) // 2], 1),
+                "max": round(seconds[-1], 1),
+            }
+    return figures
 
 
 def dry_run_summary(stock_push, lines, reasons) -> str:

@@ -67,3 +67,13 @@ def guard_reasons(data: GuardInput, limits: GuardThresholds) -> list[str]:
             f"({drop:.0%}, limit {limits.total_drop:.0%})"
         )
     return reasons
+
+
+def thresholds(settings) -> GuardThresholds:
+    """The thresholds as configured on ``StockSettings``."""
+    return GuardThresholds(
+        min_skus=settings.guard_min_skus,
+        zero_share=float(settings.guard_zero_share),
+        total_drop=float(settings.guard_total_drop),
+        min_read_share=float(settings.guard_min_read_share),
+    )

@@ -19,7 +19,8 @@ from syncs.stock.services import warehouse_map_load
 
 
 class PushStateError(Exception):
-    """The push is no longer held (someone else released or discarded it)."""
+    """The push is no longer held (someone else released or discarded it, or a later cycle
+    or a configuration change superseded it), or the release was not confirmed."""
 
 
 def _claim(stock_push: StockPush, status: str, actor) -> None:
@@ -27,7 +28,11 @@ def _claim(stock_push: StockPush, status: str, actor) -> None:
         status=status, decided_by=actor, decided_at=timezone.now()
     )
     if claimed != 1:
-        raise PushStateError(f"push {stock_push.pk} is not held any more")
+        current = StockPush.objects.get(pk=stock_push.pk)
+        raise PushStateError(
+            f"push {stock_push.pk} is not held any more: {current.get_status_display().lower()}"
+            + (f" ({current.decision_note})" if current.decision_note else "")
+        )
 
 
 # A release up to this many lines is sent in the request (ten mutations, seconds at the
@@ -35,10 +40,24 @@ def _claim(stock_push: StockPush, status: str, actor) -> None:
 INLINE_LINES = 2000
 
 
-def stock_push_release(*, stock_push: StockPush, actor) -> push.PushOutcome | None:
-    """Send a held push as it was planned; the person releasing it vouches for its input.
+def release_confirmation(stock_push: StockPush) -> str:
+    """What a person types to release a push: its line count. A held push is by definition
+    beyond the guard's thresholds, so a release is never one click."""
+    return str(stock_push.lines.count())
+
+
+def stock_push_release(
+    *, stock_push: StockPush, actor, confirmation: str
+) -> push.PushOutcome | None:
+    """Send a held push as it was planned; the person releasing it vouches for its input
+    and confirms by typing its line count.
 
     Returns the outcome when sent at once, or None when the sending was queued."""
+    expected = release_confirmation(stock_push)
+    if confirmation.strip() != expected:
+        raise PushStateError(
+            f"not released: type {expected} (the number of lines) to confirm sending them"
+        )
     _claim(stock_push, StockPush.Status.SENT, actor)
     ticket_clear(
         type_code="push_held",
@@ -74,17 +93,13 @@ def stock_push_send_planned(*, push_id: int) -> push.PushOutcome:
 
 
 def stock_push_discard(*, stock_push: StockPush, actor) -> None:
+    """Send nothing of a held push. The ``push_held`` ticket stays: its cause may persist,
+    and it resolves itself only as documented, when a cycle passes the guard and pushes."""
     with transaction.atomic():
         _claim(stock_push, StockPush.Status.DISCARDED, actor)
         stock_push.lines.filter(status=StockPushLine.Status.PLANNED).update(
             status=StockPushLine.Status.DISCARDED
         )
-    ticket_clear(
-        type_code="push_held",
-        source=push.SOURCE,
-        stream=engine.STREAM,
-        note=f"push {stock_push.pk} discarded by {actor.get_username()}",
-    )
 
 
 def stock_sku_push(*, sku: str) -> push.PushOutcome:

@@ -141,6 +141,12 @@ def batch_send(centra, lines, *, description: str, outcome: PushOutcome) -> list
     return results
 
 
+def confirmed(line: StockPushLine) -> bool:
+    """Centra accepted the line without a message and recorded a ``stockChange``: its
+    physical is now the quantity sent (PHYSICAL writes), so no read-back is needed."""
+    return line.status == StockPushLine.Status.SENT and line.stock_change_id is not None
+
+
 def tickets_active(type_code: str) -> set[tuple[str, str]]:
     """(SKU, warehouse) of the active tickets of a type: only those need clearing, so an
     accepted push of 100,000 SKUs does not build 100,000 conditions to clear nothing."""
@@ -203,10 +209,19 @@ def _record_batch(batch, number, results, outcome: PushOutcome, rejected_before)
                 sku__in=[line.sku for line in accepted],
             ).values_list("pk", "sku")
             pushed = {line.sku: line.quantity for line in accepted}
+            shown = {line.sku for line in accepted if confirmed(line)}
+            positions = list(positions)
             update_grouped(
                 StockPosition,
-                [(pk, (pushed[sku], now)) for pk, sku in positions],
+                [(pk, (pushed[sku], now)) for pk, sku in positions if sku not in shown],
                 ("last_pushed", "last_pushed_at"),
+            )
+            # What Centra now shows, as it confirmed: the next plan compares with this
+            # instead of an older read-back (only unconfirmed lines are read back).
+            update_grouped(
+                StockPosition,
+                [(pk, (pushed[sku], now, pushed[sku])) for pk, sku in positions if sku in shown],
+                ("last_pushed", "last_pushed_at", "centra_physical"),
             )
         if raised:
             tickets_raise_many(raised, source=SOURCE)

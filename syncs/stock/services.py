@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from centra_ip.limits import UNITS_MAX
 from syncs.models import (
@@ -18,13 +19,14 @@ from syncs.models import (
     ConfigChange,
     SafetyStockRule,
     StockPosition,
+    StockPush,
     StockSettings,
     StockStatus,
     StockStatusBalance,
     StockStatusMovement,
     WarehouseMapping,
 )
-from syncs.stock import rules
+from syncs.stock import guard, rules
 from syncs.stock.ats import AtsInput, RuleBook, ats_compute
 
 # area -> (model, plain-data function, the fields that identify a row)
@@ -60,7 +62,24 @@ def actor_name(actor) -> str:
     return actor.get_username() if actor is not None else "system"
 
 
+def held_pushes_supersede(*, because: str, older_than: int | None = None) -> int:
+    """Mark held pushes superseded: their lines were planned from inputs or rules that no
+    longer hold, so releasing them would send stale quantities (perhaps zeroing the
+    storefront from a rule already deleted). ``older_than`` spares a push and later ones.
+
+    Returns how many were superseded; they can then only be looked at, never released."""
+    held = StockPush.objects.filter(status=StockPush.Status.HELD)
+    if older_than is not None:
+        held = held.filter(pk__lt=older_than)
+    return held.update(
+        status=StockPush.Status.SUPERSEDED,
+        decided_at=timezone.now(),
+        decision_note=because[:300],
+    )
+
+
 def config_audit(*, actor, area: str, object_key: str, action: str, before, after, via: str):
+    held_pushes_supersede(because=f"the configuration changed ({area} {object_key}, {action})")
     return ConfigChange.objects.create(
         actor=actor,
         actor_name=actor_name(actor),
@@ -331,7 +350,16 @@ class WhatIf:
     from_zero: int = 0
     total_before: int = 0
     total_after: int = 0
+    had_stock: int = 0
     biggest: list[Move] = field(default_factory=list)
+    # what the guard would say of a push with these changes: a change past its thresholds
+    # needs a typed confirmation to be saved
+    guard_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def confirmation(self) -> str:
+        """What a person types to save or delete a change the guard would hold."""
+        return str(self.changed)
 
 
 def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 10) -> WhatIf:
@@ -369,6 +397,7 @@ def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 1
         result.skus += 1
         result.total_before += before
         result.total_after += after
+        result.had_stock += before > 0
         if before != after:
             result.changed += 1
             result.to_zero += after == 0
@@ -376,6 +405,18 @@ def what_if(*, proposed: RuleBook, current: RuleBook | None = None, top: int = 1
             moves.append(Move(sku, warehouse, before, after))
     moves.sort(key=lambda m: (-abs(m.change), m.sku, m.warehouse))
     result.biggest = moves[:top]
+    result.guard_reasons = guard.guard_reasons(
+        guard.GuardInput(
+            known=result.skus,
+            read=result.skus,
+            unreadable=0,
+            had_stock=result.had_stock,
+            to_zero=result.to_zero,
+            total_before=result.total_before,
+            total_after=result.total_after,
+        ),
+        guard.thresholds(StockSettings.load()),
+    )
     return result
 
 

@@ -72,11 +72,13 @@ def edit(request, area: str, pk: int | None = None):
     form = AREA_FORMS[area](request.POST or None, instance=instance)
     what_if = None
     if request.method == "POST" and form.is_valid():
-        if request.POST.get("action") == "save":
-            services.config_save(area=area, instance=form.instance, actor=request.user)
-            messages.success(request, f"{AREA_TITLES[area]} saved.")
-            return redirect("configuration")
         what_if = _what_if(area, form.instance)
+        if request.POST.get("action") == "save":
+            if _confirmed(request, what_if):
+                services.config_save(area=area, instance=form.instance, actor=request.user)
+                messages.success(request, f"{AREA_TITLES[area]} saved.")
+                return redirect("configuration")
+            messages.error(request, _not_confirmed(what_if, "saved"))
     return render(
         request,
         "syncs/config/edit.html",
@@ -88,6 +90,21 @@ def edit(request, area: str, pk: int | None = None):
             "what_if": what_if,
             "previewable": area in ("safety_stock", "allocation"),
         },
+    )
+
+
+def _confirmed(request, what_if) -> bool:
+    """A change the guard would hold is done only when its size was typed: a fat-fingered
+    global rule must not zero the storefront in one click."""
+    if what_if is None or not what_if.guard_reasons:
+        return True
+    return request.POST.get("confirm", "").strip() == what_if.confirmation
+
+
+def _not_confirmed(what_if, done: str) -> str:
+    return (
+        f"Not {done}: the guard would hold the next push. To go ahead, type "
+        f"{what_if.confirmation} (the number of positions whose ATS changes)."
     )
 
 
@@ -106,14 +123,25 @@ def _what_if(area, instance, *, delete=False):
 @require_POST
 @permission_required(CHANGE, raise_exception=True)
 def delete(request, area: str, pk: int):
+    """Two steps: the first POST shows what deleting would do (the what-if, for rules); the
+    confirming POST deletes, with the typed size when the guard would hold the change."""
     instance = get_object_or_404(_area(area), pk=pk)
-    try:
-        services.config_delete(area=area, instance=instance, actor=request.user)
-    except services.ConfigError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{AREA_TITLES[area]} deleted.")
-    return redirect("configuration")
+    what_if = _what_if(area, instance, delete=True)
+    if request.POST.get("step") == "confirm":
+        if _confirmed(request, what_if):
+            try:
+                services.config_delete(area=area, instance=instance, actor=request.user)
+            except services.ConfigError as error:  # a status with ledger history
+                messages.error(request, str(error))
+            else:
+                messages.success(request, f"{AREA_TITLES[area]} deleted.")
+            return redirect("configuration")
+        messages.error(request, _not_confirmed(what_if, "deleted"))
+    return render(
+        request,
+        "syncs/config/delete.html",
+        {"area": area, "title": AREA_TITLES[area], "instance": instance, "what_if": what_if},
+    )
 
 
 @require_http_methods(["GET", "POST"])

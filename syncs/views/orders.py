@@ -1,8 +1,8 @@
-"""The order ledger, one order's page, the feed's delivery receipts and each stream's run
+"""The order ledger, one order's page, the feed's delivery receipts and every stream's run
 history (read-only screens)."""
 
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -10,9 +10,10 @@ from django.views.decorators.http import require_GET
 import syncs.orders.retries  # noqa: F401  (registers the order tickets' retry actions)
 from centra_ip.pagination import RequestConfig
 from exceptions.models import Ticket
+from syncs.freshness import stream_freshness
 from syncs.models import FeedDelivery, Order, SyncRun
 from syncs.orders.tables import OrderFilter, OrderTable, RunTable, ledger_queryset
-from syncs.streams import STREAM_CHOICES, STREAM_CODES, STREAMS
+from syncs.streams import STREAM_CHOICES, STREAMS
 
 PER_PAGE = 50
 
@@ -59,7 +60,10 @@ def order_detail(request, number: int):
             "last_change": last_change,
             "taken_by": taken_by,
             "receipts": FeedDelivery.objects.filter(started_at__gte=order.stored_at)[:10],
-            "tickets": Ticket.objects.filter(order_number=str(order.number)).order_by("-pk"),
+            # a parked line's ticket is about its SKU; its context names the order
+            "tickets": Ticket.objects.filter(
+                Q(order_number=str(order.number)) | Q(context__order_number=order.number)
+            ).order_by("-pk"),
         },
     )
 
@@ -82,13 +86,22 @@ def feed_deliveries(request):
 @require_GET
 @permission_required("centra_ip.view_syncs", raise_exception=True)
 def stream_runs(request, stream: str):
-    if stream not in STREAM_CODES:
+    """Any stream's runs, with its state on top (failing, held, behind, OK, or when its
+    first scheduled run is)."""
+    title = next((s.title for s in STREAMS if s.code == stream), None)
+    if title is None:
         raise Http404("no such stream")
     table = RunTable(SyncRun.objects.filter(stream=stream))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    title = next(s.title for s in STREAMS if s.code == stream)
+    reading = next((r for r in stream_freshness() if r.stream.code == stream), None)
     return render(
         request,
         "syncs/orders/runs.html",
-        {"table": table, "stream": stream, "title": title, "streams": STREAM_CHOICES},
+        {
+            "table": table,
+            "stream": stream,
+            "title": title,
+            "reading": reading,
+            "streams": STREAM_CHOICES,
+        },
     )

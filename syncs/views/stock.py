@@ -52,6 +52,12 @@ class StockRunTable(tables.Table):
     drift = tables.Column(
         accessor="counts__drift", orderable=False, default="", verbose_name="Drifting"
     )
+    zero_lane_write = tables.Column(
+        accessor="counts__read_to_write__zero__max",
+        orderable=False,
+        default="",
+        verbose_name="IP read to Centra write, zero lane (slowest s)",
+    )
     summary = tables.Column(orderable=False)
 
     class Meta:
@@ -68,6 +74,7 @@ class StockRunTable(tables.Table):
             "lines_per_second",
             "quota",
             "drift",
+            "zero_lane_write",
             "summary",
         )
         order_by = ("-started_at",)
@@ -162,8 +169,23 @@ def push_detail(request, pk: int):
     return render(
         request,
         "syncs/stock/push.html",
-        {"push": stock_push, "table": table, "blast": blast},
+        {
+            "push": stock_push,
+            "table": table,
+            "blast": blast,
+            "read_to_write": read_to_write_rows(stock_push),
+        },
     )
+
+
+def read_to_write_rows(stock_push: StockPush) -> list[dict]:
+    """The push's per-lane seconds from IP read to Centra write, in sending order."""
+    figures = (stock_push.counts or {}).get("read_to_write") or {}
+    return [
+        {"lane": StockPushLine.Lane(lane).label, **figures[lane]}
+        for lane in StockPushLine.Lane.values
+        if lane in figures
+    ]
 
 
 @require_POST
@@ -171,7 +193,11 @@ def push_detail(request, pk: int):
 def push_release(request, pk: int):
     stock_push = get_object_or_404(StockPush, pk=pk)
     try:
-        outcome = held.stock_push_release(stock_push=stock_push, actor=request.user)
+        outcome = held.stock_push_release(
+            stock_push=stock_push,
+            actor=request.user,
+            confirmation=request.POST.get("confirm", ""),
+        )
     except held.PushStateError as error:
         messages.error(request, str(error))
     else:

@@ -82,11 +82,11 @@ def test_every_team_exists_with_its_declared_permissions():
 
 
 def test_the_navigation_shows_every_area(client_for):
-    response = client_for("operations").get("/")
+    response = client_for("operations").get("/docs/")
     assert response.status_code == 200
     nav = re.search(r'<nav class="mainnav".*?</nav>', response.content.decode(), re.S).group(0)
     titles = re.findall(r">([^<]+)</a>", nav)
-    assert titles == ["Exceptions", "Syncs", "Returns", "Reconciliation", "Configuration", "Docs"]
+    assert titles == ["Dashboard", "Exceptions", "Syncs", "Returns", "Configuration", "Docs"]
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_login_page_is_public_and_logging_in_lands_on_the_overview(client):
     response = client.post("/login/", {"username": "ops", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 302  # operations land on their queue
 
 
 def test_logout_is_post_only(client_for):
@@ -125,3 +125,39 @@ def test_logout_is_post_only(client_for):
     assert client.get("/logout/").status_code == 405
     assert client.post("/logout/").status_code == 302
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_navigation_shows_a_team_only_what_it_may_open(client_for):
+    def titles(team):
+        html = client_for(team).get("/docs/").content.decode()
+        nav = re.search(r'<nav class="mainnav".*?</nav>', html, re.S).group(0)
+        return re.findall(r">([^<]+)</a>", nav)
+
+    everything = [
+        "Dashboard",
+        "Exceptions",
+        "Syncs",
+        "Returns",
+        "Reconciliation",
+        "Configuration",
+        "Docs",
+    ]
+    assert titles("finance") == everything
+    assert titles("operations") == [t for t in everything if t != "Reconciliation"]
+
+
+@pytest.mark.django_db
+def test_a_denied_page_is_styled_and_says_which_teams_may_open_it(client_for):
+    response = client_for("operations").get("/reconciliation/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "<h1>Not allowed</h1>" in html
+    assert (
+        "Your team cannot open reconciliation. <strong>Finance, Admin</strong> may open it." in html
+    )
+    assert 'id="freshness"' in html and '<nav class="mainnav"' in html  # the app's layout
+    refused = client_for("finance").post("/returns/999999/receive/")
+    assert refused.status_code == 403
+    assert "cannot open receiving and QC of returns" in refused.content.decode()
+    assert "<strong>Fulfilment, Admin</strong> may open it." in refused.content.decode()

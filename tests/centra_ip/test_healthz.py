@@ -42,12 +42,14 @@ def test_healthz_reports_the_age_of_each_streams_last_success(client):
     body = client.get("/healthz").json()
     orders = body["streams"]["orders"]
     assert 299 <= orders["age_seconds"] <= 302  # the failed run a minute ago does not count
-    assert orders["late"] is False
-    assert orders["freshness"] == "fresh"
+    assert orders["late"] is False  # a success within its late time
+    assert orders["state"] == "failing"  # but the last run failed: the banner says so
+    assert orders["freshness"] == "amber"
     assert body["streams"]["stock"] == {
         "last_success": None,
         "age_seconds": None,
         "late": True,
+        "state": "behind",
         "freshness": "red",
     }
 

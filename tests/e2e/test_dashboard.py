@@ -18,10 +18,11 @@ def test_operations_follows_a_red_stream_to_its_ticket_and_its_runbook(page, log
     ticket = Ticket.objects.get(type="stream_late", stream="orders")
 
     login("operations", username="olivia")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Sync health")).to_be_visible()
     orders = page.locator("#stream-orders")
     expect(orders).to_have_class("stream-row red")
-    expect(orders.locator(".level")).to_have_text("late")
+    expect(orders.locator(".level")).to_have_text("Behind")
     expect(page.locator("#freshness")).to_have_class("freshness red")
 
     orders.get_by_role("link", name="Stream late ticket").click()
@@ -38,6 +39,7 @@ def test_operations_follows_a_red_stream_to_its_ticket_and_its_runbook(page, log
 
 def test_a_team_ticks_off_its_checklist_in_the_browser(page, login):
     login("fulfilment", username="fran")
+    page.get_by_role("link", name="Checklists").click()
     expect(page.get_by_role("heading", name="Fulfilment checklist")).to_be_visible()
     item = page.locator("#item-daily-stock_in")
     expect(item.locator(".state")).to_have_text("0")

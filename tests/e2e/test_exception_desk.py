@@ -93,7 +93,7 @@ def test_operations_filters_the_queue_then_assigns_comments_and_resolves_a_ticke
     expect(queue_rows(page)).to_have_count(2)
     expect(page.locator(f"#ticket-{acknowledged.pk}")).to_have_count(0)
 
-    page.get_by_label("SKU or order").fill("CE-100")
+    page.get_by_label("Search").fill("CE-100")
     filter_by(page, lambda: page.locator("#queue-filter-submit").click())
     expect(queue_rows(page)).to_have_count(1)
     row = page.locator(f"#ticket-{orphan.pk}")

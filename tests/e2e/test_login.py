@@ -8,7 +8,7 @@ def test_an_operations_user_logs_in_sees_the_navigation_and_logs_out(page, login
     login("operations", username="olivia")
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link")).to_have_text(
-        ["Exceptions", "Syncs", "Returns", "Reconciliation", "Configuration", "Docs"]
+        ["Dashboard", "Exceptions", "Syncs", "Returns", "Configuration", "Docs"]
     )
     expect(page.locator(".usermenu")).to_contain_text("olivia · Operations")
     nav.get_by_role("link", name="Syncs").click()

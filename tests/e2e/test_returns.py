@@ -86,6 +86,11 @@ def test_fulfilment_receives_passes_qc_and_a_failed_stock_in_completes_after_a_r
 
     page.goto("/exceptions/?team=fulfilment")
     page.get_by_role("link", name="Stock-in failed / not confirmed").click()
+    # IP still fails: the failed retry is shown as a failure, never in a green banner
+    twins.inventory_planner.faults.update(fail_next=1, fail_next_kind="malformed")
+    page.get_by_role("button", name="Retry: Register this return's stock-in again").click()
+    expect(page.locator("#ticket-body .message.error")).to_contain_text("Retry failed")
+    expect(page.locator("#ticket-body .message.success")).to_have_count(0)
     page.get_by_role("button", name="Retry: Register this return's stock-in again").click()
     expect(page.locator("#ticket-body")).to_contain_text("Stocked in and confirmed (1 line(s)).")
     expect(page.locator("#ticket-body")).to_contain_text("Auto-resolved")

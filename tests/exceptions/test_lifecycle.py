@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from exceptions.models import Ticket, TicketEvent
 from exceptions.services import (
@@ -275,3 +276,39 @@ def test_an_engine_run_of_thousands_is_written_in_a_few_statements(django_assert
     with django_assert_max_num_queries(20):
         tickets_raise_many(conditions, source="stock engine")
     assert set(Ticket.objects.values_list("occurrences", flat=True)) == {2}
+
+
+def test_a_snoozed_ticket_wakes_when_its_cause_changes_and_the_history_shows_it(personas):
+    from exceptions.services import ticket_snooze
+
+    first = ticket_raise(
+        type_code="push_held", source="stock", stream="stock", summary="IP answered 503"
+    )
+    ticket_snooze(
+        ticket=first,
+        actor=personas["operations"],
+        until=timezone.now() + timedelta(hours=1),
+        note="waiting for IP to recover",
+    )
+    # the same cause again (only a number differs): it stays snoozed, nothing logged
+    ticket_raise(type_code="push_held", source="stock", stream="stock", summary="IP answered 503")
+    first.refresh_from_db()
+    assert first.status == "snoozed"
+    held = "Stock push 5 held: 2138 of 2139 SKUs with stock would go to zero"
+    ticket_raise(type_code="push_held", source="stock engine", stream="stock", summary=held)
+    first.refresh_from_db()
+    assert (first.status, first.summary, first.occurrences) == ("open", held, 3)
+    woke = first.events.get(kind="woke")
+    assert woke.data["reason"] == "cause changed"
+    again = first.events.get(kind="raised_again")
+    assert (again.note, again.data["previous_summary"]) == (held, "IP answered 503")
+
+
+def test_a_reoccurrence_that_only_changes_numbers_is_not_a_new_fact():
+    ticket = ticket_raise(
+        type_code="stream_late", source="watchdog", stream="orders", summary="late: 20 min ago"
+    )
+    ticket_raise(
+        type_code="stream_late", source="watchdog", stream="orders", summary="late: 25 min ago"
+    )
+    assert not ticket.events.filter(kind="raised_again").exists()

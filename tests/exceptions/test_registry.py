@@ -36,6 +36,8 @@ PRODUCT_TYPES = {
     "reconciliation_mismatch": "finance",
     # Beyond §5: any other failure of a sync run (the runner's catch-all), so none goes unseen.
     "sync_failed": "admin",
+    # Beyond §5: 429s that retries absorb slow a stream down unseen; persistent ones ticket.
+    "api_throttled": "admin",
 }
 
 

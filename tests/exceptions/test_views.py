@@ -223,6 +223,19 @@ def test_retry_from_the_ticket_page(client_for, sku_ticket, retry_outcomes):
     assert (sku_ticket.status, seen) == ("resolved", ["S-1"])
 
 
+def test_a_failed_retry_is_shown_as_an_error_not_a_success(client_for, sku_ticket, retry_outcomes):
+    script, _seen = retry_outcomes
+    script.append(RetryResult(ok=False, message="Centra rejected S-1 again"))
+    page = client_for("ecommerce").post(
+        action_url(sku_ticket, "retry"), {"retry-key": "k"}, HTTP_HX_REQUEST="true"
+    )
+    html = page.content.decode()
+    assert '<li class="message error">Retry failed: Centra rejected S-1 again</li>' in html
+    assert "message success" not in html
+    sku_ticket.refresh_from_db()
+    assert sku_ticket.status == "open"
+
+
 def test_a_type_without_retry_says_so(client_for):
     overdue = ticket_raise(type_code="return_overdue", source="returns", return_id="R-1")
     client = client_for("fulfilment")
@@ -233,7 +246,8 @@ def test_a_type_without_retry_says_so(client_for):
 
 
 def test_bulk_acknowledge_acts_only_on_the_users_tickets(client_for, sku_ticket, order_ticket):
-    response = client_for("operations").post(
+    client = client_for("operations")
+    response = client.post(
         reverse("exceptions:bulk"),
         {
             "key": "b1",
@@ -247,6 +261,11 @@ def test_bulk_acknowledge_acts_only_on_the_users_tickets(client_for, sku_ticket,
     sku_ticket.refresh_from_db()
     order_ticket.refresh_from_db()
     assert (sku_ticket.status, order_ticket.status) == ("open", "acknowledged")
+    page = client.get(response["Location"])
+    assert (
+        '<li class="message warning">Acknowledge: 1 of 2 tickets. '
+        "1 not yours to act on (another team&#x27;s).</li>"
+    ) in page.content.decode()
 
 
 def test_bulk_snooze_and_assign(client_for, sku_ticket, order_ticket, personas):
@@ -358,3 +377,137 @@ def test_the_assign_form_starts_at_the_current_assignee(client_for, personas, or
     form = page.context["forms"]["assign"]
     assert form["assignee"].value() == personas["operations"].pk
     assert f'<option value="{personas["operations"].pk}" selected>' in page.content.decode()
+
+
+def test_the_ticket_links_to_what_it_is_about(client_for):
+    held = ticket_raise(
+        type_code="push_held",
+        source="stock",
+        stream="stock",
+        context={"push": 5, "sync_run": 41},
+        summary="held",
+    )
+    html = client_for("operations").get(reverse("exceptions:ticket", args=[held.pk])).content
+    assert (
+        '<dd id="ticket-subject"><a href="/syncs/stock/pushes/5/">Stock push 5</a> · '
+        '<a href="/syncs/runs/stock/">Stock runs (run 41)</a></dd>'
+    ) in html.decode()
+    stock_in = ticket_raise(
+        type_code="stock_in_failed", source="returns", sku="P-1", order_number="6", return_id="1"
+    )
+    html = client_for("fulfilment").get(reverse("exceptions:ticket", args=[stock_in.pk])).content
+    assert (
+        '<dd id="ticket-subject"><a href="/syncs/stock/sku/P-1/">SKU P-1</a> · '
+        '<a href="/syncs/orders/6/">Order 6</a> · <a href="/returns/1/">Return 1</a></dd>'
+    ) in html.decode()
+
+
+def test_triage_basics_search_anywhere_snoozed_apart_and_severity_by_rank(client_for, personas):
+    parked = ticket_raise(
+        type_code="sku_missing_in_ip",
+        source="orders",
+        sku="P00377-RED-03",
+        summary="Order 12: line 2 is parked",
+    )
+    held = ticket_raise(type_code="push_held", source="stock", stream="stock", summary="held")
+    drift = ticket_raise(type_code="stock_drift", source="stock", sku="A-1")
+    client = client_for("admin")
+
+    def shown(**query):
+        return [t.pk for t in client.get(QUEUE, {"team": "", **query}).context["table"].data]
+
+    assert shown(q="RED-03") == [parked.pk]  # inside the SKU
+    assert shown(q="order 12") == [parked.pk]  # in the summary, any case
+    assert shown(q="P00377") == [parked.pk]
+    ticket_snooze(ticket=drift, actor=personas["admin"], until=timezone.now() + timedelta(hours=1))
+    assert drift.pk not in shown()
+    assert shown(status="snoozed") == [drift.pk]
+    ranks = shown(sort="severity", status="any")
+    assert ranks[0] == held.pk  # critical before warning, whatever the spelling sorts to
+
+
+def test_assign_to_me_is_one_click(client_for, order_ticket):
+    client = client_for("operations")
+    page = client.get(reverse("exceptions:ticket", args=[order_ticket.pk])).content.decode()
+    assert "Assign to me</button>" in page
+    me = client.session["_auth_user_id"]
+    client.post(action_url(order_ticket, "assign"), {"assign-key": "me", "assign-assignee": me})
+    order_ticket.refresh_from_db()
+    assert str(order_ticket.assignee_id) == me
+    page = client.get(reverse("exceptions:ticket", args=[order_ticket.pk])).content.decode()
+    assert "Assign to me</button>" not in page
+
+
+def test_select_all_matching_acts_on_every_page_of_the_filtered_queue(client_for, settings):
+    tickets = [
+        ticket_raise(type_code="orphaned_order", source="orders", order_number=str(5000 + n))
+        for n in range(55)  # more than one page of 50
+    ]
+    other = ticket_raise(type_code="stock_push_rejected", source="stock", sku="S-9")
+    client = client_for("admin")
+    page = client.get(QUEUE, {"team": "", "type": "orphaned_order"}).content.decode()
+    assert "all 55 matching, on every page" in page
+    response = client.post(
+        reverse("exceptions:bulk"),
+        {
+            "key": "all",
+            "action": "acknowledge",
+            "all_matching": "on",
+            "query": "team=&type=orphaned_order",
+            "hours": 24,
+        },
+        follow=True,
+    )
+    assert "Acknowledge: 55 of 55 tickets." in response.content.decode()
+    assert (
+        Ticket.objects.filter(pk__in=[t.pk for t in tickets], status="acknowledged").count() == 55
+    )
+    other.refresh_from_db()
+    assert other.status == "open"  # not matching the filters: untouched
+
+
+def test_an_empty_team_queue_says_what_is_active_elsewhere(client_for, sku_ticket):
+    html = client_for("operations").get(QUEUE, {"team": "operations"}).content.decode()
+    assert (
+        '<p class="empty-state" id="queue-empty">Nothing here needs you now. '
+        '<a href="?team=">1 active ticket in other teams</a>.</p>'
+    ) in html
+
+
+def test_one_outage_shows_as_one_incident_with_each_teams_part(client_for):
+    api = ticket_raise(
+        type_code="api_unavailable", source="stock run 3", stream="stock", summary="IP 503"
+    )
+    held = ticket_raise(type_code="push_held", source="stock", stream="stock", summary="held")
+    stock_in = ticket_raise(type_code="stock_in_failed", source="returns", return_id="1")
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        later = ticket_raise(type_code="api_timeout", source="orders run 9", stream="orders")
+    unrelated = ticket_raise(type_code="stock_drift", source="stock", sku="A-1")
+    page = client_for("operations").get(reverse("exceptions:ticket", args=[held.pk]))
+    assert [t.pk for t in page.context["incident"]] == [api.pk, stock_in.pk]
+    html = page.content.decode()
+    assert (
+        f'Likely cause: <a href="/exceptions/{api.pk}/">#{api.pk} API unavailable: stream stock'
+        "</a> (Admin)"
+    ) in html
+    assert f"#{stock_in.pk} Stock-in failed / not confirmed: return 1</a> · Fulfilment" in html
+    assert later.pk not in [t.pk for t in page.context["incident"]]
+    assert unrelated.pk not in [t.pk for t in page.context["incident"]]
+    api_page = client_for("admin").get(reverse("exceptions:ticket", args=[api.pk]))
+    assert api_page.context["cause"] is None
+
+
+def test_the_queue_groups_by_type_and_a_group_narrows_it(client_for):
+    for n in range(3):
+        ticket_raise(type_code="stock_drift", source="stock", sku=f"D-{n}")
+    ticket_raise(type_code="orphaned_order", source="orders", order_number="77")
+    client = client_for("admin")
+    html = client.get(QUEUE, {"team": ""}).content.decode()
+    assert (
+        '<p class="by-type" id="by-type">By type: '
+        '<a class="badge" href="?team=&amp;status=active&amp;type=stock_drift">'
+        "Stock drift / oversell risk (3)</a>"
+    ) in html
+    narrowed = client.get(QUEUE, {"team": "", "type": "stock_drift"})
+    assert narrowed.context["by_type"] == []
+    assert len(narrowed.context["table"].data) == 3

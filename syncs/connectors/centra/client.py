@@ -39,7 +39,7 @@ from syncs.connectors.base import (
     call_with_retries,
     parse_retry_after,
 )
-from syncs.connectors.recording import CallRecord, Recorder, discard
+from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
 
 from . import queries
 from .pacing import CentraLimits, Pacer
@@ -142,6 +142,7 @@ class CentraClient(ClosingClient):
         label = f"{'mutation' if mutation else 'query'} {operation}"
         started_at = datetime.now(UTC)
         t0 = self.clock.monotonic()
+        tally = AttemptTally()
         try:
             data, retries = call_with_retries(
                 lambda: self._attempt(label, query, variables, mutation),
@@ -149,9 +150,12 @@ class CentraClient(ClosingClient):
                 clock=self.clock,
                 idempotent=idempotent,
                 rng=self._rng,
+                tally=tally,
             )
         except ConnectorError as error:
-            self._record(label, started_at, t0, error.status_code, error.retries, error=error)
+            self._record(
+                label, started_at, t0, error.status_code, error.retries, error=error, tally=tally
+            )
             raise
         self._record(
             label,
@@ -160,6 +164,7 @@ class CentraClient(ClosingClient):
             200,
             retries,
             user_errors=self._user_error_note(data, record_user_errors),
+            tally=tally,
         )
         return data
 
@@ -249,7 +254,9 @@ class CentraClient(ClosingClient):
             self.pacer.settle_complexity(complexity - estimate)
             self._complexity[query] = int(complexity)
 
-    def _record(self, label, started_at, t0, status_code, retries, *, error=None, user_errors=""):
+    def _record(
+        self, label, started_at, t0, status_code, retries, *, error=None, user_errors="", tally
+    ):
         if error is not None:
             outcome = "retryable_error" if error.retryable else "permanent_error"
             text = error.message
@@ -266,6 +273,7 @@ class CentraClient(ClosingClient):
                 status_code=status_code,
                 retries=retries,
                 error=text,
+                **tally.fields,
             )
         )
 

@@ -43,7 +43,7 @@ from syncs.connectors.inventory_planner.types import (
     parse_purchase_order_item,
     parse_variant,
 )
-from syncs.connectors.recording import CallRecord, Recorder, discard
+from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -295,15 +295,16 @@ class InventoryPlannerClient(ClosingClient):
                     str(exc), system=SYSTEM, operation=operation, status_code=response.status_code
                 ) from None
 
+        tally = AttemptTally()
         try:
             result, retries = call_with_retries(
-                attempt, policy=self._retry, clock=self._clock, idempotent=idempotent
+                attempt, policy=self._retry, clock=self._clock, idempotent=idempotent, tally=tally
             )
         except ConnectorError as exc:
             code = exc.status_code or status["code"]
-            self._record(operation, started_at, t0, exc, code, exc.retries)
+            self._record(operation, started_at, t0, exc, code, exc.retries, tally)
             raise
-        self._record(operation, started_at, t0, None, status["code"], retries)
+        self._record(operation, started_at, t0, None, status["code"], retries, tally)
         return result
 
     def _send(self, method, path, params, json, operation) -> httpx.Response:
@@ -375,7 +376,7 @@ class InventoryPlannerClient(ClosingClient):
             raise error(BadPayloadError, "response is not a JSON object")
         return body
 
-    def _record(self, operation, started_at, t0, exc, status_code, retries) -> None:
+    def _record(self, operation, started_at, t0, exc, status_code, retries, tally) -> None:
         outcome = "ok"
         if exc is not None:
             outcome = "retryable_error" if exc.retryable else "permanent_error"
@@ -389,6 +390,7 @@ class InventoryPlannerClient(ClosingClient):
                 status_code=status_code,
                 retries=retries,
                 error="" if exc is None else exc.message,
+                **tally.fields,
             )
         )
 

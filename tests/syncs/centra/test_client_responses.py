@@ -217,6 +217,8 @@ def test_429_waits_for_retry_after_in_each_form(scripted, clock, records, header
     assert low <= slept <= high
     assert len(script.requests) == 2
     assert (records[0].outcome, records[0].retries) == ("ok", 1)
+    # the call ended well, but its record keeps the throttled attempt and the wait
+    assert (records[0].throttled, records[0].longest_wait_ms) == (1, int(slept * 1000))
 
 
 @pytest.mark.parametrize("header", [None, "soon"], ids=["absent", "unreadable"])
@@ -243,6 +245,7 @@ def test_throttled_until_retries_run_out(scripted, records, clock):
         3,
         429,
     )
+    assert (records[0].throttled, records[0].longest_wait_ms) == (4, 3000)
 
 
 def test_5xx_then_success(scripted):

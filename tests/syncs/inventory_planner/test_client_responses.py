@@ -223,6 +223,11 @@ def test_429_waits_retry_after_seconds_then_succeeds(make_client, clock, records
     assert ids(make_client(script)) == ["c1_1"]
     assert clock.sleeps == [7.0]
     assert records[0].retries == 1
+    assert (records[0].outcome, records[0].throttled, records[0].longest_wait_ms) == (
+        "ok",
+        1,
+        7000,
+    )
 
 
 def test_429_with_an_http_date(make_client, clock):

@@ -165,6 +165,37 @@ def test_an_unmapped_line_is_parked_with_a_ticket_and_the_rest_published(catalog
     assert again.counts["lines_parked"] == 0 and again.counts["feed_rows_written"] == 0
 
 
+def test_a_parked_lines_ticket_resolves_when_an_automatic_mapping_publishes_it(
+    catalog, run_engine, client_for
+):
+    """The catalog run maps the SKU by itself (IP got the same SKU): the moment the line is
+    published its ticket resolves, not at the next catalog run; the order page shows it."""
+    from syncs.orders.services import order_lines_redrive
+
+    unmapped = centra_only_sku(catalog)
+    order = catalog.centra.state.place_order([(unmapped, 1, "49.00")])
+    run_engine("orders")
+    ticket = Ticket.objects.get(type="sku_missing_in_ip", sku=unmapped)
+    page = client_for("operations").get(f"/syncs/orders/{order.number}/").content.decode()
+    assert f'href="/exceptions/{ticket.pk}/"' in page
+    size = catalog.centra.state.size(unmapped)
+    mapping = SkuMapping.objects.create(
+        sku=unmapped,
+        ip_variant_id="v-auto",
+        centra_size_id=size.id,
+        centra_variant_id=1,
+        centra_product_id=1,
+        centra_sku=unmapped,
+        source=SkuMapping.Source.AUTOMATIC,
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    assert order_lines_redrive(mappings=[mapping]) == 1
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.AUTO_RESOLVED
+    assert "parked order lines were published" in ticket.events.last().note
+
+
 def test_without_events_a_failed_pass_keeps_its_stored_batches_and_is_redone(
     catalog, run_engine, settings
 ):

@@ -139,3 +139,50 @@ def test_a_variant_whose_read_back_spans_pages_is_read_whole(mapped, monkeypatch
 
     assert result.counts["drift"] == 1
     assert Ticket.objects.get(type="stock_drift").sku == last.SKU
+
+
+def test_a_cycle_reads_back_only_what_centra_did_not_confirm(mapped):
+    """Lines accepted with a stockChange and no message are what Centra holds: only the
+    rotating sample is read back, and the next cycle plans nothing from stale read-backs."""
+    settings_set(drift_sample_size=2)
+    result = stock_cycle()
+    assert result.counts["accepted"] > 2
+    assert result.counts["drift_checked"] == 2
+    unread = StockPosition.objects.filter(centra_seen_at__isnull=True)
+    assert unread.count() == result.counts["accepted"] - 2
+    for position in unread:
+        assert position.centra_physical == position.last_pushed == position.ats
+    assert stock_cycle().counts["planned"] == 0
+
+
+def test_a_line_accepted_with_a_warning_is_read_back(mapped):
+    """Centra clamps PHYSICAL below what it has allocated, with a warning: that line is
+    read back in the same cycle even with no sample."""
+    settings_set(drift_sample_size=0)
+    stock_cycle()
+    position = StockPosition.objects.filter(ats__gt=3).order_by("sku").first()
+    mapped.centra.state.place_order([(position.sku, position.ats, "10.00")])  # all allocated
+    mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, position.on_hand - 2)
+    result = stock_cycle()
+    assert (result.counts["planned"], result.counts["warned"]) == (1, 1)
+    assert result.counts["drift_checked"] == 1
+    position.refresh_from_db()
+    assert (position.centra_physical, position.centra_allocated) == (
+        position.ats + 2,
+        position.ats + 2,
+    )
+
+
+def test_a_drifting_sku_pushed_again_is_read_back_and_cleared(mapped):
+    settings_set(drift_sample_size=0)
+    stock_cycle()
+    position = StockPosition.objects.filter(ats__gt=2).order_by("sku").first()
+    warehouse = WarehouseMapping.objects.get().centra_warehouse_id
+    mapped.centra.state.set_stock(position.sku, warehouse, position.ats + 5)  # someone else
+    settings_set(drift_sample_size=1000)
+    assert stock_cycle().counts["drift"] == 1
+    settings_set(drift_sample_size=0)
+    result = stock_cycle()  # pushed again, confirmed, but a ticket waits: read back
+    assert (result.counts["planned"], result.counts["drift_checked"]) == (1, 1)
+    ticket = Ticket.objects.get(type="stock_drift")
+    assert ticket.status == Ticket.Status.AUTO_RESOLVED

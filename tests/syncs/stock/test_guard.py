@@ -110,7 +110,9 @@ def test_many_skus_at_zero_hold_the_push_until_released(mapped, personas):
     ticket = Ticket.objects.get(type="push_held")
     assert ticket.status == Ticket.Status.OPEN
     # operations release it: the planned lines go out, the ticket resolves
-    outcome = held.stock_push_release(stock_push=stock_push, actor=personas["operations"])
+    outcome = held.stock_push_release(
+        stock_push=stock_push, actor=personas["operations"], confirmation=str(len(victims))
+    )
     assert outcome.accepted == len(victims)
     assert sent() == before + 1
     for position in victims:
@@ -118,7 +120,9 @@ def test_many_skus_at_zero_hold_the_push_until_released(mapped, personas):
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.AUTO_RESOLVED
     with pytest.raises(held.PushStateError):  # a second click acts on nothing
-        held.stock_push_release(stock_push=stock_push, actor=personas["operations"])
+        held.stock_push_release(
+            stock_push=stock_push, actor=personas["operations"], confirmation=str(len(victims))
+        )
     assert sent() == before + 1
 
 
@@ -226,10 +230,72 @@ def test_a_big_release_is_queued_and_the_task_sends_it_once(
     monkeypatch.setattr(held, "INLINE_LINES", 10)  # this push has more lines than that
     before = sent()
     with django_capture_on_commit_callbacks(execute=True):
-        assert held.stock_push_release(stock_push=stock_push, actor=personas["admin"]) is None
+        confirmation = held.release_confirmation(stock_push)
+        released = held.stock_push_release(
+            stock_push=stock_push, actor=personas["admin"], confirmation=confirmation
+        )
+        assert released is None
     assert OrmQ.objects.count() == 1
     assert sent() == before  # nothing sent in the request
     summary = tasks.send_released_push(stock_push.pk)
     assert summary == f"{stock_push.lines.count()} accepted, 0 rejected in 1 mutations"
     assert tasks.send_released_push(stock_push.pk) == "0 accepted, 0 rejected in 0 mutations"
     assert sent() == before + 1
+
+
+def zero_everything_and_hold(mapped) -> StockPush:
+    stock_cycle()
+    for position in StockPosition.objects.all():
+        mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, 0)
+    assert stock_cycle().held
+    return StockPush.objects.get(status=StockPush.Status.HELD)
+
+
+def test_a_release_without_the_typed_line_count_sends_nothing(mapped, personas):
+    stock_push = zero_everything_and_hold(mapped)
+    before = sent()
+    for typed in ("", "yes", str(stock_push.lines.count() + 1)):
+        with pytest.raises(held.PushStateError, match="type"):
+            held.stock_push_release(
+                stock_push=stock_push, actor=personas["operations"], confirmation=typed
+            )
+    stock_push.refresh_from_db()
+    assert stock_push.status == StockPush.Status.HELD
+    assert sent() == before
+    assert not stock_push.lines.exclude(status=StockPushLine.Status.PLANNED).exists()
+
+
+def test_a_later_cycle_supersedes_a_held_push_which_can_no_longer_be_released(mapped, personas):
+    stale = zero_everything_and_hold(mapped)
+    assert stock_cycle().held  # the next cycle plans again: the first plan is stale
+    stale.refresh_from_db()
+    assert stale.status == StockPush.Status.SUPERSEDED
+    latest = StockPush.objects.get(status=StockPush.Status.HELD)
+    assert f"a later cycle planned push {latest.pk}" in stale.decision_note
+    before = sent()
+    with pytest.raises(held.PushStateError, match="superseded"):
+        held.stock_push_release(
+            stock_push=stale,
+            actor=personas["operations"],
+            confirmation=held.release_confirmation(stale),
+        )
+    assert sent() == before
+    assert set(stale.lines.values_list("status", flat=True)) == {StockPushLine.Status.PLANNED}
+
+
+def test_a_configuration_change_supersedes_a_held_push(mapped, personas):
+    from syncs.models import SafetyStockRule
+    from syncs.stock.services import config_delete, config_save
+
+    stock_push = zero_everything_and_hold(mapped)
+    rule = config_save(
+        area="safety_stock",
+        instance=SafetyStockRule(scope="global", key="", kind="units", value=5),
+        actor=personas["admin"],
+    )
+    stock_push.refresh_from_db()
+    assert stock_push.status == StockPush.Status.SUPERSEDED
+    assert "the configuration changed (safety_stock" in stock_push.decision_note
+    config_delete(area="safety_stock", instance=rule, actor=personas["admin"])
+    stock_push.refresh_from_db()
+    assert stock_push.status == StockPush.Status.SUPERSEDED  # never back to held

@@ -80,7 +80,12 @@ def test_held_push_release_is_for_operations_not_finance(mapped, client_for):
     assert denied.status_code == 403
     stock_push.refresh_from_db()
     assert stock_push.status == "held"
-    released = client_for("operations").post(f"/syncs/stock/pushes/{stock_push.pk}/release/")
+    url = f"/syncs/stock/pushes/{stock_push.pk}/release/"
+    unconfirmed = client_for("operations").post(url, {"confirm": "ok"}, follow=True)
+    assert "type " + str(stock_push.lines.count()) in unconfirmed.content.decode()
+    stock_push.refresh_from_db()
+    assert stock_push.status == "held"
+    released = client_for("operations").post(url, {"confirm": str(stock_push.lines.count())})
     assert released.status_code == 302
     stock_push.refresh_from_db()
     assert stock_push.status == "sent"
@@ -139,3 +144,64 @@ def test_stock_history_queries_do_not_grow_with_runs(mapped, client_for):
     with CaptureQueriesContext(connection) as many:
         client.get("/syncs/stock/")
     assert len(many) == len(few)
+
+
+FAT_FINGER = {**RULE, "value": "1000"}
+
+
+def test_a_rule_the_guard_would_hold_is_saved_only_with_the_typed_size(mapped, client_for):
+    stock_cycle()
+    client = client_for("admin")
+    page = client.post("/syncs/config/safety_stock/new/", FAT_FINGER, follow=True)
+    html = page.content.decode()
+    changed = StockPosition.objects.filter(ats__gt=0).count()
+    assert 'id="guard-warning"' in html and "would go to zero" in html
+    assert f"Not saved: the guard would hold the next push. To go ahead, type {changed}" in html
+    assert not SafetyStockRule.objects.exists()
+    assert not ConfigChange.objects.filter(area="safety_stock").exists()
+    client.post("/syncs/config/safety_stock/new/", {**FAT_FINGER, "confirm": str(changed + 1)})
+    assert not SafetyStockRule.objects.exists()
+    saved = client.post("/syncs/config/safety_stock/new/", {**FAT_FINGER, "confirm": str(changed)})
+    assert saved.status_code == 302
+    assert SafetyStockRule.objects.get().value == 1000
+
+
+def test_a_small_rule_is_saved_in_one_step(mapped, client_for):
+    stock_cycle()
+    response = client_for("admin").post("/syncs/config/safety_stock/new/", RULE)
+    assert response.status_code == 302
+    assert SafetyStockRule.objects.get().value == 2
+
+
+def test_deleting_a_rule_shows_its_effect_first_and_deletes_on_confirmation(mapped, client_for):
+    stock_cycle()
+    client = client_for("admin")
+    client.post("/syncs/config/safety_stock/new/", RULE)
+    rule = SafetyStockRule.objects.get()
+    url = f"/syncs/config/safety_stock/{rule.pk}/delete/"
+    first = client.post(url)
+    html = first.content.decode()
+    assert first.status_code == 200
+    assert "What if you delete this" in html and 'name="step" value="confirm"' in html
+    assert SafetyStockRule.objects.filter(pk=rule.pk).exists()
+    assert client.post(url, {"step": "confirm"}).status_code == 302
+    assert not SafetyStockRule.objects.exists()
+    assert ConfigChange.objects.filter(area="safety_stock", action="deleted").count() == 1
+
+
+def test_a_sent_push_shows_ip_read_to_centra_write_per_lane(mapped, client_for):
+    result = stock_cycle()
+    figures = result.counts["read_to_write"]
+    lanes = StockPush.objects.get(status="sent").lines.values_list("lane", flat=True)
+    assert {lane: figures[lane]["lines"] for lane in figures} == {
+        lane: list(lanes).count(lane) for lane in set(lanes)
+    }
+    for lane in figures.values():
+        assert 0 <= lane["p50"] <= lane["max"]
+    stock_push = StockPush.objects.get(status="sent")
+    page = client_for("finance").get(f"/syncs/stock/pushes/{stock_push.pk}/").content.decode()
+    assert "IP read to Centra write" in page
+    for lane in figures:
+        assert f"<td>{StockPushLine.Lane(lane).label}</td><td>{figures[lane]['lines']}</td>" in page
+    index = client_for("finance").get("/syncs/stock/").content.decode()
+    assert "IP read to Centra write, zero lane (slowest s)" in index
