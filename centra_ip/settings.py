@@ -140,6 +140,9 @@ else:
     Q_CLUSTER["orm"] = "default"
 if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
     raise ImproperlyConfigured("Q_RETRY must be larger than Q_TIMEOUT.")
+# A stream run holds a lease this long, renewed by a heartbeat every third of it; a run whose
+# worker died (SIGKILL, OOM) is taken over once its lease expires (docs/reliability.md).
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 30, minimum=3)
 
 # --- External systems -----------------------------------------------------------------------
 # With no credentials a system is served by its sandbox twin (see docs/sandbox.md). Where

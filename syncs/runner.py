@@ -5,13 +5,23 @@ retries becomes an API ticket on the stream (owner: admin) and fails the run; th
 successful run clears those tickets. Anything else that goes wrong fails the run and
 raises a ``sync_failed`` ticket with the error's type and message: a worker never dies
 of a bad payload, and no failure goes unseen.
+
+A run holds a lease (``SyncRun.lease_expires_at``) that a heartbeat thread renews every
+third of ``SYNC_LEASE_SECONDS`` while the engine works. A worker killed mid-run (SIGKILL,
+the OOM killer, a lost machine) stops renewing it; the next run of the stream finds the
+lease expired, marks the dead run failed ("abandoned") and starts, so a crash delays the
+stream by at most one lease, not the task timeout. The same holds on SQLite.
 """
 
 import logging
+import os
+import socket
+import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -44,16 +54,37 @@ def api_ticket_type(error: ConnectorError) -> str:
     return "api_bad_payload"  # a GraphQL error or a rejected request: the exchange is wrong
 
 
-def _claim(*, stream: str, trigger: str, dry_run: bool, full: bool) -> SyncRun:
-    """Create the run row; the partial unique constraint refuses a second real run.
+def lease_length() -> timedelta:
+    return timedelta(seconds=settings.SYNC_LEASE_SECONDS)
 
-    A run left "running" longer than the task timeout belongs to a worker that died: it is
-    marked failed first, so a crash does not block the stream forever.
-    """
-    stale_before = timezone.now() - timedelta(seconds=settings.Q_CLUSTER["timeout"])
-    SyncRun.objects.filter(
-        stream=stream, status=SyncRun.Status.RUNNING, started_at__lt=stale_before
-    ).update(status=SyncRun.Status.FAILED, finished_at=timezone.now(), error="abandoned")
+
+def worker_name() -> str:
+    """"host:pid" of this process: who holds a run's lease."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def runs_abandoned_release(*, stream: str | None = None) -> int:
+    """Mark failed the running runs whose lease expired: their worker is gone. A run from
+    before leases existed (no lease) is judged by the task timeout, as it was then."""
+    now = timezone.now()
+    before_leases = now - timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    dead = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).filter(
+        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, started_at__lt=before_leases)
+    )
+    if stream is not None:
+        dead = dead.filter(stream=stream)
+    return dead.update(
+        status=SyncRun.Status.FAILED,
+        finished_at=now,
+        error="abandoned: the worker stopped renewing its lease (killed or lost)",
+    )
+
+
+def _claim(*, stream: str, trigger: str, dry_run: bool, full: bool) -> SyncRun:
+    """Create the run row with a fresh lease; the partial unique constraint refuses a
+    second real run while the first one's lease is alive."""
+    runs_abandoned_release(stream=stream)
+    now = timezone.now()
     try:
         with transaction.atomic():
             return SyncRun.objects.create(
@@ -61,10 +92,50 @@ def _claim(*, stream: str, trigger: str, dry_run: bool, full: bool) -> SyncRun:
                 trigger=trigger,
                 dry_run=dry_run,
                 full=full,
-                started_at=timezone.now(),
+                started_at=now,
+                lease_expires_at=now + lease_length(),
+                worker=worker_name(),
             )
     except IntegrityError:
         raise StreamBusy(f"{stream} is already running") from None
+
+
+class Heartbeat:
+    """Renew a run's lease every third of the lease until stopped, from its own thread
+    (and so its own database connection, closed when it stops)."""
+
+    def __init__(self, run: SyncRun):
+        self.run_pk = run.pk
+        self.every = lease_length().total_seconds() / 3
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{run.pk}", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def renew(self) -> bool:
+        """Push the lease forward; False when the run is no longer ours to renew."""
+        return bool(
+            SyncRun.objects.filter(pk=self.run_pk, status=SyncRun.Status.RUNNING).update(
+                lease_expires_at=timezone.now() + lease_length()
+            )
+        )
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    close_old_connections()  # a database restart: reconnect, keep beating
+                    self.renew()
+                except Exception:  # the next beat tries again; the lease has room for it
+                    logger.warning("could not renew the lease of run %s", self.run_pk)
+        finally:
+            connection.close()
 
 
 def _finish(run: SyncRun, *, status: str, summary: str, counts=None, error: str = "") -> None:
@@ -89,7 +160,8 @@ def sync_run_stream(
     engine = import_string(ENGINES[stream])
     run = _claim(stream=stream, trigger=trigger, dry_run=dry_run, full=full)
     try:
-        result: EngineResult = engine(run=run, dry_run=dry_run, full=full)
+        with Heartbeat(run):
+            result: EngineResult = engine(run=run, dry_run=dry_run, full=full)
     except ConnectorError as error:
         _fail_with_ticket(
             run,

@@ -28,6 +28,12 @@ class SyncRun(models.Model):
     summary = models.CharField(max_length=500, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # The run's lease: renewed by a heartbeat while the worker lives (``syncs.runner``). A
+    # run still "running" after its lease expired belongs to a dead worker: the next run of
+    # the stream takes over at once instead of waiting for the task timeout.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Who holds it: "host:pid" of the worker, for the operator (and the soak's killer).
+    worker = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
