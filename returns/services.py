@@ -45,7 +45,12 @@ logger = logging.getLogger(__name__)
 
 IN_QC = "in_qc"
 SOURCE = "returns flow"
-CLAIM_EXPIRES = timedelta(minutes=15)
+# A stock-in's claim (``running_since``) is renewed every CLAIM_RENEW while its worker runs
+# it; one not renewed for CLAIM_EXPIRES belongs to a dead worker and may be taken over. It
+# outlasts the IP client's 60 s timeout plus one renewal, so a create that a dead worker
+# sent can no longer land when the next runner looks the reference up and creates.
+CLAIM_RENEW = timedelta(seconds=10)
+CLAIM_EXPIRES = timedelta(seconds=90)
 
 
 class ReturnsError(ValueError):
@@ -567,7 +572,8 @@ def _order(stock_in: StockIn) -> sinks.StockInOrder:
 
 
 def _claim(stock_in_id: int) -> bool:
-    """Compare-and-set: only one runner per stock-in at a time (stale claims expire)."""
+    """Compare-and-set: only one runner per stock-in at a time (a claim not renewed for
+    CLAIM_EXPIRES is a dead worker's and expires)."""
     now = timezone.now()
     return (
         StockIn.objects.filter(pk=stock_in_id)
@@ -730,33 +736,49 @@ def stock_in_run(*, stock_in_id: int, trigger: str) -> StockIn:
     order = _order(stock_in)
     clients: dict = {}
     try:
-        while stock_in.step != StockIn.Step.DONE:
-            step = stock_in.step
-            try:
-                moved = _step_run(stock_in, order, clients)
-            except ConnectorError as error:
-                stock_in.attempts += 1
-                stock_in.last_error = f"{error.operation}: {error.message}"[:500]
-                _attempt(stock_in, step, trigger, False, stock_in.last_error)
-                _stock_in_failed(
-                    stock_in,
-                    f"Return {order.return_id}, line {stock_in.line.centra_line_id}, "
-                    f"SKU {order.sku}: step '{StockIn.Step(step).label}' failed: {error.message}",
-                )
-                break
-            _attempt(stock_in, step, trigger, True, "" if moved else "not confirmed yet")
-            if not moved:
-                _stock_in_awaiting(stock_in)
-                break
-        if stock_in.step == StockIn.Step.DONE:
-            stock_in.last_error = ""
-            _stock_in_confirm(stock_in)
+        with _claim_heartbeat(stock_in_id):
+            _steps_run(stock_in, order, clients, trigger)
     finally:
         for client in clients.values():
             client.close()
         StockIn.objects.filter(pk=stock_in_id).update(running_since=None)
     stock_in.refresh_from_db()
     return stock_in
+
+
+def _claim_heartbeat(stock_in_id: int):
+    from syncs.runner import Heartbeat
+
+    def renew() -> int:
+        claimed = StockIn.objects.filter(pk=stock_in_id, running_since__isnull=False)
+        return claimed.update(running_since=timezone.now())
+
+    return Heartbeat(renew, every=CLAIM_RENEW.total_seconds(), name=f"stock-in {stock_in_id}")
+
+
+def _steps_run(stock_in: StockIn, order: sinks.StockInOrder, clients: dict, trigger: str) -> None:
+    """Each step in turn until done, failed or awaiting the read-back."""
+    while stock_in.step != StockIn.Step.DONE:
+        step = stock_in.step
+        try:
+            moved = _step_run(stock_in, order, clients)
+        except ConnectorError as error:
+            stock_in.attempts += 1
+            stock_in.last_error = f"{error.operation}: {error.message}"[:500]
+            _attempt(stock_in, step, trigger, False, stock_in.last_error)
+            _stock_in_failed(
+                stock_in,
+                f"Return {order.return_id}, line {stock_in.line.centra_line_id}, "
+                f"SKU {order.sku}: step '{StockIn.Step(step).label}' failed: {error.message}",
+            )
+            break
+        _attempt(stock_in, step, trigger, True, "" if moved else "not confirmed yet")
+        if not moved:
+            _stock_in_awaiting(stock_in)
+            break
+    if stock_in.step == StockIn.Step.DONE:
+        stock_in.last_error = ""
+        _stock_in_confirm(stock_in)
 
 
 def _stock_in_awaiting(stock_in: StockIn) -> None:

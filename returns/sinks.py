@@ -65,12 +65,17 @@ class StockInOrder:
 
 # -- Inventory Planner ------------------------------------------------------------------------
 def ip_stock_order_find_or_create(client, order: StockInOrder) -> str:
-    """The id of the returns stock order named ``order.key``, created only if none exists."""
-    for found in client.iter_purchase_orders(
-        filters={"reference": order.key}, fields=["id", "reference"]
-    ):
-        if found.reference == order.key:
-            return found.id
+    """The id of the returns stock order named ``order.key``, created only if none exists.
+
+    After creating it, the reference is looked up again: a create sent by a worker that
+    died can land late, beside ours. The oldest live order named ``order.key`` is kept
+    and any other is cancelled (none has received units: only the kept one is received
+    on), so exactly one stock order counts the return. ``stock_in_run``'s claim makes
+    such a late create rare: it is taken over only after the client's timeout.
+    """
+    named = _stock_orders_named(client, order.key)
+    if named:
+        return named[0]
     created = client.create_purchase_order(
         PurchaseOrderDraft(
             warehouse=order.warehouse,
@@ -79,7 +84,19 @@ def ip_stock_order_find_or_create(client, order: StockInOrder) -> str:
             notes=f"Customer return {order.return_id} (order {order.order_number})",
         )
     )
-    return created.id
+    named = _stock_orders_named(client, order.key) or [created.id]
+    for duplicate in named[1:]:
+        client.update_purchase_order(duplicate, {"status": "cancelled"})
+    return named[0]
+
+
+def _stock_orders_named(client, key: str) -> list[str]:
+    """Ids of the stock orders with this reference that are not cancelled, oldest first
+    (IP's ids are ObjectIds: they grow with creation time)."""
+    found = client.iter_purchase_orders(
+        filters={"reference": key}, fields=["id", "reference", "status"]
+    )
+    return sorted(o.id for o in found if o.reference == key and o.status != "cancelled")
 
 
 def ip_stock_order_receive(client, po_id: str, order: StockInOrder) -> None:

@@ -17,7 +17,9 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
@@ -59,7 +61,7 @@ def lease_length() -> timedelta:
 
 
 def worker_name() -> str:
-    """"host:pid" of this process: who holds a run's lease."""
+    """ "host:pid" of this process: who holds a run's lease."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -101,14 +103,13 @@ def _claim(*, stream: str, trigger: str, dry_run: bool, full: bool) -> SyncRun:
 
 
 class Heartbeat:
-    """Renew a run's lease every third of the lease until stopped, from its own thread
-    (and so its own database connection, closed when it stops)."""
+    """Call ``renew`` every ``every`` seconds until stopped, from its own thread (and so its
+    own database connection, closed when it stops): what keeps a lease alive."""
 
-    def __init__(self, run: SyncRun):
-        self.run_pk = run.pk
-        self.every = lease_length().total_seconds() / 3
+    def __init__(self, renew: Callable[[], object], *, every: float, name: str):
+        self.renew, self.every, self.name = renew, every, name
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"lease-{run.pk}", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=name, daemon=True)
 
     def __enter__(self):
         self._thread.start()
@@ -118,14 +119,6 @@ class Heartbeat:
         self._stop.set()
         self._thread.join()
 
-    def renew(self) -> bool:
-        """Push the lease forward; False when the run is no longer ours to renew."""
-        return bool(
-            SyncRun.objects.filter(pk=self.run_pk, status=SyncRun.Status.RUNNING).update(
-                lease_expires_at=timezone.now() + lease_length()
-            )
-        )
-
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.every):
@@ -133,9 +126,26 @@ class Heartbeat:
                     close_old_connections()  # a database restart: reconnect, keep beating
                     self.renew()
                 except Exception:  # the next beat tries again; the lease has room for it
-                    logger.warning("could not renew the lease of run %s", self.run_pk)
+                    logger.warning("%s: could not renew the lease", self.name)
         finally:
             connection.close()
+
+
+def run_lease_renew(run_pk: int) -> bool:
+    """Push a running run's lease forward; False when it is no longer running (ours)."""
+    return bool(
+        SyncRun.objects.filter(pk=run_pk, status=SyncRun.Status.RUNNING).update(
+            lease_expires_at=timezone.now() + lease_length()
+        )
+    )
+
+
+def run_heartbeat(run: SyncRun) -> Heartbeat:
+    return Heartbeat(
+        partial(run_lease_renew, run.pk),
+        every=lease_length().total_seconds() / 3,
+        name=f"{run.stream} run {run.pk}",
+    )
 
 
 def _finish(run: SyncRun, *, status: str, summary: str, counts=None, error: str = "") -> None:
@@ -160,7 +170,7 @@ def sync_run_stream(
     engine = import_string(ENGINES[stream])
     run = _claim(stream=stream, trigger=trigger, dry_run=dry_run, full=full)
     try:
-        with Heartbeat(run):
+        with run_heartbeat(run):
             result: EngineResult = engine(run=run, dry_run=dry_run, full=full)
     except ConnectorError as error:
         _fail_with_ticket(

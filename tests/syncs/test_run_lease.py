@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from syncs.models import SyncRun
-from syncs.runner import Heartbeat, StreamBusy, runs_abandoned_release, sync_run_stream
+from syncs.runner import StreamBusy, run_lease_renew, runs_abandoned_release, sync_run_stream
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_the_heartbeat_pushes_a_running_runs_lease_forward(settings):
     settings.SYNC_LEASE_SECONDS = 30
     run = _running(lease_left=timedelta(seconds=2))
 
-    assert Heartbeat(run).renew() is True
+    assert run_lease_renew(run.pk) is True
 
     run.refresh_from_db()
     assert run.lease_expires_at > timezone.now() + timedelta(seconds=25)
@@ -72,7 +72,7 @@ def test_the_heartbeat_does_not_revive_a_run_already_abandoned(settings):
     run = _running(lease_left=timedelta(seconds=-1))
     assert runs_abandoned_release() == 1
 
-    assert Heartbeat(run).renew() is False
+    assert run_lease_renew(run.pk) is False
 
     run.refresh_from_db()
     assert run.status == SyncRun.Status.FAILED
