@@ -143,6 +143,9 @@ if Q_CLUSTER["retry"] <= Q_CLUSTER["timeout"]:
 # A stream run holds a lease this long, renewed by a heartbeat every third of it; a run whose
 # worker died (SIGKILL, OOM) is taken over once its lease expires (docs/reliability.md).
 SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", 30, minimum=3)
+# Seconds a call to Centra or IP may take before it times out; 0: each client's own default
+# (Centra 30 s, IP 60 s). The soak lowers it so that an injected timeout costs seconds.
+API_TIMEOUT_SECONDS = env_float("API_TIMEOUT_SECONDS", 0.0, minimum=0.0)
 
 # --- External systems -----------------------------------------------------------------------
 # With no credentials a system is served by its sandbox twin (see docs/sandbox.md). Where

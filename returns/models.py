@@ -176,6 +176,7 @@ class StockIn(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     running_since = models.DateTimeField(null=True, blank=True)
+    running_on = models.CharField(max_length=100, blank=True)  # "host:pid" of the claim's worker
     created_at = models.DateTimeField()
     registered_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

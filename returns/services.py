@@ -39,6 +39,7 @@ from returns.models import (
 from syncs.connectors.base import ConnectorError
 from syncs.models import OrderLine, SalesFeedRow
 from syncs.orders.services import SkuIndex
+from syncs.runner import Heartbeat, worker_name
 from syncs.stock.services import actor_name, stock_status_move
 
 logger = logging.getLogger(__name__)
@@ -579,7 +580,7 @@ def _claim(stock_in_id: int) -> bool:
         StockIn.objects.filter(pk=stock_in_id)
         .exclude(state=StockIn.State.CONFIRMED)
         .filter(Q(running_since__isnull=True) | Q(running_since__lt=now - CLAIM_EXPIRES))
-        .update(running_since=now)
+        .update(running_since=now, running_on=worker_name())
         == 1
     )
 
@@ -747,8 +748,6 @@ def stock_in_run(*, stock_in_id: int, trigger: str) -> StockIn:
 
 
 def _claim_heartbeat(stock_in_id: int):
-    from syncs.runner import Heartbeat
-
     def renew() -> int:
         claimed = StockIn.objects.filter(pk=stock_in_id, running_since__isnull=False)
         return claimed.update(running_since=timezone.now())

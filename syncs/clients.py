@@ -47,6 +47,8 @@ def centra_client(*, sync_run=None, **options) -> CentraClient:
         url, token = f"{settings.SANDBOX_URL}/graphql", CENTRA_TOKEN
     else:
         url, token = settings.CENTRA_API_URL, settings.CENTRA_API_TOKEN
+    if settings.API_TIMEOUT_SECONDS:
+        options.setdefault("timeout", httpx.Timeout(settings.API_TIMEOUT_SECONDS))
     return CentraClient(
         url,
         token,
@@ -64,6 +66,8 @@ def inventory_planner_client(*, sync_run=None, **options) -> InventoryPlannerCli
     else:
         base = settings.INVENTORY_PLANNER_API_URL
         key, account = settings.INVENTORY_PLANNER_API_KEY, settings.INVENTORY_PLANNER_ACCOUNT
+    if settings.API_TIMEOUT_SECONDS:
+        options.setdefault("timeout", settings.API_TIMEOUT_SECONDS)
     return InventoryPlannerClient(
         base,
         key,
