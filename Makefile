@@ -15,6 +15,7 @@ help:
 	@echo "make test   install the test dependencies and run lint plus the whole suite"
 	@echo "make bench  run the benchmarks in bench/"
 	@echo "make smoke  the production smoke test (PostgreSQL, Redis, gunicorn, two task nodes, Chromium)"
+	@echo "make soak   faults, worker kills and a database restart over two task nodes; invariants checked"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +71,12 @@ bench: install-test
 .PHONY: smoke
 smoke: install-test browser
 	$(PY) -m tests.production.smoke
+
+# The soak (docs/reliability.md): needs Redis and the PostgreSQL binaries (it runs its own
+# instance). SOAK_RUNS, SOAK_KILLS, SOAK_FAULT_RATE, SOAK_NODES, ... or ARGS="--runs 100".
+.PHONY: soak
+soak: install-test
+	$(PY) -m syncs.soak $(ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -17,6 +17,7 @@ applied, and the client may not learn it. ``/soak/state`` returns the twins' tru
 the fault counts; ``POST /soak/faults {"rate": 0}`` turns the faults off.
 """
 
+import contextlib
 import json
 import random
 import socket
@@ -68,7 +69,13 @@ class SoakTwins:
     def __init__(self, sandbox: Sandbox, faults: SoakFaults):
         self.sandbox, self.faults = sandbox, faults
         self.stock_writes: list[dict] = []  # every setStock item Centra accepted
+        self.ticking = True  # the world moves on; frozen for the clean cycles
         self._twin_lock = threading.Lock()  # one call in a twin at a time: faults stay exact
+
+    def tick(self) -> None:
+        if self.ticking:
+            with self._twin_lock:
+                self.sandbox.world.tick()
 
     def routes(self, *, secret_key: str) -> dict:
         routes = self.sandbox.routes(secret_key=secret_key)
@@ -134,8 +141,10 @@ class SoakTwins:
     def _soak(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/soak/faults" and request.method == "POST":
-            self.faults.rate = float(json.loads(request.content or b"{}").get("rate", 0.0))
-            return httpx.Response(200, json={"rate": self.faults.rate})
+            body = json.loads(request.content or b"{}")
+            self.faults.rate = float(body.get("rate", 0.0))
+            self.ticking = bool(body.get("tick", True))
+            return httpx.Response(200, json={"rate": self.faults.rate, "tick": self.ticking})
         if path == "/soak/state":
             with self._twin_lock:
                 return httpx.Response(200, json=self.state())
@@ -153,12 +162,18 @@ class SoakTwins:
                     "sku": line.productSize.SKU,
                     "quantity": line.quantity,
                     "cancelled": line.cancelledQuantity,
+                    "order_cancelled": order.status == "CANCELLED",
                 }
                 for order in centra.orders.values()
                 for line in order.all_lines
             ]
             stock = [
-                {"size": size.id, "sku": size.SKU, "warehouse": wid, "physical": lvl.physicalQuantity}
+                {
+                    "size": size.id,
+                    "sku": size.SKU,
+                    "warehouse": wid,
+                    "physical": lvl.physicalQuantity,
+                }
                 for size in centra.sizes.values()
                 for wid, lvl in size.levels.items()
             ]
@@ -217,10 +232,8 @@ class _SoakHandler(WSGIRequestHandler):
             self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
         )
         handler.request_handler = self
-        try:
+        with contextlib.suppress(OSError):  # the connection we reset, or a client gone
             handler.run(self.server.get_app())
-        except OSError:  # the connection we reset, or a client that gave up
-            pass
 
     def log_message(self, format, *args):
         pass

@@ -23,9 +23,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        sandbox = sandbox_build(config=WorldConfig(seed=options["seed"], products=options["products"]))
+        sandbox = sandbox_build(
+            config=WorldConfig(seed=options["seed"], products=options["products"])
+        )
         sandbox.centra.config.throttle = False  # the soak injects its own 429 bursts
-        faults = SoakFaults(rate=options["fault_rate"], seed=options["seed"], hang_seconds=options["hang"])
+        faults = SoakFaults(
+            rate=options["fault_rate"], seed=options["seed"], hang_seconds=options["hang"]
+        )
         twins = SoakTwins(sandbox, faults)
         server = soak_server(
             twins, host=options["host"], port=options["port"], secret_key=settings.SECRET_KEY
@@ -34,7 +38,7 @@ class Command(BaseCommand):
         self.stdout.flush()
         stop = threading.Event()
         threading.Thread(
-            target=self._tick, args=(sandbox.world, options["tick"], stop, twins), daemon=True
+            target=self._tick, args=(twins, options["tick"], stop), daemon=True
         ).start()
         try:
             server.serve_forever()
@@ -43,7 +47,6 @@ class Command(BaseCommand):
             server.server_close()
 
     @staticmethod
-    def _tick(world, seconds, stop, twins) -> None:
+    def _tick(twins, seconds, stop) -> None:
         while not stop.wait(seconds):
-            with twins._twin_lock:
-                world.tick()
+            twins.tick()

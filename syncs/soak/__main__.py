@@ -1,0 +1,5 @@
+import sys
+
+from syncs.soak.harness import main
+
+sys.exit(main())
