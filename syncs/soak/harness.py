@@ -46,7 +46,7 @@ from syncs.soak.postgres import PrivatePostgres
 ROOT = Path(__file__).resolve().parents[2]
 STREAM_WEIGHTS = {"orders": 3, "stock": 3, "returns": 2, "catalog": 1}
 KILL_TARGETS = ("stock", "orders", "stock-in", "catalog")
-RECOVERY_LIMIT = 60.0  # seconds: the issue's bound for the next run after a kill
+KILL_WAIT = 120.0  # seconds to catch the wanted kind running before any run will do
 FREEZE_SECONDS = 180.0  # a node that took no task this long while work waits is restarted
 GRACE = 10
 
@@ -287,7 +287,7 @@ class Soak:
                 kills_at.pop(0)
                 kind = KILL_TARGETS[self.kills_asked % len(KILL_TARGETS)]
                 self.kills_asked += 1
-                self.kill_wanted = (kind, time.monotonic() + 60)
+                self.kill_wanted = (kind, time.monotonic() + KILL_WAIT)
             if self.kill_wanted is not None:
                 self._guarded(self.kill_try)
             self._guarded(self.recoveries_watch)
@@ -357,7 +357,7 @@ class Soak:
     # -- faults of our own: kills, the database restart, frozen nodes ------------------------
     def kill_try(self) -> None:
         """SIGKILL the worker running the wanted kind (a stream, or "stock-in") if one is
-        running now; past the deadline, the worker of any running stream run."""
+        running now; after KILL_WAIT, the worker of any running stream run."""
         kind, deadline = self.kill_wanted
         kinds = [kind] if time.monotonic() < deadline else list(STREAM_WEIGHTS)
         for candidate in kinds:
@@ -373,15 +373,19 @@ class Soak:
 
     def _running(self, kind: str) -> int | None:
         """The pid of the worker running ``kind`` now, if any."""
+        from django.utils import timezone
+
         from returns.models import StockIn
         from syncs.models import SyncRun
 
         if kind == "stock-in":
             owners = StockIn.objects.filter(running_since__isnull=False).exclude(running_on="")
             owner = owners.values_list("running_on", flat=True).first()
-        else:
-            runs = SyncRun.objects.filter(stream=kind, status=SyncRun.Status.RUNNING, dry_run=False)
-            owner = runs.values_list("worker", flat=True).first()
+        else:  # a live lease: the run's worker is at it now (not a run a restart orphaned)
+            runs = SyncRun.objects.filter(
+                stream=kind, status=SyncRun.Status.RUNNING, lease_expires_at__gt=timezone.now()
+            )
+            owner = runs.order_by("-started_at").values_list("worker", flat=True).first()
         if not owner or ":" not in owner:
             return None
         return int(owner.rsplit(":", 1)[1])

@@ -19,12 +19,19 @@ class Command(BaseCommand):
         parser.add_argument("--tick", type=float, default=2.0, help="seconds between steps")
         parser.add_argument("--fault-rate", type=float, default=0.2)
         parser.add_argument(
+            "--return-rate", type=float, default=0.5, help="returns come often: stock-ins to test"
+        )
+        parser.add_argument(
             "--hang", type=float, default=6.0, help="seconds a 'timeout' holds the call"
         )
 
     def handle(self, *args, **options):
         sandbox = sandbox_build(
-            config=WorldConfig(seed=options["seed"], products=options["products"])
+            config=WorldConfig(
+                seed=options["seed"],
+                products=options["products"],
+                return_rate=options["return_rate"],
+            )
         )
         sandbox.centra.config.throttle = False  # the soak injects its own 429 bursts
         faults = SoakFaults(
