@@ -274,7 +274,7 @@ class Soak:
         restart_at = [round((k + 1) * target / (restarts + 1)) for k in range(restarts)]
         self.faults(self.opts.fault_rate)
         streams = [s for s, weight in STREAM_WEIGHTS.items() for _ in range(weight)]
-        last_report = 0.0
+        last_report = last_check = 0.0
         while True:
             close_old_connections()
             done = self._guarded(self.stream_runs, default=0)
@@ -294,7 +294,9 @@ class Soak:
             if restart_at and done >= restart_at[0]:
                 restart_at.pop(0)
                 self.restart_database()
-            self.unfreeze_nodes()
+            if time.monotonic() - last_check > 10:
+                last_check = time.monotonic()
+                self.unfreeze_nodes()
             if time.monotonic() - last_report > 15:
                 last_report = time.monotonic()
                 self.report_progress(done)
@@ -323,8 +325,10 @@ class Soak:
 
     def report_progress(self, done: int) -> None:
         elapsed = time.monotonic() - self.started_at
-        truth = self._guarded(self.truth, default={}) or {}
-        faults = sum((truth.get("faults") or {}).values())
+        counts = self._guarded(
+            lambda: httpx.get(f"{self.twins_url}/soak/faults", timeout=30).json(), default={}
+        )
+        faults = sum((counts or {}).get("faults", {}).values())
         log(
             f"{done}/{self.opts.runs} stream runs, {self.figures_kills()}/{self.opts.kills} kills, "
             f"{self.figures.db_restarts} db restarts, {faults} faults injected, "

@@ -14,7 +14,8 @@ configured probability, one kind with equal chance:
 
 Only ``slow``, ``malformed`` and ``partial`` reach the twin's state: a write under them is
 applied, and the client may not learn it. ``/soak/state`` returns the twins' truth and
-the fault counts; ``POST /soak/faults {"rate": 0}`` turns the faults off.
+the fault counts (``GET /soak/faults``: the counts alone); ``POST /soak/faults {"rate": 0,
+"tick": false}`` turns the faults off and freezes the world.
 """
 
 import contextlib
@@ -22,6 +23,7 @@ import json
 import random
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -145,6 +147,9 @@ class SoakTwins:
             self.faults.rate = float(body.get("rate", 0.0))
             self.ticking = bool(body.get("tick", True))
             return httpx.Response(200, json={"rate": self.faults.rate, "tick": self.ticking})
+        if path == "/soak/faults":
+            counts = {"faults": dict(self.faults.counts), "calls": self.faults.calls}
+            return httpx.Response(200, json=counts)
         if path == "/soak/state":
             with self._twin_lock:
                 return httpx.Response(200, json=self.state())
@@ -204,36 +209,44 @@ def _plan_of(sandbox: Sandbox, handle):
     return sandbox.centra.faults
 
 
-def reset_connection(sock: socket.socket) -> None:
-    """Close with SO_LINGER 0: the kernel sends RST, as a dropped connection does."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
+class _Handler(ServerHandler):
+    """wsgiref's, except that a ``ConnectionReset`` from the app sends nothing (the request
+    handler then resets the connection) and dropped connections log no traceback."""
 
+    reset = False
 
-class _NoTracebacks(ServerHandler):
+    def handle_error(self):
+        if isinstance(sys.exc_info()[1], ConnectionReset):
+            self.reset = True
+            return
+        super().handle_error()
+
     def log_exception(self, exc_info):
-        if not isinstance(exc_info[1], ConnectionReset | OSError):
+        if not isinstance(exc_info[1], OSError):
             super().log_exception(exc_info)
 
 
 class _SoakHandler(WSGIRequestHandler):
-    """Hands the app its socket (to reset it) and stays quiet about dropped connections."""
-
-    def get_environ(self):
-        environ = super().get_environ()
-        environ["soak.socket"] = self.connection
-        return environ
-
     def handle(self):
         self.raw_requestline = self.rfile.readline(65537)
         if not self.parse_request():
             return
-        handler = _NoTracebacks(
+        handler = _Handler(
             self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
         )
         handler.request_handler = self
-        with contextlib.suppress(OSError):  # the connection we reset, or a client gone
+        with contextlib.suppress(OSError):  # a client that gave up
             handler.run(self.server.get_app())
+        if handler.reset:
+            self.connection_reset()
+
+    def connection_reset(self) -> None:
+        """Close with SO_LINGER 0 (every reference to the socket closed, so the kernel
+        really closes it): it sends RST, as a dropped connection does."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()
+        self.wfile.close()
+        self.connection.close()
 
     def log_message(self, format, *args):
         pass
@@ -242,12 +255,4 @@ class _SoakHandler(WSGIRequestHandler):
 def soak_server(twins: SoakTwins, *, host: str, port: int, secret_key: str) -> WSGIServer:
     """The threaded sandbox server, with ``ConnectionReset`` turned into a TCP reset."""
     app = wsgi_app(twins.routes(secret_key=secret_key))
-
-    def resetting(environ, start_response):
-        try:
-            return app(environ, start_response)
-        except ConnectionReset:
-            reset_connection(environ["soak.socket"])
-            raise
-
-    return make_server(host, port, resetting, _ThreadingServer, _SoakHandler)
+    return make_server(host, port, app, _ThreadingServer, _SoakHandler)
