@@ -742,7 +742,7 @@ def stock_in_run(*, stock_in_id: int, trigger: str) -> StockIn:
     finally:
         for client in clients.values():
             client.close()
-        StockIn.objects.filter(pk=stock_in_id).update(running_since=None)
+        StockIn.objects.filter(pk=stock_in_id).update(running_since=None, running_on="")
     stock_in.refresh_from_db()
     return stock_in
 
