@@ -49,6 +49,7 @@ KILL_TARGETS = ("stock", "orders", "stock-in", "catalog")
 KILL_WAIT = 120.0  # seconds to catch the wanted kind running before any run will do
 FREEZE_SECONDS = 180.0  # a node that took no task this long while work waits is restarted
 GRACE = 10
+WAREHOUSE_EVERY = 3.0  # seconds between the warehouse's rounds (five lines at most each)
 
 
 def log(message: str) -> None:
@@ -274,7 +275,7 @@ class Soak:
         restart_at = [round((k + 1) * target / (restarts + 1)) for k in range(restarts)]
         self.faults(self.opts.fault_rate)
         streams = [s for s, weight in STREAM_WEIGHTS.items() for _ in range(weight)]
-        last_report = last_check = 0.0
+        last_report = last_check = last_shift = 0.0
         while True:
             close_old_connections()
             done = self._guarded(self.stream_runs, default=0)
@@ -282,7 +283,9 @@ class Soak:
                 break
             if self._guarded(self.queue_size, default=1) < self.opts.nodes * self.opts.workers:
                 self._guarded(lambda: self.enqueue(self.rng.choice(streams)))
-            self._guarded(self.warehouse_work)
+            if time.monotonic() - last_shift > WAREHOUSE_EVERY:
+                last_shift = time.monotonic()
+                self._guarded(self.warehouse_work)
             if kills_at and done >= kills_at[0] and self.kill_wanted is None:
                 kills_at.pop(0)
                 kind = KILL_TARGETS[self.kills_asked % len(KILL_TARGETS)]
