@@ -61,7 +61,7 @@ def lease_length() -> timedelta:
 
 
 def worker_name() -> str:
-    """ "host:pid" of this process: who holds a run's lease."""
+    """Who holds a run's lease: "host:pid" of this process."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 

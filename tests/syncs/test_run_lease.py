@@ -2,11 +2,14 @@
 the task timeout; a live run's heartbeat keeps its lease, and the stream, its own."""
 
 import os
+import time
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.utils import timezone
 
+from syncs.clients import transports_install
 from syncs.models import SyncRun
 from syncs.runner import StreamBusy, run_lease_renew, runs_abandoned_release, sync_run_stream
 
@@ -90,3 +93,23 @@ def test_a_run_from_before_leases_is_judged_by_the_task_timeout(settings):
     recent.refresh_from_db()
     old.refresh_from_db()
     assert (recent.status, old.status) == (SyncRun.Status.RUNNING, SyncRun.Status.FAILED)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_renews_the_lease_while_a_slow_run_works(sandbox, settings):
+    """A run longer than its lease keeps it: the heartbeat thread renews it meanwhile."""
+    settings.SYNC_LEASE_SECONDS = 3  # a beat every second
+    slow_centra = sandbox.centra.handle
+
+    def slow(request):
+        time.sleep(1.5)
+        return slow_centra(request)
+
+    with transports_install(centra=httpx.MockTransport(slow)):
+        run = sync_run_stream(stream="orders")
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    took = run.finished_at - run.started_at
+    assert took > timedelta(seconds=3)  # longer than the lease it started with
+    run.refresh_from_db()
+    assert run.lease_expires_at > run.started_at + timedelta(seconds=4)  # renewed on the way
