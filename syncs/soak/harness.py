@@ -517,7 +517,8 @@ class Soak:
             self.quiesce()
             results = invariants_check(self.truth(), recoveries=self.figures.recoveries)
             held = sum(1 for r in results if r.ok)
-            log(f"clean cycle {cycle}: {statuses}; {held}/{len(results)} invariants hold")
+            failing = "; ".join(f"not yet: {r.name}" for r in results if not r.ok)
+            log(f"clean cycle {cycle}: {statuses}; {held}/{len(results)} invariants hold {failing}")
             self.figures.cycles = cycle
             if all(r.ok for r in results):
                 break
