@@ -364,16 +364,22 @@ class Soak:
     # -- faults of our own: kills, the database restart, frozen nodes ------------------------
     def kill_try(self) -> None:
         """SIGKILL the worker running the wanted kind (a stream, or "stock-in") if one is
-        running now; after KILL_WAIT, the worker of any running stream run."""
+        running now; after KILL_WAIT, the worker of any running stream run. A stock kill
+        waits half of KILL_WAIT for a run that is sending its push, then takes the run at
+        any moment (a push of a few changed lines lasts a fraction of a second)."""
         kind, deadline = self.kill_wanted
-        kinds = [kind] if time.monotonic() < deadline else list(STREAM_WEIGHTS)
+        left = deadline - time.monotonic()
+        if kind == "stock" and left > KILL_WAIT / 2:
+            kinds = ["stock push"]  # first wait for the push itself, then any moment of the run
+        else:
+            kinds = [kind] if left > 0 else list(STREAM_WEIGHTS)
         for candidate in kinds:
             victim = self._running(candidate)
             if victim is not None and self._kill_pid(victim, candidate):
                 self.kill_wanted = None
                 self.figures.kills[candidate] += 1
                 if candidate != "stock-in":
-                    self.recovering.append((candidate, time.time()))
+                    self.recovering.append((candidate.split()[0], time.time()))
                 return
         if kind != "stock-in" and self.queue_size() == 0:
             self.enqueue(kind)
@@ -383,15 +389,19 @@ class Soak:
         from django.utils import timezone
 
         from returns.models import StockIn
-        from syncs.models import SyncRun
+        from syncs.models import StockPush, SyncRun
 
         if kind == "stock-in":
             owners = StockIn.objects.filter(running_since__isnull=False).exclude(running_on="")
             owner = owners.values_list("running_on", flat=True).first()
         else:  # a live lease: the run's worker is at it now (not a run a restart orphaned)
             runs = SyncRun.objects.filter(
-                stream=kind, status=SyncRun.Status.RUNNING, lease_expires_at__gt=timezone.now()
+                stream=kind.split()[0],
+                status=SyncRun.Status.RUNNING,
+                lease_expires_at__gt=timezone.now(),
             )
+            if kind == "stock push":  # the run has planned its push and is sending it
+                runs = runs.filter(pushes__status=StockPush.Status.SENT)
             owner = runs.order_by("-started_at").values_list("worker", flat=True).first()
         if not owner or ":" not in owner:
             return None
