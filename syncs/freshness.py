@@ -1,8 +1,7 @@
 """How fresh each stream's data is, and the watchdog that turns staleness into tickets.
 
-Only streams with an engine count: a stream that does not exist yet is not "late". The
-same reading feeds the banner on every page, /healthz, /metrics and the watchdog, so they
-can never disagree.
+Every declared stream (``syncs.streams.STREAMS``) is watched. The same reading feeds the
+banner on every page, /healthz, /metrics and the watchdog, so they can never disagree.
 """
 
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
-from syncs import engines
+from syncs import streams
 from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STOCK, STREAMS, Stream
 
@@ -155,7 +154,7 @@ def _level(stream: Stream, age: timedelta | None, state: str, first_started, now
 
 
 def stream_freshness(now: datetime | None = None) -> list[Freshness]:
-    """One reading per stream that has an engine, in STREAMS order (one query; one more on
+    """One reading per stream, in STREAMS order (one query; one more on
     a fresh install, for the first scheduled run of streams that never ran).
 
     The state comes from the last runs: a failed or held last run, or a last success older
@@ -163,7 +162,8 @@ def stream_freshness(now: datetime | None = None) -> list[Freshness]:
     they still decide red."""
     now = now or timezone.now()
     outcomes = _run_outcomes()
-    watched = [stream for stream in STREAMS if stream.code in engines.ENGINES]
+    # read through the module, so a test can watch fewer streams (tests/conftest.py)
+    watched = streams.STREAMS
     never_ran = [s.code for s in watched if s.code not in outcomes]
     first_runs = _first_runs(never_ran)
     readings = []

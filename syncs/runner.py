@@ -17,8 +17,9 @@ from django.utils.module_loading import import_string
 
 from exceptions.services import ticket_clear, ticket_raise
 from syncs.connectors.base import AuthError, BadPayloadError, ConnectorError, RetryableError
-from syncs.engines import ENGINES, EngineResult
+from syncs.engines import EngineResult
 from syncs.models import SyncRun
+from syncs.streams import stream_get
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +28,6 @@ API_TICKET_TYPES = ("api_timeout", "api_unavailable", "api_auth_failure", "api_b
 
 class StreamBusy(Exception):
     """Another real run of the stream is in progress."""
-
-
-class EngineMissing(Exception):
-    """The stream has no engine (yet)."""
 
 
 def api_ticket_type(error: ConnectorError) -> str:
@@ -84,9 +81,7 @@ def sync_run_stream(
     full: bool = False,
 ) -> SyncRun:
     """One cycle of ``stream``; returns the finished run (succeeded, held or failed)."""
-    if stream not in ENGINES:
-        raise EngineMissing(f"the {stream} engine is not built yet")
-    engine = import_string(ENGINES[stream])
+    engine = import_string(stream_get(stream).engine)
     run = _claim(stream=stream, trigger=trigger, dry_run=dry_run, full=full)
     try:
         result: EngineResult = engine(run=run, dry_run=dry_run, full=full)

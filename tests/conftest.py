@@ -26,6 +26,21 @@ def client_for(personas):
     return make
 
 
+@pytest.fixture
+def watch_streams(monkeypatch):
+    """``watch_streams("orders", "stock")``: freshness, /healthz, /metrics, the dashboard
+    and the watchdog see only these streams, so a test seeds runs for those alone."""
+    from syncs import streams
+
+    declared = streams.STREAMS
+
+    def watch(*codes: str) -> None:
+        kept = tuple(stream for stream in declared if stream.code in codes)
+        monkeypatch.setattr(streams, "STREAMS", kept)
+
+    return watch
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     """Each test starts with an empty in-memory cache: no rate-limit count carries over,
