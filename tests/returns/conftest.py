@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from syncs.streams import stream_get
 from syncs.models import StockStatusBalance, SyncRun
 from syncs.sandbox.world import IP_WAREHOUSE
+from syncs.streams import stream_get
 from tests.syncs.conftest import sandbox  # noqa: F401  (the shared twin fixture)
 
 
