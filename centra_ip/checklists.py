@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min
 from django.http import Http404
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.models import ChecklistTick
+from centra_ip.permissions import ACT_ON_ALL_TICKETS, VIEW_EXCEPTIONS, requires
 from centra_ip.teams import (
     ADMIN,
     ECOMMERCE,
@@ -37,9 +37,8 @@ from syncs.streams import STREAMS
 
 DAILY = ChecklistTick.Period.DAILY
 WEEKLY = ChecklistTick.Period.WEEKLY
-ACT_ON_ALL = "centra_ip.act_on_all_tickets"
 # A checklist summarises the queues and the streams: reading it takes the queue permission.
-can_read = permission_required("centra_ip.view_exceptions", raise_exception=True)
+can_read = requires(VIEW_EXCEPTIONS)
 API_TYPES = ("api_timeout", "api_unavailable", "api_auth_failure", "api_bad_payload")
 
 
@@ -408,7 +407,7 @@ def checklist_for(*, team: str, now: datetime | None = None) -> dict:
 
 
 def user_can_tick(user, team: str) -> bool:
-    return user.has_perm(ACT_ON_ALL) or team in user_team_codes(user)
+    return user.has_perm(ACT_ON_ALL_TICKETS) or team in user_team_codes(user)
 
 
 def checklist_tick(*, user, team: str, item_code: str, now=None) -> tuple[ChecklistTick, bool]:

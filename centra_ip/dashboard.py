@@ -9,7 +9,6 @@ the same number of queries whatever the size of the tables (a test counts them).
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Substr, TruncDate
 from django.shortcuts import render
@@ -17,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from centra_ip.permissions import VIEW_SYNCS, requires
 from exceptions.models import Ticket
 from exceptions.registry import TYPES, effective_type, overrides_load
 from exceptions.selectors import ticket_trend
@@ -219,6 +219,6 @@ def render_dashboard(request):
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def dashboard(request):
     return render_dashboard(request)

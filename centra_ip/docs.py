@@ -20,7 +20,6 @@ from pathlib import Path
 
 import markdown
 from django.conf import settings
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
@@ -30,6 +29,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from centra_ip.operating_model import LIVE_LINE, duration_text, live_section, route_text
+from centra_ip.permissions import VIEW_DOCS, requires
 from centra_ip.teams import TEAM_CHOICES
 from exceptions.registry import TYPE_CODES, TYPES, effective_type, retry_action
 
@@ -40,7 +40,7 @@ _MD_LINK = re.compile(r'href="((?:\.\./)?(?:runbooks/)?)([a-z0-9_-]+)\.md(#[^"]*
 TRAINING_PREFIX = "training-"
 SEARCH_RESULTS = 30
 # The runbooks show live ownership and open counts: reading them is a team permission.
-can_read = permission_required("centra_ip.view_docs", raise_exception=True)
+can_read = requires(VIEW_DOCS)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from centra_ip.limits import UNITS_MAX
+from centra_ip.permissions import CHANGE_CONFIGURATION
 from exceptions.registry import RetryResult
 from exceptions.services import Condition, ticket_clear, ticket_raise, tickets_raise_many
 from returns import sinks
@@ -337,11 +338,8 @@ def _over_receipt_check(line: ReturnLine, quantity: int, actor, override: bool) 
             f"Expected {line.quantity} of {line.ip_sku}, received {quantity}: more than "
             "expected needs an admin's override."
         )
-    if actor is None or not actor.has_perm(OVERRIDE_PERMISSION):
+    if actor is None or not actor.has_perm(CHANGE_CONFIGURATION):
         raise ReturnsError("Only an admin can accept more units than the return expects.")
-
-
-OVERRIDE_PERMISSION = "centra_ip.change_configuration"  # admins
 
 
 def return_line_receive(

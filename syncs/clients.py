@@ -16,7 +16,7 @@ from django.conf import settings
 
 from syncs.connectors.centra import CentraClient
 from syncs.connectors.inventory_planner.client import InventoryPlannerClient
-from syncs.sandbox.sandbox import CENTRA_TOKEN, IP_ACCOUNT, IP_API_KEY
+from syncs.sandbox.credentials import CENTRA_TOKEN, IP_ACCOUNT, IP_API_KEY
 from syncs.services import external_call_record
 
 _transports: dict[str, httpx.BaseTransport] = {}
