@@ -32,7 +32,11 @@ from centra_ip.teams import (
     TEAM_CHOICES,
     user_team_codes,
 )
+from exceptions.models import NotificationAttempt, Ticket
 from exceptions.registry import get_type
+from exceptions.selectors import ticket_breach_counts
+from syncs.models import SyncRun
+from syncs.services import stream_last_successes
 from syncs.streams import STREAMS
 
 DAILY = ChecklistTick.Period.DAILY
@@ -75,14 +79,12 @@ class Snapshot:
 
     @cached_property
     def last_success(self) -> dict:
-        from syncs.services import stream_last_successes
 
         return stream_last_successes()
 
     @cached_property
     def active(self) -> dict[tuple[str, str], dict]:
         """Active tickets per (type, team): count and oldest first seen."""
-        from exceptions.models import Ticket
 
         rows = (
             Ticket.objects.filter(status__in=Ticket.ACTIVE)
@@ -94,13 +96,11 @@ class Snapshot:
 
     @cached_property
     def breaches(self) -> dict[str, int]:
-        from exceptions.selectors import ticket_breach_counts
 
         return ticket_breach_counts()
 
     @cached_property
     def runs_7d(self) -> dict[tuple[str, str], int]:
-        from syncs.models import SyncRun
 
         rows = (
             SyncRun.objects.filter(started_at__gte=self.now - timedelta(days=7), dry_run=False)
@@ -112,7 +112,6 @@ class Snapshot:
 
     @cached_property
     def failed_notifications_7d(self) -> int:
-        from exceptions.models import NotificationAttempt
 
         return NotificationAttempt.objects.filter(
             at__gte=self.now - timedelta(days=7),

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET
 
 from centra_ip.permissions import VIEW_SYNCS, requires
 from exceptions.models import Ticket
-from exceptions.registry import TYPES, effective_type, overrides_load
+from exceptions.overrides import effective_type, overrides_load
+from exceptions.registry import TYPES
 from exceptions.selectors import ticket_trend
 from syncs.connectors.centra.pacing import CentraLimits
 from syncs.freshness import PENDING, stream_freshness

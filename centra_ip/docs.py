@@ -31,7 +31,9 @@ from django.views.decorators.http import require_GET
 from centra_ip.operating_model import LIVE_LINE, duration_text, live_section, route_text
 from centra_ip.permissions import VIEW_DOCS, requires
 from centra_ip.teams import TEAM_CHOICES
-from exceptions.registry import TYPE_CODES, TYPES, effective_type, retry_action
+from exceptions.models import TeamRoute, Ticket
+from exceptions.overrides import effective_type
+from exceptions.registry import TYPE_CODES, TYPES, retry_action
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LIVE = re.compile(LIVE_LINE, re.MULTILINE)
@@ -189,7 +191,6 @@ def page(request, slug):
 @can_read
 def runbook(request, code):
     """A type's runbook, headed by the type's facts as they apply now."""
-    from exceptions.models import TeamRoute, Ticket
 
     path = runbook_path(code)
     if code not in TYPE_CODES or not path.is_file():

@@ -4,6 +4,8 @@ Every change of a ticket is made by a service in ``exceptions.services`` that wr
 matching ``TicketEvent`` in the same transaction; nothing here carries domain logic.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -185,6 +187,14 @@ class Ticket(models.Model):
         if self.status in self.ACTIVE:
             return self.resolve_due_at
         return None
+
+
+def sla_breached_q(now: datetime) -> Q:
+    """Active tickets past a deadline: not acknowledged in time, or not resolved in time.
+
+    Closed tickets have no ``sla_due_at``, so the status test changes no answer; it lets
+    PostgreSQL use the active-only index instead of scanning the table ("Any status")."""
+    return Q(sla_due_at__lt=now, status__in=Ticket.ACTIVE)
 
 
 class TicketEvent(models.Model):

@@ -25,9 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from centra_ip.teams import TEAMS
-from exceptions.models import NotificationAttempt, TeamRoute, Ticket
+from exceptions.models import NotificationAttempt, TeamRoute, Ticket, sla_breached_q
 from exceptions.registry import get_type
-from exceptions.services import sla_breached_q
 from exceptions.webhook_guard import webhook_url_problem
 
 logger = logging.getLogger(__name__)

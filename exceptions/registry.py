@@ -3,7 +3,8 @@ be handled, what it is about, how it is retried and when it resolves itself.
 
 The registry is the single source for the desk, the notifications and the documentation
 pages. Admins may override the owner team and the SLA of a type without a deploy
-(``exceptions.models.TypeOverride``); ``effective_type()`` applies those overrides.
+(``exceptions.models.TypeOverride``); ``exceptions.overrides.effective_type()`` applies
+those overrides.
 
 Retry actions live with the engines, which do not import the desk at startup; an engine
 registers its action with ``register_retry(type_code, func)`` (or the type names a dotted
@@ -12,7 +13,7 @@ offering a button that cannot work.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils.module_loading import import_string
@@ -351,37 +352,6 @@ def get_type(code: str) -> ExceptionType:
         return _BY_CODE[code]
     except KeyError:
         raise KeyError(f"Unknown exception type {code!r}: declare it in the registry") from None
-
-
-def effective_type(code: str, overrides: dict | None = None) -> ExceptionType:
-    """The type with the admin's override (team, SLA) applied.
-
-    ``overrides`` maps type code to ``TypeOverride``; callers raising many tickets load them
-    once (``overrides_load()``), a single lookup loads the one row it needs.
-    """
-    declared = get_type(code)
-    if overrides is None:
-        overrides = overrides_load([code])
-    override = overrides.get(code)
-    if override is None:
-        return declared
-    changes = {}
-    if override.team:
-        changes["team"] = override.team
-    if override.acknowledge_within_minutes:
-        changes["acknowledge_within"] = timedelta(minutes=override.acknowledge_within_minutes)
-    if override.resolve_within_minutes:
-        changes["resolve_within"] = timedelta(minutes=override.resolve_within_minutes)
-    return replace(declared, **changes)
-
-
-def overrides_load(codes=None) -> dict:
-    from exceptions.models import TypeOverride
-
-    rows = TypeOverride.objects.all()
-    if codes is not None:
-        rows = rows.filter(type__in=list(codes))
-    return {row.type: row for row in rows}
 
 
 def register_retry(type_code: str, func: RetryAction) -> None:

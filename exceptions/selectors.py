@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from centra_ip.permissions import ACT_ON_ALL_TICKETS, ACT_ON_TEAM_TICKETS, VIEW_EXCEPTIONS
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
-from exceptions.models import TeamRoute, Ticket, TicketEvent
-from exceptions.registry import TYPES, effective_type, overrides_load, retry_action
-from exceptions.services import sla_breached_q
+from exceptions.models import TeamRoute, Ticket, TicketEvent, sla_breached_q
+from exceptions.overrides import effective_type, overrides_load
+from exceptions.registry import TYPES, retry_action
 
 
 def user_can_act(user, ticket: Ticket) -> bool:

@@ -23,7 +23,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from exceptions.models import Ticket, TicketEvent
+from exceptions.models import Ticket, TicketEvent, sla_breached_q
+from exceptions.notifications import tickets_notify
+from exceptions.overrides import effective_type, overrides_load
 from exceptions.registry import (
     ORDER,
     RETURN,
@@ -31,9 +33,7 @@ from exceptions.registry import (
     STREAM,
     WAREHOUSE,
     RetryResult,
-    effective_type,
     get_type,
-    overrides_load,
     retry_action,
 )
 
@@ -447,7 +447,6 @@ def _notify_on_commit(outcome: RaiseOutcome) -> None:
     back one). Delivery runs in the raising process, not as a queued task: engines already
     run as tasks, a batch is one message per team, channels have short timeouts and every
     failure is recorded instead of raised, so the engine loses seconds at worst."""
-    from exceptions.notifications import tickets_notify
 
     created = [ticket.pk for ticket in outcome.created]
     regressed = [ticket.pk for ticket in outcome.regressed]
@@ -773,14 +772,6 @@ def tickets_wake_due(*, source: str = "snooze timer") -> int:
             )
             woke += 1
     return woke
-
-
-def sla_breached_q(now: datetime) -> Q:
-    """Active tickets past a deadline: not acknowledged in time, or not resolved in time.
-
-    Closed tickets have no ``sla_due_at``, so the status test changes no answer; it lets
-    PostgreSQL use the active-only index instead of scanning the table ("Any status")."""
-    return Q(sla_due_at__lt=now, status__in=Ticket.ACTIVE)
 
 
 def tickets_claim_sla_breaches() -> list[int]:

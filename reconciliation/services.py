@@ -40,7 +40,14 @@ from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, Tr
 from django.utils import timezone
 
 from exceptions.models import Ticket
-from exceptions.services import Condition, fingerprint_for, tickets_clear_many, tickets_raise_many
+from exceptions.services import (
+    Condition,
+    fingerprint_for,
+    ticket_resolve,
+    tickets_clear_many,
+    tickets_raise_many,
+)
+from reconciliation.changes import changed_days, config_changed_since, day_ranges
 from reconciliation.models import (
     CurrencyRate,
     DayOrders,
@@ -655,7 +662,6 @@ def reconciliation_run_window(*, now: datetime | None = None) -> WindowOutcome:
     sales are read for the window, then only the days whose inputs changed since the last
     run are rebuilt (``reconciliation.changes``); the whole window on the first run of a
     day, after a settings/rates/markets change, or when no run is on record."""
-    from reconciliation.changes import changed_days, config_changed_since, day_ranges
 
     now = now or timezone.now()
     config = reconciliation_settings()
@@ -920,7 +926,6 @@ def discrepancy_explain(*, discrepancy: Discrepancy, actor, note: str) -> bool:
     Compare-and-set on the status, so a double submit explains once (returns False).
     The discrepancy stays explained while its numbers stay the same.
     """
-    from exceptions.services import ticket_resolve
 
     note = note.strip()
     if not note:

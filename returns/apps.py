@@ -7,6 +7,7 @@ class ReturnsConfig(AppConfig):
 
     def ready(self):
         """Make stock-in tickets retryable from the desk (re-runs exactly the failed step)."""
+        # ready(): the services import models, which exist only once the apps are ready
         from exceptions.registry import register_retry
         from returns.services import stock_in_retry
 

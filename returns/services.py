@@ -37,6 +37,7 @@ from returns.models import (
     StockIn,
     StockInAttempt,
 )
+from syncs.clients import inventory_planner_client
 from syncs.connectors.base import ConnectorError
 from syncs.models import OrderLine, SalesFeedRow
 from syncs.orders.services import SkuIndex
@@ -598,8 +599,6 @@ def _step_run(stock_in: StockIn, order: sinks.StockInOrder, clients: dict) -> bo
 
     def ip():
         if "ip" not in clients:
-            from syncs.clients import inventory_planner_client
-
             clients["ip"] = inventory_planner_client()
         return clients["ip"]
 

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
+from centra_ip.schedules import NAME_PREFIX
+from exceptions.services import ticket_clear, ticket_raise
 from syncs import streams
 from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STOCK, STREAMS, Stream
@@ -116,8 +118,6 @@ def _first_runs(codes: list[str]) -> dict[str, datetime]:
         return {}
     from django_q.models import Schedule
 
-    from centra_ip.schedules import NAME_PREFIX
-
     names = {NAME_PREFIX + code: code for code in codes}
     return {
         names[name]: next_run
@@ -207,7 +207,6 @@ def watchdog_check(now: datetime | None = None) -> dict[str, str]:
     A stream that never succeeded is late only once its first run is older than its amber
     time (a fresh install is not late at its first minute).
     """
-    from exceptions.services import ticket_clear, ticket_raise
 
     now = now or timezone.now()
     verdicts = {}
@@ -260,7 +259,6 @@ def throttling_check(now: datetime | None = None) -> dict[str, int]:
     """Raise "API throttling persists" for each stream whose calls were answered 429 at
     least THROTTLE_TICKET_ANSWERS times in the last THROTTLE_WINDOW_MINUTES (even when
     retries absorbed them), and clear it for the others. Returns the counts found."""
-    from exceptions.services import ticket_clear, ticket_raise
 
     now = now or timezone.now()
     window = timedelta(minutes=settings.THROTTLE_WINDOW_MINUTES)

@@ -9,11 +9,11 @@ from django.db.models import Q
 
 from exceptions.registry import RetryResult, register_retry
 from syncs.models import SkuMapping, SyncRun
+from syncs.runner import StreamBusy, sync_run_stream
 from syncs.streams import CATALOG
 
 
 def sku_ticket_retry(ticket) -> RetryResult:
-    from syncs.runner import StreamBusy, sync_run_stream
 
     try:
         run = sync_run_stream(stream=CATALOG, trigger=SyncRun.Trigger.RETRY)

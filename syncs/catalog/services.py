@@ -26,11 +26,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from centra_ip.uploads import csv_rows
+from exceptions.models import Ticket
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
+from syncs.orders.services import order_lines_redrive, parked_centra_skus
 from syncs.stock.bulk import bulk_insert, bulk_upsert
 
 MISSING_IN_IP = "sku_missing_in_ip"
@@ -356,8 +358,6 @@ def _mappings_write(plan: CatalogPlan, now) -> None:
     SkuMapping.objects.bulk_update(changed, [*MAPPING_SYNCED_FIELDS, "updated_at"], batch_size=1000)
     bulk_insert(SkuMapping, created)
     if created:
-        from syncs.orders.services import order_lines_redrive
-
         order_lines_redrive(mappings=created)
 
 
@@ -367,8 +367,6 @@ def _tickets_settle(plan: CatalogPlan) -> None:
     A SKU with order lines still parked on it keeps its ticket even when the catalog no
     longer lists the size (the lines still need a mapping).
     """
-    from exceptions.models import Ticket
-    from syncs.orders.services import parked_centra_skus
 
     raised = plan.missing_in_ip + plan.missing_in_centra
     tickets_raise_many(raised, source=SOURCE)
@@ -479,7 +477,6 @@ def _mapping_build(centra_size_id, ip_variant_id, source, user) -> SkuMapping:
 
 
 def _after_mapping(mappings: list[SkuMapping]) -> None:
-    from syncs.orders.services import order_lines_redrive
 
     source = "SKU mapping"
     tickets_clear_many(

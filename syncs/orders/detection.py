@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.db.models import Max
 
+from exceptions.models import Ticket
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
@@ -128,7 +129,6 @@ def orders_settle_tickets(*, findings: Findings) -> dict:
     has not taken, even when this run did not find it again (a "missed by the pull" order
     is found only once, by the pass that stores it).
     """
-    from exceptions.models import Ticket
 
     raised = findings.orphaned + findings.not_released
     tickets_raise_many(raised, source=SOURCE)

@@ -6,7 +6,8 @@ import pytest
 
 from centra_ip.teams import TEAM_CODES
 from exceptions.models import TypeOverride
-from exceptions.registry import SUBJECT_KINDS, TYPE_CODES, TYPES, effective_type, get_type
+from exceptions.overrides import effective_type
+from exceptions.registry import SUBJECT_KINDS, TYPE_CODES, TYPES, get_type
 
 pytestmark = pytest.mark.django_db
 
