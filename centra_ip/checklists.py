@@ -33,7 +33,7 @@ from centra_ip.teams import (
     user_team_codes,
 )
 from exceptions.models import NotificationAttempt, Ticket
-from exceptions.registry import get_type
+from exceptions.registry import API_FAILURE_TYPES, get_type
 from exceptions.selectors import ticket_breach_counts
 from syncs.models import SyncRun
 from syncs.services import stream_last_successes
@@ -43,7 +43,6 @@ DAILY = ChecklistTick.Period.DAILY
 WEEKLY = ChecklistTick.Period.WEEKLY
 # A checklist summarises the queues and the streams: reading it takes the queue permission.
 can_read = requires(VIEW_EXCEPTIONS)
-API_TYPES = ("api_timeout", "api_unavailable", "api_auth_failure", "api_bad_payload")
 
 
 @dataclass(frozen=True)
@@ -343,7 +342,7 @@ CHECKLISTS: dict[str, dict[str, tuple[CheckItem, ...]]] = {
             CheckItem(
                 "api",
                 "Open API tickets (timeout, unavailable, authentication, bad payload)",
-                open_tickets(*API_TYPES),
+                open_tickets(*API_FAILURE_TYPES),
             ),
             CheckItem("past_sla", "Open admin tickets past SLA", past_sla(ADMIN)),
         ),

@@ -49,6 +49,42 @@ class RetryResult:
 RetryAction = Callable[[object], RetryResult]
 
 
+class TicketType:
+    """Every exception type's code as a constant: code names a type by these, so a typo
+    fails at import time instead of at the first raise (``get_type``)."""
+
+    SKU_MISSING_IN_IP = "sku_missing_in_ip"
+    SKU_MISSING_IN_CENTRA = "sku_missing_in_centra"
+    CENTRA_SIZE_WITHOUT_SKU = "centra_size_without_sku"
+    ORPHANED_ORDER = "orphaned_order"
+    ORDERS_EVENTS_UNAVAILABLE = "orders_events_unavailable"
+    CANCELLATION_NOT_RELEASED = "cancellation_not_released"
+    STOCK_PUSH_REJECTED = "stock_push_rejected"
+    STOCK_DRIFT = "stock_drift"
+    STOCK_UNREADABLE = "stock_unreadable"
+    PUSH_HELD = "push_held"
+    STOCK_IN_FAILED = "stock_in_failed"
+    RETURN_OVERDUE = "return_overdue"
+    API_TIMEOUT = "api_timeout"
+    API_UNAVAILABLE = "api_unavailable"
+    API_THROTTLED = "api_throttled"
+    API_AUTH_FAILURE = "api_auth_failure"
+    API_BAD_PAYLOAD = "api_bad_payload"
+    API_CHECK_FAILED = "api_check_failed"
+    STREAM_LATE = "stream_late"
+    SYNC_FAILED = "sync_failed"
+    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
+
+
+# The ticket types a failed connector call becomes (``syncs.runner.api_ticket_type``).
+API_FAILURE_TYPES = (
+    TicketType.API_TIMEOUT,
+    TicketType.API_UNAVAILABLE,
+    TicketType.API_AUTH_FAILURE,
+    TicketType.API_BAD_PAYLOAD,
+)
+
+
 @dataclass(frozen=True)
 class ExceptionType:
     code: str
@@ -69,7 +105,7 @@ _D = timedelta(days=1)
 
 TYPES: tuple[ExceptionType, ...] = (
     ExceptionType(
-        code="sku_missing_in_ip",
+        code=TicketType.SKU_MISSING_IN_IP,
         title="SKU missing in Inventory Planner",
         team=MERCHANDISING,
         severity=WARNING,
@@ -82,7 +118,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Check the SKU in both systems again",
     ),
     ExceptionType(
-        code="sku_missing_in_centra",
+        code=TicketType.SKU_MISSING_IN_CENTRA,
         title="SKU missing in Centra",
         team=ECOMMERCE,
         severity=WARNING,
@@ -95,7 +131,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Check the SKU in both systems again",
     ),
     ExceptionType(
-        code="centra_size_without_sku",
+        code=TicketType.CENTRA_SIZE_WITHOUT_SKU,
         title="Centra sizes without a SKU",
         team=ECOMMERCE,
         severity=WARNING,
@@ -108,7 +144,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="A catalog run finds every active Centra size with a SKU.",
     ),
     ExceptionType(
-        code="orphaned_order",
+        code=TicketType.ORPHANED_ORDER,
         title="Orphaned order",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -121,7 +157,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Pull this order from Centra and publish it again",
     ),
     ExceptionType(
-        code="orders_events_unavailable",
+        code=TicketType.ORDERS_EVENTS_UNAVAILABLE,
         title="Centra order events unavailable",
         team=ADMIN,
         severity=WARNING,
@@ -136,7 +172,7 @@ TYPES: tuple[ExceptionType, ...] = (
         "off with ORDERS_USE_EVENTS).",
     ),
     ExceptionType(
-        code="cancellation_not_released",
+        code=TicketType.CANCELLATION_NOT_RELEASED,
         title="Cancellation not released",
         team=OPERATIONS,
         severity=WARNING,
@@ -148,7 +184,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Publish this order's cancellation again",
     ),
     ExceptionType(
-        code="stock_push_rejected",
+        code=TicketType.STOCK_PUSH_REJECTED,
         title="Stock push rejected",
         team=ECOMMERCE,
         severity=CRITICAL,
@@ -160,7 +196,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Recompute and push this SKU's stock",
     ),
     ExceptionType(
-        code="stock_drift",
+        code=TicketType.STOCK_DRIFT,
         title="Stock drift / oversell risk",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -173,7 +209,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Recompute and push this SKU's stock",
     ),
     ExceptionType(
-        code="stock_unreadable",
+        code=TicketType.STOCK_UNREADABLE,
         title="Stock unreadable in Inventory Planner",
         team=OPERATIONS,
         severity=WARNING,
@@ -185,7 +221,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="A stock cycle reads the SKU's stock in IP again.",
     ),
     ExceptionType(
-        code="push_held",
+        code=TicketType.PUSH_HELD,
         title="Stock push held by guard",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -198,7 +234,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stock cycle again",
     ),
     ExceptionType(
-        code="stock_in_failed",
+        code=TicketType.STOCK_IN_FAILED,
         title="Stock-in failed / not confirmed",
         team=FULFILMENT,
         severity=WARNING,
@@ -211,7 +247,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Register this return's stock-in again",
     ),
     ExceptionType(
-        code="return_overdue",
+        code=TicketType.RETURN_OVERDUE,
         title="Return overdue",
         team=FULFILMENT,
         severity=INFO,
@@ -222,7 +258,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="The return's receipt is recorded, or the return is cancelled.",
     ),
     ExceptionType(
-        code="api_timeout",
+        code=TicketType.API_TIMEOUT,
         title="API timeout",
         team=ADMIN,
         severity=WARNING,
@@ -234,7 +270,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="api_unavailable",
+        code=TicketType.API_UNAVAILABLE,
         title="API unavailable",
         team=ADMIN,
         severity=CRITICAL,
@@ -247,7 +283,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="api_throttled",
+        code=TicketType.API_THROTTLED,
         title="API throttling persists",
         team=ADMIN,
         severity=WARNING,
@@ -260,7 +296,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="A watchdog check finds the stream's throttling below the threshold.",
     ),
     ExceptionType(
-        code="api_auth_failure",
+        code=TicketType.API_AUTH_FAILURE,
         title="API authentication failure",
         team=ADMIN,
         severity=CRITICAL,
@@ -272,7 +308,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="api_bad_payload",
+        code=TicketType.API_BAD_PAYLOAD,
         title="API bad payload",
         team=ADMIN,
         severity=WARNING,
@@ -284,7 +320,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="api_check_failed",
+        code=TicketType.API_CHECK_FAILED,
         title="API check failed",
         team=ADMIN,
         severity=CRITICAL,
@@ -297,7 +333,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="The API check passes.",
     ),
     ExceptionType(
-        code="stream_late",
+        code=TicketType.STREAM_LATE,
         title="Stream late",
         team=ADMIN,
         severity=CRITICAL,
@@ -309,7 +345,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream now",
     ),
     ExceptionType(
-        code="sync_failed",
+        code=TicketType.SYNC_FAILED,
         title="Sync run failed",
         team=ADMIN,
         severity=CRITICAL,
@@ -322,7 +358,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="reconciliation_mismatch",
+        code=TicketType.RECONCILIATION_MISMATCH,
         title="Reconciliation mismatch",
         team=FINANCE,
         severity=WARNING,

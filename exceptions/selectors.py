@@ -14,7 +14,7 @@ from centra_ip.permissions import ACT_ON_ALL_TICKETS, ACT_ON_TEAM_TICKETS, VIEW_
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.models import TeamRoute, Ticket, TicketEvent, sla_breached_q
 from exceptions.overrides import effective_type, overrides_load
-from exceptions.registry import TYPES, retry_action
+from exceptions.registry import API_FAILURE_TYPES, TYPES, TicketType, retry_action
 
 
 def user_can_act(user, ticket: Ticket) -> bool:
@@ -87,13 +87,8 @@ def ticket_related(ticket: Ticket, limit: int = 10):
 # one incident: one IP outage raises "API unavailable" (admin), "push held" (operations)
 # and "stock-in failed" (fulfilment) within minutes.
 INCIDENT_WINDOW = timedelta(minutes=10)
-API_TYPES = (
-    "api_timeout",
-    "api_unavailable",
-    "api_auth_failure",
-    "api_bad_payload",
-    "api_throttled",
-)
+# Every API ticket: a failed call, or throttling the client absorbed.
+API_TYPES = (*API_FAILURE_TYPES, TicketType.API_THROTTLED)
 
 
 def ticket_incident(ticket: Ticket, limit: int = 12) -> list[Ticket]:
@@ -104,7 +99,7 @@ def ticket_incident(ticket: Ticket, limit: int = 12) -> list[Ticket]:
         first_seen__gte=ticket.first_seen - INCIDENT_WINDOW,
         first_seen__lte=ticket.first_seen + INCIDENT_WINDOW,
     )
-    kinds = (*API_TYPES, "stock_in_failed")
+    kinds = (*API_TYPES, TicketType.STOCK_IN_FAILED)
     incident_like = ~Q(stream="") | Q(type__in=kinds)
     if not (ticket.stream or ticket.type in kinds):
         return []

@@ -519,6 +519,48 @@ def ticket_clear(
     return tickets_clear_many([condition], source=source, note=note) == 1
 
 
+@dataclass
+class SettleOutcome:
+    raised: RaiseOutcome
+    cleared: int
+
+
+def tickets_settle(
+    *,
+    type_codes: Iterable[str],
+    holding: Iterable[Condition],
+    source: str,
+    keep: Callable[[Condition], bool] | None = None,
+    note: str = "",
+) -> SettleOutcome:
+    """The step every engine ends with: raise what holds, clear what no longer does.
+
+    Every condition in ``holding`` is raised; every other active ticket of ``type_codes``
+    is auto-resolved, unless ``keep`` (given the ticket's condition: its type and subject)
+    says it still holds although this run did not see it. ``note`` goes to the cleared
+    tickets' history (default: the type's "resolves when").
+    """
+    holding = list(holding)
+    raised = tickets_raise_many(holding, source=source)
+    still = {condition.fingerprint for condition in holding}
+    stale = []
+    for type_code, *subject in Ticket.objects.filter(
+        type__in=list(type_codes), status__in=Ticket.ACTIVE
+    ).values_list("type", *SUBJECT_FIELDS):
+        subject = dict(zip(SUBJECT_FIELDS, subject, strict=True))
+        condition = Condition(type_code=type_code, **subject)
+        if condition.fingerprint in still or (keep is not None and keep(condition)):
+            continue
+        stale.append(condition)
+    return SettleOutcome(raised, tickets_clear_many(stale, source=source, note=note))
+
+
+def tickets_active_subjects(type_code: str, *fields: str) -> set[tuple[str, ...]]:
+    """The subject fields (e.g. SKU and warehouse) of a type's active tickets: an engine
+    that clears as it goes clears only these, rather than a condition per row it saw."""
+    return set(Ticket.objects.filter(type=type_code, status__in=Ticket.ACTIVE).values_list(*fields))
+
+
 # --- Triage actions ---------------------------------------------------------------------------
 
 
@@ -679,6 +721,17 @@ def ticket_resolve(*, ticket: Ticket, actor, note: str, key: str | None = None) 
         change=_resolve,
         note=note.strip(),
     )
+
+
+def ticket_resolve_for(*, condition: Condition, actor, note: str) -> bool:
+    """A person settled this condition elsewhere (e.g. finance explained a discrepancy):
+    resolve its active ticket, if there is one, as ``ticket_resolve`` would."""
+    ticket = Ticket.objects.filter(
+        fingerprint=condition.fingerprint, status__in=Ticket.ACTIVE
+    ).first()
+    if ticket is None:
+        return False
+    return ticket_resolve(ticket=ticket, actor=actor, note=note)
 
 
 def ticket_retry(*, ticket: Ticket, actor, key: str | None = None) -> RetryResult | None:

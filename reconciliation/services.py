@@ -39,11 +39,10 @@ from django.db.models import (
 from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, TruncDate
 from django.utils import timezone
 
-from exceptions.models import Ticket
+from exceptions.registry import TicketType
 from exceptions.services import (
     Condition,
-    fingerprint_for,
-    ticket_resolve,
+    ticket_resolve_for,
     tickets_clear_many,
     tickets_raise_many,
 )
@@ -66,7 +65,7 @@ from syncs.clients import inventory_planner_client
 from syncs.connectors.base import ConnectorError, RetryPolicy
 from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
 
-TICKET_TYPE = "reconciliation_mismatch"
+TICKET_TYPE = TicketType.RECONCILIATION_MISMATCH
 SOURCE = "reconciliation"
 CANCELLED = "CANCELLED"
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -950,10 +949,9 @@ def discrepancy_explain(*, discrepancy: Discrepancy, actor, note: str) -> bool:
             actor_name=actor.get_username(),
             note=note,
         )
-        subject = {"order_number": discrepancy.order_number}
-        ticket = Ticket.objects.filter(
-            fingerprint=fingerprint_for(TICKET_TYPE, subject), status__in=Ticket.ACTIVE
-        ).first()
-        if ticket is not None:
-            ticket_resolve(ticket=ticket, actor=actor, note=f"Explained by finance: {note}")
+        ticket_resolve_for(
+            condition=Condition(type_code=TICKET_TYPE, order_number=discrepancy.order_number),
+            actor=actor,
+            note=f"Explained by finance: {note}",
+        )
     return True

@@ -72,6 +72,18 @@ SANDBOX_USERS = {
     "reconciliation.config": "the demo command lists the Centra twin's markets",
 }
 
+# Outside the desk, only screens read tickets; an engine hands Conditions to the exceptions
+# services (tickets_settle, tickets_raise_many, tickets_clear_many) and never sees a Ticket.
+TICKET_READERS = {
+    "centra_ip.checklists",
+    "centra_ip.dashboard",
+    "centra_ip.docs",
+    "centra_ip.metrics",
+    "returns.views",
+    "syncs.views.catalog",
+    "syncs.views.orders",
+}
+
 
 @dataclass(frozen=True)
 class Import:
@@ -260,6 +272,15 @@ def test_only_the_listed_modules_import_the_sandbox():
     assert sorted(t for t in clients if t.startswith("syncs.sandbox")) == [
         "syncs.sandbox.credentials"
     ]
+
+
+def test_outside_the_desk_only_screens_read_the_ticket_model():
+    readers = {
+        edge.source
+        for edge in imports()
+        if edge.target == "exceptions.models" and not edge.source.startswith("exceptions")
+    }
+    assert sorted(readers - TICKET_READERS) == []
 
 
 def test_the_measurement_sees_function_level_imports_and_cycles():

@@ -26,8 +26,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from centra_ip.uploads import csv_rows
-from exceptions.models import Ticket
-from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from exceptions.registry import TicketType
+from exceptions.services import (
+    Condition,
+    tickets_clear_many,
+    tickets_raise_many,
+    tickets_settle,
+)
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
@@ -35,10 +40,10 @@ from syncs.models.catalog import sku_normalise
 from syncs.orders.services import order_lines_redrive, parked_centra_skus
 from syncs.stock.bulk import bulk_insert, bulk_upsert
 
-MISSING_IN_IP = "sku_missing_in_ip"
-MISSING_IN_CENTRA = "sku_missing_in_centra"
+MISSING_IN_IP = TicketType.SKU_MISSING_IN_IP
+MISSING_IN_CENTRA = TicketType.SKU_MISSING_IN_CENTRA
 TICKET_TYPES = (MISSING_IN_IP, MISSING_IN_CENTRA)
-WITHOUT_SKU = "centra_size_without_sku"
+WITHOUT_SKU = TicketType.CENTRA_SIZE_WITHOUT_SKU
 WITHOUT_SKU_LISTED = 50  # sizes named in the ticket's context; the summary has the count
 SOURCE = "catalog engine"
 IP_FIELDS = ("id", "sku", "barcode", "title", "removed", "in_stock")
@@ -368,21 +373,14 @@ def _tickets_settle(plan: CatalogPlan) -> None:
     longer lists the size (the lines still need a mapping).
     """
 
-    raised = plan.missing_in_ip + plan.missing_in_centra
-    tickets_raise_many(raised, source=SOURCE)
-    still = {c.fingerprint for c in raised}
     parked = {sku_normalise(sku) for sku in parked_centra_skus()}
-    stale = []
-    for type_code, sku in Ticket.objects.filter(
-        type__in=TICKET_TYPES, status__in=Ticket.ACTIVE
-    ).values_list("type", "sku"):
-        condition = Condition(type_code=type_code, sku=sku)
-        if condition.fingerprint in still:
-            continue
-        if type_code == MISSING_IN_IP and sku_normalise(sku) in parked:
-            continue
-        stale.append(condition)
-    tickets_clear_many(stale, source=SOURCE, note="The SKU is mapped or no longer one-sided.")
+    tickets_settle(
+        type_codes=TICKET_TYPES,
+        holding=plan.missing_in_ip + plan.missing_in_centra,
+        source=SOURCE,
+        keep=lambda c: c.type_code == MISSING_IN_IP and sku_normalise(c.sku) in parked,
+        note="The SKU is mapped or no longer one-sided.",
+    )
     _without_sku_settle(plan.without_sku)
 
 

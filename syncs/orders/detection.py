@@ -10,14 +10,14 @@ from datetime import datetime
 
 from django.db.models import Max
 
-from exceptions.models import Ticket
-from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from exceptions.registry import TicketType
+from exceptions.services import Condition, tickets_settle
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
 from syncs.orders.config import OrdersConfig
 
-ORPHANED = "orphaned_order"
-NOT_RELEASED = "cancellation_not_released"
+ORPHANED = TicketType.ORPHANED_ORDER
+NOT_RELEASED = TicketType.CANCELLATION_NOT_RELEASED
 SOURCE = "orders engine"
 EPOCH = datetime(1970, 1, 1).astimezone()
 
@@ -130,26 +130,25 @@ def orders_settle_tickets(*, findings: Findings) -> dict:
     is found only once, by the pass that stores it).
     """
 
-    raised = findings.orphaned + findings.not_released
-    tickets_raise_many(raised, source=SOURCE)
-    still = {c.fingerprint for c in raised}
     through = feed_taken_through()
     untaken = set(
         SalesFeedRow.objects.filter(order__isnull=False, changed_at__gt=through)
         .values_list("order_number", flat=True)
         .distinct()
     )
-    stale = []
-    for type_code, number in Ticket.objects.filter(
-        type__in=(ORPHANED, NOT_RELEASED), status__in=Ticket.ACTIVE
-    ).values_list("type", "order_number"):
-        condition = Condition(type_code=type_code, order_number=number)
-        if condition.fingerprint in still:
-            continue
-        if type_code == ORPHANED:
-            in_ledger = number.isdigit() and Order.objects.filter(number=int(number)).exists()
-            if not in_ledger or number in untaken:
-                continue  # not in the ledger yet, or IP has not taken it: still orphaned
-        stale.append(condition)
-    cleared = tickets_clear_many(stale, source=SOURCE)
-    return {**findings.counts, "tickets_cleared": cleared}
+
+    def still_orphaned(condition: Condition) -> bool:
+        """Not in the ledger yet, or IP has not taken it."""
+        if condition.type_code != ORPHANED:
+            return False
+        number = condition.order_number
+        in_ledger = number.isdigit() and Order.objects.filter(number=int(number)).exists()
+        return not in_ledger or number in untaken
+
+    outcome = tickets_settle(
+        type_codes=(ORPHANED, NOT_RELEASED),
+        holding=findings.orphaned + findings.not_released,
+        source=SOURCE,
+        keep=still_orphaned,
+    )
+    return {**findings.counts, "tickets_cleared": outcome.cleared}

@@ -7,7 +7,7 @@ import pytest
 from centra_ip.teams import TEAM_CODES
 from exceptions.models import TypeOverride
 from exceptions.overrides import effective_type
-from exceptions.registry import SUBJECT_KINDS, TYPE_CODES, TYPES, get_type
+from exceptions.registry import SUBJECT_KINDS, TYPE_CODES, TYPES, TicketType, get_type
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,11 @@ def test_effective_type_applies_only_what_the_admin_set():
         get_type("stream_late").acknowledge_within,
         timedelta(minutes=90),
     )
+
+
+def test_every_type_has_its_constant_and_every_constant_its_type():
+    constants = {
+        name: value for name, value in vars(TicketType).items() if not name.startswith("_")
+    }
+    assert sorted(constants.values()) == sorted(TYPE_CODES)
+    assert all(name == value.upper() for name, value in constants.items())
