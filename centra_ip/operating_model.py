@@ -38,8 +38,8 @@ class DataOwnership:
     written_by_hub: str
 
 
-# PRODUCT.md §2: the default operating model of who owns which data. Declared once here so
-# the operating-model page renders it rather than keeping a copy in prose.
+# Who owns which data, by default (docs/operating-model.md). Declared once here so the
+# operating-model page renders it rather than keeping a copy in prose.
 DATA_OWNERSHIP: tuple[DataOwnership, ...] = (
     DataOwnership(
         "Sales orders, cancellations, returns, revenue",

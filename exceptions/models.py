@@ -128,7 +128,7 @@ class Ticket(models.Model):
             models.Index(
                 fields=["order_number"], name="ticket_order", opclasses=["varchar_pattern_ops"]
             ),
-            # Used by exceptions.tasks.sla_check and the "SLA breached" filter.
+            # Used by exceptions.tasks.notify_sla_breaches and the "SLA breached" filter.
             # "Past SLA" per team (the queue's banner, counts page) without touching the table.
             # Active only (closed tickets have no SLA due), so counting breaches per team
             # is answered from the index alone.
@@ -143,7 +143,7 @@ class Ticket(models.Model):
                 condition=Q(sla_due_at__isnull=False, sla_breach_notified_at__isnull=True),
                 name="ticket_sla_unannounced",
             ),
-            # Used by exceptions.tasks.snoozed_wake.
+            # Used by exceptions.tasks.wake_snoozed.
             models.Index(fields=["status", "snoozed_until"], name="ticket_snoozed"),
             models.Index(fields=["first_seen"], name="ticket_first_seen"),
         ]

@@ -6,10 +6,9 @@ pages. Admins may override the owner team and the SLA of a type without a deploy
 (``exceptions.models.TypeOverride``); ``exceptions.overrides.effective_type()`` applies
 those overrides.
 
-Retry actions live with the engines, which do not import the desk at startup; an engine
-registers its action with ``register_retry(type_code, func)`` (or the type names a dotted
-path, resolved lazily). A type with no retry action says so on the ticket instead of
-offering a button that cannot work.
+Retry actions live with the engines; each type names its action by dotted path
+(``retry=``), imported on first use, so the registry imports no engine. A type with no
+retry action says so on the ticket instead of offering a button that cannot work.
 """
 
 from collections.abc import Callable
@@ -106,6 +105,7 @@ _D = timedelta(days=1)
 TYPES: tuple[ExceptionType, ...] = (
     ExceptionType(
         code=TicketType.SKU_MISSING_IN_IP,
+        retry="syncs.catalog.retries.sku_ticket_retry",
         title="SKU missing in Inventory Planner",
         team=MERCHANDISING,
         severity=WARNING,
@@ -119,6 +119,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.SKU_MISSING_IN_CENTRA,
+        retry="syncs.catalog.retries.sku_ticket_retry",
         title="SKU missing in Centra",
         team=ECOMMERCE,
         severity=WARNING,
@@ -145,6 +146,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.ORPHANED_ORDER,
+        retry="syncs.orders.retries.orphaned_order_retry",
         title="Orphaned order",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -173,6 +175,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.CANCELLATION_NOT_RELEASED,
+        retry="syncs.orders.retries.cancellation_retry",
         title="Cancellation not released",
         team=OPERATIONS,
         severity=WARNING,
@@ -185,6 +188,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.STOCK_PUSH_REJECTED,
+        retry="syncs.stock.held.retry_push_rejected",
         title="Stock push rejected",
         team=ECOMMERCE,
         severity=CRITICAL,
@@ -235,6 +239,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.STOCK_IN_FAILED,
+        retry="returns.services.stock_in_retry",
         title="Stock-in failed / not confirmed",
         team=FULFILMENT,
         severity=WARNING,
@@ -372,7 +377,6 @@ TYPES: tuple[ExceptionType, ...] = (
 )
 
 _BY_CODE: dict[str, ExceptionType] = {t.code: t for t in TYPES}
-_RETRY_ACTIONS: dict[str, RetryAction] = {}
 
 TYPE_CODES = tuple(_BY_CODE)
 
@@ -390,23 +394,7 @@ def get_type(code: str) -> ExceptionType:
         raise KeyError(f"Unknown exception type {code!r}: declare it in the registry") from None
 
 
-def register_retry(type_code: str, func: RetryAction) -> None:
-    """Called by an engine module to make tickets of ``type_code`` retryable."""
-    get_type(type_code)
-    _RETRY_ACTIONS[type_code] = func
-
-
-def unregister_retry(type_code: str) -> None:
-    """Remove a registered action (tests register their own and clean up after)."""
-    _RETRY_ACTIONS.pop(type_code, None)
-
-
 def retry_action(type_code: str) -> RetryAction | None:
-    """The type's retry action, or None when nothing can retry it (yet)."""
-    if type_code in _RETRY_ACTIONS:
-        return _RETRY_ACTIONS[type_code]
+    """The type's retry action (imported on first use), or None when it has none."""
     dotted = get_type(type_code).retry
-    if dotted:
-        _RETRY_ACTIONS[type_code] = import_string(dotted)
-        return _RETRY_ACTIONS[type_code]
-    return None
+    return import_string(dotted) if dotted else None

@@ -1,7 +1,7 @@
 """The SKU map: compare both catalogs, keep the snapshot and the mappings, raise and clear
 the one-side-only tickets, and map by hand (one click, manual, or a CSV import).
 
-Matching rules (IP is the SKU master, PRODUCT.md §2):
+Matching rules (IP is the SKU master; docs/catalog-and-orders.md):
 - a Centra size and an IP variant whose SKUs are *exactly* equal are mapped automatically,
   when each SKU is unique on its side and the IP variant is not removed;
 - a pair equal only after normalising (case, surrounding spaces), or sharing an EAN/barcode,

@@ -1,5 +1,5 @@
 """Orphaned orders and unreleased cancellations: raised when the condition holds, cleared by
-the same check when it no longer does (PRODUCT.md §3 flow 2, §5).
+the same check when it no longer does (docs/catalog-and-orders.md, docs/exception-desk.md).
 
 "Taken by IP" comes from the feed receipts: the file is a full snapshot, so a row is taken
 when a completed fetch's ``served_through`` is at or after the row's ``changed_at``.

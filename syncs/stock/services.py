@@ -38,7 +38,7 @@ AREAS = {
 }
 
 
-# The statuses of PRODUCT.md §4 the hub relies on ("in_qc" is moved by the returns flow:
+# The statuses the hub relies on (docs/stock-engine.md) ("in_qc" is moved by the returns flow:
 # it can be neither renamed, deleted nor made sellable).
 IN_QC_CODE = "in_qc"
 DEFAULT_STATUSES = (

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-import syncs.catalog.retries  # noqa: F401  (registers the SKU tickets' retry action)
 from centra_ip.permissions import MAP_SKUS, VIEW_SYNCS, requires
 from centra_ip.uploads import BoundedFileField, UploadError, upload_text
 from exceptions.models import Ticket

@@ -6,7 +6,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-import syncs.orders.retries  # noqa: F401  (registers the order tickets' retry actions)
 from centra_ip.pagination import RequestConfig
 from centra_ip.permissions import VIEW_SYNCS, requires
 from exceptions.models import Ticket

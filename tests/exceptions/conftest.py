@@ -9,9 +9,10 @@ from exceptions.webhook_guard import webhook_resolver_set
 
 
 @pytest.fixture
-def retry_outcomes():
-    """Register a retry action for ``stock_push_rejected``; push results into the list to
-    script it (a RetryResult is returned, an exception is raised). Records what it saw."""
+def retry_outcomes(monkeypatch):
+    """Script the retry action of ``stock_push_rejected`` (the function its type names):
+    push results into the list (a RetryResult is returned, an exception is raised).
+    Records what it saw."""
     script: list = []
     seen: list = []
 
@@ -22,14 +23,9 @@ def retry_outcomes():
             raise result
         return result
 
-    engine_action = registry.retry_action("stock_push_rejected")
-    registry.register_retry("stock_push_rejected", action)
-    yield script, seen
-    # Put back what the stock engine registered, for the tests that run after this one.
-    if engine_action is None:
-        registry.unregister_retry("stock_push_rejected")
-    else:
-        registry.register_retry("stock_push_rejected", engine_action)
+    module, name = registry.get_type("stock_push_rejected").retry.rsplit(".", 1)
+    monkeypatch.setattr(f"{module}.{name}", action)
+    return script, seen
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The registry declares every type of PRODUCT.md §5 with a real team and subject."""
+"""The registry declares every exception type (docs/exception-desk.md) with a real team
+and subject."""
 
 from datetime import timedelta
 
