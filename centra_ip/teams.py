@@ -92,6 +92,12 @@ def teams_sync() -> None:
         group.permissions.add(*(_permission(p) for p in TEAM_PERMISSIONS[team.code]))
 
 
+def actor_name(actor, default: str = "system") -> str:
+    """The name history records for who did something: the user, or ``default`` for the
+    hub itself (an engine, a timer)."""
+    return actor.get_username() if actor is not None else default
+
+
 def user_team_codes(user) -> list[str]:
     """The team codes a user belongs to, in the order of TEAMS."""
     if not user.is_authenticated:

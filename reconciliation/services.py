@@ -39,6 +39,7 @@ from django.db.models import (
 from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, TruncDate
 from django.utils import timezone
 
+from centra_ip.teams import actor_name
 from exceptions.registry import TicketType
 from exceptions.services import (
     Condition,
@@ -909,7 +910,7 @@ def _event(discrepancy, kind, now, data, *, actor=None, note="") -> DiscrepancyE
         kind=kind,
         at=now,
         actor=actor,
-        actor_name=actor.get_username() if actor else SOURCE,
+        actor_name=actor_name(actor, SOURCE),
         note=note,
         data={k: (str(v) if isinstance(v, Decimal) else v) for k, v in data.items()},
     )

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from centra_ip.limits import UNITS_MAX
 from centra_ip.permissions import CHANGE_CONFIGURATION
+from centra_ip.teams import actor_name
 from exceptions.registry import RetryResult
 from exceptions.services import Condition, ticket_clear, ticket_raise, tickets_raise_many
 from returns import sinks
@@ -41,7 +42,7 @@ from syncs.clients import inventory_planner_client
 from syncs.connectors.base import ConnectorError
 from syncs.models import OrderLine, SalesFeedRow
 from syncs.orders.services import SkuIndex
-from syncs.stock.services import actor_name, stock_status_move
+from syncs.stock.services import stock_status_move
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from syncs.connectors.base import AuthError, PermanentError
 from syncs.models import ConfigChange, StockStatus, StockStatusBalance, StockStatusMovement
 from syncs.models.config import SafetyStockRule, StockSettings
 from syncs.stock import config_io, services
-from tests.syncs.centra.helpers import TOKEN, FakeClock, make_client
+from tests.clocks import FakeClock
+from tests.syncs.centra.helpers import TOKEN, make_client
 
 pytestmark = pytest.mark.django_db
 
