@@ -138,14 +138,8 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
 
 
 def feed_taken_through() -> datetime | None:
-    """Rows changed at or before this are in IP in their current state (the feed receipts)."""
-    latest = (
-        FeedDelivery.objects.filter(status=FeedDelivery.Status.COMPLETE)
-        .order_by("-served_through")
-        .values_list("served_through", flat=True)
-        .first()
-    )
-    return latest
+    """The feed watermark, None before IP's first complete fetch (stored as such on a run)."""
+    return FeedDelivery.objects.taken_through()
 
 
 def rate_expression(*, currency: str = "currency", day: str = "day"):

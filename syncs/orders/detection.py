@@ -8,8 +8,6 @@ when a completed fetch's ``served_through`` is at or after the row's ``changed_a
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max
-
 from exceptions.registry import TicketType
 from exceptions.services import Condition, tickets_settle
 from syncs.connectors.centra.types import Order as CentraOrder
@@ -23,11 +21,8 @@ EPOCH = datetime(1970, 1, 1).astimezone()
 
 
 def feed_taken_through() -> datetime:
-    """The watermark: rows changed at or before this are in IP in their current state."""
-    latest = FeedDelivery.objects.filter(status=FeedDelivery.Status.COMPLETE).aggregate(
-        through=Max("served_through")
-    )["through"]
-    return latest or EPOCH
+    """The feed watermark, with "never fetched" as the epoch: every row is untaken."""
+    return FeedDelivery.objects.taken_through() or EPOCH
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The order ledger, one order's page, the feed's delivery receipts and every stream's run
 history (read-only screens)."""
 
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -75,9 +75,7 @@ def feed_deliveries(request):
         "syncs/orders/deliveries.html",
         {
             "deliveries": FeedDelivery.objects.all()[:100],
-            "taken_through": FeedDelivery.objects.filter(
-                status=FeedDelivery.Status.COMPLETE
-            ).aggregate(through=Max("served_through"))["through"],
+            "taken_through": FeedDelivery.objects.taken_through(),
         },
     )
 
