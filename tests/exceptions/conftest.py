@@ -4,8 +4,9 @@ webhook transport that records what it was sent."""
 import httpx
 import pytest
 
-from exceptions import notifications, registry
+from exceptions import registry
 from exceptions.webhook_guard import webhook_resolver_set
+from syncs.connectors.http import transports_install
 
 
 @pytest.fixture
@@ -46,9 +47,8 @@ def webhook():
             raise hook.error
         return httpx.Response(hook.status, text="ok")
 
-    notifications.webhook_transport_set(httpx.MockTransport(handler))
     # Every test host resolves to one public address (TEST-NET addresses are not public).
     webhook_resolver_set(lambda host: ["93.184.215.14"])
-    yield hook
-    notifications.webhook_transport_set(None)
+    with transports_install(team_webhook=httpx.MockTransport(handler)):
+        yield hook
     webhook_resolver_set(None)
