@@ -24,114 +24,40 @@ log folder. Every option has an environment variable (``SOAK_RUNS`` ...).
 """
 
 import argparse
-import json
-import logging
 import os
 import random
-import secrets
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import redis
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.tasks import async_task
 
-from syncs.sandbox.world import IP_WAREHOUSE
+from exceptions.models import Ticket
+from exceptions.services import ticket_retry
+from returns.models import ReturnLine, StockIn
+from returns.services import ReturnsError, return_line_qc, return_line_receive
+from syncs.models import StockPush, StockSettings, SyncRun
+from syncs.soak.invariants import invariants_check
 from syncs.soak.postgres import PrivatePostgres
+from syncs.soak.report import Figures, report, runs_by_outcome
+from syncs.soak.setup import ROOT, Process, log
 
-ROOT = Path(__file__).resolve().parents[2]
 STREAM_WEIGHTS = {"orders": 3, "stock": 3, "returns": 2, "catalog": 1}
 KILL_TARGETS = ("stock", "orders", "stock-in", "catalog")
 KILL_WAIT = 120.0  # seconds to catch the wanted kind running before any run will do
 FREEZE_SECONDS = 180.0  # a node that took no task this long while work waits is restarted
-GRACE = 10
 WAREHOUSE_EVERY = 3.0  # seconds between the warehouse's rounds (five lines at most each)
-
-
-def log(message: str) -> None:
-    print(f"soak: {message}", flush=True)
-
-
-def options(argv=None) -> argparse.Namespace:
-    env = os.environ.get
-    parser = argparse.ArgumentParser(
-        prog="python -m syncs.soak", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--runs", type=int, default=int(env("SOAK_RUNS", 1000)))
-    parser.add_argument("--kills", type=int, default=int(env("SOAK_KILLS", 50)))
-    parser.add_argument("--fault-rate", type=float, default=float(env("SOAK_FAULT_RATE", 0.2)))
-    parser.add_argument("--nodes", type=int, default=int(env("SOAK_NODES", 2)))
-    parser.add_argument("--workers", type=int, default=int(env("SOAK_WORKERS", 2)))
-    parser.add_argument("--db-restarts", type=int, default=int(env("SOAK_DB_RESTARTS", 1)))
-    parser.add_argument("--cycles", type=int, default=int(env("SOAK_CYCLES", 5)))
-    parser.add_argument("--seed", type=int, default=int(env("SOAK_SEED", 14)))
-    parser.add_argument("--products", type=int, default=int(env("SOAK_PRODUCTS", 60)))
-    parser.add_argument("--pg-port", type=int, default=int(env("SOAK_PG_PORT", 8149)))
-    parser.add_argument("--twins-port", type=int, default=int(env("SOAK_TWINS_PORT", 8141)))
-    parser.add_argument("--redis-url", default=env("SOAK_REDIS_URL", "redis://127.0.0.1:6379/4"))
-    parser.add_argument("--log-dir", default=env("SOAK_LOG_DIR", ""))
-    return parser.parse_args(argv)
-
-
-@dataclass
-class Process:
-    """One service under ``centra_ip.keeper`` (its own session: the keeper's pid is the
-    session id of everything it starts, which is how a worker is known to be ours)."""
-
-    name: str
-    command: list[str]
-    log_path: Path
-    process: subprocess.Popen | None = None
-
-    def start(self, env: dict) -> None:
-        keeper = [sys.executable, "-m", "centra_ip.keeper", "--parent", str(os.getpid())]
-        with self.log_path.open("a") as out:
-            self.process = subprocess.Popen(
-                [*keeper, "--grace", str(GRACE), "--", *self.command],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if not self.alive():
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=GRACE + 10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def owns(self, pid: int) -> bool:
-        try:
-            return self.alive() and os.getsid(pid) == self.process.pid
-        except ProcessLookupError:
-            return False
-
-    def tasks_taken(self) -> int:
-        return self.log_path.read_text(errors="replace").count(" processing ")
-
-
-@dataclass
-class Figures:
-    runs: Counter = field(default_factory=Counter)  # (stream, status)
-    kills: Counter = field(default_factory=Counter)  # by target
-    recoveries: list[float] = field(default_factory=list)  # seconds, stream kills
-    db_restarts: int = 0
-    node_restarts: int = 0
-    stock_ins: int = 0
-    cycles: int = 0
-    seconds: float = 0.0
 
 
 class Soak:
@@ -155,29 +81,9 @@ class Soak:
         self.asked: dict[str, float] = {}
 
     # -- set-up -----------------------------------------------------------------------------
-    def environment(self) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SOAK_"))}
-        env.update(
-            DEBUG="false",
-            SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            DATABASE_URL=self.postgres.url("centra_ip_soak"),
-            REDIS_URL=self.opts.redis_url,
-            SANDBOX_URL=self.twins_url,
-            SECURE_SSL_REDIRECT="false",
-            Q_WORKERS=str(self.opts.workers),
-            API_TIMEOUT_SECONDS="5",  # the twins hold an injected timeout for 6 s
-            RETURNS_IP_WAREHOUSE=IP_WAREHOUSE,
-            RETURNS_STOCK_IN_INLINE="false",
-            DJANGO_SETTINGS_MODULE="centra_ip.settings",
-        )
-        return env
-
     def set_up(self) -> None:
         self.postgres.start()
         self.postgres.create_database("centra_ip_soak")
-        import redis
-
         redis.Redis.from_url(self.opts.redis_url).flushdb()
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
@@ -217,7 +123,6 @@ class Soak:
         """The rest lane (SKUs far from zero and slow) pushes at most every 30 minutes by
         default: a soak of minutes would compare Centra with ATS it is meant to defer. At 0
         every lane pushes every cycle, so the incremental plan itself must converge."""
-        from syncs.models import StockSettings
 
         settings = StockSettings.load()
         settings.rest_lane_minutes = 0
@@ -242,17 +147,14 @@ class Soak:
 
     # -- the run ----------------------------------------------------------------------------
     def stream_runs(self) -> int:
-        from syncs.models import SyncRun
 
         return SyncRun.objects.filter(dry_run=False).count()
 
     def enqueue(self, stream: str) -> None:
-        from django_q.tasks import async_task
 
         async_task("syncs.tasks.run_stream", stream, task_name=f"soak {stream}")
 
     def queue_size(self) -> int:
-        from django_q.brokers import get_broker
 
         return get_broker().queue_size() or 0
 
@@ -267,7 +169,6 @@ class Soak:
         Nothing here blocks: a wanted kill waits for its target across iterations (the
         warehouse keeps working, so stock-ins keep coming), and a killed stream's recovery
         is watched while the other streams go on."""
-        from django.db import close_old_connections
 
         target = self.opts.runs
         kills_at = [round((k + 1) * target / (self.opts.kills + 1)) for k in range(self.opts.kills)]
@@ -316,7 +217,6 @@ class Soak:
 
     def _guarded(self, action, default=None):
         """The driver outlives the database restart: an error is logged and the loop goes on."""
-        from django.db import DatabaseError, close_old_connections
 
         try:
             return action()
@@ -341,8 +241,6 @@ class Soak:
     # -- the warehouse ----------------------------------------------------------------------
     def warehouse_work(self) -> None:
         """Receive and pass QC on every mapped return line waiting (QC enqueues the stock-in)."""
-        from returns.models import ReturnLine
-        from returns.services import ReturnsError, return_line_qc, return_line_receive
 
         waiting = ReturnLine.objects.filter(received_quantity__isnull=True).exclude(ip_sku="")
         for line in waiting.select_related("expected_return")[:5]:
@@ -356,8 +254,6 @@ class Soak:
 
     def operator(self):
         if self._operator is None:
-            from django.contrib.auth import get_user_model
-
             self._operator, _ = get_user_model().objects.get_or_create(username="soak-operator")
         return self._operator
 
@@ -386,10 +282,6 @@ class Soak:
 
     def _running(self, kind: str) -> int | None:
         """The pid of the worker running ``kind`` now, if any."""
-        from django.utils import timezone
-
-        from returns.models import StockIn
-        from syncs.models import StockPush, SyncRun
 
         if kind == "stock-in":
             owners = StockIn.objects.filter(running_since__isnull=False).exclude(running_on="")
@@ -420,9 +312,6 @@ class Soak:
 
     def recoveries_watch(self) -> None:
         """For each killed stream: the next run's start, or ask for one when none waits."""
-        from datetime import UTC, datetime
-
-        from syncs.models import SyncRun
 
         for stream, killed_at in list(self.recovering):
             since = datetime.fromtimestamp(killed_at, UTC)
@@ -465,9 +354,6 @@ class Soak:
 
     # -- convergence ------------------------------------------------------------------------
     def run_and_wait(self, stream: str, *, timeout: float = 240) -> str:
-        from django.db import close_old_connections
-
-        from syncs.models import SyncRun
 
         close_old_connections()
         before = (
@@ -500,9 +386,6 @@ class Soak:
 
     def quiesce(self) -> None:
         """Faults off, the world frozen, every queued and running task finished."""
-        from django.db import close_old_connections
-
-        from syncs.models import SyncRun
 
         self.faults(0.0, tick=False)
         deadline = time.monotonic() + 300
@@ -514,9 +397,6 @@ class Soak:
             time.sleep(1)
 
     def converge(self):
-        from exceptions.models import Ticket
-        from exceptions.services import ticket_retry
-        from syncs.soak.invariants import invariants_check
 
         self.quiesce()
         results = []
@@ -542,15 +422,10 @@ class Soak:
         self.postgres.stop()
 
 
-def main(argv=None) -> int:
-    opts = options(argv)
+def soak_run(opts: argparse.Namespace, env: dict) -> int:
+    """The whole soak; Django is set up (``python -m syncs.soak``). Exit status: 0 passed."""
     soak = Soak(opts)
-    soak.env = soak.environment()
-    os.environ.update(soak.env)
-    import django
-
-    django.setup()
-    logging.getLogger("django-q").setLevel(logging.WARNING)  # not a line per enqueued task
+    soak.env = env
     log(
         f"{opts.runs} stream runs, {opts.kills} kills, fault rate {opts.fault_rate:g}, "
         f"{opts.nodes} nodes x {opts.workers} workers, {opts.db_restarts} db restart(s); "
@@ -567,75 +442,9 @@ def main(argv=None) -> int:
         soak.first_cycle()
         soak.run()
         results = soak.converge()
-        soak.figures.runs = Counter(_runs_by_outcome())
+        soak.figures.runs = Counter(runs_by_outcome())
         truth = soak.truth()
     finally:
         soak.stop()
     soak.figures.seconds = time.monotonic() - soak.started_at
     return report(soak, results, truth)
-
-
-def _runs_by_outcome() -> dict[str, int]:
-    from django.db.models import Count
-
-    from syncs.models import SyncRun
-
-    rows = SyncRun.objects.values("stream", "status").annotate(n=Count("pk"))
-    return {f"{row['stream']} {row['status']}": row["n"] for row in rows}
-
-
-def report(soak: Soak, results, truth: dict) -> int:
-    figures = soak.figures
-    faults = truth.get("faults", {})
-    recoveries = [r for r in figures.recoveries if r != float("inf")]
-    summary = {
-        "options": vars(soak.opts),
-        "stream_runs": sum(figures.runs.values()),
-        "runs_by_outcome": dict(sorted(figures.runs.items())),
-        "api_calls": truth.get("calls", 0),
-        "faults_by_kind": dict(sorted(faults.items())),
-        "faults_total": sum(faults.values()),
-        "kills_by_target": dict(figures.kills),
-        "kills_total": sum(figures.kills.values()),
-        "recovery_seconds_max": round(max(recoveries), 1) if recoveries else None,
-        "recovery_seconds_median": round(sorted(recoveries)[len(recoveries) // 2], 1)
-        if recoveries
-        else None,
-        "db_restarts": figures.db_restarts,
-        "node_restarts": figures.node_restarts,
-        "lines_stocked_in": figures.stock_ins,
-        "cycles_to_converge": figures.cycles,
-        "invariants": [
-            {"name": r.name, "count": r.count, "ok": r.ok, "detail": r.detail} for r in results
-        ],
-        "seconds": round(figures.seconds),
-    }
-    (soak.log_dir / "soak.json").write_text(json.dumps(summary, indent=2, default=str))
-    log(
-        f"faults injected by kind: {summary['faults_by_kind']} "
-        f"({summary['faults_total']} of {summary['api_calls']} calls)"
-    )
-    log(
-        f"kills: {summary['kills_by_target']}; database restarts: {figures.db_restarts}; "
-        f"node restarts: {figures.node_restarts}"
-    )
-    log(
-        f"recovery after a kill: median {summary['recovery_seconds_median']} s, "
-        f"max {summary['recovery_seconds_max']} s"
-    )
-    log(f"stream runs: {summary['stream_runs']} {summary['runs_by_outcome']}")
-    for r in results:
-        log(
-            f"{'HELD  ' if r.ok else 'FAILED'} {r.name}: {r.count}"
-            + (f" ({r.detail})" if r.detail else "")
-        )
-    ok = bool(results) and all(r.ok for r in results)
-    verdict = "SOAK PASSED" if ok else "SOAK FAILED"
-    print(
-        f"{verdict} in {summary['seconds']} s: {summary['stream_runs']} stream runs, "
-        f"{summary['kills_total']} kills, {figures.db_restarts} database restart(s), "
-        f"{summary['faults_total']} faults; converged in {figures.cycles} clean cycle(s) "
-        f"(logs and soak.json in {soak.log_dir})",
-        flush=True,
-    )
-    return 0 if ok else 1

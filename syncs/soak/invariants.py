@@ -12,15 +12,13 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
+from exceptions.models import Ticket
+from exceptions.registry import API_FAILURE_TYPES, TicketType
+from returns.models import StockIn
+from syncs.models import OrderLine, SalesFeedRow, StockPosition, StockPushLine, SyncRun
+
 RECOVERY_LIMIT = 60.0
-FAULT_TICKETS = (
-    "api_timeout",
-    "api_unavailable",
-    "api_auth_failure",
-    "api_bad_payload",
-    "sync_failed",
-    "stock_in_failed",
-)
+FAULT_TICKETS = (*API_FAILURE_TYPES, TicketType.SYNC_FAILED, TicketType.STOCK_IN_FAILED)
 PUSH_DESCRIPTION = re.compile(r"centra-ip stock push (\d+) batch \d+")
 
 
@@ -39,9 +37,6 @@ def _verdict(name: str, count: int, offenders: list) -> Invariant:
 
 def order_lines_in_feed(truth: dict) -> Invariant:
     """Every Centra order line is in the IP feed exactly once, or parked with an open ticket."""
-    from exceptions.models import Ticket
-    from syncs.models import OrderLine, SalesFeedRow
-
     lines = truth["order_lines"]
     rows = Counter(
         SalesFeedRow.objects.filter(source=SalesFeedRow.Source.ORDER_LINE).values_list(
@@ -69,8 +64,6 @@ def order_lines_in_feed(truth: dict) -> Invariant:
 def cancellations_released(truth: dict) -> Invariant:
     """Every cancellation is released in the feed: the feed row carries what is still
     ordered, or the whole line flagged cancelled (as ``syncs.orders`` writes it)."""
-    from syncs.models import SalesFeedRow
-
     cancelled = [
         line for line in truth["order_lines"] if line["cancelled"] or line["order_cancelled"]
     ]
@@ -96,8 +89,6 @@ def cancellations_released(truth: dict) -> Invariant:
 def stock_ins_once(truth: dict) -> Invariant:
     """Every return stock-in was applied exactly once: one live IP stock order named by its
     key, received in full, and the stock-in confirmed; no live stock order for none."""
-    from returns.models import StockIn
-
     live: dict[str, list[dict]] = {}
     for order in truth["ip_stock_orders"]:
         if order["status"] != "cancelled":
@@ -119,8 +110,6 @@ def stock_ins_once(truth: dict) -> Invariant:
 def centra_equals_ats(truth: dict) -> Invariant:
     """For every mapped SKU, Centra's physical stock equals the ATS the hub computed from IP
     in the last (clean) stock run, with the world frozen."""
-    from syncs.models import StockPosition
-
     physical = {(row["size"], row["warehouse"]): row["physical"] for row in truth["centra_stock"]}
     positions = StockPosition.objects.exclude(product_size_id=None).values_list(
         "sku", "product_size_id", "centra_warehouse_id", "ats"
@@ -138,8 +127,6 @@ def centra_equals_ats(truth: dict) -> Invariant:
 def writes_within_ats(truth: dict) -> Invariant:
     """No push ever wrote a value above the ATS it was allowed when written: each write in
     Centra's log is a line of the push it names, and no larger than that line's ATS."""
-    from syncs.models import StockPushLine
-
     writes = truth["stock_writes"]
     pushes = {int(m.group(1)) for w in writes if (m := PUSH_DESCRIPTION.search(w["description"]))}
     allowed = {
@@ -161,8 +148,6 @@ def writes_within_ats(truth: dict) -> Invariant:
 
 
 def one_ticket_per_fingerprint() -> Invariant:
-    from exceptions.models import Ticket
-
     active = Ticket.objects.filter(status__in=Ticket.ACTIVE)
     doubled = list(
         active.values("fingerprint")
@@ -174,8 +159,6 @@ def one_ticket_per_fingerprint() -> Invariant:
 
 
 def no_run_left_running() -> Invariant:
-    from syncs.models import SyncRun
-
     running = list(
         SyncRun.objects.filter(status=SyncRun.Status.RUNNING).values_list("stream", "pk")
     )
@@ -184,8 +167,6 @@ def no_run_left_running() -> Invariant:
 
 def fault_tickets_resolved() -> Invariant:
     """The faults have ended: no API, failed-run or stock-in ticket is still active."""
-    from exceptions.models import Ticket
-
     tickets = Ticket.objects.filter(type__in=FAULT_TICKETS)
     active = list(tickets.filter(status__in=Ticket.ACTIVE).values_list("type", "summary"))
     return _verdict("tickets about faults that have ended are resolved", tickets.count(), active)
