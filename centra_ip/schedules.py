@@ -40,7 +40,14 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         first_run_after_minutes=3,
     ),
     # every 5 min: zero, low and high-velocity lanes each cycle; the rest per rest_lane_minutes
-    ScheduleSpec(name="stock", func="syncs.tasks.run_stream", minutes=5, args=("stock",)),
+    # (on a fresh install a minute after the catalog, whose SKU map it pushes)
+    ScheduleSpec(
+        name="stock",
+        func="syncs.tasks.run_stream",
+        minutes=5,
+        args=("stock",),
+        first_run_after_minutes=1,
+    ),
     # catalog: the stream's 15-minute cadence (a new Centra size missing in IP shows within
     # minutes; order lines on it are parked and ticketed at once); orders: every 2 minutes
     ScheduleSpec(name="catalog", func="syncs.tasks.run_stream", minutes=15, args=("catalog",)),

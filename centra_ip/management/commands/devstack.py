@@ -50,6 +50,10 @@ class Command(BaseCommand):
             "PORT": str(options["port"]),
             "SANDBOX_PORT": str(options["sandbox_port"]),
         }
+        if len(commands) == 3:  # the sandbox runs, and with it the demo's scripted story
+            from syncs.sandbox.story import STORY_SETTINGS
+
+            env = {**STORY_SETTINGS, **env}
         keeper = [sys.executable, "-m", "centra_ip.keeper", "--parent", str(os.getpid())]
         keeper += ["--grace", str(options["grace"]), "--"]
         stopping = False

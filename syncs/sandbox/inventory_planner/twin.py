@@ -73,6 +73,9 @@ class InventoryPlannerTwin(IPState):
         self.account = account
         self.faults = faults or FaultPlan()
         self._feed: _Feed | None = None
+        # IP's CSV connection paused (the sandbox story): whoever schedules the fetches
+        # (``manage.py sandbox``) skips them while this is set.
+        self.sales_feed_paused = False
         self._fetches: list[FeedFetch] = []
 
     # -- HTTP ----------------------------------------------------------------------------
