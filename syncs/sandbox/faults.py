@@ -89,7 +89,7 @@ class FaultPlan:
         forced = self._forced()
         if forced == "timeout" or (forced is None and self._draw(self.timeout_rate)):
             raise httpx.ReadTimeout("sandbox: injected timeout", request=request)
-        storm = time.monotonic() < self._storm_until or self._nth_throttled()
+        storm = time.monotonic() < self._storm_until or (forced is None and self._nth_throttled())
         if forced == "throttle" or storm or (forced is None and self._draw(self.throttle_rate)):
             return self.throttled_response()
         if forced == "server_error" or (forced is None and self._draw(self.server_error_rate)):

@@ -117,6 +117,19 @@ def plant_overdue_return(story: Story) -> None:
     story.picked["overdue_return"] = returned.id
 
 
+def plant_late_imported_orders(story: Story) -> None:
+    """Two orders from two days ago, imported into Centra late (from a marketplace): IP must
+    take them from the feed before finance's reconciliation compares the day."""
+    world = story.sandbox.world
+    placed = []
+    for sku in story.sellable(2, "imported", in_stock=True):
+        order = story.centra.place_order(
+            [(sku, 1, world.prices[sku])], order_date=story.centra.wall() - timedelta(days=2)
+        )
+        placed.append(order.number)
+    story.picked["imported_orders"] = placed
+
+
 def drop_event_permission(story: Story) -> None:
     """Someone re-created the Centra API token without the Event permission."""
     every = frozenset(PERMISSIONS.values()) | frozenset(FIELD_PERMISSIONS.values())
@@ -170,22 +183,43 @@ def second_stock_writer(story: Story) -> None:
         story.centra.stock_added_after_write[sku] = 15
 
 
-def centra_throttles(story: Story) -> None:
-    story.sandbox.centra.faults.update(throttle_every=2)
+def both_throttle(story: Story) -> None:
+    """Every second request to either system is answered 429: retries absorb it, the
+    dashboard counts it, and the watchdog's throttling ticket opens."""
+    for twin in (story.sandbox.centra, story.ip):
+        twin.faults.update(throttle_every=2)
 
 
-def centra_stops_throttling(story: Story) -> None:
-    story.sandbox.centra.faults.update(throttle_every=0)
+def throttling_stops(story: Story) -> None:
+    for twin in (story.sandbox.centra, story.ip):
+        twin.faults.update(throttle_every=0)
 
 
-def ip_answers_cut_off(story: Story) -> None:
-    """IP's next answer is cut off mid-way (a proxy dropping the connection)."""
-    story.ip.faults.update(fail_next=1, fail_next_kind="malformed")
+def slow_orders_query(story: Story) -> None:
+    """Centra cannot answer the orders query in time (the other queries are fine)."""
+    story.sandbox.centra.config.slow_root_fields = frozenset({"orders"})
+
+
+def orders_query_fast_again(story: Story) -> None:
+    story.sandbox.centra.config.slow_root_fields = frozenset()
+
+
+def ip_token_expires(story: Story) -> None:
+    story.ip.faults.update(expired_token=True)
+
+
+def ip_token_renewed(story: Story) -> None:
+    story.ip.faults.update(expired_token=False)
 
 
 def centra_outage(story: Story) -> None:
     """Centra answers the next ten requests 503 (more than a call's retries)."""
     story.sandbox.centra.faults.update(fail_next=10, fail_next_kind="server_error")
+
+
+def centra_cuts_answers(story: Story) -> None:
+    """Centra's next two answers are cut off mid-way (a proxy dropping connections)."""
+    story.sandbox.centra.faults.update(fail_next=2, fail_next_kind="malformed")
 
 
 def unreadable_fixed(story: Story) -> None:
@@ -194,21 +228,28 @@ def unreadable_fixed(story: Story) -> None:
 
 
 STORY: tuple[Beat, ...] = (
+    # before the hub's first runs: what a normal week has left lying around
     Beat(0 * _MIN, "Centra: a size was added without a SKU", plant_size_without_sku),
+    Beat(0 * _MIN, "Centra: a customer orders the size without a SKU", order_the_size_without_sku),
     Beat(0 * _MIN, "IP: a SKU's stock figure is missing from its answers", plant_unreadable_stock),
     Beat(0 * _MIN, "Centra: a return announced 20 days ago never arrived", plant_overdue_return),
+    Beat(0 * _MIN, "Centra: two orders of two days ago imported late", plant_late_imported_orders),
+    Beat(0 * _MIN, "Centra: a customer cancels an order", cancel_an_order),
+    Beat(0 * _MIN, "IP: the CSV connection is paused (no feed fetches)", pause_ip_feed),
     Beat(0 * _MIN, "Centra: the API token lost its Event permission", drop_event_permission),
     Beat(0 * _MIN, "Centra: two sizes locked for stock changes; IP receives stock", lock_stock),
     Beat(0 * _MIN, "Centra: an old integration adds stock after our writes", second_stock_writer),
-    Beat(0.5 * _MIN, "Centra: every second request is answered 429", centra_throttles),
-    Beat(1 * _MIN, "Centra: a customer orders the size without a SKU", order_the_size_without_sku),
-    Beat(1 * _MIN, "IP: the CSV connection is paused (no feed fetches)", pause_ip_feed),
-    Beat(1.5 * _MIN, "Centra: a customer cancels an order", cancel_an_order),
+    Beat(0 * _MIN, "Both: every second request is answered 429", both_throttle),
+    # then, minute by minute
+    Beat(1.75 * _MIN, "Centra: the orders query stops answering in time", slow_orders_query),
     Beat(3.5 * _MIN, "Centra: the locked sizes are unlocked", unlock_stock),
-    Beat(5.5 * _MIN, "IP: the next answer is cut off mid-way", ip_answers_cut_off),
+    Beat(5.5 * _MIN, "Centra: the orders query answers in time again", orders_query_fast_again),
+    Beat(5.5 * _MIN, "IP: the API key expired", ip_token_expires),
+    Beat(6.5 * _MIN, "IP: the API key is renewed", ip_token_renewed),
     Beat(6.5 * _MIN, "IP: the CSV connection resumes fetching", resume_ip_feed),
     Beat(7 * _MIN, "IP: the missing stock figure is back", unreadable_fixed),
-    Beat(7.5 * _MIN, "Centra: outage, the next ten requests answer 503", centra_outage),
-    Beat(8 * _MIN, "Centra: the Event permission is back on the token", restore_event_permission),
-    Beat(8.5 * _MIN, "Centra: throttling stops", centra_stops_throttling),
+    Beat(7.75 * _MIN, "Centra: outage, the next ten requests answer 503", centra_outage),
+    Beat(8.5 * _MIN, "Centra: the Event permission is back on the token", restore_event_permission),
+    Beat(8.5 * _MIN, "Both: throttling stops", throttling_stops),
+    Beat(9.75 * _MIN, "Centra: the next two answers are cut off mid-way", centra_cuts_answers),
 )

@@ -44,20 +44,26 @@ RAISED = {
     "stock_unreadable",
     "push_held",
     "return_overdue",
+    "api_timeout",
     "api_unavailable",
     "api_throttled",
+    "api_auth_failure",
     "api_bad_payload",
     "api_check_failed",
+    "reconciliation_mismatch",
 }
-# ...and the ones the story clears again before minute ten, resolved by their engine.
+# ...and the ones whose cause the story removes again: by minute twelve their engine has
+# resolved them (a stock cycle every 5 minutes, orders every 2).
 SELF_RESOLVING = {
-    "stock_unreadable",
-    "push_held",
-    "api_unavailable",
-    "api_bad_payload",
+    "orders_events_unavailable",
     "cancellation_not_released",
     "stock_push_rejected",
-    "orders_events_unavailable",
+    "stock_unreadable",
+    "push_held",
+    "api_timeout",
+    "api_unavailable",
+    "api_auth_failure",
+    "api_bad_payload",
 }
 TWELVE_MINUTES = timedelta(minutes=12)
 
