@@ -102,19 +102,27 @@ def plant_unreadable_stock(story: Story) -> None:
     story.ip.set_stock(sku, IP_WAREHOUSE, None)
 
 
-def plant_overdue_return(story: Story) -> None:
-    """An order shipped three weeks ago whose return was announced twenty days ago and
-    never arrived: fulfilment's overdue return."""
+def plant_overdue_returns(story: Story) -> None:
+    """Two orders shipped three weeks ago whose returns were announced twenty days ago and
+    never arrived: fulfilment's overdue returns (the warehouse finds one of them later)."""
     world = story.sandbox.world
-    (sku,) = story.sellable(1, "overdue", in_stock=True)
     now = story.centra.wall()
-    order = story.centra.place_order(
-        [(sku, 1, world.prices[sku])], order_date=now - timedelta(days=21)
-    )
-    shipment = story.centra.ship(order.number)
-    returned = story.centra.create_return(shipment.id, release_to_stock=False)
-    returned.createdAt = now - timedelta(days=20)
-    story.picked["overdue_return"] = returned.id
+    for days, sku in zip((20, 19), story.sellable(2, "overdue", in_stock=True), strict=True):
+        order = story.centra.place_order(
+            [(sku, 1, world.prices[sku])], order_date=now - timedelta(days=days + 1)
+        )
+        shipment = story.centra.ship(order.number)
+        returned = story.centra.create_return(shipment.id, release_to_stock=False)
+        returned.createdAt = now - timedelta(days=days)
+
+
+def ip_refuses_purchase_orders(story: Story) -> None:
+    """IP made a field of purchase orders mandatory: returns stock orders are refused."""
+    story.ip.purchase_orders_refused = "Validation failed: vendor is required"
+
+
+def ip_accepts_purchase_orders(story: Story) -> None:
+    story.ip.purchase_orders_refused = ""
 
 
 def plant_late_imported_orders(story: Story) -> None:
@@ -232,7 +240,9 @@ STORY: tuple[Beat, ...] = (
     Beat(0 * _MIN, "Centra: a size was added without a SKU", plant_size_without_sku),
     Beat(0 * _MIN, "Centra: a customer orders the size without a SKU", order_the_size_without_sku),
     Beat(0 * _MIN, "IP: a SKU's stock figure is missing from its answers", plant_unreadable_stock),
-    Beat(0 * _MIN, "Centra: a return announced 20 days ago never arrived", plant_overdue_return),
+    Beat(
+        0 * _MIN, "Centra: two returns announced 20 days ago never arrived", plant_overdue_returns
+    ),
     Beat(0 * _MIN, "Centra: two orders of two days ago imported late", plant_late_imported_orders),
     Beat(0 * _MIN, "Centra: a customer cancels an order", cancel_an_order),
     Beat(0 * _MIN, "IP: the CSV connection is paused (no feed fetches)", pause_ip_feed),
@@ -243,6 +253,11 @@ STORY: tuple[Beat, ...] = (
     # then, minute by minute
     Beat(1.75 * _MIN, "Centra: the orders query stops answering in time", slow_orders_query),
     Beat(3.5 * _MIN, "Centra: the locked sizes are unlocked", unlock_stock),
+    Beat(
+        4 * _MIN,
+        "IP: purchase orders are refused (a new mandatory field)",
+        ip_refuses_purchase_orders,
+    ),
     Beat(5.5 * _MIN, "Centra: the orders query answers in time again", orders_query_fast_again),
     Beat(5.5 * _MIN, "IP: the API key expired", ip_token_expires),
     Beat(6.5 * _MIN, "IP: the API key is renewed", ip_token_renewed),
@@ -251,5 +266,17 @@ STORY: tuple[Beat, ...] = (
     Beat(7.75 * _MIN, "Centra: outage, the next ten requests answer 503", centra_outage),
     Beat(8.5 * _MIN, "Centra: the Event permission is back on the token", restore_event_permission),
     Beat(8.5 * _MIN, "Both: throttling stops", throttling_stops),
+    Beat(9 * _MIN, "IP: purchase orders are accepted again", ip_accepts_purchase_orders),
     Beat(9.75 * _MIN, "Centra: the next two answers are cut off mid-way", centra_cuts_answers),
+)
+
+# What people in the hub do in the story, as (minute, what happens, the hub function that
+# does it): played by ``manage.py devstack`` (the web process's side of ``make run``), never
+# by the sandbox, which only changes the twins.
+HUB_STORY: tuple[tuple[timedelta, str, str], ...] = (
+    (
+        4.5 * _MIN,
+        "Warehouse: an overdue return arrives, is received and passes QC",
+        "centra_ip.demo.demo_oldest_return_received",
+    ),
 )

@@ -14,14 +14,15 @@ import pytest
 import time_machine
 from django.utils.module_loading import import_string
 
+from centra_ip.demo import demo_users_ensure
 from centra_ip.schedules import SCHEDULES
 from exceptions.models import Ticket
-from exceptions.registry import get_type
+from exceptions.registry import TYPE_CODES, get_type
 from syncs.clients import transports_install
 from syncs.connectors import base as connector_base
 from syncs.connectors.centra import CentraLimits, Pacer
 from syncs.sandbox.sandbox import sandbox_build
-from syncs.sandbox.story import STORY_SETTINGS, Story
+from syncs.sandbox.story import HUB_STORY, STORY_SETTINGS, Story
 from syncs.stock import engine as stock_engine_module
 from tests.syncs.conftest import SMALL_WORLD
 from tests.syncs.orders.conftest import FEED_PASSWORD, FEED_PATH, DjangoTransport
@@ -39,11 +40,12 @@ RAISED = {
     "orphaned_order",
     "orders_events_unavailable",
     "cancellation_not_released",
+    "return_overdue",
     "stock_push_rejected",
     "stock_drift",
     "stock_unreadable",
     "push_held",
-    "return_overdue",
+    "stock_in_failed",
     "api_timeout",
     "api_unavailable",
     "api_throttled",
@@ -51,6 +53,11 @@ RAISED = {
     "api_bad_payload",
     "api_check_failed",
     "reconciliation_mismatch",
+}
+# The two types the ten-minute story leaves out, and why; every other type is in it.
+NOT_IN_STORY = {
+    "stream_late": "a stream is late after 15 minutes without success at the soonest",
+    "sync_failed": "an engine bug: the demo plants none",
 }
 # ...and the ones whose cause the story removes again: by minute twelve their engine has
 # resolved them (a stock cycle every 5 minutes, orders every 2).
@@ -84,6 +91,8 @@ def story_world(db, settings, monkeypatch):
     for name, value in STORY_SETTINGS.items():
         setattr(settings, name, float(value))
     settings.IP_FEED_PASSWORD = FEED_PASSWORD
+    settings.RETURNS_STOCK_IN_INLINE = True  # what the task cluster does at once
+    demo_users_ensure()  # as make run does: the warehouse colleague is the fulfilment login
     with time_machine.travel(START, tick=False) as traveller:
         clock = SimulatedClock(traveller)
         monkeypatch.setattr(connector_base, "Clock", lambda: clock)
@@ -111,6 +120,7 @@ class Demo:
     def __init__(self, sandbox, traveller):
         self.sandbox, self.traveller = sandbox, traveller
         self.story = Story(sandbox)
+        self.hub_story = list(HUB_STORY)
         self.due = {s.name: START + timedelta(minutes=s.first_run_after_minutes) for s in SCHEDULES}
         self.elapsed = timedelta(0)
         self.log: list[str] = []
@@ -124,6 +134,9 @@ class Demo:
         now = START + self.elapsed
         self.traveller.move_to(now)
         self.log += self.story.advance(self.elapsed)
+        while self.hub_story and self.hub_story[0][0] <= self.elapsed:
+            _at, says, func = self.hub_story.pop(0)
+            self.log.append(f"{self.elapsed}: {says}: {import_string(func)()}")
         self.sandbox.world.tick(now)
         ip = self.sandbox.inventory_planner
         if self.elapsed.seconds % 60 == 0 and self.elapsed and not ip.sales_feed_paused:
@@ -135,14 +148,17 @@ class Demo:
                 self.log.append(f"{self.elapsed}: {spec.name}: {said}")
 
 
+def test_the_story_covers_every_type_but_two_it_cannot():
+    assert RAISED | set(NOT_IN_STORY) == set(TYPE_CODES)
+    assert not RAISED & set(NOT_IN_STORY)
+
+
 def test_within_ten_minutes_every_team_has_real_work(story_world):
     demo = Demo(*story_world)
     demo.play_until(TEN_MINUTES)
     raised_by_ten = set(Ticket.objects.values_list("type", "team"))
     demo.play_until(TWELVE_MINUTES)
     tickets = Ticket.objects.all()
-    print("\n".join(demo.log))
-    print(sorted(raised_by_ten), [(t.type, t.status) for t in tickets if t.type in SELF_RESOLVING])
     for type_code in sorted(RAISED):
         assert (type_code, get_type(type_code).team) in raised_by_ten, type_code
     for type_code in sorted(SELF_RESOLVING):
