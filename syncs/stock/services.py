@@ -213,8 +213,11 @@ def stock_status_move(
     return balance
 
 
-def stock_status_set(*, sku, ip_warehouse, status, quantity: int, reason: str, actor=None):
-    """Set a balance to an absolute count (screen edit, CSV import) as one movement."""
+def stock_status_set(
+    *, sku, ip_warehouse, status, quantity: int, reason: str, actor=None, via: str = "screen"
+):
+    """Set a balance to an absolute count (screen edit, CSV import) as one movement, audited
+    as a configuration change (the returns flow moves balances through the ledger only)."""
     current = (
         StockStatusBalance.objects.filter(sku=sku, ip_warehouse=ip_warehouse, status__code=status)
         .values_list("quantity", flat=True)
@@ -225,14 +228,25 @@ def stock_status_set(*, sku, ip_warehouse, status, quantity: int, reason: str, a
         raise LedgerError(f"{sku}: a quantity cannot be negative ({quantity})")
     if quantity == current:
         return None
-    return stock_status_move(
-        sku=sku,
-        ip_warehouse=ip_warehouse,
-        status=status,
-        delta=quantity - current,
-        reason=reason,
-        actor=actor,
-    )
+    with transaction.atomic():
+        movement = stock_status_move(
+            sku=sku,
+            ip_warehouse=ip_warehouse,
+            status=status,
+            delta=quantity - current,
+            reason=reason,
+            actor=actor,
+        )
+        config_audit(
+            actor=actor,
+            area="status_balance",
+            object_key=f"{sku}/{ip_warehouse}/{status}",
+            action=ConfigChange.Action.UPDATED if current else ConfigChange.Action.CREATED,
+            before={"quantity": current} if current else None,
+            after={"quantity": quantity},
+            via=via,
+        )
+    return movement
 
 
 CSV_COLUMNS = ("sku", "ip_warehouse", "status", "quantity")
@@ -292,6 +306,7 @@ def stock_status_import_csv(*, text: str, actor) -> int:
                 quantity=quantity,
                 reason="CSV import",
                 actor=actor,
+                via="csv",
             )
             changed += moved is not None
     return changed
