@@ -115,3 +115,39 @@ def test_configuration_refuses_nonsense_warns_on_dead_keys_and_audits_balances(w
     page.wait_for_url("**/configuration/")
     expect(page.locator("#audit tbody tr").first).to_contain_text("value: 3 → 4")
     expect(page.locator("#audit")).not_to_contain_text("{'")
+
+
+def test_a_dry_run_says_what_the_rest_lane_defers_and_the_sku_page_when(world, page, login):
+    """Review problem 11: a change in the rest lane, deferred because the rest lane went out
+    minutes ago, is counted on the dry run with its next send time, can be included with
+    one click, and the SKU page says the push is pending and when it goes."""
+    from syncs.models import StockSettings
+
+    settings = StockSettings.load()
+    position = (
+        StockPosition.objects.filter(
+            on_hand__gte=settings.low_stock_units + 10,
+            velocity__lt=settings.high_velocity_per_day,
+        )
+        .order_by("sku")
+        .first()
+    )
+    SafetyStockRule.objects.create(scope="sku", key=position.sku, kind="units", value=2)
+    login("admin")
+    page.goto("/syncs/stock/")
+    page.get_by_role("button", name="Dry run now").click()
+    page.wait_for_url("**/syncs/stock/pushes/*/")
+    deferred = page.locator("#deferred")
+    expect(deferred).to_contain_text("1 change deferred to the rest lane, next sent ≈ ")
+    expect(page.locator("#push-lines")).not_to_contain_text(position.sku)
+
+    deferred.get_by_role("button", name="Dry run including them").click()
+    page.wait_for_url("**/syncs/stock/pushes/*/")
+    expect(page.locator("#deferred")).to_have_count(0)
+    expect(page.locator("#push-lines")).to_contain_text(position.sku)
+
+    page.goto(f"/syncs/stock/sku/{position.sku}/")
+    expect(page.locator(".pending-push")).to_contain_text(
+        f"Pending push: ATS {position.on_hand - 2}, Centra was last sent {position.on_hand}."
+    )
+    expect(page.locator(".pending-push")).to_contain_text("Deferred to the rest lane: sent ≈ ")
