@@ -3,7 +3,7 @@
 
 from django import template
 
-from centra_ip.teams import user_team_codes
+from centra_ip.teams import TEAMS
 
 register = template.Library()
 
@@ -13,8 +13,9 @@ def today_card(context, landing: str):
     from centra_ip.today import today_for
     from centra_ip.views import LANDINGS
 
-    request = context.get("request")
-    teams = user_team_codes(request.user) if request is not None else []
+    # the layout's context processor has read the user's teams already (no second query)
+    names = set(context.get("user_teams") or ())
+    teams = [team.code for team in TEAMS if team.name in names]
     if not teams or LANDINGS.get(teams[0]) != landing:
         return {"today": None}
     return {"today": today_for(teams[0])}
