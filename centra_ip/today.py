@@ -14,6 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from centra_ip.teams import FINANCE, FULFILMENT, OPERATIONS, TEAMS
+from exceptions.models import Ticket, sla_breached_q
+from exceptions.registry import get_type
+from reconciliation.models import Discrepancy
+from returns.models import ExpectedReturn, ReturnState
+from syncs.models import StockPush
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,6 @@ def _queue(**params) -> str:
 
 
 def _ticket_figures(team: str) -> tuple[list[Figure], list[Figure]]:
-    from exceptions.models import Ticket
-    from exceptions.registry import get_type
-    from exceptions.services import sla_breached_q
 
     active = Ticket.objects.filter(
         team=team, status__in=(Ticket.Status.OPEN, Ticket.Status.ACKNOWLEDGED)
@@ -64,8 +66,6 @@ def _ticket_figures(team: str) -> tuple[list[Figure], list[Figure]]:
 def _workload(team: str) -> list[Figure]:
     """What the team works through besides tickets."""
     if team == FULFILMENT:
-        from returns.models import ExpectedReturn, ReturnState
-
         states = dict(
             ExpectedReturn.objects.filter(
                 state__in=(ReturnState.EXPECTED, ReturnState.RECEIVED, ReturnState.IN_QC)
@@ -87,13 +87,9 @@ def _workload(team: str) -> list[Figure]:
             ),
         ]
     if team == OPERATIONS:
-        from syncs.models import StockPush
-
         held = StockPush.objects.filter(status=StockPush.Status.HELD).count()
         return [Figure("stock pushes held", held, reverse("syncs:stock"), True)]
     if team == FINANCE:
-        from reconciliation.models import Discrepancy
-
         debt = Discrepancy.objects.filter(status=Discrepancy.Status.OPEN).count()
         return [Figure("open discrepancies", debt, reverse("reconciliation:index"), True)]
     return []

@@ -4,15 +4,14 @@
 from django import template
 
 from centra_ip.teams import TEAMS
+from centra_ip.today import today_for
+from centra_ip.views import LANDINGS
 
 register = template.Library()
 
 
 @register.inclusion_tag("partials/today.html", takes_context=True)
 def today_card(context, landing: str):
-    from centra_ip.today import today_for
-    from centra_ip.views import LANDINGS
-
     # the layout's context processor has read the user's teams already (no second query)
     names = set(context.get("user_teams") or ())
     teams = [team.code for team in TEAMS if team.name in names]

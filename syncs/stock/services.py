@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from centra_ip.limits import UNITS_MAX
+from centra_ip.teams import actor_name
 from syncs.models import (
     ChannelAllocation,
     ConfigChange,
@@ -38,7 +39,7 @@ AREAS = {
 }
 
 
-# The statuses of PRODUCT.md §4 the hub relies on ("in_qc" is moved by the returns flow:
+# The statuses the hub relies on (docs/stock-engine.md) ("in_qc" is moved by the returns flow:
 # it can be neither renamed, deleted nor made sellable).
 IN_QC_CODE = "in_qc"
 DEFAULT_STATUSES = (
@@ -56,10 +57,6 @@ def stock_statuses_ensure_defaults() -> None:
         StockStatus.objects.get_or_create(
             code=code, defaults={"name": name, "sellable": False, "description": description}
         )
-
-
-def actor_name(actor) -> str:
-    return actor.get_username() if actor is not None else "system"
 
 
 def held_pushes_supersede(*, because: str, older_than: int | None = None) -> int:
@@ -218,33 +215,20 @@ def stock_status_set(
 ):
     """Set a balance to an absolute count (screen edit, CSV import) as one movement, audited
     as a configuration change (the returns flow moves balances through the ledger only)."""
-    current = (
-        StockStatusBalance.objects.filter(sku=sku, ip_warehouse=ip_warehouse, status__code=status)
-        .values_list("quantity", flat=True)
-        .first()
-        or 0
-    )
+    key = {"sku": sku, "ip_warehouse": ip_warehouse, "status": status}
+    row = StockStatusBalance.objects.filter(sku=sku, ip_warehouse=ip_warehouse, status__code=status)
+    current = row.values_list("quantity", flat=True).first() or 0
     if quantity < 0:
         raise LedgerError(f"{sku}: a quantity cannot be negative ({quantity})")
     if quantity == current:
         return None
+    audit = {"area": "status_balance", "object_key": "/".join(key.values()), "via": via}
     with transaction.atomic():
-        movement = stock_status_move(
-            sku=sku,
-            ip_warehouse=ip_warehouse,
-            status=status,
-            delta=quantity - current,
-            reason=reason,
-            actor=actor,
-        )
+        movement = stock_status_move(**key, delta=quantity - current, reason=reason, actor=actor)
+        action = ConfigChange.Action.UPDATED if current else ConfigChange.Action.CREATED
+        before = {"quantity": current} if current else None
         config_audit(
-            actor=actor,
-            area="status_balance",
-            object_key=f"{sku}/{ip_warehouse}/{status}",
-            action=ConfigChange.Action.UPDATED if current else ConfigChange.Action.CREATED,
-            before={"quantity": current} if current else None,
-            after={"quantity": quantity},
-            via=via,
+            actor=actor, action=action, before=before, after={"quantity": quantity}, **audit
         )
     return movement
 

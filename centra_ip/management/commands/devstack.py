@@ -53,6 +53,7 @@ class Command(BaseCommand):
         }
         hub_story = []
         if len(commands) == 3:  # the sandbox runs, and with it the demo's scripted story
+            # the story belongs to the sandbox: loaded only when the sandbox runs
             from syncs.sandbox.story import HUB_STORY, STORY_SETTINGS
 
             env = {**STORY_SETTINGS, **env}
