@@ -894,7 +894,7 @@ def _discrepancies_settle(*, found, start_day: date, end_day: date, settled_befo
         )
     }
     skus = _line_skus([b.order_id for b in found])
-    events, to_raise, new = [], [], []
+    events, to_raise, new, seen = [], [], [], []
     found_numbers = set()
     for balance in found:
         found_numbers.add(balance.order_number)
@@ -918,7 +918,13 @@ def _discrepancies_settle(*, found, start_day: date, end_day: date, settled_befo
             continue
         same_numbers = all(getattr(discrepancy, k) == v for k, v in numbers.items())
         if discrepancy.status == Discrepancy.Status.EXPLAINED and same_numbers:
-            Discrepancy.objects.filter(pk=discrepancy.pk).update(last_seen_at=now)
+            seen.append(discrepancy.pk)
+            continue
+        if discrepancy.status == Discrepancy.Status.OPEN and all(
+            getattr(discrepancy, k) == v for k, v in values.items()
+        ):  # found again as it was: only seen again (its ticket too)
+            seen.append(discrepancy.pk)
+            to_raise.append(discrepancy)
             continue
         kind = None
         if discrepancy.status != Discrepancy.Status.OPEN:
@@ -936,7 +942,8 @@ def _discrepancies_settle(*, found, start_day: date, end_day: date, settled_befo
         if kind:
             events.append(_event(discrepancy, kind, now, numbers))
         to_raise.append(discrepancy)
-    # New ones in one statement (a first computation can find thousands).
+    # In bulk: a first computation can find thousands, and a rerun the same again.
+    Discrepancy.objects.filter(pk__in=seen).update(last_seen_at=now)
     Discrepancy.objects.bulk_create([discrepancy for discrepancy, _ in new], batch_size=1000)
     for discrepancy, numbers in new:
         events.append(_event(discrepancy, DiscrepancyEvent.Kind.RAISED, now, numbers))
