@@ -38,7 +38,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, TruncDate
+from django.db.models.functions import Abs, Cast, Coalesce, Collate, Greatest, NullIf, TruncDate
 from django.utils import timezone
 
 from exceptions.models import Ticket
@@ -265,10 +265,22 @@ def _returns_side(lines, dims: dict):
     return _side(lines, dims, measures)
 
 
+TEXT_KEYS = {"sku", *SLICES}
+
+
+def _group_key(name: str, expression):
+    """On PostgreSQL a text key groups byte-wise (``COLLATE "C"``): the same groups, as
+    equality does not depend on the collation, but sorted without the locale's rules, which
+    saves a tenth of grouping a month's lines."""
+    if name in TEXT_KEYS and connection.vendor == "postgresql":
+        return Collate(expression, "C")
+    return expression
+
+
 def _side(queryset, dims: dict, measures: dict):
     """``SELECT dims, SUM(measure)... GROUP BY dims``: one side's own figures only (the
     others are filled in when the sides are joined, never summed as zeros)."""
-    keyed = {f"k_{name}": expression for name, expression in dims.items()}
+    keyed = {f"k_{name}": _group_key(name, expression) for name, expression in dims.items()}
     sums = {
         name: expression
         if getattr(expression, "contains_aggregate", False)  # summed already (and scaled)
