@@ -157,6 +157,7 @@ def one_day_changed(last_run, day: int):
     OrderLine.objects.filter(order__number=first + 1).update(
         cancelled_quantity=1, changed_at=timezone.now()
     )
+    cpu = server_cpu()
     started = time.perf_counter()
     days = changed_days(
         since=last_run.started_at + MARGIN,  # what changed after the run started
@@ -171,11 +172,31 @@ def one_day_changed(last_run, day: int):
         outcome = reconciliation_compute(start_day=start, end_day=end, scope="changed")
     elapsed = time.perf_counter() - started
     print(
-        f"one day changed: {elapsed:.2f} s ({found:.2f} s to find {sorted(map(str, days))}); "
-        f"steps (s): {outcome.run.counts['seconds']}",
+        f"one day changed: {elapsed:.2f} s ({found:.2f} s to find {sorted(map(str, days))}; "
+        f"{load()}{cpu_note(cpu)}); steps (s): {outcome.run.counts['seconds']}",
         flush=True,
     )
     return elapsed, outcome.run
+
+
+def server_cpu() -> float | None:
+    """CPU seconds the database connection's server process has used so far, when the
+    server runs on this machine (``/proc``): unlike wall time, hardly moved by the other
+    work on a shared machine. None otherwise."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_note(before: float | None) -> str:
+    after = server_cpu()
+    return "" if before is None or after is None else f", database CPU {after - before:.1f} s"
 
 
 def load() -> str:
@@ -192,16 +213,20 @@ def month_recompute(runs: int):
 
     times = []
     for index in range(runs):
+        cpu, python_cpu = server_cpu(), time.process_time()
         started = time.perf_counter()
         outcome = reconciliation_compute(start_day=date(2026, 3, 1), end_day=date(2026, 3, 31))
         times.append(time.perf_counter() - started)
+        python_cpu = time.process_time() - python_cpu
+        cpu = cpu_note(cpu)
         if index == 0:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # as autovacuum would after the first fill
         print(
             f"month recompute {index + 1}: {times[-1]:.1f} s; {DaySku.objects.count():,} "
             f"day/SKU rows, {OrderBalance.objects.count():,} order balances, "
-            f"{outcome.raised:,} discrepancies raised as tickets ({load()})",
+            f"{outcome.raised:,} discrepancies raised as tickets ({load()}{cpu}, "
+            f"Python CPU {python_cpu:.1f} s)",
             flush=True,
         )
         print(f"  steps (s): {outcome.run.counts['seconds']}", flush=True)
