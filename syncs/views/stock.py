@@ -2,20 +2,17 @@
 
 import django_tables2 as tables
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.pagination import RequestConfig
+from centra_ip.permissions import RUN_SYNCS, VIEW_SYNCS, requires
 from syncs.models import StockPosition, StockPush, StockPushLine, SyncRun
 from syncs.runner import sync_run_stream
 from syncs.stock import held
 from syncs.stock.ats import ats_compute
 from syncs.stock.rules import rulebook_load
 from syncs.stock.services import position_input, status_quantities, warehouse_map_load
-
-VIEW = "centra_ip.view_syncs"
-RUN = "centra_ip.run_syncs"
 
 
 class StockRunTable(tables.Table):
@@ -123,7 +120,7 @@ class PushLineTable(tables.Table):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_SYNCS)
 def index(request):
     table = StockRunTable(SyncRun.objects.filter(stream="stock"))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
@@ -140,7 +137,7 @@ def index(request):
 
 
 @require_POST
-@permission_required(RUN, raise_exception=True)
+@requires(RUN_SYNCS)
 def dry_run(request):
     run = sync_run_stream(stream="stock", trigger=SyncRun.Trigger.SCREEN, dry_run=True)
     preview = run.pushes.filter(status=StockPush.Status.PREVIEW).first()
@@ -151,7 +148,7 @@ def dry_run(request):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_SYNCS)
 def push_detail(request, pk: int):
     stock_push = get_object_or_404(StockPush.objects.select_related("run", "decided_by"), pk=pk)
     lines = stock_push.lines.all()
@@ -189,7 +186,7 @@ def read_to_write_rows(stock_push: StockPush) -> list[dict]:
 
 
 @require_POST
-@permission_required(RUN, raise_exception=True)
+@requires(RUN_SYNCS)
 def push_release(request, pk: int):
     stock_push = get_object_or_404(StockPush, pk=pk)
     try:
@@ -213,7 +210,7 @@ def push_release(request, pk: int):
 
 
 @require_POST
-@permission_required(RUN, raise_exception=True)
+@requires(RUN_SYNCS)
 def push_discard(request, pk: int):
     stock_push = get_object_or_404(StockPush, pk=pk)
     try:
@@ -226,7 +223,7 @@ def push_discard(request, pk: int):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_SYNCS)
 def sku_explain(request, sku: str):
     """on hand - each status - allocations - safety stock = ATS, per Centra warehouse, from
     the inputs the last cycle read and the rules as they are now; and the push history."""
