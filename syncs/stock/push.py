@@ -97,8 +97,8 @@ def push_send(
 ) -> PushOutcome:
     """Send the lines batch by batch; record each line's result as its batch comes back.
 
-    ``watch`` (the stock engine's ``ZeroWatch``), when due after a batch, is asked with
-    the lines still queued for lines to send before them: SKUs whose IP stock reached zero while
+    ``watch`` (the stock engine's ``ZeroWatch``), when due after a batch, is asked for
+    lines to send before those still queued: SKUs whose IP stock reached zero while
     this push was in flight. Its lines go next, in their own batches; the queued lines
     it returns (now zero) leave their old place.
 
@@ -123,7 +123,7 @@ def push_send(
         _record_batch(batch, number, results, outcome, rejected_before)
         if watch is None or not watch.due(last_batch=not queue):
             continue
-        urgent = watch.lines_to_zero([line for queued in queue for line in queued])
+        urgent = watch.lines_to_zero()
         if urgent:
             moved = {id(line) for line in urgent}
             rest = [line for queued in queue for line in queued if id(line) not in moved]

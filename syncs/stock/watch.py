@@ -63,6 +63,7 @@ class ZeroWatch:
         self.read_started: dict[int, object] = {}  # new or changed line pk -> its read's start
         self.reads = self.failed = 0
         self.stopped = False
+        self._by_key: dict | None = None
         had_stock = sum((known.last_pushed or 0) > 0 for known in previous.values())
         self.zero_cap = (
             int(had_stock * settings.guard_zero_share)
@@ -78,8 +79,9 @@ class ZeroWatch:
         since = self.clock.monotonic() - self.last_read
         return since >= ZERO_WATCH_SECONDS or (last_batch and self.reads > 0 and since >= 1.0)
 
-    def lines_to_zero(self, queued: list[StockPushLine]) -> list[StockPushLine]:
-        """The lines to send before ``queued``: queued ones set to 0 and new ones."""
+    def lines_to_zero(self) -> list[StockPushLine]:
+        """The lines to send before those still queued: queued ones (still planned) set to
+        0 in place, and new ones."""
         self.last_read = self.clock.monotonic()
         read_started = timezone.now()
         self.reads += 1
@@ -92,12 +94,11 @@ class ZeroWatch:
             return []
         fresh = self.compute(variants)  # unreadable ones are left to the next cycle
         zero = {key: item for key, item in fresh.items() if item.result.quantity == 0}
-        by_key = {(line.sku, line.centra_warehouse_id): line for line in self.lines}
-        queued_keys = {(line.sku, line.centra_warehouse_id) for line in queued}
+        by_key = self.lines_by_key()
         changed, added = [], []
         for key, item in zero.items():
             line = by_key.get(key)
-            if line is not None and key in queued_keys:
+            if line is not None and line.status == StockPushLine.Status.PLANNED:  # queued
                 if line.quantity > 0:
                     changed.append(line)
                 continue
@@ -119,9 +120,16 @@ class ZeroWatch:
         if added:
             bulk_insert(StockPushLine, added)
             self.lines.extend(added)
+            by_key.update(((line.sku, line.centra_warehouse_id), line) for line in added)
         for line in changed + added:
             self.read_started[line.pk] = read_started
         return changed + added
+
+    def lines_by_key(self) -> dict[tuple[str, int], StockPushLine]:
+        """The push's latest line per (SKU, warehouse), built at the first watch only."""
+        if self._by_key is None:
+            self._by_key = {(line.sku, line.centra_warehouse_id): line for line in self.lines}
+        return self._by_key
 
     def counts(self) -> dict:
         """For the run's counts; nothing when the push was too short to be watched."""
