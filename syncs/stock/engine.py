@@ -414,6 +414,13 @@ def positions_store(fresh, previous: dict[tuple[str, int], Known]) -> int:
     return len(changed)
 
 
+def watched_store(watched: dict, fresh: dict) -> None:
+    """Store what the zero watch read, compared with what this cycle stored (its own read
+    or an earlier watch), not with the positions known before the cycle."""
+    positions_store(watched, {key: fresh[key].position for key in watched if key in fresh})
+    fresh.update(watched)
+
+
 def push_store(*, run, status, lines, reasons, counts) -> StockPush:
     with transaction.atomic():
         stock_push = StockPush.objects.create(
@@ -510,7 +517,7 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
             compute=lambda zero: positions_compute(
                 variants=zero, ip_to_centra=ip_to_centra, book=book, catalog=catalog
             )[0],
-            store=lambda watched: positions_store(watched, previous),
+            store=lambda watched: watched_store(watched, fresh),
             clock=centra.clock,
             push=stock_push,
             lines=lines,
