@@ -47,6 +47,7 @@ from syncs.stock import drift, push
 from syncs.stock.ats import Ats, AtsInput, ats_compute
 from syncs.stock.bulk import bulk_insert, bulk_upsert
 from syncs.stock.guard import GuardInput, guard_reasons, thresholds
+from syncs.stock.heap import without_collector
 from syncs.stock.rules import rulebook_load
 from syncs.stock.services import (
     config_save,
@@ -432,6 +433,7 @@ def push_store(*, run, status, lines, reasons, counts) -> StockPush:
     return stock_push
 
 
+@without_collector
 def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> EngineResult:
     """``centra_options`` go to the Centra client (tests and the benchmark pass a simulated
     ``clock`` shared with the twin, so pacing is proven without waiting in real time)."""
