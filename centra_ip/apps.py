@@ -3,6 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _sync_teams(sender, **kwargs):
+    # post_migrate: the permissions' content types exist only now
     from centra_ip.teams import teams_sync
 
     teams_sync()

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min
 from django.http import Http404
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.models import ChecklistTick
+from centra_ip.permissions import ACT_ON_ALL_TICKETS, VIEW_EXCEPTIONS, requires
 from centra_ip.teams import (
     ADMIN,
     ECOMMERCE,
@@ -32,15 +32,17 @@ from centra_ip.teams import (
     TEAM_CHOICES,
     user_team_codes,
 )
-from exceptions.registry import get_type
+from exceptions.models import NotificationAttempt, Ticket
+from exceptions.registry import API_FAILURE_TYPES, get_type
+from exceptions.selectors import ticket_breach_counts
+from syncs.models import SyncRun
+from syncs.services import stream_last_successes
 from syncs.streams import STREAMS
 
 DAILY = ChecklistTick.Period.DAILY
 WEEKLY = ChecklistTick.Period.WEEKLY
-ACT_ON_ALL = "centra_ip.act_on_all_tickets"
 # A checklist summarises the queues and the streams: reading it takes the queue permission.
-can_read = permission_required("centra_ip.view_exceptions", raise_exception=True)
-API_TYPES = ("api_timeout", "api_unavailable", "api_auth_failure", "api_bad_payload")
+can_read = requires(VIEW_EXCEPTIONS)
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,12 @@ class Snapshot:
 
     @cached_property
     def last_success(self) -> dict:
-        from syncs.services import stream_last_successes
 
         return stream_last_successes()
 
     @cached_property
     def active(self) -> dict[tuple[str, str], dict]:
         """Active tickets per (type, team): count and oldest first seen."""
-        from exceptions.models import Ticket
 
         rows = (
             Ticket.objects.filter(status__in=Ticket.ACTIVE)
@@ -95,13 +95,11 @@ class Snapshot:
 
     @cached_property
     def breaches(self) -> dict[str, int]:
-        from exceptions.selectors import ticket_breach_counts
 
         return ticket_breach_counts()
 
     @cached_property
     def runs_7d(self) -> dict[tuple[str, str], int]:
-        from syncs.models import SyncRun
 
         rows = (
             SyncRun.objects.filter(started_at__gte=self.now - timedelta(days=7), dry_run=False)
@@ -113,7 +111,6 @@ class Snapshot:
 
     @cached_property
     def failed_notifications_7d(self) -> int:
-        from exceptions.models import NotificationAttempt
 
         return NotificationAttempt.objects.filter(
             at__gte=self.now - timedelta(days=7),
@@ -345,7 +342,7 @@ CHECKLISTS: dict[str, dict[str, tuple[CheckItem, ...]]] = {
             CheckItem(
                 "api",
                 "Open API tickets (timeout, unavailable, authentication, bad payload)",
-                open_tickets(*API_TYPES),
+                open_tickets(*API_FAILURE_TYPES),
             ),
             CheckItem("past_sla", "Open admin tickets past SLA", past_sla(ADMIN)),
         ),
@@ -408,7 +405,7 @@ def checklist_for(*, team: str, now: datetime | None = None) -> dict:
 
 
 def user_can_tick(user, team: str) -> bool:
-    return user.has_perm(ACT_ON_ALL) or team in user_team_codes(user)
+    return user.has_perm(ACT_ON_ALL_TICKETS) or team in user_team_codes(user)
 
 
 def checklist_tick(*, user, team: str, item_code: str, now=None) -> tuple[ChecklistTick, bool]:

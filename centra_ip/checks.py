@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.checks import Error, Warning, register
 from django.db import connection
 
+from centra_ip.demo import demo_accounts_active
+
 
 @register(deploy=True)
 def sandbox_in_production(app_configs, **kwargs):
@@ -43,7 +45,6 @@ def sandbox_in_production(app_configs, **kwargs):
 def demo_logins_in_production(app_configs, **kwargs):
     """With DEBUG off, a demo account with its public password is an open door (they are
     refused at login too; this makes the deploy check fail until they are fixed)."""
-    from centra_ip.demo import demo_accounts_active
 
     if settings.DEBUG:
         return []

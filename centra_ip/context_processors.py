@@ -1,17 +1,25 @@
 from django.urls import reverse
 
+from centra_ip.permissions import (
+    VIEW_CONFIGURATION,
+    VIEW_DOCS,
+    VIEW_EXCEPTIONS,
+    VIEW_RECONCILIATION,
+    VIEW_RETURNS,
+    VIEW_SYNCS,
+)
 from centra_ip.teams import TEAMS, user_team_codes
 from syncs.freshness import AMBER, RED, stream_freshness
 
 # (title, url name, the permission needed to open it): a team sees only what it may open.
 NAVIGATION = (
-    ("Dashboard", "dashboard", "centra_ip.view_syncs"),
-    ("Exceptions", "exceptions:index", "centra_ip.view_exceptions"),
-    ("Syncs", "syncs:index", "centra_ip.view_syncs"),
-    ("Returns", "returns:index", "centra_ip.view_returns"),
-    ("Reconciliation", "reconciliation:index", "centra_ip.view_reconciliation"),
-    ("Configuration", "configuration", "centra_ip.view_configuration"),
-    ("Docs", "docs:index", "centra_ip.view_docs"),
+    ("Dashboard", "dashboard", VIEW_SYNCS),
+    ("Exceptions", "exceptions:index", VIEW_EXCEPTIONS),
+    ("Syncs", "syncs:index", VIEW_SYNCS),
+    ("Returns", "returns:index", VIEW_RETURNS),
+    ("Reconciliation", "reconciliation:index", VIEW_RECONCILIATION),
+    ("Configuration", "configuration", VIEW_CONFIGURATION),
+    ("Docs", "docs:index", VIEW_DOCS),
 )
 
 

@@ -9,7 +9,6 @@ the same number of queries whatever the size of the tables (a test counts them).
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Substr, TruncDate
 from django.shortcuts import render
@@ -17,13 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from centra_ip.permissions import VIEW_SYNCS, requires
 from exceptions.models import Ticket
-from exceptions.registry import TYPES, effective_type, overrides_load
+from exceptions.overrides import effective_type, overrides_load
+from exceptions.registry import TYPES
 from exceptions.selectors import ticket_trend
 from syncs.connectors.centra.pacing import CentraLimits
 from syncs.freshness import PENDING, stream_freshness
 from syncs.models import ExternalCall, SyncRun
-from syncs.streams import STREAMS
 
 ERROR_CLASSES = 12
 CHART_DAYS = 30
@@ -65,10 +65,9 @@ def _stream_rows(now: datetime) -> list[dict]:
             "stream", "pk"
         )
     )
-    readings = {reading.stream.code: reading for reading in stream_freshness(now)}
     rows = []
-    for stream in STREAMS:
-        reading = readings.get(stream.code)
+    for reading in stream_freshness(now):
+        stream = reading.stream
         run = runs.get(stream.code, {})
         call = calls.get(stream.code, {})
         ticket = late_tickets.get(stream.code)
@@ -76,7 +75,7 @@ def _stream_rows(now: datetime) -> list[dict]:
             {
                 "stream": stream,
                 "reading": reading,
-                "level": reading.level if reading else "none",
+                "level": reading.level,
                 "lag": _lag(reading),
                 "rate_24": _rate(run.get("ok_24", 0), run.get("done_24", 0)),
                 "rate_7": _rate(run.get("ok_7", 0), run.get("done_7", 0)),
@@ -94,8 +93,6 @@ def _stream_rows(now: datetime) -> list[dict]:
 
 def _lag(reading) -> str:
     """How far past its cadence the stream's last success is ("on time" within it)."""
-    if reading is None:
-        return "no engine yet"
     if reading.state == PENDING:
         return "not run yet"
     if reading.age is None:
@@ -223,6 +220,6 @@ def render_dashboard(request):
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def dashboard(request):
     return render_dashboard(request)

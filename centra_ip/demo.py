@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from centra_ip.teams import ADMIN, TEAM_CODES, TEAMS
+from reconciliation.config import demo_markets_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,6 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
 def demo_data_load() -> str:
     """Load demo data into the hub. The sandbox twins generate their own world on start;
     finance reports on the Centra twin's markets (listed once, audited as by "system")."""
-    from reconciliation.config import demo_markets_ensure
 
     listed = demo_markets_ensure()
     return (

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import markdown
 from django.conf import settings
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
@@ -30,8 +29,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from centra_ip.operating_model import LIVE_LINE, duration_text, live_section, route_text
+from centra_ip.permissions import VIEW_DOCS, requires
 from centra_ip.teams import TEAM_CHOICES
-from exceptions.registry import TYPE_CODES, TYPES, effective_type, retry_action
+from exceptions.models import TeamRoute, Ticket
+from exceptions.overrides import effective_type
+from exceptions.registry import TYPE_CODES, TYPES, retry_action
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LIVE = re.compile(LIVE_LINE, re.MULTILINE)
@@ -40,7 +42,7 @@ _MD_LINK = re.compile(r'href="((?:\.\./)?(?:runbooks/)?)([a-z0-9_-]+)\.md(#[^"]*
 TRAINING_PREFIX = "training-"
 SEARCH_RESULTS = 30
 # The runbooks show live ownership and open counts: reading them is a team permission.
-can_read = permission_required("centra_ip.view_docs", raise_exception=True)
+can_read = requires(VIEW_DOCS)
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,6 @@ def page(request, slug):
 @can_read
 def runbook(request, code):
     """A type's runbook, headed by the type's facts as they apply now."""
-    from exceptions.models import TeamRoute, Ticket
 
     path = runbook_path(code)
     if code not in TYPE_CODES or not path.is_file():

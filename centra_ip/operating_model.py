@@ -15,6 +15,16 @@ from django.template.loader import render_to_string
 
 from centra_ip.schedules import SCHEDULES
 from centra_ip.teams import TEAMS
+from exceptions.selectors import exception_type_rows
+from syncs.models.config import (
+    PRECEDENCE,
+    ChannelAllocation,
+    RuleKind,
+    SafetyStockRule,
+    Scope,
+    StockStatus,
+    WarehouseMapping,
+)
 from syncs.streams import STREAMS
 
 LIVE_LINE = r"^\{\{\s*live:([a-z0-9-]+)\s*\}\}\s*$"
@@ -28,8 +38,8 @@ class DataOwnership:
     written_by_hub: str
 
 
-# PRODUCT.md §2: the default operating model of who owns which data. Declared once here so
-# the operating-model page renders it rather than keeping a copy in prose.
+# Who owns which data, by default (docs/operating-model.md). Declared once here so the
+# operating-model page renders it rather than keeping a copy in prose.
 DATA_OWNERSHIP: tuple[DataOwnership, ...] = (
     DataOwnership(
         "Sales orders, cancellations, returns, revenue",
@@ -100,7 +110,6 @@ def route_text(route) -> str:
 
 def exception_ownership_rows() -> list[dict]:
     """Every exception type as it applies now, in words: owner, SLA, route, retry."""
-    from exceptions.selectors import exception_type_rows
 
     rows = exception_type_rows()
     for row in rows:
@@ -113,13 +122,11 @@ def exception_ownership_rows() -> list[dict]:
 
 
 def _stock_statuses() -> dict:
-    from syncs.models.config import StockStatus
 
     return {"statuses": list(StockStatus.objects.order_by("code", "pk"))}
 
 
 def _rule_text(rule) -> str:
-    from syncs.models.config import RuleKind
 
     value = rule.value.normalize()
     value = f"{value:f}"
@@ -131,7 +138,6 @@ def _rule_text(rule) -> str:
 
 
 def _scope_text(rule) -> str:
-    from syncs.models.config import Scope
 
     if rule.scope == Scope.GLOBAL:
         return "Every SKU (the global rule)"
@@ -139,7 +145,6 @@ def _scope_text(rule) -> str:
 
 
 def _safety_stock() -> dict:
-    from syncs.models.config import PRECEDENCE, ChannelAllocation, SafetyStockRule
 
     order = {scope: n for n, scope in enumerate(PRECEDENCE)}
     rules = sorted(SafetyStockRule.objects.all(), key=lambda r: (order[r.scope], r.key, r.pk))
@@ -155,7 +160,6 @@ def _safety_stock() -> dict:
 
 
 def _warehouse_map() -> dict:
-    from syncs.models.config import WarehouseMapping
 
     return {"mappings": list(WarehouseMapping.objects.all())}
 

@@ -1,13 +1,16 @@
-"""Every scheduled task, declared in one list and synced by ``manage.py sync_schedules``.
+"""Every scheduled task, in one list synced by ``manage.py sync_schedules``.
 
-Add a stream's schedule here when its engine lands; the command creates, updates and
-removes django-q2 ``Schedule`` rows so the database always matches this list.
+The streams' schedules are derived from ``syncs.streams.STREAMS`` (declare a stream there,
+not here); the other tasks are declared below. The command creates, updates and removes
+django-q2 ``Schedule`` rows so the database always matches this list.
 """
 
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.utils import timezone
+
+from syncs.streams import STREAMS
 
 
 @dataclass(frozen=True)
@@ -16,12 +19,22 @@ class ScheduleSpec:
     func: str
     minutes: int
     args: tuple = field(default_factory=tuple)
-    # On a fresh install every schedule is due at once; a stream that needs another's first
-    # run (returns needs the warehouse map the stock engine makes) starts this much later.
-    first_run_after_minutes: int = 0
+    first_run_after_minutes: int = 0  # see Stream.first_run_after
 
+
+STREAM_SCHEDULES = tuple(
+    ScheduleSpec(
+        name=stream.code,
+        func="syncs.tasks.run_stream",
+        minutes=int(stream.cadence.total_seconds() // 60),
+        args=(stream.code,),
+        first_run_after_minutes=int(stream.first_run_after.total_seconds() // 60),
+    )
+    for stream in STREAMS
+)
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
+    *STREAM_SCHEDULES,
     ScheduleSpec(name="watchdog", func="syncs.tasks.watchdog", minutes=5),
     ScheduleSpec(name="wake snoozed tickets", func="exceptions.tasks.wake_snoozed", minutes=5),
     ScheduleSpec(
@@ -32,19 +45,6 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
         func="exceptions.tasks.send_daily_digests",
         minutes=24 * 60,
     ),
-    ScheduleSpec(
-        name="returns",
-        func="syncs.tasks.run_stream",
-        minutes=15,
-        args=("returns",),
-        first_run_after_minutes=3,
-    ),
-    # every 5 min: zero, low and high-velocity lanes each cycle; the rest per rest_lane_minutes
-    ScheduleSpec(name="stock", func="syncs.tasks.run_stream", minutes=5, args=("stock",)),
-    # catalog: the stream's 15-minute cadence (a new Centra size missing in IP shows within
-    # minutes; order lines on it are parked and ticketed at once); orders: every 2 minutes
-    ScheduleSpec(name="catalog", func="syncs.tasks.run_stream", minutes=15, args=("catalog",)),
-    ScheduleSpec(name="orders", func="syncs.tasks.run_stream", minutes=2, args=("orders",)),
     # Advanced CSV drop folder (off while IP_ADVANCED_CSV_DIR is empty): hourly, so a file
     # is there well before IP's nightly load whatever its hour; IP takes several files a day
     ScheduleSpec(name="advanced csv files", func="syncs.tasks.write_advanced_csv", minutes=60),

@@ -10,6 +10,22 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
 
+from centra_ip.permissions import (
+    ACT_ON_ALL_TICKETS,
+    ACT_ON_TEAM_TICKETS,
+    CHANGE_CONFIGURATION,
+    CONTROL_SANDBOX,
+    HANDLE_RETURNS,
+    MAP_SKUS,
+    RUN_SYNCS,
+    VIEW_CONFIGURATION,
+    VIEW_DOCS,
+    VIEW_EXCEPTIONS,
+    VIEW_RECONCILIATION,
+    VIEW_RETURNS,
+    VIEW_SYNCS,
+)
+
 
 @dataclass(frozen=True)
 class Team:
@@ -38,28 +54,28 @@ TEAM_CHOICES = [(team.code, team.name) for team in TEAMS]
 
 # "app_label.codename" per team. Everyone reads every screen; acting is split by duty.
 _READ_ALL = (
-    "centra_ip.view_exceptions",
-    "centra_ip.view_syncs",
-    "centra_ip.view_returns",
-    "centra_ip.view_configuration",
-    "centra_ip.view_docs",
+    VIEW_EXCEPTIONS,
+    VIEW_SYNCS,
+    VIEW_RETURNS,
+    VIEW_CONFIGURATION,
+    VIEW_DOCS,
 )
 TEAM_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    OPERATIONS: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.run_syncs"),
-    FINANCE: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.view_reconciliation"),
-    ECOMMERCE: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.map_skus"),
-    MERCHANDISING: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.map_skus"),
-    FULFILMENT: (*_READ_ALL, "centra_ip.act_on_team_tickets", "centra_ip.handle_returns"),
+    OPERATIONS: (*_READ_ALL, ACT_ON_TEAM_TICKETS, RUN_SYNCS),
+    FINANCE: (*_READ_ALL, ACT_ON_TEAM_TICKETS, VIEW_RECONCILIATION),
+    ECOMMERCE: (*_READ_ALL, ACT_ON_TEAM_TICKETS, MAP_SKUS),
+    MERCHANDISING: (*_READ_ALL, ACT_ON_TEAM_TICKETS, MAP_SKUS),
+    FULFILMENT: (*_READ_ALL, ACT_ON_TEAM_TICKETS, HANDLE_RETURNS),
     ADMIN: (
         *_READ_ALL,
-        "centra_ip.act_on_team_tickets",
-        "centra_ip.act_on_all_tickets",
-        "centra_ip.run_syncs",
-        "centra_ip.view_reconciliation",
-        "centra_ip.map_skus",
-        "centra_ip.handle_returns",
-        "centra_ip.change_configuration",
-        "centra_ip.control_sandbox",
+        ACT_ON_TEAM_TICKETS,
+        ACT_ON_ALL_TICKETS,
+        RUN_SYNCS,
+        VIEW_RECONCILIATION,
+        MAP_SKUS,
+        HANDLE_RETURNS,
+        CHANGE_CONFIGURATION,
+        CONTROL_SANDBOX,
     ),
 }
 
@@ -74,6 +90,12 @@ def teams_sync() -> None:
     for team in TEAMS:
         group, _ = Group.objects.get_or_create(name=team.code)
         group.permissions.add(*(_permission(p) for p in TEAM_PERMISSIONS[team.code]))
+
+
+def actor_name(actor, default: str = "system") -> str:
+    """The name history records for who did something: the user, or ``default`` for the
+    hub itself (an engine, a timer)."""
+    return actor.get_username() if actor is not None else default
 
 
 def user_team_codes(user) -> list[str]:

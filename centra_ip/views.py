@@ -5,6 +5,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from centra_ip import dashboard
+from centra_ip.permissions import (
+    ACT_ON_ALL_TICKETS,
+    CHANGE_CONFIGURATION,
+    CONTROL_SANDBOX,
+    HANDLE_RETURNS,
+    MAP_SKUS,
+    RUN_SYNCS,
+    VIEW_RECONCILIATION,
+)
 from centra_ip.teams import (
     ADMIN,
     ECOMMERCE,
@@ -20,14 +29,14 @@ from centra_ip.teams import (
 # Which permission opens which part of the app, most specific first: the denied page says
 # which teams hold it. (Every team reads every screen but reconciliation; acting is split.)
 AREA_PERMISSIONS = (
-    ("/reconciliation/", "centra_ip.view_reconciliation", "reconciliation"),
-    ("/returns/", "centra_ip.handle_returns", "receiving and QC of returns"),
-    ("/syncs/sandbox/", "centra_ip.control_sandbox", "the sandbox controls"),
-    ("/syncs/config/", "centra_ip.change_configuration", "changing the configuration"),
-    ("/syncs/catalog/", "centra_ip.map_skus", "mapping SKUs"),
-    ("/syncs/stock/", "centra_ip.run_syncs", "running and releasing stock pushes"),
-    ("/syncs/", "centra_ip.run_syncs", "running syncs"),
-    ("/exceptions/", "centra_ip.act_on_all_tickets", "acting on another team's tickets"),
+    ("/reconciliation/", VIEW_RECONCILIATION, "reconciliation"),
+    ("/returns/", HANDLE_RETURNS, "receiving and QC of returns"),
+    ("/syncs/sandbox/", CONTROL_SANDBOX, "the sandbox controls"),
+    ("/syncs/config/", CHANGE_CONFIGURATION, "changing the configuration"),
+    ("/syncs/catalog/", MAP_SKUS, "mapping SKUs"),
+    ("/syncs/stock/", RUN_SYNCS, "running and releasing stock pushes"),
+    ("/syncs/", RUN_SYNCS, "running syncs"),
+    ("/exceptions/", ACT_ON_ALL_TICKETS, "acting on another team's tickets"),
 )
 
 

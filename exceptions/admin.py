@@ -4,18 +4,8 @@ must go through a service that writes its history."""
 
 from django.contrib import admin
 
+from centra_ip.admin import ReadOnlyAdmin
 from exceptions.models import NotificationAttempt, TeamRoute, Ticket, TicketEvent, TypeOverride
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TicketEventInline(admin.TabularInline):

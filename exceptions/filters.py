@@ -9,9 +9,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from centra_ip.teams import TEAM_CHOICES
-from exceptions.models import Ticket
+from exceptions.models import Ticket, sla_breached_q
 from exceptions.registry import SEVERITY_CHOICES, type_choices
-from exceptions.services import sla_breached_q
 
 ACTIVE = "active"
 CLOSED = "closed"

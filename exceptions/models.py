@@ -4,6 +4,8 @@ Every change of a ticket is made by a service in ``exceptions.services`` that wr
 matching ``TicketEvent`` in the same transaction; nothing here carries domain logic.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -126,7 +128,7 @@ class Ticket(models.Model):
             models.Index(
                 fields=["order_number"], name="ticket_order", opclasses=["varchar_pattern_ops"]
             ),
-            # Used by exceptions.tasks.sla_check and the "SLA breached" filter.
+            # Used by exceptions.tasks.notify_sla_breaches and the "SLA breached" filter.
             # "Past SLA" per team (the queue's banner, counts page) without touching the table.
             # Active only (closed tickets have no SLA due), so counting breaches per team
             # is answered from the index alone.
@@ -141,7 +143,7 @@ class Ticket(models.Model):
                 condition=Q(sla_due_at__isnull=False, sla_breach_notified_at__isnull=True),
                 name="ticket_sla_unannounced",
             ),
-            # Used by exceptions.tasks.snoozed_wake.
+            # Used by exceptions.tasks.wake_snoozed.
             models.Index(fields=["status", "snoozed_until"], name="ticket_snoozed"),
             models.Index(fields=["first_seen"], name="ticket_first_seen"),
         ]
@@ -185,6 +187,14 @@ class Ticket(models.Model):
         if self.status in self.ACTIVE:
             return self.resolve_due_at
         return None
+
+
+def sla_breached_q(now: datetime) -> Q:
+    """Active tickets past a deadline: not acknowledged in time, or not resolved in time.
+
+    Closed tickets have no ``sla_due_at``, so the status test changes no answer; it lets
+    PostgreSQL use the active-only index instead of scanning the table ("Any status")."""
+    return Q(sla_due_at__lt=now, status__in=Ticket.ACTIVE)
 
 
 class TicketEvent(models.Model):

@@ -25,17 +25,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from centra_ip.teams import TEAMS
-from exceptions.models import NotificationAttempt, TeamRoute, Ticket
+from exceptions.models import NotificationAttempt, TeamRoute, Ticket, sla_breached_q
 from exceptions.registry import get_type
-from exceptions.services import sla_breached_q
 from exceptions.webhook_guard import webhook_url_problem
+from syncs.connectors.http import http_client
 
 logger = logging.getLogger(__name__)
 
 RENOTIFY_AFTER = timedelta(hours=6)
 TEAM_MESSAGES_PER_HOUR = 12
 LISTED_TICKETS = 20
-USER_AGENT = "centra-ip/0.1"
 _TEAM_NAMES = {team.code: team.name for team in TEAMS}
 # Subject prefix for one ticket, and the words for several.
 _REASON_TEXT = {
@@ -44,22 +43,11 @@ _REASON_TEXT = {
     NotificationAttempt.Reason.SLA_BREACH: ("SLA breached", "tickets past their SLA"),
 }
 
-# The webhook transport: None is the real network. Tests install an httpx.MockTransport
-# here (``webhook_transport_set``) instead of patching this module's functions.
-_webhook_transport: httpx.BaseTransport | None = None
-
-
-def webhook_transport_set(transport: httpx.BaseTransport | None) -> None:
-    global _webhook_transport
-    _webhook_transport = transport
-
 
 def _webhook_client() -> httpx.Client:
-    return httpx.Client(
-        transport=_webhook_transport,
-        timeout=httpx.Timeout(5.0, connect=3.0),
-        headers={"User-Agent": USER_AGENT},
-        follow_redirects=False,
+    # Tests route the "team_webhook" role through a transport (syncs.connectors.http).
+    return http_client(
+        "team_webhook", timeout=httpx.Timeout(5.0, connect=3.0), follow_redirects=False
     )
 
 

@@ -3,16 +3,16 @@ be handled, what it is about, how it is retried and when it resolves itself.
 
 The registry is the single source for the desk, the notifications and the documentation
 pages. Admins may override the owner team and the SLA of a type without a deploy
-(``exceptions.models.TypeOverride``); ``effective_type()`` applies those overrides.
+(``exceptions.models.TypeOverride``); ``exceptions.overrides.effective_type()`` applies
+those overrides.
 
-Retry actions live with the engines, which do not import the desk at startup; an engine
-registers its action with ``register_retry(type_code, func)`` (or the type names a dotted
-path, resolved lazily). A type with no retry action says so on the ticket instead of
-offering a button that cannot work.
+Retry actions live with the engines; each type names its action by dotted path
+(``retry=``), imported on first use, so the registry imports no engine. A type with no
+retry action says so on the ticket instead of offering a button that cannot work.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils.module_loading import import_string
@@ -48,6 +48,42 @@ class RetryResult:
 RetryAction = Callable[[object], RetryResult]
 
 
+class TicketType:
+    """Every exception type's code as a constant: code names a type by these, so a typo
+    fails at import time instead of at the first raise (``get_type``)."""
+
+    SKU_MISSING_IN_IP = "sku_missing_in_ip"
+    SKU_MISSING_IN_CENTRA = "sku_missing_in_centra"
+    CENTRA_SIZE_WITHOUT_SKU = "centra_size_without_sku"
+    ORPHANED_ORDER = "orphaned_order"
+    ORDERS_EVENTS_UNAVAILABLE = "orders_events_unavailable"
+    CANCELLATION_NOT_RELEASED = "cancellation_not_released"
+    STOCK_PUSH_REJECTED = "stock_push_rejected"
+    STOCK_DRIFT = "stock_drift"
+    STOCK_UNREADABLE = "stock_unreadable"
+    PUSH_HELD = "push_held"
+    STOCK_IN_FAILED = "stock_in_failed"
+    RETURN_OVERDUE = "return_overdue"
+    API_TIMEOUT = "api_timeout"
+    API_UNAVAILABLE = "api_unavailable"
+    API_THROTTLED = "api_throttled"
+    API_AUTH_FAILURE = "api_auth_failure"
+    API_BAD_PAYLOAD = "api_bad_payload"
+    API_CHECK_FAILED = "api_check_failed"
+    STREAM_LATE = "stream_late"
+    SYNC_FAILED = "sync_failed"
+    RECONCILIATION_MISMATCH = "reconciliation_mismatch"
+
+
+# The ticket types a failed connector call becomes (``syncs.runner.api_ticket_type``).
+API_FAILURE_TYPES = (
+    TicketType.API_TIMEOUT,
+    TicketType.API_UNAVAILABLE,
+    TicketType.API_AUTH_FAILURE,
+    TicketType.API_BAD_PAYLOAD,
+)
+
+
 @dataclass(frozen=True)
 class ExceptionType:
     code: str
@@ -68,7 +104,8 @@ _D = timedelta(days=1)
 
 TYPES: tuple[ExceptionType, ...] = (
     ExceptionType(
-        code="sku_missing_in_ip",
+        code=TicketType.SKU_MISSING_IN_IP,
+        retry="syncs.catalog.retries.sku_ticket_retry",
         title="SKU missing in Inventory Planner",
         team=MERCHANDISING,
         severity=WARNING,
@@ -81,7 +118,8 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Check the SKU in both systems again",
     ),
     ExceptionType(
-        code="sku_missing_in_centra",
+        code=TicketType.SKU_MISSING_IN_CENTRA,
+        retry="syncs.catalog.retries.sku_ticket_retry",
         title="SKU missing in Centra",
         team=ECOMMERCE,
         severity=WARNING,
@@ -94,7 +132,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Check the SKU in both systems again",
     ),
     ExceptionType(
-        code="centra_size_without_sku",
+        code=TicketType.CENTRA_SIZE_WITHOUT_SKU,
         title="Centra sizes without a SKU",
         team=ECOMMERCE,
         severity=WARNING,
@@ -107,7 +145,8 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="A catalog run finds every active Centra size with a SKU.",
     ),
     ExceptionType(
-        code="orphaned_order",
+        code=TicketType.ORPHANED_ORDER,
+        retry="syncs.orders.retries.orphaned_order_retry",
         title="Orphaned order",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -120,7 +159,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Pull this order from Centra and publish it again",
     ),
     ExceptionType(
-        code="orders_events_unavailable",
+        code=TicketType.ORDERS_EVENTS_UNAVAILABLE,
         title="Centra order events unavailable",
         team=ADMIN,
         severity=WARNING,
@@ -135,7 +174,8 @@ TYPES: tuple[ExceptionType, ...] = (
         "off with ORDERS_USE_EVENTS).",
     ),
     ExceptionType(
-        code="cancellation_not_released",
+        code=TicketType.CANCELLATION_NOT_RELEASED,
+        retry="syncs.orders.retries.cancellation_retry",
         title="Cancellation not released",
         team=OPERATIONS,
         severity=WARNING,
@@ -147,7 +187,8 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Publish this order's cancellation again",
     ),
     ExceptionType(
-        code="stock_push_rejected",
+        code=TicketType.STOCK_PUSH_REJECTED,
+        retry="syncs.stock.held.retry_push_rejected",
         title="Stock push rejected",
         team=ECOMMERCE,
         severity=CRITICAL,
@@ -159,7 +200,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Recompute and push this SKU's stock",
     ),
     ExceptionType(
-        code="stock_drift",
+        code=TicketType.STOCK_DRIFT,
         title="Stock drift / oversell risk",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -172,7 +213,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Recompute and push this SKU's stock",
     ),
     ExceptionType(
-        code="stock_unreadable",
+        code=TicketType.STOCK_UNREADABLE,
         title="Stock unreadable in Inventory Planner",
         team=OPERATIONS,
         severity=WARNING,
@@ -184,7 +225,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="A stock cycle reads the SKU's stock in IP again.",
     ),
     ExceptionType(
-        code="push_held",
+        code=TicketType.PUSH_HELD,
         title="Stock push held by guard",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -197,7 +238,8 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stock cycle again",
     ),
     ExceptionType(
-        code="stock_in_failed",
+        code=TicketType.STOCK_IN_FAILED,
+        retry="returns.services.stock_in_retry",
         title="Stock-in failed / not confirmed",
         team=FULFILMENT,
         severity=WARNING,
@@ -210,7 +252,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Register this return's stock-in again",
     ),
     ExceptionType(
-        code="return_overdue",
+        code=TicketType.RETURN_OVERDUE,
         title="Return overdue",
         team=FULFILMENT,
         severity=INFO,
@@ -221,7 +263,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="The return's receipt is recorded, or the return is cancelled.",
     ),
     ExceptionType(
-        code="api_timeout",
+        code=TicketType.API_TIMEOUT,
         title="API timeout",
         team=ADMIN,
         severity=WARNING,
@@ -233,7 +275,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="api_unavailable",
+        code=TicketType.API_UNAVAILABLE,
         title="API unavailable",
         team=ADMIN,
         severity=CRITICAL,
@@ -246,7 +288,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="api_throttled",
+        code=TicketType.API_THROTTLED,
         title="API throttling persists",
         team=ADMIN,
         severity=WARNING,
@@ -259,7 +301,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="A watchdog check finds the stream's throttling below the threshold.",
     ),
     ExceptionType(
-        code="api_auth_failure",
+        code=TicketType.API_AUTH_FAILURE,
         title="API authentication failure",
         team=ADMIN,
         severity=CRITICAL,
@@ -271,7 +313,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="api_bad_payload",
+        code=TicketType.API_BAD_PAYLOAD,
         title="API bad payload",
         team=ADMIN,
         severity=WARNING,
@@ -283,7 +325,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="api_check_failed",
+        code=TicketType.API_CHECK_FAILED,
         title="API check failed",
         team=ADMIN,
         severity=CRITICAL,
@@ -296,7 +338,7 @@ TYPES: tuple[ExceptionType, ...] = (
         auto_resolves_when="The API check passes.",
     ),
     ExceptionType(
-        code="stream_late",
+        code=TicketType.STREAM_LATE,
         title="Stream late",
         team=ADMIN,
         severity=CRITICAL,
@@ -308,7 +350,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream now",
     ),
     ExceptionType(
-        code="sync_failed",
+        code=TicketType.SYNC_FAILED,
         title="Sync run failed",
         team=ADMIN,
         severity=CRITICAL,
@@ -321,7 +363,7 @@ TYPES: tuple[ExceptionType, ...] = (
         retry_label="Run the stream again",
     ),
     ExceptionType(
-        code="reconciliation_mismatch",
+        code=TicketType.RECONCILIATION_MISMATCH,
         title="Reconciliation mismatch",
         team=FINANCE,
         severity=WARNING,
@@ -335,7 +377,6 @@ TYPES: tuple[ExceptionType, ...] = (
 )
 
 _BY_CODE: dict[str, ExceptionType] = {t.code: t for t in TYPES}
-_RETRY_ACTIONS: dict[str, RetryAction] = {}
 
 TYPE_CODES = tuple(_BY_CODE)
 
@@ -353,54 +394,7 @@ def get_type(code: str) -> ExceptionType:
         raise KeyError(f"Unknown exception type {code!r}: declare it in the registry") from None
 
 
-def effective_type(code: str, overrides: dict | None = None) -> ExceptionType:
-    """The type with the admin's override (team, SLA) applied.
-
-    ``overrides`` maps type code to ``TypeOverride``; callers raising many tickets load them
-    once (``overrides_load()``), a single lookup loads the one row it needs.
-    """
-    declared = get_type(code)
-    if overrides is None:
-        overrides = overrides_load([code])
-    override = overrides.get(code)
-    if override is None:
-        return declared
-    changes = {}
-    if override.team:
-        changes["team"] = override.team
-    if override.acknowledge_within_minutes:
-        changes["acknowledge_within"] = timedelta(minutes=override.acknowledge_within_minutes)
-    if override.resolve_within_minutes:
-        changes["resolve_within"] = timedelta(minutes=override.resolve_within_minutes)
-    return replace(declared, **changes)
-
-
-def overrides_load(codes=None) -> dict:
-    from exceptions.models import TypeOverride
-
-    rows = TypeOverride.objects.all()
-    if codes is not None:
-        rows = rows.filter(type__in=list(codes))
-    return {row.type: row for row in rows}
-
-
-def register_retry(type_code: str, func: RetryAction) -> None:
-    """Called by an engine module to make tickets of ``type_code`` retryable."""
-    get_type(type_code)
-    _RETRY_ACTIONS[type_code] = func
-
-
-def unregister_retry(type_code: str) -> None:
-    """Remove a registered action (tests register their own and clean up after)."""
-    _RETRY_ACTIONS.pop(type_code, None)
-
-
 def retry_action(type_code: str) -> RetryAction | None:
-    """The type's retry action, or None when nothing can retry it (yet)."""
-    if type_code in _RETRY_ACTIONS:
-        return _RETRY_ACTIONS[type_code]
+    """The type's retry action (imported on first use), or None when it has none."""
     dotted = get_type(type_code).retry
-    if dotted:
-        _RETRY_ACTIONS[type_code] = import_string(dotted)
-        return _RETRY_ACTIONS[type_code]
-    return None
+    return import_string(dotted) if dotted else None

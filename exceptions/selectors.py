@@ -10,28 +10,25 @@ from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from centra_ip.permissions import ACT_ON_ALL_TICKETS, ACT_ON_TEAM_TICKETS, VIEW_EXCEPTIONS
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
-from exceptions.models import TeamRoute, Ticket, TicketEvent
-from exceptions.registry import TYPES, effective_type, overrides_load, retry_action
-from exceptions.services import sla_breached_q
-
-VIEW = "centra_ip.view_exceptions"
-ACT_ON_TEAM = "centra_ip.act_on_team_tickets"
-ACT_ON_ALL = "centra_ip.act_on_all_tickets"
+from exceptions.models import TeamRoute, Ticket, TicketEvent, sla_breached_q
+from exceptions.overrides import effective_type, overrides_load
+from exceptions.registry import API_FAILURE_TYPES, TYPES, TicketType, retry_action
 
 
 def user_can_act(user, ticket: Ticket) -> bool:
     """Admins act on every ticket; a team member with the permission on their team's."""
-    if user.has_perm(ACT_ON_ALL):
+    if user.has_perm(ACT_ON_ALL_TICKETS):
         return True
-    return user.has_perm(ACT_ON_TEAM) and ticket.team in user_team_codes(user)
+    return user.has_perm(ACT_ON_TEAM_TICKETS) and ticket.team in user_team_codes(user)
 
 
 def tickets_actable_by(user, tickets):
     """Narrow a ticket queryset to those the user may act on (bulk actions)."""
-    if user.has_perm(ACT_ON_ALL):
+    if user.has_perm(ACT_ON_ALL_TICKETS):
         return tickets
-    if not user.has_perm(ACT_ON_TEAM):
+    if not user.has_perm(ACT_ON_TEAM_TICKETS):
         return tickets.none()
     return tickets.filter(team__in=user_team_codes(user))
 
@@ -39,7 +36,7 @@ def tickets_actable_by(user, tickets):
 def ticket_get_for_user(*, user, pk: int, act: bool = False) -> Ticket:
     """The one way views get a ticket: 403 without read access, 404 when it does not exist,
     403 when ``act`` is asked and the user may not act on it."""
-    if not user.has_perm(VIEW):
+    if not user.has_perm(VIEW_EXCEPTIONS):
         raise PermissionDenied("You cannot read the exception desk.")
     ticket = get_object_or_404(Ticket.objects.select_related("assignee"), pk=pk)
     if act and not user_can_act(user, ticket):
@@ -90,13 +87,8 @@ def ticket_related(ticket: Ticket, limit: int = 10):
 # one incident: one IP outage raises "API unavailable" (admin), "push held" (operations)
 # and "stock-in failed" (fulfilment) within minutes.
 INCIDENT_WINDOW = timedelta(minutes=10)
-API_TYPES = (
-    "api_timeout",
-    "api_unavailable",
-    "api_auth_failure",
-    "api_bad_payload",
-    "api_throttled",
-)
+# Every API ticket: a failed call, or throttling the client absorbed.
+API_TYPES = (*API_FAILURE_TYPES, TicketType.API_THROTTLED)
 
 
 def ticket_incident(ticket: Ticket, limit: int = 12) -> list[Ticket]:
@@ -107,7 +99,7 @@ def ticket_incident(ticket: Ticket, limit: int = 12) -> list[Ticket]:
         first_seen__gte=ticket.first_seen - INCIDENT_WINDOW,
         first_seen__lte=ticket.first_seen + INCIDENT_WINDOW,
     )
-    kinds = (*API_TYPES, "stock_in_failed")
+    kinds = (*API_TYPES, TicketType.STOCK_IN_FAILED)
     incident_like = ~Q(stream="") | Q(type__in=kinds)
     if not (ticket.stream or ticket.type in kinds):
         return []

@@ -10,7 +10,6 @@ import json
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
 from django.http import HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.exports import csv_cell
 from centra_ip.pagination import RequestConfig
+from centra_ip.permissions import VIEW_EXCEPTIONS, requires
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
 from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BULK_LIMIT, BulkForm
@@ -28,7 +28,6 @@ from exceptions.models import Ticket
 from exceptions.registry import TYPES, get_type, retry_action
 from exceptions.selectors import (
     API_TYPES,
-    VIEW,
     exception_type_rows,
     queue_queryset,
     ticket_as_dict,
@@ -54,7 +53,7 @@ from exceptions.services import (
 from exceptions.tables import TicketTable
 from syncs.streams import STREAM_CODES
 
-can_read = permission_required(VIEW, raise_exception=True)
+can_read = requires(VIEW_EXCEPTIONS)
 PER_PAGE = 50
 
 

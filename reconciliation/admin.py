@@ -5,6 +5,7 @@ audited services (explain, close, reopen)."""
 
 from django.contrib import admin
 
+from centra_ip.admin import ReadOnlyAdmin
 from reconciliation.models import (
     CentraMarket,
     CurrencyRate,
@@ -15,17 +16,6 @@ from reconciliation.models import (
     ReconciliationRun,
     ReconciliationSettings,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DiscrepancyEventInline(admin.TabularInline):

@@ -134,6 +134,7 @@ def finance_changes(limit: int = 50):
 def demo_markets_ensure() -> int:
     """The Centra twin's markets, listed when none are (``manage.py demo``); returns how many
     were added. A brand's own list is never touched."""
+    # only the demo command comes here: production processes never load the twins
     from syncs.sandbox.centra.state import DEMO_MARKETS
 
     if CentraMarket.objects.exists():

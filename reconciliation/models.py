@@ -1,5 +1,5 @@
 """Finance reconciliation: Centra's side of each order against what the hub published to
-Inventory Planner and IP took (PRODUCT.md §3 flow 5).
+Inventory Planner and IP took (docs/reconciliation.md).
 
 ``DaySku`` and ``DayOrders`` are computed tables (rebuilt for a window by one SQL
 ``INSERT ... SELECT`` per table), so a month's overview reads a few thousand rows, never the

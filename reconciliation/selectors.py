@@ -30,6 +30,7 @@ from reconciliation.models import (
 )
 from reconciliation.services import (
     KINDS,
+    balance_differences,
     brand_zone,
     reconciliation_settings,
 )
@@ -567,7 +568,6 @@ def day_discrepancies(*, day: date, filters: Filters) -> tuple[Table, list[Discr
 
 def order_balances(*, day: date, filters: Filters, only_differences: bool) -> Table:
     """Every order of a day with both sides (all SKUs): the ledger behind the day's totals."""
-    from reconciliation.services import balance_differences
 
     qs = balance_differences(OrderBalance.objects.filter(Q(day=day) & filters.q()))
     if only_differences:

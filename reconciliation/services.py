@@ -39,8 +39,15 @@ from django.db.models import (
 from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, TruncDate
 from django.utils import timezone
 
-from exceptions.models import Ticket
-from exceptions.services import Condition, fingerprint_for, tickets_clear_many, tickets_raise_many
+from centra_ip.teams import actor_name
+from exceptions.registry import TicketType
+from exceptions.services import (
+    Condition,
+    ticket_resolve_for,
+    tickets_clear_many,
+    tickets_raise_many,
+)
+from reconciliation.changes import changed_days, config_changed_since, day_ranges
 from reconciliation.models import (
     CurrencyRate,
     DayOrders,
@@ -59,7 +66,7 @@ from syncs.clients import inventory_planner_client
 from syncs.connectors.base import ConnectorError, RetryPolicy
 from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
 
-TICKET_TYPE = "reconciliation_mismatch"
+TICKET_TYPE = TicketType.RECONCILIATION_MISMATCH
 SOURCE = "reconciliation"
 CANCELLED = "CANCELLED"
 MONEY = DecimalField(max_digits=18, decimal_places=2)
@@ -131,14 +138,8 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
 
 
 def feed_taken_through() -> datetime | None:
-    """Rows changed at or before this are in IP in their current state (the feed receipts)."""
-    latest = (
-        FeedDelivery.objects.filter(status=FeedDelivery.Status.COMPLETE)
-        .order_by("-served_through")
-        .values_list("served_through", flat=True)
-        .first()
-    )
-    return latest
+    """The feed watermark, None before IP's first complete fetch (stored as such on a run)."""
+    return FeedDelivery.objects.taken_through()
 
 
 def rate_expression(*, currency: str = "currency", day: str = "day"):
@@ -655,7 +656,6 @@ def reconciliation_run_window(*, now: datetime | None = None) -> WindowOutcome:
     sales are read for the window, then only the days whose inputs changed since the last
     run are rebuilt (``reconciliation.changes``); the whole window on the first run of a
     day, after a settings/rates/markets change, or when no run is on record."""
-    from reconciliation.changes import changed_days, config_changed_since, day_ranges
 
     now = now or timezone.now()
     config = reconciliation_settings()
@@ -904,7 +904,7 @@ def _event(discrepancy, kind, now, data, *, actor=None, note="") -> DiscrepancyE
         kind=kind,
         at=now,
         actor=actor,
-        actor_name=actor.get_username() if actor else SOURCE,
+        actor_name=actor_name(actor, SOURCE),
         note=note,
         data={k: (str(v) if isinstance(v, Decimal) else v) for k, v in data.items()},
     )
@@ -920,7 +920,6 @@ def discrepancy_explain(*, discrepancy: Discrepancy, actor, note: str) -> bool:
     Compare-and-set on the status, so a double submit explains once (returns False).
     The discrepancy stays explained while its numbers stay the same.
     """
-    from exceptions.services import ticket_resolve
 
     note = note.strip()
     if not note:
@@ -945,10 +944,9 @@ def discrepancy_explain(*, discrepancy: Discrepancy, actor, note: str) -> bool:
             actor_name=actor.get_username(),
             note=note,
         )
-        subject = {"order_number": discrepancy.order_number}
-        ticket = Ticket.objects.filter(
-            fingerprint=fingerprint_for(TICKET_TYPE, subject), status__in=Ticket.ACTIVE
-        ).first()
-        if ticket is not None:
-            ticket_resolve(ticket=ticket, actor=actor, note=f"Explained by finance: {note}")
+        ticket_resolve_for(
+            condition=Condition(type_code=TICKET_TYPE, order_number=discrepancy.order_number),
+            actor=actor,
+            note=f"Explained by finance: {note}",
+        )
     return True

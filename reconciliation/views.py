@@ -11,7 +11,6 @@ from datetime import date
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from centra_ip.downloads import download_disposition
 from centra_ip.exports import xlsx_workbook
 from centra_ip.limits import YEAR_MAX, YEAR_MIN
+from centra_ip.permissions import (
+    ACT_ON_TEAM_TICKETS,
+    CHANGE_CONFIGURATION,
+    VIEW_RECONCILIATION,
+    requires,
+)
 from reconciliation import selectors
 from reconciliation.closing import CloseError, month_close, month_close_get, month_reopen
 from reconciliation.config import (
@@ -46,10 +51,6 @@ from reconciliation.services import (
     discrepancy_explain,
     reconciliation_settings,
 )
-
-VIEW = "centra_ip.view_reconciliation"
-ACT = "centra_ip.act_on_team_tickets"
-CHANGE = "centra_ip.change_configuration"
 
 
 def _filters(request) -> selectors.Filters:
@@ -117,7 +118,7 @@ def _query(filters: selectors.Filters) -> str:
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_RECONCILIATION)
 def index(request):
     """The month with days as rows, Centra's booked refunds, the close and what changed
     after it, reconciliation debt and its trend, source freshness."""
@@ -158,8 +159,8 @@ def index(request):
             "adjustments": adjustments,
             "close_form": CloseForm(),
             "reopen_form": ReopenForm(),
-            "can_close": request.user.has_perm(ACT),
-            "can_reopen": request.user.has_perm(CHANGE),
+            "can_close": request.user.has_perm(ACT_ON_TEAM_TICKETS),
+            "can_reopen": request.user.has_perm(CHANGE_CONFIGURATION),
             "debt": selectors.debt_now(),
             "trend": [
                 {"day": p["day"].isoformat(), "count": p["count"], "value": str(p["value"])}
@@ -188,7 +189,7 @@ def _back_to_month(month: date):
 
 
 @require_POST
-@permission_required([VIEW, ACT], raise_exception=True)
+@requires(VIEW_RECONCILIATION, ACT_ON_TEAM_TICKETS)
 def close(request, month):
     """Close a reviewed month (finance): who, when and the totals are kept."""
     month = _month_of(month)
@@ -206,7 +207,7 @@ def close(request, month):
 
 
 @require_POST
-@permission_required([VIEW, CHANGE], raise_exception=True)
+@requires(VIEW_RECONCILIATION, CHANGE_CONFIGURATION)
 def reopen(request, month):
     """Reopen a closed month: admins only, with a reason (audited)."""
     month = _month_of(month)
@@ -235,7 +236,7 @@ def _day(text: str) -> date:
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_RECONCILIATION)
 def day(request, day):
     """One day: its SKUs, the discrepancies (orders) behind it, every order's balance."""
     day, filters = _day(day), _filters(request)
@@ -270,7 +271,7 @@ def day(request, day):
             "items": items,
             "orders": orders,
             "explain_form": ExplainForm(),
-            "can_explain": request.user.has_perm(ACT),
+            "can_explain": request.user.has_perm(ACT_ON_TEAM_TICKETS),
             "closed": closed if closed and closed.closed else None,
             "filters_shown": _shown(filters),
             "freshness": selectors.freshness(),
@@ -279,7 +280,7 @@ def day(request, day):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_RECONCILIATION)
 def sku(request, day, sku):
     """One SKU on one day: the orders behind its numbers, both sides per order."""
     day, filters = _day(day), _filters(request)
@@ -302,7 +303,7 @@ def sku(request, day, sku):
 
 
 @require_POST
-@permission_required([VIEW, ACT], raise_exception=True)
+@requires(VIEW_RECONCILIATION, ACT_ON_TEAM_TICKETS)
 def explain(request, pk):
     """Mark a discrepancy explained with a note (audited); Post/Redirect/Get."""
     discrepancy = get_object_or_404(Discrepancy, pk=pk)
@@ -323,7 +324,7 @@ def explain(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_RECONCILIATION)
 def configuration(request):
     """Tolerances, day boundary, base currency, rates and Centra markets: finance reads,
     admins change; every change is audited (who, when, before, after)."""
@@ -331,7 +332,7 @@ def configuration(request):
     form, rate_form = SettingsForm(instance=config), CurrencyRateForm()
     market_form = CentraMarketForm()
     if request.method == "POST":
-        if not request.user.has_perm(CHANGE):
+        if not request.user.has_perm(CHANGE_CONFIGURATION):
             raise PermissionDenied
         if "add_rate" in request.POST:
             rate_form = CurrencyRateForm(request.POST)
@@ -368,6 +369,6 @@ def configuration(request):
             "rates": CurrencyRate.objects.all(),
             "markets": CentraMarket.objects.all(),
             "changes": finance_changes(),
-            "can_change": request.user.has_perm(CHANGE),
+            "can_change": request.user.has_perm(CHANGE_CONFIGURATION),
         },
     )

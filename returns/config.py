@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.core.exceptions import ImproperlyConfigured
 
 from centra_ip.env import app_setting
+from syncs.models import WarehouseMapping
 
 SINKS = ("ip_stock_order", "webhook")
 CONFIRM_MODES = ("receipt", "on_hand")
@@ -62,7 +63,6 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str:
 
 
 def _ip_warehouse() -> str:
-    from syncs.models import WarehouseMapping
 
     value = _get("RETURNS_IP_WAREHOUSE")
     if value:

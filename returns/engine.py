@@ -21,12 +21,12 @@ from returns.services import (
     stock_in_run,
     stock_ins_due,
 )
+from syncs.clients import centra_client
 from syncs.engines import EngineResult
 from syncs.orders.services import SkuIndex
 
 
 def returns_engine(*, run, dry_run: bool, full: bool) -> EngineResult:
-    from syncs.clients import centra_client
 
     config = returns_config()
     horizon = config.horizon * (12 if full else 1)

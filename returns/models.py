@@ -1,6 +1,6 @@
 """The returns flow's ledger: expected returns, their lines, the stock-ins and a timeline.
 
-Flow (PRODUCT.md §3 flow 4): a Centra return → ``ExpectedReturn`` + ``ReturnLine`` (idempotent
+Flow (docs/returns.md): a Centra return → ``ExpectedReturn`` + ``ReturnLine`` (idempotent
 by Centra's return id and return line id) → receipt per line (units into the "in QC" stock
 status) → QC per line (pass / fail / partial) → one ``StockIn`` per QC-passed line, registered
 through the configured sink and confirmed by reading back → the units leave "in QC".

@@ -22,6 +22,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from centra_ip.limits import UNITS_MAX
+from centra_ip.permissions import CHANGE_CONFIGURATION
+from centra_ip.teams import actor_name
 from exceptions.registry import RetryResult
 from exceptions.services import Condition, ticket_clear, ticket_raise, tickets_raise_many
 from returns import sinks
@@ -36,10 +38,11 @@ from returns.models import (
     StockIn,
     StockInAttempt,
 )
+from syncs.clients import inventory_planner_client
 from syncs.connectors.base import ConnectorError
 from syncs.models import OrderLine, SalesFeedRow
 from syncs.orders.services import SkuIndex
-from syncs.stock.services import actor_name, stock_status_move
+from syncs.stock.services import stock_status_move
 
 logger = logging.getLogger(__name__)
 
@@ -337,11 +340,8 @@ def _over_receipt_check(line: ReturnLine, quantity: int, actor, override: bool) 
             f"Expected {line.quantity} of {line.ip_sku}, received {quantity}: more than "
             "expected needs an admin's override."
         )
-    if actor is None or not actor.has_perm(OVERRIDE_PERMISSION):
+    if actor is None or not actor.has_perm(CHANGE_CONFIGURATION):
         raise ReturnsError("Only an admin can accept more units than the return expects.")
-
-
-OVERRIDE_PERMISSION = "centra_ip.change_configuration"  # admins
 
 
 def return_line_receive(
@@ -600,8 +600,6 @@ def _step_run(stock_in: StockIn, order: sinks.StockInOrder, clients: dict) -> bo
 
     def ip():
         if "ip" not in clients:
-            from syncs.clients import inventory_planner_client
-
             clients["ip"] = inventory_planner_client()
         return clients["ip"]
 

@@ -19,34 +19,17 @@ import hashlib
 import hmac
 import json
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 
 from syncs.connectors.base import PermanentError, RetryableError
+from syncs.connectors.http import http_client
 from syncs.connectors.inventory_planner.types import PurchaseOrderDraft, PurchaseOrderLine
 
 SYSTEM = "wms"
-USER_AGENT = "centra-ip/0.1"
 SIGNATURE_HEADER = "X-Centra-IP-Signature"
 TIMESTAMP_HEADER = "X-Centra-IP-Timestamp"
-
-_transports: dict[str, httpx.BaseTransport] = {}
-
-
-@contextmanager
-def webhook_transport_install(transport: httpx.BaseTransport):
-    """Route the webhook sink through this transport (tests: ``httpx.MockTransport``)."""
-    previous = _transports.get("webhook")
-    _transports["webhook"] = transport
-    try:
-        yield
-    finally:
-        if previous is None:
-            _transports.pop("webhook", None)
-        else:
-            _transports["webhook"] = previous
 
 
 @dataclass(frozen=True)
@@ -116,10 +99,10 @@ class WmsWebhook:
     def __init__(self, url: str, secret: str, *, timeout: float):
         self._url = url.rstrip("/")
         self._secret = secret
-        self._http = httpx.Client(
-            transport=_transports.get("webhook"),
+        self._http = http_client(
+            "wms_webhook",
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={"Accept": "application/json"},
         )
 
     def __enter__(self):

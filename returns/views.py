@@ -8,7 +8,6 @@ one-time key, so a double submit acts once.
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.limits import UNITS_MAX
 from centra_ip.pagination import RequestConfig
+from centra_ip.permissions import CHANGE_CONFIGURATION, HANDLE_RETURNS, VIEW_RETURNS, requires
 from exceptions.models import Ticket
 from returns.models import (
     ExpectedReturn,
@@ -27,7 +27,6 @@ from returns.models import (
     StockIn,
 )
 from returns.services import (
-    OVERRIDE_PERMISSION,
     ReturnsError,
     return_line_qc,
     return_line_receive,
@@ -36,8 +35,6 @@ from returns.tables import ReturnFilter, ReturnTable, queue_queryset
 from syncs.stock.services import LedgerError
 
 PER_PAGE = 50
-VIEW = "centra_ip.view_returns"
-HANDLE = "centra_ip.handle_returns"
 
 
 def _key() -> str:
@@ -68,7 +65,7 @@ def _matching(q: str):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_RETURNS)
 def index(request):
     filtered = ReturnFilter(request.GET, queryset=queue_queryset())
     table = ReturnTable(filtered.qs)
@@ -83,13 +80,13 @@ def index(request):
             "table": table,
             "states": states,
             "current": request.GET.get("state", ""),
-            "can_handle": request.user.has_perm(HANDLE),
+            "can_handle": request.user.has_perm(HANDLE_RETURNS),
         },
     )
 
 
 @require_GET
-@permission_required(HANDLE, raise_exception=True)
+@requires(HANDLE_RETURNS)
 def receive(request):
     q = request.GET.get("q", "").strip()
     found = list(_matching(q).prefetch_related("lines")[:20])
@@ -101,13 +98,13 @@ def receive(request):
             "found": found,
             "key": _key(),
             "LineState": LineState,
-            "can_override": request.user.has_perm(OVERRIDE_PERMISSION),
+            "can_override": request.user.has_perm(CHANGE_CONFIGURATION),
         },
     )
 
 
 @require_POST
-@permission_required(HANDLE, raise_exception=True)
+@requires(HANDLE_RETURNS)
 def receive_submit(request, centra_id: int):
     ret = get_object_or_404(ExpectedReturn, centra_id=centra_id)
     key = request.POST.get("key", "")[:40]
@@ -138,7 +135,7 @@ def receive_submit(request, centra_id: int):
 
 
 @require_GET
-@permission_required(HANDLE, raise_exception=True)
+@requires(HANDLE_RETURNS)
 def qc(request):
     q = request.GET.get("q", "").strip()
     lines = ReturnLine.objects.filter(state=LineState.IN_QC, qc_at__isnull=True)
@@ -153,7 +150,7 @@ def qc(request):
 
 
 @require_POST
-@permission_required(HANDLE, raise_exception=True)
+@requires(HANDLE_RETURNS)
 def qc_submit(request, line_id: int):
     line = get_object_or_404(ReturnLine.objects.select_related("expected_return"), pk=line_id)
     key = request.POST.get("key", "")[:40]
@@ -190,7 +187,7 @@ def qc_submit(request, line_id: int):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_RETURNS)
 def detail(request, centra_id: int):
     ret = get_object_or_404(ExpectedReturn, centra_id=centra_id)
     lines = list(ret.lines.all())
@@ -209,6 +206,6 @@ def detail(request, centra_id: int):
             "stock_ins": stock_ins,
             "events": ret.events.all(),
             "tickets": tickets,
-            "can_handle": request.user.has_perm(HANDLE),
+            "can_handle": request.user.has_perm(HANDLE_RETURNS),
         },
     )

@@ -30,9 +30,12 @@ from graphql import (
     find_dangerous_changes,
 )
 
+from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from syncs.clients import centra_client, inventory_planner_client
 from syncs.connectors.base import AuthError, ConnectorError
 from syncs.connectors.centra import queries
 from syncs.connectors.centra.schema import document_problems, documented_schema
+from syncs.stock.engine import IP_FIELDS, shared_pacer
 
 TICKET_TYPE = "api_check_failed"
 STREAM = "check_apis"
@@ -190,7 +193,6 @@ def ip_fields_check(ip, fields, report: ApiCheckReport) -> None:
 def apis_check_settle(report: ApiCheckReport) -> None:
     """One admin ticket while the check fails (its problems in the context); cleared when
     it passes."""
-    from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 
     condition = Condition(type_code=TICKET_TYPE, stream=STREAM)
     if report.ok:
@@ -205,8 +207,6 @@ def apis_check_settle(report: ApiCheckReport) -> None:
 
 def apis_check_run() -> ApiCheckReport:
     """Check the configured endpoints (the sandbox when unconfigured) and settle the ticket."""
-    from syncs.clients import centra_client, inventory_planner_client
-    from syncs.stock.engine import IP_FIELDS, shared_pacer
 
     with (
         centra_client(pacer=shared_pacer()) as centra,

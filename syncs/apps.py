@@ -3,6 +3,7 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_default_statuses(sender, **kwargs):
+    # post_migrate: models can be imported only once the apps are ready
     from syncs.stock.services import stock_statuses_ensure_defaults
 
     stock_statuses_ensure_defaults()
@@ -13,13 +14,6 @@ class SyncsConfig(AppConfig):
     verbose_name = "Syncs"
 
     def ready(self):
-        # Each engine makes its ticket types retryable from the ticket (register_retry at
-        # import): import them in every process, the web's included, not only where an
-        # engine happens to run.
-        from syncs.catalog import retries as catalog_retries  # noqa: F401
-        from syncs.orders import retries as orders_retries  # noqa: F401
-        from syncs.stock import held  # noqa: F401
-
         # The default stock statuses are data the returns flow relies on: ensured after
         # every migrate (a flush between transactional tests emits it too), not only once
         # by a data migration.

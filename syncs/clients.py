@@ -3,42 +3,23 @@
 Engines call these instead of building clients themselves, so credentials are read in one
 place and every call lands in the ``ExternalCall`` table (tied to a sync run when given).
 
-Tests and the in-process demo can route a system's traffic through a transport of their
-choice (``transports_install``), typically a sandbox twin as ``httpx.MockTransport``: the
-client's own code still runs in full, only the wire is replaced.
+Tests and the in-process demo route a system's traffic through a transport of their choice
+with ``transports_install`` (``syncs.connectors.http``, re-exported here), typically a
+sandbox twin as ``httpx.MockTransport``: the client's own code still runs in full, only the
+wire is replaced.
 """
 
-from contextlib import contextmanager
 from functools import partial
 
-import httpx
 from django.conf import settings
 
 from syncs.connectors.centra import CentraClient
+from syncs.connectors.http import transports_install
 from syncs.connectors.inventory_planner.client import InventoryPlannerClient
-from syncs.sandbox.sandbox import CENTRA_TOKEN, IP_ACCOUNT, IP_API_KEY
+from syncs.sandbox.credentials import CENTRA_TOKEN, IP_ACCOUNT, IP_API_KEY
 from syncs.services import external_call_record
 
-_transports: dict[str, httpx.BaseTransport] = {}
-
-
-@contextmanager
-def transports_install(
-    *,
-    centra: httpx.BaseTransport | None = None,
-    inventory_planner: httpx.BaseTransport | None = None,
-):
-    """Route the clients built inside the block through these transports."""
-    previous = dict(_transports)
-    if centra is not None:
-        _transports["centra"] = centra
-    if inventory_planner is not None:
-        _transports["inventory_planner"] = inventory_planner
-    try:
-        yield
-    finally:
-        _transports.clear()
-        _transports.update(previous)
+__all__ = ["centra_client", "inventory_planner_client", "transports_install"]
 
 
 def centra_client(*, sync_run=None, **options) -> CentraClient:
@@ -50,7 +31,6 @@ def centra_client(*, sync_run=None, **options) -> CentraClient:
     return CentraClient(
         url,
         token,
-        transport=_transports.get("centra"),
         recorder=partial(external_call_record, sync_run=sync_run),
         **options,
     )
@@ -68,7 +48,6 @@ def inventory_planner_client(*, sync_run=None, **options) -> InventoryPlannerCli
         base,
         key,
         account,
-        transport=_transports.get("inventory_planner"),
         recorder=partial(external_call_record, sync_run=sync_run),
         **options,
     )

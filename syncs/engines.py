@@ -1,20 +1,7 @@
-"""Which engine runs each stream, and what an engine hands back.
-
-An engine is a function ``engine(*, run, dry_run, full) -> EngineResult``. It may raise a
-``ConnectorError`` (the runner turns it into an API ticket) and must never leave a batch
-half-stored: it writes in transactions and advances cursors only after a batch is stored.
-Engines register here by dotted path, so importing this module stays cheap.
-"""
+"""What an engine hands back to the runner. Which engine runs a stream is declared on the
+stream (``syncs.streams.STREAMS``)."""
 
 from dataclasses import dataclass, field
-
-# stream code -> "module.function"; a stream not listed has no engine yet.
-ENGINES: dict[str, str] = {
-    "catalog": "syncs.catalog.engine.catalog_engine",
-    "orders": "syncs.orders.engine.orders_engine",
-    "stock": "syncs.stock.engine.stock_engine",
-    "returns": "returns.engine.returns_engine",
-}
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """How fresh each stream's data is, and the watchdog that turns staleness into tickets.
 
-Only streams with an engine count: a stream that does not exist yet is not "late". The
-same reading feeds the banner on every page, /healthz, /metrics and the watchdog, so they
-can never disagree.
+Every declared stream (``syncs.streams.STREAMS``) is watched. The same reading feeds the
+banner on every page, /healthz, /metrics and the watchdog, so they can never disagree.
 """
 
 from dataclasses import dataclass
@@ -12,7 +11,9 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
-from syncs import engines
+from centra_ip.schedules import NAME_PREFIX
+from exceptions.services import ticket_clear, ticket_raise
+from syncs import streams
 from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STOCK, STREAMS, Stream
 
@@ -117,8 +118,6 @@ def _first_runs(codes: list[str]) -> dict[str, datetime]:
         return {}
     from django_q.models import Schedule
 
-    from centra_ip.schedules import NAME_PREFIX
-
     names = {NAME_PREFIX + code: code for code in codes}
     return {
         names[name]: next_run
@@ -155,7 +154,7 @@ def _level(stream: Stream, age: timedelta | None, state: str, first_started, now
 
 
 def stream_freshness(now: datetime | None = None) -> list[Freshness]:
-    """One reading per stream that has an engine, in STREAMS order (one query; one more on
+    """One reading per stream, in STREAMS order (one query; one more on
     a fresh install, for the first scheduled run of streams that never ran).
 
     The state comes from the last runs: a failed or held last run, or a last success older
@@ -163,7 +162,8 @@ def stream_freshness(now: datetime | None = None) -> list[Freshness]:
     they still decide red."""
     now = now or timezone.now()
     outcomes = _run_outcomes()
-    watched = [stream for stream in STREAMS if stream.code in engines.ENGINES]
+    # read through the module, so a test can watch fewer streams (tests/conftest.py)
+    watched = streams.STREAMS
     never_ran = [s.code for s in watched if s.code not in outcomes]
     first_runs = _first_runs(never_ran)
     readings = []
@@ -207,7 +207,6 @@ def watchdog_check(now: datetime | None = None) -> dict[str, str]:
     A stream that never succeeded is late only once its first run is older than its amber
     time (a fresh install is not late at its first minute).
     """
-    from exceptions.services import ticket_clear, ticket_raise
 
     now = now or timezone.now()
     verdicts = {}
@@ -260,7 +259,6 @@ def throttling_check(now: datetime | None = None) -> dict[str, int]:
     """Raise "API throttling persists" for each stream whose calls were answered 429 at
     least THROTTLE_TICKET_ANSWERS times in the last THROTTLE_WINDOW_MINUTES (even when
     retries absorbed them), and clear it for the others. Returns the counts found."""
-    from exceptions.services import ticket_clear, ticket_raise
 
     now = now or timezone.now()
     window = timedelta(minutes=settings.THROTTLE_WINDOW_MINUTES)

@@ -15,33 +15,32 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from exceptions.registry import API_FAILURE_TYPES, TicketType
 from exceptions.services import ticket_clear, ticket_raise
 from syncs.connectors.base import AuthError, BadPayloadError, ConnectorError, RetryableError
-from syncs.engines import ENGINES, EngineResult
+from syncs.engines import EngineResult
 from syncs.models import SyncRun
+from syncs.streams import stream_get
 
 logger = logging.getLogger(__name__)
-
-API_TICKET_TYPES = ("api_timeout", "api_unavailable", "api_auth_failure", "api_bad_payload")
 
 
 class StreamBusy(Exception):
     """Another real run of the stream is in progress."""
 
 
-class EngineMissing(Exception):
-    """The stream has no engine (yet)."""
-
-
 def api_ticket_type(error: ConnectorError) -> str:
     """Which API ticket a connector error becomes."""
     if isinstance(error, AuthError):
-        return "api_auth_failure"
+        return TicketType.API_AUTH_FAILURE
     if isinstance(error, BadPayloadError):
-        return "api_bad_payload"
+        return TicketType.API_BAD_PAYLOAD
     if isinstance(error, RetryableError):
-        return "api_timeout" if error.status_code is None else "api_unavailable"
-    return "api_bad_payload"  # a GraphQL error or a rejected request: the exchange is wrong
+        if error.status_code is None:
+            return TicketType.API_TIMEOUT
+        return TicketType.API_UNAVAILABLE
+    # a GraphQL error or a rejected request: the exchange is wrong
+    return TicketType.API_BAD_PAYLOAD
 
 
 def _claim(*, stream: str, trigger: str, dry_run: bool, full: bool) -> SyncRun:
@@ -84,9 +83,7 @@ def sync_run_stream(
     full: bool = False,
 ) -> SyncRun:
     """One cycle of ``stream``; returns the finished run (succeeded, held or failed)."""
-    if stream not in ENGINES:
-        raise EngineMissing(f"the {stream} engine is not built yet")
-    engine = import_string(ENGINES[stream])
+    engine = import_string(stream_get(stream).engine)
     run = _claim(stream=stream, trigger=trigger, dry_run=dry_run, full=full)
     try:
         result: EngineResult = engine(run=run, dry_run=dry_run, full=full)
@@ -107,7 +104,7 @@ def sync_run_stream(
         logger.exception("%s run %s failed", stream, run.pk)
         _fail_with_ticket(
             run,
-            "sync_failed",
+            TicketType.SYNC_FAILED,
             error,
             {
                 "error_type": type(error).__name__,
@@ -118,7 +115,7 @@ def sync_run_stream(
     status = SyncRun.Status.HELD if result.held else SyncRun.Status.SUCCEEDED
     _finish(run, status=status, summary=result.summary, counts=result.counts)
     if not dry_run:
-        for type_code in (*API_TICKET_TYPES, "sync_failed"):
+        for type_code in (*API_FAILURE_TYPES, TicketType.SYNC_FAILED):
             ticket_clear(
                 type_code=type_code,
                 source=f"{stream} run {run.pk}",

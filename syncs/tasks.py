@@ -8,6 +8,9 @@ import logging
 
 from django.core.cache import cache
 
+from syncs.apicheck import apis_check_run
+from syncs.freshness import throttling_check, watchdog_check
+from syncs.orders.advanced_csv import advanced_csv_config, advanced_csv_write
 from syncs.runner import StreamBusy, sync_run_stream
 from syncs.services import external_calls_prune
 
@@ -50,7 +53,6 @@ def prune_external_calls() -> str:
 
 
 def watchdog() -> str:
-    from syncs.freshness import throttling_check, watchdog_check
 
     verdicts = watchdog_check()
     throttled = throttling_check()
@@ -63,7 +65,6 @@ def watchdog() -> str:
 
 def write_advanced_csv() -> str:
     """The Advanced CSV drop-folder files; does nothing while ``IP_ADVANCED_CSV_DIR`` is empty."""
-    from syncs.orders.advanced_csv import advanced_csv_config, advanced_csv_write
 
     if advanced_csv_config().folder is None:
         return "off: IP_ADVANCED_CSV_DIR is empty"
@@ -75,7 +76,6 @@ def write_advanced_csv() -> str:
 
 def check_apis() -> str:
     """The daily API check (``manage.py check_apis``); a failure is an admin ticket."""
-    from syncs.apicheck import apis_check_run
 
     report = apis_check_run()
     return "APIs OK" if report.ok else f"{len(report.problems)} problem(s): {report.problems[0]}"

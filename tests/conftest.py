@@ -26,6 +26,21 @@ def client_for(personas):
     return make
 
 
+@pytest.fixture
+def watch_streams(monkeypatch):
+    """``watch_streams("orders", "stock")``: freshness, /healthz, /metrics, the dashboard
+    and the watchdog see only these streams, so a test seeds runs for those alone."""
+    from syncs import streams
+
+    declared = streams.STREAMS
+
+    def watch(*codes: str) -> None:
+        kept = tuple(stream for stream in declared if stream.code in codes)
+        monkeypatch.setattr(streams, "STREAMS", kept)
+
+    return watch
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     """Each test starts with an empty in-memory cache: no rate-limit count carries over,
@@ -82,19 +97,18 @@ def pytest_terminal_summary(terminalreporter, config):
 
 @pytest.fixture(autouse=True)
 def _no_real_apis():
-    """Clients built by ``syncs.clients`` reach no network unless a test wires in the twins
-    (the ``sandbox`` fixture): any other call fails at the transport, as a refused
-    connection would, so a test can never talk to a sandbox a developer has running."""
+    """No outgoing call reaches a network unless a test wires in a transport (the twins of
+    the ``sandbox`` fixture, a recorded WMS, a webhook box): every role of the HTTP seam
+    fails at the transport, as a refused connection would, so a test can never talk to a
+    sandbox a developer has running, nor to a team's real webhook."""
     import httpx
 
-    from syncs.clients import transports_install
+    from syncs.connectors.http import ROLES, transports_install
 
     def refuse(request):
         raise httpx.ConnectError(
             "tests: no external API here; use the sandbox fixture", request=request
         )
 
-    with transports_install(
-        centra=httpx.MockTransport(refuse), inventory_planner=httpx.MockTransport(refuse)
-    ):
+    with transports_install(**{role: httpx.MockTransport(refuse) for role in ROLES}):
         yield

@@ -1,4 +1,5 @@
-"""Factories shared by the whole suite. Each app's own factories live beside its tests."""
+"""Factories shared by the whole suite. Only users need one: everything else is built through
+the real services and the sandbox twins, so it is always valid."""
 
 import factory
 from django.contrib.auth import get_user_model

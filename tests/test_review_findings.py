@@ -18,12 +18,14 @@ from django.utils import timezone
 from exceptions.models import Ticket, TypeOverride
 from exceptions.services import ticket_raise
 from reconciliation.models import CurrencyRate, ReconciliationSettings
-from returns.sinks import StockInOrder, WmsWebhook, webhook_transport_install
+from returns.sinks import StockInOrder, WmsWebhook
 from syncs.connectors.base import AuthError, PermanentError
+from syncs.connectors.http import transports_install
 from syncs.models import ConfigChange, StockStatus, StockStatusBalance, StockStatusMovement
 from syncs.models.config import SafetyStockRule, StockSettings
 from syncs.stock import config_io, services
-from tests.syncs.centra.helpers import TOKEN, FakeClock, make_client
+from tests.clocks import FakeClock
+from tests.syncs.centra.helpers import TOKEN, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -337,7 +339,7 @@ def test_an_odd_wms_read_back_is_a_permanent_error(body):
     order = StockInOrder(
         key="k", sku="A", variant_id="1", warehouse="w", quantity=5, return_id=1, order_number="1"
     )
-    with webhook_transport_install(transport):
+    with transports_install(wms_webhook=transport):
         sink = WmsWebhook("https://wms.example/in", "s", timeout=1.0)
         with pytest.raises(PermanentError, match="unexpected shape"):
             sink.confirmed(order)

@@ -2,18 +2,18 @@
 
 Re-derived from current state: a fresh catalog run reads both catalogs, maps what now
 matches and clears what no longer holds; the retry then reports on this ticket's SKU.
-Registered on import; ``syncs.views.catalog`` imports it so the web process has it.
+Declared on the types (``retry=`` in ``exceptions.registry``).
 """
 
 from django.db.models import Q
 
-from exceptions.registry import RetryResult, register_retry
+from exceptions.registry import RetryResult
 from syncs.models import SkuMapping, SyncRun
+from syncs.runner import StreamBusy, sync_run_stream
 from syncs.streams import CATALOG
 
 
 def sku_ticket_retry(ticket) -> RetryResult:
-    from syncs.runner import StreamBusy, sync_run_stream
 
     try:
         run = sync_run_stream(stream=CATALOG, trigger=SyncRun.Trigger.RETRY)
@@ -38,7 +38,3 @@ def sku_ticket_retry(ticket) -> RetryResult:
         message=f"Still on one side only after catalog run {run.pk}: map it on the workbench.",
         data={"sync_run": run.pk},
     )
-
-
-register_retry("sku_missing_in_ip", sku_ticket_retry)
-register_retry("sku_missing_in_centra", sku_ticket_retry)

@@ -1,7 +1,7 @@
 """The SKU map: compare both catalogs, keep the snapshot and the mappings, raise and clear
 the one-side-only tickets, and map by hand (one click, manual, or a CSV import).
 
-Matching rules (IP is the SKU master, PRODUCT.md §2):
+Matching rules (IP is the SKU master; docs/catalog-and-orders.md):
 - a Centra size and an IP variant whose SKUs are *exactly* equal are mapped automatically,
   when each SKU is unique on its side and the IP variant is not removed;
 - a pair equal only after normalising (case, surrounding spaces), or sharing an EAN/barcode,
@@ -26,18 +26,25 @@ from django.db.models import Q
 from django.utils import timezone
 
 from centra_ip.uploads import csv_rows
-from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from exceptions.registry import TicketType
+from exceptions.services import (
+    Condition,
+    tickets_clear_many,
+    tickets_raise_many,
+    tickets_settle,
+)
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
+from syncs.orders.services import order_lines_redrive, parked_centra_skus
 from syncs.stock.bulk import bulk_insert, bulk_upsert
 from syncs.stock.heap import without_collector
 
-MISSING_IN_IP = "sku_missing_in_ip"
-MISSING_IN_CENTRA = "sku_missing_in_centra"
+MISSING_IN_IP = TicketType.SKU_MISSING_IN_IP
+MISSING_IN_CENTRA = TicketType.SKU_MISSING_IN_CENTRA
 TICKET_TYPES = (MISSING_IN_IP, MISSING_IN_CENTRA)
-WITHOUT_SKU = "centra_size_without_sku"
+WITHOUT_SKU = TicketType.CENTRA_SIZE_WITHOUT_SKU
 WITHOUT_SKU_LISTED = 50  # sizes named in the ticket's context; the summary has the count
 SOURCE = "catalog engine"
 IP_FIELDS = ("id", "sku", "barcode", "title", "removed", "in_stock")
@@ -364,8 +371,6 @@ def _mappings_write(plan: CatalogPlan, now) -> None:
     SkuMapping.objects.bulk_update(changed, [*MAPPING_SYNCED_FIELDS, "updated_at"], batch_size=1000)
     bulk_insert(SkuMapping, created)
     if created:
-        from syncs.orders.services import order_lines_redrive
-
         order_lines_redrive(mappings=created)
 
 
@@ -375,24 +380,15 @@ def _tickets_settle(plan: CatalogPlan) -> None:
     A SKU with order lines still parked on it keeps its ticket even when the catalog no
     longer lists the size (the lines still need a mapping).
     """
-    from exceptions.models import Ticket
-    from syncs.orders.services import parked_centra_skus
 
-    raised = plan.missing_in_ip + plan.missing_in_centra
-    tickets_raise_many(raised, source=SOURCE)
-    still = {c.fingerprint for c in raised}
     parked = {sku_normalise(sku) for sku in parked_centra_skus()}
-    stale = []
-    for type_code, sku in Ticket.objects.filter(
-        type__in=TICKET_TYPES, status__in=Ticket.ACTIVE
-    ).values_list("type", "sku"):
-        condition = Condition(type_code=type_code, sku=sku)
-        if condition.fingerprint in still:
-            continue
-        if type_code == MISSING_IN_IP and sku_normalise(sku) in parked:
-            continue
-        stale.append(condition)
-    tickets_clear_many(stale, source=SOURCE, note="The SKU is mapped or no longer one-sided.")
+    tickets_settle(
+        type_codes=TICKET_TYPES,
+        holding=plan.missing_in_ip + plan.missing_in_centra,
+        source=SOURCE,
+        keep=lambda c: c.type_code == MISSING_IN_IP and sku_normalise(c.sku) in parked,
+        note="The SKU is mapped or no longer one-sided.",
+    )
     _without_sku_settle(plan.without_sku)
 
 
@@ -487,7 +483,6 @@ def _mapping_build(centra_size_id, ip_variant_id, source, user) -> SkuMapping:
 
 
 def _after_mapping(mappings: list[SkuMapping]) -> None:
-    from syncs.orders.services import order_lines_redrive
 
     source = "SKU mapping"
     tickets_clear_many(

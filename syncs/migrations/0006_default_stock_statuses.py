@@ -1,4 +1,4 @@
-"""The default stock statuses of PRODUCT.md §4; admins add more (or mark one sellable)."""
+"""The default stock statuses (docs/stock-engine.md); admins add more (or mark one sellable)."""
 
 from django.db import migrations
 

@@ -1,6 +1,6 @@
 """The catalog as the hub last saw it on both sides, and the SKU map that joins them.
 
-Inventory Planner is the SKU master (PRODUCT.md §2): a mapping is keyed by the IP SKU and
+Inventory Planner is the SKU master (docs/operating-model.md): a mapping is keyed by the IP SKU and
 points at exactly one Centra size. Every engine that crosses the two systems (orders into the
 feed, stock into Centra) goes through ``SkuMapping`` and nothing else, so "is this SKU
 mapped?" has one answer.

@@ -1,4 +1,4 @@
-"""The stock engine's configuration: admin data, not code (PRODUCT.md §4).
+"""The stock engine's configuration: admin data, not code (docs/stock-engine.md).
 
 Stock statuses and their ledger, allocations to other channels, safety stock rules, the
 warehouse map and the engine's own thresholds. Every change goes through

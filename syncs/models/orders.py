@@ -123,6 +123,16 @@ class SalesFeedDeliveries(models.Manager):
     def get_queryset(self):
         return super().get_queryset().filter(feed=FeedDelivery.Feed.SALES_ORDERS)
 
+    def taken_through(self):
+        """The watermark: sales rows changed at or before it are in IP in their current
+        state. None before IP's first complete fetch (callers say what "never" means)."""
+        return (
+            self.filter(status=FeedDelivery.Status.COMPLETE)
+            .order_by("-served_through")
+            .values_list("served_through", flat=True)
+            .first()
+        )
+
 
 class FeedDelivery(models.Model):
     """The delivery receipt of one fetch of a feed file: what it served and whether all of

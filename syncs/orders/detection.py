@@ -1,5 +1,5 @@
 """Orphaned orders and unreleased cancellations: raised when the condition holds, cleared by
-the same check when it no longer does (PRODUCT.md §3 flow 2, §5).
+the same check when it no longer does (docs/catalog-and-orders.md, docs/exception-desk.md).
 
 "Taken by IP" comes from the feed receipts: the file is a full snapshot, so a row is taken
 when a completed fetch's ``served_through`` is at or after the row's ``changed_at``.
@@ -8,25 +8,21 @@ when a completed fetch's ``served_through`` is at or after the row's ``changed_a
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max
-
-from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from exceptions.registry import TicketType
+from exceptions.services import Condition, tickets_settle
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
 from syncs.orders.config import OrdersConfig
 
-ORPHANED = "orphaned_order"
-NOT_RELEASED = "cancellation_not_released"
+ORPHANED = TicketType.ORPHANED_ORDER
+NOT_RELEASED = TicketType.CANCELLATION_NOT_RELEASED
 SOURCE = "orders engine"
 EPOCH = datetime(1970, 1, 1).astimezone()
 
 
 def feed_taken_through() -> datetime:
-    """The watermark: rows changed at or before this are in IP in their current state."""
-    latest = FeedDelivery.objects.filter(status=FeedDelivery.Status.COMPLETE).aggregate(
-        through=Max("served_through")
-    )["through"]
-    return latest or EPOCH
+    """The feed watermark, with "never fetched" as the epoch: every row is untaken."""
+    return FeedDelivery.objects.taken_through() or EPOCH
 
 
 @dataclass
@@ -128,28 +124,26 @@ def orders_settle_tickets(*, findings: Findings) -> dict:
     has not taken, even when this run did not find it again (a "missed by the pull" order
     is found only once, by the pass that stores it).
     """
-    from exceptions.models import Ticket
 
-    raised = findings.orphaned + findings.not_released
-    tickets_raise_many(raised, source=SOURCE)
-    still = {c.fingerprint for c in raised}
     through = feed_taken_through()
     untaken = set(
         SalesFeedRow.objects.filter(order__isnull=False, changed_at__gt=through)
         .values_list("order_number", flat=True)
         .distinct()
     )
-    stale = []
-    for type_code, number in Ticket.objects.filter(
-        type__in=(ORPHANED, NOT_RELEASED), status__in=Ticket.ACTIVE
-    ).values_list("type", "order_number"):
-        condition = Condition(type_code=type_code, order_number=number)
-        if condition.fingerprint in still:
-            continue
-        if type_code == ORPHANED:
-            in_ledger = number.isdigit() and Order.objects.filter(number=int(number)).exists()
-            if not in_ledger or number in untaken:
-                continue  # not in the ledger yet, or IP has not taken it: still orphaned
-        stale.append(condition)
-    cleared = tickets_clear_many(stale, source=SOURCE)
-    return {**findings.counts, "tickets_cleared": cleared}
+
+    def still_orphaned(condition: Condition) -> bool:
+        """Not in the ledger yet, or IP has not taken it."""
+        if condition.type_code != ORPHANED:
+            return False
+        number = condition.order_number
+        in_ledger = number.isdigit() and Order.objects.filter(number=int(number)).exists()
+        return not in_ledger or number in untaken
+
+    outcome = tickets_settle(
+        type_codes=(ORPHANED, NOT_RELEASED),
+        holding=findings.orphaned + findings.not_released,
+        source=SOURCE,
+        keep=still_orphaned,
+    )
+    return {**findings.counts, "tickets_cleared": outcome.cleared}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from reconciliation.models import CentraMarket
 from syncs.connectors.base import ConnectorError
 from syncs.models import Order
 
@@ -39,7 +40,6 @@ def orders_finance_fill(*, centra, numbers: list[int]) -> FinanceRead:
 
     Stops at the first connector error (the rest wait for the next run); never raises one.
     """
-    from reconciliation.models import CentraMarket
 
     pending = sorted(
         Order.objects.filter(number__in=numbers, finance_read_at__isnull=True).values_list(

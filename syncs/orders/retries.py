@@ -1,13 +1,13 @@
 """Retry for the order tickets: read the order from Centra again and store it, then say
 whether the condition still holds (re-derived from current state, never from the ticket's
-stored payload). Registered on import; ``syncs.views.orders`` imports it.
+stored payload). Declared on the types (``retry=`` in ``exceptions.registry``).
 
 IP pulls the feed on its own schedule, so a retry cannot make IP take an order: when the
 order is stored and in the feed but not yet fetched, the retry says so and the ticket
 resolves itself after IP's next fetch.
 """
 
-from exceptions.registry import RetryResult, register_retry
+from exceptions.registry import RetryResult
 from syncs.clients import centra_client
 from syncs.models import OrderLine, SalesFeedRow
 from syncs.orders.detection import feed_taken_through
@@ -65,7 +65,3 @@ def cancellation_retry(ticket) -> RetryResult:
         message=f"Order {number}'s cancellation is in the feed ({pending} lines); Inventory "
         "Planner takes it at its next fetch and the ticket then resolves itself.",
     )
-
-
-register_retry("orphaned_order", orphaned_order_retry)
-register_retry("cancellation_not_released", cancellation_retry)

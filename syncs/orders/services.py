@@ -102,7 +102,7 @@ class StoreCounts:
 
 
 def feed_row_values(order: Order, line: OrderLine) -> dict:
-    """What IP's file says about one line (PRODUCT.md §3 flow 2).
+    """What IP's file says about one line (docs/catalog-and-orders.md).
 
     - a live line: the units still ordered;
     - a line cancelled in full, or a line of a cancelled order: every unit it ever had,

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 from syncs.sandbox.centra.twin import CentraTwin
 from syncs.sandbox.control import control_handler, control_key
+from syncs.sandbox.credentials import CENTRA_TOKEN, IP_ACCOUNT, IP_API_KEY
 from syncs.sandbox.inventory_planner.twin import InventoryPlannerTwin
 from syncs.sandbox.world import World, WorldConfig
 
-CENTRA_TOKEN = "sandbox-centra-token"
-IP_API_KEY = "sandbox-ip-key"
-IP_ACCOUNT = "sandbox-account"
+__all__ = ["CENTRA_TOKEN", "IP_ACCOUNT", "IP_API_KEY", "Sandbox", "sandbox_build"]
 
 
 @dataclass

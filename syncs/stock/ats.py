@@ -1,4 +1,4 @@
-"""Available to sell: the pure formula of PRODUCT.md §4, with its explanation.
+"""Available to sell: the pure formula of docs/stock-engine.md, with its explanation.
 
     ATS = max(0, on_hand - Σ non-sellable statuses - Σ channel allocations - safety stock)
 

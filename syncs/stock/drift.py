@@ -17,10 +17,16 @@ from dataclasses import dataclass
 from django.db.models import F
 from django.utils import timezone
 
-from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from exceptions.registry import TicketType
+from exceptions.services import (
+    Condition,
+    tickets_active_subjects,
+    tickets_clear_many,
+    tickets_raise_many,
+)
 from syncs.models import SkuMapping, StockPosition, StockPushLine
 from syncs.stock.bulk import update_grouped
-from syncs.stock.push import confirmed, tickets_active
+from syncs.stock.push import confirmed
 
 SOURCE = "stock engine"
 # Rows per page of ``ProductVariant.stock`` (only the checked warehouses' rows are asked
@@ -79,7 +85,7 @@ def recheck_keys(lines) -> set[tuple[str, int]]:
     a full push cost nearly three times the push itself in Centra's quota, and held the stream
     for it; drift on them (someone else writing later) is what the rotating sample is for.
     """
-    drifting = tickets_active("stock_drift")
+    drifting = tickets_active_subjects(TicketType.STOCK_DRIFT, "sku", "warehouse")
     return {
         (line.sku, line.centra_warehouse_id)
         for line in lines
@@ -138,7 +144,7 @@ def drift_check(
         for row in rows:
             seen[(row.product_size_id, row.warehouse_id)] = row
     now = timezone.now()
-    drifting_before = tickets_active("stock_drift")
+    drifting_before = tickets_active_subjects(TicketType.STOCK_DRIFT, "sku", "warehouse")
     raised, cleared, updated = [], [], []
     for key, position in wanted.items():
         row = seen.get(key)

@@ -27,6 +27,7 @@ from exceptions.services import (
     Condition,
     ticket_clear,
     ticket_raise,
+    tickets_active_subjects,
     tickets_clear_many,
     tickets_raise_many,
 )
@@ -562,7 +563,7 @@ def unreadable_settle(*, fresh, unreadable: dict[tuple[str, int], str]) -> None:
     )
     readable_again = [
         Condition(type_code=UNREADABLE, sku=sku, warehouse=warehouse)
-        for sku, warehouse in push.tickets_active(UNREADABLE)
+        for sku, warehouse in tickets_active_subjects(UNREADABLE, "sku", "warehouse")
         if (sku, int(warehouse)) in fresh
     ]
     tickets_clear_many(readable_again, source=SOURCE, note="IP's stock figure is readable again.")

@@ -9,7 +9,7 @@ quantity stored when it failed.
 from django.db import transaction
 from django.utils import timezone
 
-from exceptions.registry import RetryResult, register_retry
+from exceptions.registry import RetryResult
 from exceptions.services import ticket_clear
 from syncs.clients import centra_client, inventory_planner_client
 from syncs.models import StockPush, StockPushLine, StockSettings
@@ -146,6 +146,3 @@ def retry_push_rejected(ticket) -> RetryResult:
     if outcome.rejected:
         return RetryResult(ok=False, message=f"Centra rejected {ticket.sku} again")
     return RetryResult(ok=True, message=f"{ticket.sku} recomputed and pushed")
-
-
-register_retry("stock_push_rejected", retry_push_rejected)

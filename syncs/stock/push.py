@@ -26,8 +26,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from exceptions.models import Ticket
-from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from exceptions.registry import TicketType
+from exceptions.services import (
+    Condition,
+    tickets_active_subjects,
+    tickets_clear_many,
+    tickets_raise_many,
+)
 from syncs.connectors.centra.types import StockLevel, UserMessage
 from syncs.models import StockPosition, StockPushLine
 from syncs.stock.bulk import update_grouped
@@ -108,7 +113,7 @@ def push_send(
     Centra.
     """
     outcome = PushOutcome()
-    rejected_before = tickets_active("stock_push_rejected")
+    rejected_before = tickets_active_subjects(TicketType.STOCK_PUSH_REJECTED, "sku", "warehouse")
     queue = batches_plan(lines, batch_size)
     number = 0
     while queue:
@@ -163,16 +168,6 @@ def confirmed(line: StockPushLine) -> bool:
     """Centra accepted the line without a message and recorded a ``stockChange``: its
     physical is now the quantity sent (PHYSICAL writes), so no read-back is needed."""
     return line.status == StockPushLine.Status.SENT and line.stock_change_id is not None
-
-
-def tickets_active(type_code: str) -> set[tuple[str, str]]:
-    """(SKU, warehouse) of the active tickets of a type: only those need clearing, so an
-    accepted push of 100,000 SKUs does not build 100,000 conditions to clear nothing."""
-    return set(
-        Ticket.objects.filter(type=type_code, status__in=Ticket.ACTIVE).values_list(
-            "sku", "warehouse"
-        )
-    )
 
 
 def _record_batch(batch, number, results, outcome: PushOutcome, rejected_before) -> None:

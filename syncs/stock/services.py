@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from centra_ip.limits import UNITS_MAX
+from centra_ip.teams import actor_name
 from syncs.models import (
     ChannelAllocation,
     ConfigChange,
@@ -38,7 +39,7 @@ AREAS = {
 }
 
 
-# The statuses of PRODUCT.md §4 the hub relies on ("in_qc" is moved by the returns flow:
+# The statuses the hub relies on (docs/stock-engine.md) ("in_qc" is moved by the returns flow:
 # it can be neither renamed, deleted nor made sellable).
 IN_QC_CODE = "in_qc"
 DEFAULT_STATUSES = (
@@ -56,10 +57,6 @@ def stock_statuses_ensure_defaults() -> None:
         StockStatus.objects.get_or_create(
             code=code, defaults={"name": name, "sellable": False, "description": description}
         )
-
-
-def actor_name(actor) -> str:
-    return actor.get_username() if actor is not None else "system"
 
 
 def held_pushes_supersede(*, because: str, older_than: int | None = None) -> int:

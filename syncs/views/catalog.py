@@ -6,14 +6,13 @@ submit of the same mapping is refused by the service's checks, so it acts once.
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-import syncs.catalog.retries  # noqa: F401  (registers the SKU tickets' retry action)
+from centra_ip.permissions import MAP_SKUS, VIEW_SYNCS, requires
 from centra_ip.uploads import BoundedFileField, UploadError, upload_text
 from exceptions.models import Ticket
 from syncs.catalog.services import (
@@ -38,7 +37,7 @@ class MappingCsvForm(forms.Form):
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def workbench(request):
     query = request.GET.get("q", "").strip()
     bench = catalog_workbench(query=query)
@@ -49,7 +48,7 @@ def workbench(request):
             "bench": bench,
             "query": query,
             "mapped": SkuMapping.objects.count(),
-            "can_map": request.user.has_perm("centra_ip.map_skus"),
+            "can_map": request.user.has_perm(MAP_SKUS),
         },
     )
 
@@ -65,7 +64,7 @@ def _one(queryset, sku: str, what: str):
 
 
 @require_POST
-@permission_required("centra_ip.map_skus", raise_exception=True)
+@requires(MAP_SKUS)
 def mapping_create(request):
     """One click (ids from a suggestion) or manual (the two SKUs typed in)."""
     data = request.POST
@@ -103,7 +102,7 @@ def mapping_create(request):
 
 
 @require_POST
-@permission_required("centra_ip.map_skus", raise_exception=True)
+@requires(MAP_SKUS)
 def mappings_import(request):
     form = MappingCsvForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -127,7 +126,7 @@ def mappings_import(request):
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def sku_detail(request, sku: str):
     """Everything the hub knows about one SKU, whichever side's spelling was asked for."""
     key = sku_normalise(sku)
@@ -148,6 +147,6 @@ def sku_detail(request, sku: str):
         "lines": OrderLine.objects.filter(centra_sku__in=skus)
         .select_related("order")
         .order_by("-order__order_date", "-pk")[:20],
-        "can_map": request.user.has_perm("centra_ip.map_skus"),
+        "can_map": request.user.has_perm(MAP_SKUS),
     }
     return render(request, "syncs/catalog/sku.html", context)

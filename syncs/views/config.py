@@ -5,11 +5,11 @@ before it is saved, and the whole configuration is exported and imported as one 
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from centra_ip.permissions import CHANGE_CONFIGURATION, VIEW_CONFIGURATION, requires
 from centra_ip.uploads import UploadError, upload_text
 from syncs.models import (
     ChannelAllocation,
@@ -30,9 +30,6 @@ from syncs.stock.forms import (
     StockSettingsForm,
 )
 
-VIEW = "centra_ip.view_configuration"
-CHANGE = "centra_ip.change_configuration"
-
 
 def _area(area: str):
     if area not in AREA_FORMS:
@@ -41,7 +38,7 @@ def _area(area: str):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_CONFIGURATION)
 def index(request):
     return render(
         request,
@@ -64,7 +61,7 @@ def index(request):
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(CHANGE, raise_exception=True)
+@requires(CHANGE_CONFIGURATION)
 def edit(request, area: str, pk: int | None = None):
     """GET the form; POST ``action=preview`` shows the what-if; ``action=save`` saves."""
     model = _area(area)
@@ -121,7 +118,7 @@ def _what_if(area, instance, *, delete=False):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@requires(CHANGE_CONFIGURATION)
 def delete(request, area: str, pk: int):
     """Two steps: the first POST shows what deleting would do (the what-if, for rules); the
     confirming POST deletes, with the typed size when the guard would hold the change."""
@@ -145,7 +142,7 @@ def delete(request, area: str, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required(CHANGE, raise_exception=True)
+@requires(CHANGE_CONFIGURATION)
 def settings_edit(request):
     form = StockSettingsForm(request.POST or None, instance=StockSettings.load())
     if request.method == "POST" and form.is_valid():
@@ -156,7 +153,7 @@ def settings_edit(request):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_CONFIGURATION)
 def export(request):
     response = HttpResponse(config_io.config_export_text(), content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="centra-ip-stock-config.json"'
@@ -169,7 +166,7 @@ def _form_error(form) -> str:
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@requires(CHANGE_CONFIGURATION)
 def import_file(request):
     form = ConfigImportForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -192,7 +189,7 @@ def import_file(request):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@requires(CHANGE_CONFIGURATION)
 def status_import(request):
     form = StatusCsvForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -209,7 +206,7 @@ def status_import(request):
 
 
 @require_POST
-@permission_required(CHANGE, raise_exception=True)
+@requires(CHANGE_CONFIGURATION)
 def balance_set(request):
     form = BalanceForm(request.POST)
     if form.is_valid():

@@ -1,14 +1,13 @@
 """The order ledger, one order's page, the feed's delivery receipts and every stream's run
 history (read-only screens)."""
 
-from django.contrib.auth.decorators import permission_required
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-import syncs.orders.retries  # noqa: F401  (registers the order tickets' retry actions)
 from centra_ip.pagination import RequestConfig
+from centra_ip.permissions import VIEW_SYNCS, requires
 from exceptions.models import Ticket
 from syncs.freshness import stream_freshness
 from syncs.models import FeedDelivery, Order, SyncRun
@@ -19,7 +18,7 @@ PER_PAGE = 50
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def ledger(request):
     filtered = OrderFilter(request.GET, queryset=ledger_queryset())
     table = OrderTable(filtered.qs)
@@ -36,7 +35,7 @@ def ledger(request):
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def order_detail(request, number: int):
     order = get_object_or_404(Order, number=number)
     rows = list(order.feed_rows.order_by("sku", "pk"))
@@ -69,22 +68,20 @@ def order_detail(request, number: int):
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def feed_deliveries(request):
     return render(
         request,
         "syncs/orders/deliveries.html",
         {
             "deliveries": FeedDelivery.objects.all()[:100],
-            "taken_through": FeedDelivery.objects.filter(
-                status=FeedDelivery.Status.COMPLETE
-            ).aggregate(through=Max("served_through"))["through"],
+            "taken_through": FeedDelivery.objects.taken_through(),
         },
     )
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def stream_runs(request, stream: str):
     """Any stream's runs, with its state on top (failing, held, behind, OK, or when its
     first scheduled run is)."""

@@ -1,15 +1,15 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from centra_ip.permissions import CHANGE_CONFIGURATION, VIEW_SYNCS, requires
 from syncs.models import ExternalCall, SyncRun
 from syncs.streams import STREAM_CHOICES
 
 
 @require_GET
-@permission_required("centra_ip.view_syncs", raise_exception=True)
+@requires(VIEW_SYNCS)
 def index(request):
     """The syncs hub: links to each room, the latest runs and the latest external calls."""
     runs = SyncRun.objects.all()[:50]
@@ -20,7 +20,7 @@ def index(request):
 
 
 @require_POST
-@permission_required("centra_ip.change_configuration", raise_exception=True)
+@requires(CHANGE_CONFIGURATION)
 def check_apis(request):
     """Queue ``manage.py check_apis`` (it makes several calls to both systems: not in a
     request). A failure is an admin ticket; a pass clears it."""

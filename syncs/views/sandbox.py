@@ -8,11 +8,11 @@ by its sandbox; with real credentials it answers 404.
 import httpx
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from centra_ip.permissions import CONTROL_SANDBOX, requires
 from syncs.sandbox.control import CONTROL_HEADER, control_key
 from syncs.sandbox.faults import FAULT_KINDS, FaultPlan
 
@@ -58,7 +58,7 @@ def _json_object(answer: httpx.Response) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-@permission_required("centra_ip.control_sandbox", raise_exception=True)
+@requires(CONTROL_SANDBOX)
 @require_http_methods(["GET", "POST"])
 def control(request):
     if not (settings.CENTRA_USES_SANDBOX or settings.INVENTORY_PLANNER_USES_SANDBOX):

@@ -4,21 +4,18 @@ from datetime import timedelta
 
 import django_tables2 as tables
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.pagination import RequestConfig
+from centra_ip.permissions import RUN_SYNCS, VIEW_SYNCS, requires
 from syncs.models import StockPosition, StockPush, StockPushLine, SyncRun
 from syncs.runner import sync_run_stream
 from syncs.stock import held
 from syncs.stock.ats import ats_compute
 from syncs.stock.rules import rulebook_load
 from syncs.stock.services import position_input, status_quantities, warehouse_map_load
-
-VIEW = "centra_ip.view_syncs"
-RUN = "centra_ip.run_syncs"
 
 
 class StockRunTable(tables.Table):
@@ -126,7 +123,7 @@ class PushLineTable(tables.Table):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_SYNCS)
 def index(request):
     table = StockRunTable(SyncRun.objects.filter(stream="stock"))
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
@@ -176,7 +173,7 @@ def oversell_window_rows(*, since) -> list[dict]:
 
 
 @require_POST
-@permission_required(RUN, raise_exception=True)
+@requires(RUN_SYNCS)
 def dry_run(request):
     run = sync_run_stream(stream="stock", trigger=SyncRun.Trigger.SCREEN, dry_run=True)
     preview = run.pushes.filter(status=StockPush.Status.PREVIEW).first()
@@ -187,7 +184,7 @@ def dry_run(request):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_SYNCS)
 def push_detail(request, pk: int):
     stock_push = get_object_or_404(StockPush.objects.select_related("run", "decided_by"), pk=pk)
     lines = stock_push.lines.all()
@@ -225,7 +222,7 @@ def read_to_write_rows(stock_push: StockPush) -> list[dict]:
 
 
 @require_POST
-@permission_required(RUN, raise_exception=True)
+@requires(RUN_SYNCS)
 def push_release(request, pk: int):
     stock_push = get_object_or_404(StockPush, pk=pk)
     try:
@@ -249,7 +246,7 @@ def push_release(request, pk: int):
 
 
 @require_POST
-@permission_required(RUN, raise_exception=True)
+@requires(RUN_SYNCS)
 def push_discard(request, pk: int):
     stock_push = get_object_or_404(StockPush, pk=pk)
     try:
@@ -262,7 +259,7 @@ def push_discard(request, pk: int):
 
 
 @require_GET
-@permission_required(VIEW, raise_exception=True)
+@requires(VIEW_SYNCS)
 def sku_explain(request, sku: str):
     """on hand - each status - allocations - safety stock = ATS, per Centra warehouse, from
     the inputs the last cycle read and the rules as they are now; and the push history."""

@@ -5,14 +5,13 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from syncs import engines
 from syncs.models import SyncRun
 
 
 @pytest.fixture(autouse=True)
-def two_engines(monkeypatch):
-    """Freshness is about streams with an engine; pretend orders and stock have one."""
-    monkeypatch.setattr(engines, "ENGINES", {"orders": "x.y", "stock": "x.z"})
+def two_streams(watch_streams):
+    """The health answer covers every stream; these tests seed runs for two of them."""
+    watch_streams("orders", "stock")
 
 
 @pytest.mark.django_db

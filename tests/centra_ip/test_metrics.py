@@ -4,16 +4,15 @@ import pytest
 from django.utils import timezone
 
 from exceptions.services import ticket_raise
-from syncs import engines
 from syncs.models import ExternalCall, SyncRun
 
 TOKEN = "metrics-token-for-tests"
 
 
 @pytest.fixture
-def metrics_on(settings, monkeypatch):
+def metrics_on(settings, watch_streams):
     settings.METRICS_TOKEN = TOKEN
-    monkeypatch.setattr(engines, "ENGINES", {"orders": "x.y", "stock": "x.z"})
+    watch_streams("orders", "stock")
 
 
 @pytest.mark.django_db

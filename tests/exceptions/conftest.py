@@ -4,14 +4,16 @@ webhook transport that records what it was sent."""
 import httpx
 import pytest
 
-from exceptions import notifications, registry
+from exceptions import registry
 from exceptions.webhook_guard import webhook_resolver_set
+from syncs.connectors.http import transports_install
 
 
 @pytest.fixture
-def retry_outcomes():
-    """Register a retry action for ``stock_push_rejected``; push results into the list to
-    script it (a RetryResult is returned, an exception is raised). Records what it saw."""
+def retry_outcomes(monkeypatch):
+    """Script the retry action of ``stock_push_rejected`` (the function its type names):
+    push results into the list (a RetryResult is returned, an exception is raised).
+    Records what it saw."""
     script: list = []
     seen: list = []
 
@@ -22,14 +24,9 @@ def retry_outcomes():
             raise result
         return result
 
-    engine_action = registry.retry_action("stock_push_rejected")
-    registry.register_retry("stock_push_rejected", action)
-    yield script, seen
-    # Put back what the stock engine registered, for the tests that run after this one.
-    if engine_action is None:
-        registry.unregister_retry("stock_push_rejected")
-    else:
-        registry.register_retry("stock_push_rejected", engine_action)
+    module, name = registry.get_type("stock_push_rejected").retry.rsplit(".", 1)
+    monkeypatch.setattr(f"{module}.{name}", action)
+    return script, seen
 
 
 @pytest.fixture
@@ -50,9 +47,8 @@ def webhook():
             raise hook.error
         return httpx.Response(hook.status, text="ok")
 
-    notifications.webhook_transport_set(httpx.MockTransport(handler))
     # Every test host resolves to one public address (TEST-NET addresses are not public).
     webhook_resolver_set(lambda host: ["93.184.215.14"])
-    yield hook
-    notifications.webhook_transport_set(None)
+    with transports_install(team_webhook=httpx.MockTransport(handler)):
+        yield hook
     webhook_resolver_set(None)

@@ -1,4 +1,5 @@
-"""The registry declares every type of PRODUCT.md §5 with a real team and subject."""
+"""The registry declares every exception type (docs/exception-desk.md) with a real team
+and subject."""
 
 from datetime import timedelta
 
@@ -6,7 +7,8 @@ import pytest
 
 from centra_ip.teams import TEAM_CODES
 from exceptions.models import TypeOverride
-from exceptions.registry import SUBJECT_KINDS, TYPE_CODES, TYPES, effective_type, get_type
+from exceptions.overrides import effective_type
+from exceptions.registry import SUBJECT_KINDS, TYPE_CODES, TYPES, TicketType, get_type
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +65,11 @@ def test_effective_type_applies_only_what_the_admin_set():
         get_type("stream_late").acknowledge_within,
         timedelta(minutes=90),
     )
+
+
+def test_every_type_has_its_constant_and_every_constant_its_type():
+    constants = {
+        name: value for name, value in vars(TicketType).items() if not name.startswith("_")
+    }
+    assert sorted(constants.values()) == sorted(TYPE_CODES)
+    assert all(name == value.upper() for name, value in constants.items())

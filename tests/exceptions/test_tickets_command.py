@@ -1,4 +1,4 @@
-"""``manage.py tickets``: the queue on the command line, as PRODUCT.md §6 promises."""
+"""``manage.py tickets``: the queue on the command line, as docs/exception-desk.md promises."""
 
 import json
 from datetime import UTC, datetime

@@ -34,12 +34,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from centra_ip.teams import TEAM_CODES
-from exceptions import notifications
 from exceptions.services import ticket_raise
 from exceptions.webhook_guard import webhook_resolver_set
 from reconciliation.models import CurrencyRate, Discrepancy
 from returns.models import ExpectedReturn, LineState, ReturnLine
-from returns.sinks import webhook_transport_install
 from syncs.clients import transports_install
 from syncs.models import (
     CentraSize,
@@ -219,14 +217,14 @@ def quiet_errors():
 def outbox(settings, quiet_errors):
     settings.SANDBOX_URL = "http://127.0.0.1:9"  # discard port: nothing listens
     box = Outbox()
-    notifications.webhook_transport_set(box.transport())
     webhook_resolver_set(lambda host: ["93.184.215.14"])
-    with (
-        transports_install(centra=box.transport(), inventory_planner=box.transport()),
-        webhook_transport_install(box.transport()),
+    with transports_install(
+        centra=box.transport(),
+        inventory_planner=box.transport(),
+        wms_webhook=box.transport(),
+        team_webhook=box.transport(),
     ):
         yield box
-    notifications.webhook_transport_set(None)
     webhook_resolver_set(None)
 
 

@@ -14,8 +14,8 @@ from returns.sinks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     webhook_signature,
-    webhook_transport_install,
 )
+from syncs.connectors.http import transports_install
 from tests.returns.conftest import engine_run, in_qc, shipped_return
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def qc_passed(world, sku, wms):
     engine_run("returns")
     line = ExpectedReturn.objects.get(centra_id=centra_return.id).lines.get()
     return_line_receive(line=line, quantity=2)
-    with webhook_transport_install(httpx.MockTransport(wms.handle)):
+    with transports_install(wms_webhook=httpx.MockTransport(wms.handle)):
         return line, return_line_qc(line=line, passed=2)
 
 
@@ -95,7 +95,7 @@ def test_a_failed_webhook_is_a_ticket_and_the_retry_posts_the_same_key(world, we
     )
     assert in_qc(line.ip_sku) == 2
     ticket = Ticket.objects.get(type="stock_in_failed")
-    with webhook_transport_install(httpx.MockTransport(wms.handle)):
+    with transports_install(wms_webhook=httpx.MockTransport(wms.handle)):
         assert ticket_retry(ticket=ticket, actor=None).ok
     stock_in.refresh_from_db()
     assert stock_in.state == "confirmed"

@@ -7,14 +7,13 @@ import time_machine
 from django.utils import timezone
 
 from exceptions.models import Ticket
-from syncs import engines
 from syncs.freshness import watchdog_check
 from syncs.models import SyncRun
 
 
 @pytest.fixture(autouse=True)
-def orders_engine_only(monkeypatch):
-    monkeypatch.setattr(engines, "ENGINES", {"orders": "x.y"})
+def orders_stream_only(watch_streams):
+    watch_streams("orders")
 
 
 def run(minutes_ago: float, status=SyncRun.Status.SUCCEEDED, stream="orders") -> SyncRun:
@@ -111,9 +110,9 @@ def _banner(client) -> str:
     [(SyncRun.Status.FAILED, "failing"), (SyncRun.Status.HELD, "held by guard")],
 )
 def test_a_failed_or_held_stock_run_turns_the_banner_amber_at_once(
-    client_for, monkeypatch, status, state
+    client_for, watch_streams, status, state
 ):
-    monkeypatch.setattr(engines, "ENGINES", {"stock": "x.y"})
+    watch_streams("stock")
     success = run(4, stream="stock")
     run(1, status=status, stream="stock")
     banner = _banner(client_for("finance"))

@@ -9,7 +9,7 @@ from syncs.connectors.base import (
     ThrottledError,
     call_with_retries,
 )
-from tests.syncs.centra.helpers import FakeClock
+from tests.clocks import FakeClock
 
 
 def failing(*errors, result="done"):

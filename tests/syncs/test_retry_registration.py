@@ -1,9 +1,11 @@
-"""Retry actions are registered in every process at start-up, not only where an engine ran."""
+"""Every retry action a type declares resolves in a fresh process (the web's included)."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from exceptions.registry import TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 RETRYABLE = (
@@ -14,6 +16,10 @@ RETRYABLE = (
     "stock_push_rejected",
     "stock_in_failed",
 )
+
+
+def test_exactly_these_types_declare_a_retry_action():
+    assert sorted(t.code for t in TYPES if t.retry) == sorted(RETRYABLE)
 
 
 def test_a_fresh_process_knows_every_retry_action():

@@ -1,9 +1,12 @@
 """A schedule tick that finds its stream busy is taken up as soon as the running cycle ends."""
 
+from dataclasses import replace
+
 import pytest
 from django.utils import timezone
 
-from syncs.engines import ENGINES, EngineResult
+from syncs import streams
+from syncs.engines import EngineResult
 from syncs.models import SyncRun
 from syncs.tasks import CATCH_UPS, run_stream
 
@@ -24,7 +27,11 @@ def ticking_engine(*, run, dry_run, full):
 
 @pytest.fixture(autouse=True)
 def engine(monkeypatch):
-    monkeypatch.setitem(ENGINES, "stock", "tests.syncs.test_tick_catch_up.ticking_engine")
+    declared = tuple(
+        replace(s, engine=f"{__name__}.ticking_engine") if s.code == "stock" else s
+        for s in streams.STREAMS
+    )
+    monkeypatch.setattr(streams, "STREAMS", declared)
     CALLS.clear()
     TICKS_DURING["count"] = 0
 

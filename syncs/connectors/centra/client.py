@@ -39,6 +39,7 @@ from syncs.connectors.base import (
     call_with_retries,
     parse_retry_after,
 )
+from syncs.connectors.http import http_client
 from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
 
 from . import queries
@@ -64,7 +65,6 @@ from .types import (
 
 logger = logging.getLogger(__name__)
 SYSTEM = "centra"
-USER_AGENT = "centra-ip/0.1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 INTERVALS = {"TEN_SECONDS": 10, "ONE_HOUR": 3600}
 # Largest ``limit`` a list takes: "Limit must be in range 1 - 200" [GD query.html].
@@ -111,14 +111,11 @@ class CentraClient(ClosingClient):
         self._complexity: dict[str, int] = {}  # last extensions.complexity per document
         # Masked wherever Centra's answers are read, so no message can carry it on.
         self._secrets = [token] if len(token) >= 4 else []
-        self._http = httpx.Client(
+        self._http = http_client(
+            "centra",
             transport=transport,
             timeout=timeout,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
         )
 
     # -- the one way out -------------------------------------------------------------------

@@ -33,6 +33,7 @@ from syncs.connectors.base import (
     call_with_retries,
     parse_retry_after,
 )
+from syncs.connectors.http import http_client
 from syncs.connectors.inventory_planner.types import (
     PayloadShapeError,
     PurchaseOrder,
@@ -49,7 +50,6 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 SYSTEM = "inventory_planner"
-USER_AGENT = "centra-ip/0.1"
 MAX_PAGE_SIZE = 1000  # the documented maximum `limit` (two independent client authors)
 DEFAULT_RETRY_AFTER = 30.0  # what a working client waits after a 429 without Retry-After
 SORT_DIRECTIONS = ("asc", "desc")
@@ -84,7 +84,8 @@ class InventoryPlannerClient(ClosingClient):
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         # Masked in error messages; too short a value would mangle ordinary words instead.
         self._secrets = [s for s in (api_key, account) if len(s) >= 4]
-        self._http = httpx.Client(
+        self._http = http_client(
+            "inventory_planner",
             base_url=base_url.rstrip("/") + "/",
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
@@ -92,7 +93,6 @@ class InventoryPlannerClient(ClosingClient):
                 "Authorization": api_key,  # the bare key: IP takes no "Bearer" prefix
                 "Account": account,
                 "Accept": "application/json",
-                "User-Agent": USER_AGENT,
             },
         )
         self._clock = clock or Clock()

@@ -7,6 +7,7 @@ from django.urls import reverse
 from syncs.sandbox.sandbox import sandbox_build
 from syncs.sandbox.server import make_sandbox_server
 from syncs.sandbox.world import WorldConfig
+from syncs.views.feeds import feed_credentials
 
 
 class Command(BaseCommand):
@@ -70,7 +71,6 @@ class Command(BaseCommand):
     def _feed_configure(self, twin, url: str) -> None:
         """The twin uses the hub's feed credentials; in DEBUG with no password set, the
         documented sandbox password (``syncs.views.feeds.SANDBOX_FEED_PASSWORD``)."""
-        from syncs.views.feeds import feed_credentials
 
         credentials = feed_credentials()
         if credentials is None:

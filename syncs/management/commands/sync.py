@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from syncs.models import SyncRun
-from syncs.runner import EngineMissing, StreamBusy, sync_run_stream
+from syncs.runner import StreamBusy, sync_run_stream
 from syncs.streams import STREAM_CODES
 
 
@@ -20,11 +20,6 @@ class Command(BaseCommand):
                 run = sync_run_stream(
                     stream=code, trigger=SyncRun.Trigger.COMMAND, dry_run=dry_run, full=full
                 )
-            except EngineMissing as error:
-                if stream == "all":
-                    self.stdout.write(f"{code}: skipped, {error}")
-                    continue
-                raise CommandError(str(error)) from None
             except StreamBusy as error:
                 failed.append(code)
                 self.stderr.write(f"{code}: {error}")

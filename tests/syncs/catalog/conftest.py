@@ -5,8 +5,8 @@ import pytest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from syncs.engines import ENGINES
 from syncs.models import SyncRun
+from syncs.streams import stream_get
 
 
 @pytest.fixture
@@ -16,7 +16,8 @@ def run_engine(db):
             stream=stream, started_at=timezone.now(), dry_run=dry_run, full=full
         )
         try:
-            result = import_string(ENGINES[stream])(run=sync_run, dry_run=dry_run, full=full)
+            engine = import_string(stream_get(stream).engine)
+            result = engine(run=sync_run, dry_run=dry_run, full=full)
         except Exception as error:
             sync_run.status, sync_run.error = SyncRun.Status.FAILED, str(error)
             raise

@@ -5,8 +5,9 @@ import pytest
 
 from syncs.connectors.centra import CentraClient
 from syncs.sandbox.centra import CentraState, CentraTwin
+from tests.clocks import FakeClock
 
-from .helpers import FakeClock, WallClock, make_client
+from .helpers import WallClock, make_client
 
 
 @pytest.fixture

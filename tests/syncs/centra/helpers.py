@@ -11,21 +11,6 @@ TOKEN = "sandbox-centra-token"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-class FakeClock:
-    """Monotonic time that only moves when someone sleeps; records every sleep."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-
-
 class WallClock:
     """Deterministic wall time for the twin's timestamps: T0 plus one minute per call."""
 

@@ -16,7 +16,7 @@ def level(twin, sku, warehouse_id=1):
 
 
 def test_an_order_allocated_between_read_and_physical_write_eats_into_what_we_meant(twin, client):
-    """The race PRODUCT.md warns about: we read, Centra allocates, we write PHYSICAL."""
+    """The race docs/stock-engine.md warns about: we read, Centra allocates, we write PHYSICAL."""
     twin.state.set_stock("SHIRTBLU01", 1, 10)
     [read] = list(client.iter_stock())
     assert read == StockRow(1, "SHIRTBLU01", 1, "Stockholm", 10, 10, 0)

@@ -8,6 +8,7 @@ import pytest
 from syncs.connectors.base import RetryPolicy
 from syncs.connectors.inventory_planner import InventoryPlannerClient
 from syncs.sandbox.inventory_planner import InventoryPlannerTwin
+from tests.clocks import FakeClock
 
 BASE_URL = "https://app.inventory-planner.com/api/v1"
 KEY = "sandbox-ip-key"
@@ -15,21 +16,6 @@ ACCOUNT = "sandbox-account"
 MAIN = "c1_main"
 OUTLET = "c1_outlet"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps (or a test moves it)."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 # No jitter: with base_delay 0 the backoff is exactly max(0, Retry-After).

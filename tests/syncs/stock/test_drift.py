@@ -4,11 +4,9 @@ import pytest
 from django.utils import timezone
 
 from exceptions.models import Ticket
-from exceptions.registry import register_retry
 from exceptions.services import ticket_retry
 from syncs.models import SkuMapping, StockPosition, StockSettings, WarehouseMapping
 from syncs.sandbox.world import IP_WAREHOUSE
-from syncs.stock import held
 from tests.syncs.stock.conftest import stock_cycle
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +55,6 @@ def test_retry_from_a_rejected_ticket_recomputes_from_current_stock(mapped, pers
     ticket = Ticket.objects.get(type="stock_push_rejected")
     SkuMapping.objects.filter(pk=broken.pk).update(centra_size_id=broken.centra_size_id)
     mapped.inventory_planner.set_stock(broken.sku, IP_WAREHOUSE, 40)  # IP moved since
-    register_retry("stock_push_rejected", held.retry_push_rejected)
     result = ticket_retry(ticket=ticket, actor=personas["ecommerce"])
     assert result.ok, result.message
     position = StockPosition.objects.get(sku=broken.sku)

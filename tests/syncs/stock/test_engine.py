@@ -20,7 +20,7 @@ from syncs.models import (
     WarehouseMapping,
 )
 from syncs.sandbox.world import IP_WAREHOUSE
-from tests.syncs.centra.helpers import FakeClock
+from tests.clocks import FakeClock
 from tests.syncs.stock.conftest import stock_cycle
 
 pytestmark = pytest.mark.django_db

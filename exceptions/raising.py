@@ -1,0 +1,418 @@
+"""Raising and clearing conditions: what engines call. Each call writes the tickets'
+history events in the same transaction as the change.
+
+``ticket_raise`` / ``ticket_clear`` take one condition, ``tickets_raise_many`` /
+``tickets_clear_many`` a whole run (one round of queries per 1,000 conditions instead of one
+per condition), and ``tickets_settle`` is the step an engine ends with. All are safe under
+concurrency: the database allows one active ticket per fingerprint, a raiser that loses the
+race gets an ``IntegrityError``, rolls back its savepoint and tries again, finding the
+winner's ticket to count on.
+"""
+
+import json
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from exceptions.conditions import Condition, context_store
+from exceptions.models import Ticket, TicketEvent
+from exceptions.notifications import tickets_notify
+from exceptions.overrides import effective_type, overrides_load
+from exceptions.registry import (
+    get_type,
+)
+
+logger = logging.getLogger(__name__)
+
+# Repeats of an active condition are counted on the ticket at every raise, but written to
+# the history at most this often, or an engine re-raising every few minutes would bury the
+# human events under thousands of "raised again" lines.
+RAISE_LOG_INTERVAL = timedelta(hours=1)
+
+_CHUNK = 1000
+
+_RACE_ATTEMPTS = 3
+
+
+# --- Raising and clearing ---------------------------------------------------------------------
+
+
+@dataclass
+class RaiseOutcome:
+    """What one raise call did; ``tickets`` maps each fingerprint to its (active) ticket."""
+
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    created: list[Ticket] = field(default_factory=list)
+    regressed: list[Ticket] = field(default_factory=list)
+    counted: list[Ticket] = field(default_factory=list)
+    woke: list[Ticket] = field(default_factory=list)
+
+
+def _chunks(items: list, size: int = _CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _locked_by_fingerprint(fingerprints: list[str], statuses) -> dict[str, Ticket]:
+    """Lock and return the newest ticket in ``statuses`` for each fingerprint."""
+    found: dict[str, Ticket] = {}
+    for chunk in _chunks(fingerprints):
+        rows = (
+            Ticket.objects.select_for_update()
+            .filter(fingerprint__in=chunk, status__in=statuses)
+            .order_by("fingerprint", "-id")
+        )
+        for ticket in rows:
+            found.setdefault(ticket.fingerprint, ticket)
+    return found
+
+
+def _wake_reason(ticket: Ticket, now: datetime, *, cause_changed: bool = False) -> str | None:
+    if ticket.status != Ticket.Status.SNOOZED:
+        return None
+    if ticket.snoozed_until and ticket.snoozed_until <= now:
+        return "time"
+    if ticket.snooze_wake_occurrences and ticket.occurrences >= ticket.snooze_wake_occurrences:
+        return "occurrences"
+    if cause_changed:
+        return "cause changed"
+    return None
+
+
+def _facts_changed(before: str, after: str) -> bool:
+    """Whether a re-occurrence says something new: its summary differs beyond its numbers
+    ("no success since 20 min ago" -> "25 min ago" is the same cause; "IP answered 503" ->
+    "held by the guard: 2138 SKUs would go to zero" is a different one)."""
+    if not after:
+        return False
+    return re.sub(r"\d+", "#", before) != re.sub(r"\d+", "#", after[:300])
+
+
+def ticket_wake(ticket: Ticket) -> None:
+    """Wake a snoozed ticket in memory (the caller saves): back to acknowledged or open,
+    with its SLA deadline running again."""
+    ticket.status = Ticket.Status.ACKNOWLEDGED if ticket.acknowledged_at else Ticket.Status.OPEN
+    ticket.snoozed_until = None
+    ticket.snooze_wake_occurrences = None
+    ticket.sla_due_at = ticket.next_deadline()
+
+
+def _contexts_write(rows: list[tuple[int, dict, str]]) -> None:
+    """Set each ticket's own context and summary: one ``UPDATE ... FROM (VALUES ...)`` per
+    1,000 tickets. ``bulk_update`` builds a CASE per row and field, which takes tens of
+    seconds for the 10,000 conditions of one engine run; this takes well under one."""
+    table = connection.ops.quote_name(Ticket._meta.db_table)
+    if connection.vendor == "postgresql":
+        row_sql = "(%s::bigint, %s::jsonb, %s::varchar)"
+    else:
+        row_sql = "(%s, %s, %s)"
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            params = []
+            for pk, context, summary in chunk:
+                params += [pk, json.dumps(context, cls=DjangoJSONEncoder), summary]
+            # Only the table name and placeholders are formatted in; every value is a parameter.
+            values = ", ".join([row_sql] * len(chunk))
+            sql = f"WITH v(id, context, summary) AS (VALUES {values}) UPDATE {table} "
+            sql += f"SET context = v.context, summary = v.summary FROM v WHERE {table}.id = v.id"
+            cursor.execute(sql, params)
+
+
+# What waking writes, by the status a ticket wakes to (see ``ticket_wake``).
+_WAKE_UPDATES = {
+    Ticket.Status.OPEN: {
+        "status": Ticket.Status.OPEN,
+        "snoozed_until": None,
+        "snooze_wake_occurrences": None,
+        "sla_due_at": F("acknowledge_due_at"),
+    },
+    Ticket.Status.ACKNOWLEDGED: {
+        "status": Ticket.Status.ACKNOWLEDGED,
+        "snoozed_until": None,
+        "snooze_wake_occurrences": None,
+        "sla_due_at": F("resolve_due_at"),
+    },
+}
+
+
+def _update_in_chunks(pks: list[int], **values) -> None:
+    for chunk in _chunks(pks):
+        Ticket.objects.filter(pk__in=chunk).update(**values)
+
+
+def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> RaiseOutcome:
+    now = timezone.now()
+    outcome = RaiseOutcome()
+    events: list[TicketEvent] = []
+    fingerprints = list(pending)
+    overrides = overrides_load({condition.type_code for condition, _ in pending.values()})
+
+    def event(ticket, kind, note="", **data):
+        events.append(
+            TicketEvent(ticket=ticket, kind=kind, at=now, actor_name=source, note=note, data=data)
+        )
+
+    active = _locked_by_fingerprint(fingerprints, Ticket.ACTIVE)
+    closed = _locked_by_fingerprint([fp for fp in fingerprints if fp not in active], Ticket.CLOSED)
+    new: list[Ticket] = []
+    # Rows are locked, so the values computed here are what the set-based updates write.
+    increments: dict[int, list[int]] = defaultdict(list)  # occurrences added -> ticket ids
+    logged: list[int] = []
+    woke_to: dict[str, list[int]] = defaultdict(list)
+    reopened: dict[str, list[int]] = defaultdict(list)  # type code -> ticket ids
+    contexts: list[tuple[int, dict, str]] = []
+    for fp, (condition, count) in pending.items():
+        context = context_store(condition.context)
+        ticket = active.get(fp) or closed.get(fp)
+        if ticket is None:
+            kind = effective_type(condition.type_code, overrides)
+            new.append(
+                Ticket(
+                    type=condition.type_code,
+                    fingerprint=fp,
+                    severity=kind.severity,
+                    summary=condition.summary[:300],
+                    team=kind.team,
+                    first_seen=now,
+                    last_seen=now,
+                    occurrences=count,
+                    context=context,
+                    acknowledge_due_at=now + kind.acknowledge_within,
+                    resolve_due_at=now + kind.resolve_within,
+                    sla_due_at=now + kind.acknowledge_within,
+                    raise_logged_at=now,
+                    **condition.subject,
+                )
+            )
+            continue
+        changed = _facts_changed(ticket.summary, condition.summary)
+        previous_summary = ticket.summary
+        ticket.occurrences += count
+        ticket.last_seen = now
+        ticket.context = context
+        ticket.summary = condition.summary[:300] or ticket.summary
+        increments[count].append(ticket.pk)
+        contexts.append((ticket.pk, ticket.context, ticket.summary))
+        if fp in active:
+            reason = _wake_reason(ticket, now, cause_changed=changed)
+            if reason:
+                ticket_wake(ticket)
+                woke_to[ticket.status].append(ticket.pk)
+                event(ticket, TicketEvent.Kind.WOKE, reason=reason, occurrences=ticket.occurrences)
+                outcome.woke.append(ticket)
+            if changed:
+                # a re-occurrence with new facts is always in the history, whatever the
+                # interval: the timeline must show what the ticket absorbed
+                ticket.raise_logged_at = now
+                logged.append(ticket.pk)
+                event(
+                    ticket,
+                    TicketEvent.Kind.RAISED_AGAIN,
+                    note=ticket.summary,
+                    occurrences=ticket.occurrences,
+                    previous_summary=previous_summary,
+                )
+            elif now - ticket.raise_logged_at >= RAISE_LOG_INTERVAL:
+                ticket.raise_logged_at = now
+                logged.append(ticket.pk)
+                event(ticket, TicketEvent.Kind.RAISED_AGAIN, occurrences=ticket.occurrences)
+            outcome.counted.append(ticket)
+        else:
+            kind = effective_type(condition.type_code, overrides)
+            event(
+                ticket,
+                TicketEvent.Kind.REOPENED_REGRESSION,
+                note=condition.summary[:300],
+                previous_status=ticket.status,
+                resolved_at=ticket.resolved_at.isoformat() if ticket.resolved_at else None,
+            )
+            ticket.status = Ticket.Status.OPEN
+            ticket.regressions += 1
+            ticket.team = kind.team
+            ticket.severity = kind.severity
+            ticket.acknowledged_at = None
+            ticket.resolved_at = None
+            ticket.snoozed_until = None
+            ticket.snooze_wake_occurrences = None
+            ticket.acknowledge_due_at = now + kind.acknowledge_within
+            ticket.resolve_due_at = now + kind.resolve_within
+            ticket.sla_due_at = ticket.acknowledge_due_at
+            ticket.sla_breach_notified_at = None
+            ticket.retry_started_at = None
+            ticket.raise_logged_at = now
+            logged.append(ticket.pk)
+            reopened[condition.type_code].append(ticket.pk)
+            outcome.regressed.append(ticket)
+        outcome.tickets[fp] = ticket
+
+    for count, pks in increments.items():
+        _update_in_chunks(pks, occurrences=F("occurrences") + count, last_seen=now)
+    _update_in_chunks(logged, raise_logged_at=now)
+    for status, pks in woke_to.items():
+        _update_in_chunks(pks, **_WAKE_UPDATES[status])
+    for type_code, pks in reopened.items():
+        kind = effective_type(type_code, overrides)
+        _update_in_chunks(
+            pks,
+            status=Ticket.Status.OPEN,
+            regressions=F("regressions") + 1,
+            team=kind.team,
+            severity=kind.severity,
+            acknowledged_at=None,
+            resolved_at=None,
+            snoozed_until=None,
+            snooze_wake_occurrences=None,
+            acknowledge_due_at=now + kind.acknowledge_within,
+            resolve_due_at=now + kind.resolve_within,
+            sla_due_at=now + kind.acknowledge_within,
+            sla_breach_notified_at=None,
+            retry_started_at=None,
+        )
+    _contexts_write(contexts)
+    Ticket.objects.bulk_create(new, batch_size=500)
+    for ticket in new:
+        event(ticket, TicketEvent.Kind.RAISED, note=ticket.summary, occurrences=ticket.occurrences)
+        outcome.tickets[ticket.fingerprint] = ticket
+    outcome.created = new
+    TicketEvent.objects.bulk_create(events, batch_size=1000)
+    return outcome
+
+
+def tickets_raise_many(conditions: Iterable[Condition], *, source: str) -> RaiseOutcome:
+    """Raise many conditions at once (an engine run); ``source`` names the raiser in history.
+
+    Conditions with the same fingerprint within the batch count as several occurrences of one.
+    New tickets and regressions are notified after the transaction commits.
+    """
+    pending: dict[str, tuple[Condition, int]] = {}
+    for condition in conditions:
+        fp = condition.fingerprint
+        count = pending[fp][1] + 1 if fp in pending else 1
+        pending[fp] = (condition, count)
+    if not pending:
+        return RaiseOutcome()
+    for attempt in range(_RACE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                outcome = _raise_batch(pending, source)
+            break
+        except IntegrityError:
+            # Another worker opened (or reopened) one of these fingerprints between our read
+            # and our write; its ticket is visible now, so the next attempt counts on it.
+            if attempt == _RACE_ATTEMPTS - 1:
+                raise
+            logger.info("ticket raise lost a race, retrying (attempt %s)", attempt + 1)
+    _notify_on_commit(outcome)
+    return outcome
+
+
+def ticket_raise(
+    *,
+    type_code: str,
+    source: str,
+    sku: str = "",
+    order_number: str = "",
+    return_id: str = "",
+    stream: str = "",
+    warehouse: str = "",
+    context: dict | None = None,
+    summary: str = "",
+) -> Ticket:
+    """Raise one condition: open a ticket, count on the active one, or reopen a closed one."""
+    condition = Condition(
+        type_code=type_code,
+        sku=sku,
+        order_number=order_number,
+        return_id=return_id,
+        stream=stream,
+        warehouse=warehouse,
+        context=context or {},
+        summary=summary,
+    )
+    outcome = tickets_raise_many([condition], source=source)
+    return outcome.tickets[condition.fingerprint]
+
+
+def _notify_on_commit(outcome: RaiseOutcome) -> None:
+    """Announce new tickets and regressions once the raise is committed (never for a rolled
+    back one). Delivery runs in the raising process, not as a queued task: engines already
+    run as tasks, a batch is one message per team, channels have short timeouts and every
+    failure is recorded instead of raised, so the engine loses seconds at worst."""
+
+    created = [ticket.pk for ticket in outcome.created]
+    regressed = [ticket.pk for ticket in outcome.regressed]
+    if created:
+        transaction.on_commit(lambda: tickets_notify(ticket_ids=created, reason="new"))
+    if regressed:
+        transaction.on_commit(lambda: tickets_notify(ticket_ids=regressed, reason="regression"))
+
+
+def tickets_clear_many(conditions: Iterable[Condition], *, source: str, note: str = "") -> int:
+    """The engine saw these conditions clear: auto-resolve their active tickets.
+
+    Returns how many tickets were resolved; clearing a condition with no active ticket is a
+    no-op, so engines may clear everything that is fine without asking first.
+    """
+    fingerprints = list(dict.fromkeys(condition.fingerprint for condition in conditions))
+    if not fingerprints:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        tickets = list(_locked_by_fingerprint(fingerprints, Ticket.ACTIVE).values())
+        events = []
+        for ticket in tickets:
+            ticket.status = Ticket.Status.AUTO_RESOLVED
+            ticket.resolved_at = now
+            ticket.snoozed_until = None
+            ticket.snooze_wake_occurrences = None
+            ticket.sla_due_at = None
+            events.append(
+                TicketEvent(
+                    ticket=ticket,
+                    kind=TicketEvent.Kind.AUTO_RESOLVED,
+                    at=now,
+                    actor_name=source,
+                    note=note or get_type(ticket.type).auto_resolves_when,
+                )
+            )
+        _update_in_chunks(
+            [ticket.pk for ticket in tickets],
+            status=Ticket.Status.AUTO_RESOLVED,
+            resolved_at=now,
+            snoozed_until=None,
+            snooze_wake_occurrences=None,
+            sla_due_at=None,
+        )
+        TicketEvent.objects.bulk_create(events, batch_size=1000)
+    return len(tickets)
+
+
+def ticket_clear(
+    *,
+    type_code: str,
+    source: str,
+    sku: str = "",
+    order_number: str = "",
+    return_id: str = "",
+    stream: str = "",
+    warehouse: str = "",
+    note: str = "",
+) -> bool:
+    """Clear one condition; True when an active ticket was auto-resolved."""
+    condition = Condition(
+        type_code=type_code,
+        sku=sku,
+        order_number=order_number,
+        return_id=return_id,
+        stream=stream,
+        warehouse=warehouse,
+    )
+    return tickets_clear_many([condition], source=source, note=note) == 1
