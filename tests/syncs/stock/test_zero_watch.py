@@ -10,7 +10,7 @@ from syncs.clients import transports_install
 from syncs.models import StockPosition, StockPush, StockPushLine, StockSettings
 from syncs.sandbox.world import IP_WAREHOUSE
 from syncs.stock.watch import ZERO_WATCH_SECONDS
-from tests.syncs.centra.helpers import FakeClock
+from tests.clocks import FakeClock
 from tests.syncs.stock.conftest import stock_cycle
 from tests.syncs.stock.test_engine import centra_level
 
