@@ -5,6 +5,7 @@ from datetime import timedelta
 import django_tables2 as tables
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.pagination import RequestConfig
@@ -135,8 +136,41 @@ def index(request):
             "held": StockPush.objects.filter(status=StockPush.Status.HELD),
             "previews": StockPush.objects.filter(status=StockPush.Status.PREVIEW)[:5],
             "positions": StockPosition.objects.count(),
+            "window": oversell_window_rows(since=timezone.now() - WINDOW_PERIOD),
         },
     )
+
+
+WINDOW_PERIOD = timedelta(hours=24)
+
+
+def oversell_window_rows(*, since) -> list[dict]:
+    """Per lane, over the pushes sent since ``since``: the seconds from IP read to Centra
+    write, as each run measured them (``counts.read_to_write``): the latest run's p95, the
+    worst run's p95 and the slowest line. A run recorded before the p95 was kept counts
+    with its slowest line, which is never below its p95."""
+    runs = StockPush.objects.filter(status=StockPush.Status.SENT, created_at__gte=since)
+    by_lane: dict[str, list[dict]] = {}
+    for figures in runs.order_by("-pk").values_list("counts__read_to_write", flat=True):
+        for lane, figure in (figures or {}).items():
+            by_lane.setdefault(lane, []).append(figure)
+    rows = []
+    for lane in StockPushLine.Lane.values:
+        figures = by_lane.get(lane)
+        if not figures:
+            continue
+        p95 = [figure.get("p95", figure["max"]) for figure in figures]
+        rows.append(
+            {
+                "lane": StockPushLine.Lane(lane).label,
+                "runs": len(figures),
+                "lines": sum(figure["lines"] for figure in figures),
+                "latest_p95": p95[0],
+                "worst_p95": max(p95),
+                "max": max(figure["max"] for figure in figures),
+            }
+        )
+    return rows
 
 
 @require_POST
