@@ -2,8 +2,10 @@
 
 100,000 SKUs on both twins (as ``bench_stock_push``), Centra throttled at the default
 Growth limits, stock cycles on the default schedule (every 5 minutes; a tick that finds
-the last cycle still running is skipped, as the runner refuses a second run). The first
-cycle is a full push of every SKU. While it is being sent, ``BENCH_EVENTS`` SKUs go to
+the last cycle still running is refused, and the cycle runs again as soon as it ends, as
+``syncs.tasks.run_stream`` catches it up). The first cycle is a full push of every SKU,
+with the engine's zero watch reading IP's zero-stock variants every 30 s while it is in
+flight (``syncs/stock/watch.py``). While it is being sent, ``BENCH_EVENTS`` SKUs go to
 zero in IP at random moments spread over the push's quota-bound duration: half of them
 SKUs the full push sends in a priority lane (low stock or high velocity), half in the rest
 lane. For each, the window is the time from its IP stock reaching zero to the first
@@ -137,6 +139,16 @@ class Scenario:
             )
 
 
+def next_start(started: float, ended: float) -> float:
+    """When the cycle after one that ran from ``started`` to ``ended`` starts: at once if a
+    schedule tick fell while it ran (the tick was refused as busy, and the runner catches
+    it up: ``syncs.tasks.run_stream``), else at the next tick."""
+    last_tick = ended // SCHEDULE_SECONDS * SCHEDULE_SECONDS
+    if last_tick > started:
+        return ended
+    return last_tick + SCHEDULE_SECONDS
+
+
 def main():
     from syncs.clients import transports_install
     from syncs.connectors.centra import CentraLimits, Pacer
@@ -164,9 +176,11 @@ def main():
             centra=httpx.MockTransport(scenario.centra_handle),
             inventory_planner=httpx.MockTransport(scenario.ip_handle),
         ):
+            previous_start = 0.0
             for number in range(MAX_CYCLES):
-                tick = number and -(-clock.monotonic() // SCHEDULE_SECONDS) * SCHEDULE_SECONDS
-                clock.sleep(tick - clock.monotonic())
+                if number:
+                    clock.sleep(next_start(previous_start, clock.monotonic()) - clock.monotonic())
+                previous_start = clock.monotonic()
                 started, real = clock.monotonic(), time.perf_counter()
                 run = SyncRun.objects.create(stream="stock", started_at=timezone.now())
                 result = stock_engine(

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -88,7 +88,12 @@ class Snapshot:
         rows = (
             Ticket.objects.filter(status__in=Ticket.ACTIVE)
             .values("type", "team")
-            .annotate(n=Count("pk"), oldest=Min("first_seen"))
+            .annotate(
+                n=Count("pk"),
+                oldest=Min("first_seen"),
+                older_1d=Count("pk", filter=Q(first_seen__lte=self.now - timedelta(days=1))),
+                older_7d=Count("pk", filter=Q(first_seen__lte=self.now - timedelta(days=7))),
+            )
             .order_by()
         )
         return {(row["type"], row["team"]): row for row in rows}
@@ -122,6 +127,10 @@ class Snapshot:
         oldest = min((row["oldest"] for row in rows), default=None)
         return sum(row["n"] for row in rows), oldest
 
+    def older_of(self, types, age: str) -> int:
+        """How many of these active tickets were first seen more than ``age`` ago."""
+        return sum(row[f"older_{age}"] for (kind, _), row in self.active.items() if kind in types)
+
 
 def _queue(**params) -> str:
     query = "&".join(f"{key}={value}" for key, value in params.items())
@@ -129,12 +138,15 @@ def _queue(**params) -> str:
 
 
 def stream_succeeded(code: str, within: timedelta) -> Callable[[Snapshot], ItemState]:
+    """Links to the stream's own run history (never "/", which is the team's landing)."""
+
     def state(snap: Snapshot) -> ItemState:
+        runs = reverse("syncs:stream_runs", args=[code])
         last = snap.last_success.get(code)
         if last is None:
-            return ItemState(False, "no, it never succeeded", reverse("home"))
+            return ItemState(False, "no, it never succeeded", runs)
         ok = snap.now - last <= within
-        return ItemState(ok, f"{'yes' if ok else 'no'}, {_ago(last, snap.now)}", reverse("home"))
+        return ItemState(ok, f"{'yes' if ok else 'no'}, {_ago(last, snap.now)}", runs)
 
     return state
 
@@ -151,14 +163,19 @@ def open_tickets(*types: str, older_than: timedelta | None = None):
     """Active tickets of these types (with the oldest one's age); ok when there are none,
     or, with ``older_than``, none that old."""
 
+    # the queue of exactly these tickets: the type (one), and the age when the item has one
+    age = {_WEEK: "7d", _DAY: "1d"}.get(older_than)
+    params = {"type": types[0]} if len(types) == 1 else {"team": ""}
+
     def state(snap: Snapshot) -> ItemState:
+        url = _queue(**params, **({"age": age} if age else {}))
         count, oldest = snap.open_of(types)
-        url = _queue(type=types[0]) if len(types) == 1 else reverse("exceptions:index")
         if not count:
             return ItemState(True, "0", url)
-        text = f"{count}, oldest seen first {_ago(oldest, snap.now)}"
-        ok = older_than is not None and snap.now - oldest <= older_than
-        return ItemState(ok, text, url)
+        if age:  # the item asks about old tickets only: count those, not the young ones
+            older = snap.older_of(types, age)
+            return ItemState(older == 0, f"{older} ({count} active in all)", url)
+        return ItemState(False, f"{count}, oldest seen first {_ago(oldest, snap.now)}", url)
 
     return state
 
@@ -174,8 +191,8 @@ def streams_healthy_7d(snap: Snapshot) -> ItemState:
         ok = ok and rate >= 0.95
         parts.append(f"{stream.code} {rate:.0%}")
     if not parts:
-        return ItemState(False, "no runs this week", reverse("home"))
-    return ItemState(ok, ", ".join(parts), reverse("home"))
+        return ItemState(False, "no runs this week", reverse("dashboard"))
+    return ItemState(ok, ", ".join(parts), reverse("dashboard"))
 
 
 def notifications_delivered(snap: Snapshot) -> ItemState:

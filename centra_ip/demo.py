@@ -86,3 +86,26 @@ def demo_data_load() -> str:
         "demo data: the sandbox twins generate their world when they start; "
         f"{listed} Centra markets listed for reconciliation"
     )
+
+
+def demo_oldest_return_received() -> str:
+    """The demo story's warehouse colleague (docs/sandbox.md): the oldest return nobody has
+    received arrives; the fulfilment demo login receives every line in full and passes QC,
+    exactly as the receiving desk and the QC page would. Does nothing twice."""
+    # the demo story alone acts in the returns app; the login backend above must not load it
+    from returns.models import ExpectedReturn
+    from returns.services import return_line_qc, return_line_receive
+
+    ret = (
+        ExpectedReturn.objects.filter(received_at__isnull=True)
+        .order_by("centra_created_at", "pk")
+        .first()
+    )
+    if ret is None:
+        return "no return to receive"
+    colleague = get_user_model().objects.filter(username="fulfilment").first()
+    for line in ret.lines.all():
+        return_line_receive(line=line, quantity=line.quantity, actor=colleague)
+        line.refresh_from_db()
+        return_line_qc(line=line, passed=line.quantity, actor=colleague)
+    return f"return {ret.centra_id} received and passed QC"

@@ -49,7 +49,13 @@ SCHEDULES: tuple[ScheduleSpec, ...] = (
     # is there well before IP's nightly load whatever its hour; IP takes several files a day
     ScheduleSpec(name="advanced csv files", func="syncs.tasks.write_advanced_csv", minutes=60),
     # reconciliation: hourly rebuild of the configured window (IP fetches the feed daily)
-    ScheduleSpec(name="reconciliation", func="reconciliation.tasks.compute", minutes=60),
+    # (on a fresh install five minutes in: after the orders backfill and IP's first fetches)
+    ScheduleSpec(
+        name="reconciliation",
+        func="reconciliation.tasks.compute",
+        minutes=60,
+        first_run_after_minutes=5,
+    ),
     # daily: Centra's schema, the token's permissions and IP's stock fields still as used
     ScheduleSpec(name="check apis", func="syncs.tasks.check_apis", minutes=24 * 60),
     ScheduleSpec(

@@ -185,6 +185,7 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "incident": incident,
         "cause": _likely_cause(ticket, incident),
         "links": _subject_links(ticket),
+        "held_pushes": _held_pushes(ticket),
         # its own idempotency key: "Assign to me" and "Assign" are two different clicks
         "assign_me": ACTION_FORMS["assign"](prefix="assign"),
         "forms": {
@@ -192,6 +193,16 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
             for name, form in ACTION_FORMS.items()
         },
     }
+
+
+def _held_pushes(ticket: Ticket) -> list:
+    """For a "push held" ticket: the pushes the guard still holds. Resolving the ticket does
+    not decide them; they wait for a discard or a release (review problem 1)."""
+    if ticket.type != "push_held":
+        return []
+    from syncs.models import StockPush  # the desk's one look at the stock room's pushes
+
+    return list(StockPush.objects.filter(status=StockPush.Status.HELD).order_by("pk")[:5])
 
 
 def _subject_links(ticket: Ticket) -> list[tuple[str, str]]:

@@ -176,10 +176,9 @@ class DaySku(_DayFigures):
 
     class Meta:
         ordering = ["day", "sku", "currency", "channel", "pk"]
-        indexes = [
-            models.Index(fields=["day", "currency", "channel"], name="daysku_day"),
-            models.Index(fields=["day", "sku"], name="daysku_day_sku"),
-        ]
+        # Read by day (a day's SKUs, a window's totals): one index, as each costs the
+        # computation a write per row.
+        indexes = [models.Index(fields=["day", "sku"], name="daysku_day_sku")]
 
     def __str__(self):
         return f"{self.day} {self.sku} {self.currency}"

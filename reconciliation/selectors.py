@@ -32,6 +32,7 @@ from reconciliation.services import (
     KINDS,
     balance_differences,
     brand_zone,
+    day_start,
     reconciliation_settings,
 )
 from returns.models import ExpectedReturn, ReturnLine
@@ -97,10 +98,25 @@ class Table:
     rows: list[dict]
     links: dict[str, Callable[[dict], str]] = field(default_factory=dict)
     title: str = ""  # the XLSX sheet's name ("" = ``name``)
+    # The columns of the summary view (the page shows these until "all columns" is ticked;
+    # exports always carry every column); empty: no summary, every column shows.
+    summary: frozenset = frozenset()
+
+    def is_extra(self, column: Column) -> bool:
+        return bool(self.summary) and column.key not in self.summary
+
+    def header(self):
+        """(column, css class) for the template's header row."""
+        for c in self.columns:
+            yield c, " ".join(x for x in ("num" if c.numeric else "", self._extra(c)) if x)
+
+    def _extra(self, column: Column) -> str:
+        return "extra" if self.is_extra(column) else ""
 
     def cells(self):
         """Rows as (row, [(text, url, css class, badge)]) for the template, decided here once
         so the template does no per-cell logic (a day can have thousands of rows)."""
+        header = list(self.header())
         for row in self.rows:
             yield (
                 row,
@@ -108,10 +124,10 @@ class Table:
                     (
                         _text(row.get(c.key)),
                         self.links[c.key](row) if c.key in self.links else "",
-                        "num" if c.numeric else "",
+                        css,
                         c.badge,
                     )
-                    for c in self.columns
+                    for c, css in header
                 ],
             )
 
@@ -196,7 +212,36 @@ def month_bounds(month: date) -> tuple[date, date]:
     return first, last
 
 
+@dataclass(frozen=True)
+class Pending:
+    """The days still inside the grace period: computed and shown, never raised."""
+
+    first_day: date  # this day and every later one are pending
+    settles_at: datetime  # when ``first_day`` leaves the grace period
+    grace_hours: int
+
+
+def pending_days(config, now: datetime | None = None) -> Pending:
+    """From which day differences are still pending, and when that day settles (the rule of
+    ``reconciliation.services``: a day younger than the grace period is never raised)."""
+    zone = brand_zone(config)
+    grace = timedelta(hours=config.grace_hours)
+    first = ((now or timezone.now()) - grace).astimezone(zone).date()
+    settles = day_start(first + timedelta(days=1), zone) + grace
+    return Pending(first_day=first, settles_at=settles, grace_hours=config.grace_hours)
+
+
 # --- Tables -----------------------------------------------------------------------------------
+
+# What a reader needs first (review problem 13): the row, its units and money on both sides,
+# the difference and the status; the other columns are one tick away.
+SUMMARY = frozenset(
+    {
+        *("day", "sku", "order", "orders", "c_units_sold", "h_units_taken", "units_diff"),
+        *("c_net_base", "h_net_base", "net_diff_base", "c_net", "h_net", "net_diff"),
+        *("open", "status", "discrepancy"),
+    }
+)
 
 UNIT_COLUMNS = [
     Column("c_units_sold", "Centra units sold"),
@@ -352,7 +397,7 @@ def month_overview(*, month: date, filters: Filters) -> Table:
         Column("open", "Open discrepancies"),
         Column("status", "Status", numeric=False, badge=True),
     ]
-    return Table("month", columns, rows)
+    return Table("month", columns, rows, summary=SUMMARY)
 
 
 def _empty(day: date) -> dict:
@@ -416,7 +461,7 @@ def day_skus(*, day: date, filters: Filters, only_differences: bool) -> Table:
         Column("h_net_base", "IP net taken (base)"),
         Column("net_diff_base", "Net difference (base)"),
     ]
-    return Table("skus", columns, rows)
+    return Table("skus", columns, rows, summary=SUMMARY)
 
 
 def sku_orders(*, day: date, sku: str, filters: Filters) -> Table:
@@ -512,7 +557,7 @@ def sku_orders(*, day: date, sku: str, filters: Filters) -> Table:
         Column("net_diff", "Net difference"),
         Column("discrepancy", "Discrepancy", numeric=False, badge=True),
     ]
-    return Table("orders", columns, rows)
+    return Table("orders", columns, rows, summary=SUMMARY)
 
 
 def day_discrepancies(*, day: date, filters: Filters) -> tuple[Table, list[Discrepancy]]:
@@ -599,7 +644,7 @@ def order_balances(*, day: date, filters: Filters, only_differences: bool) -> Ta
         Column("value_diff", "Net difference"),
         Column("value_diff_base", "Net difference (base)"),
     ]
-    return Table("orders", columns, rows)
+    return Table("orders", columns, rows, summary=SUMMARY)
 
 
 # --- Refunds Centra booked, and the month's close --------------------------------------------

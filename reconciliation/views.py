@@ -170,6 +170,7 @@ def index(request):
             "missing_rates": selectors.missing_rates(month=month),
             "unrated_orders": selectors.unrated_orders(month=month),
             "config": reconciliation_settings(),
+            "pending": selectors.pending_days(reconciliation_settings()),
         },
     )
 
@@ -262,6 +263,7 @@ def day(request, day):
         "reconciliation/day.html",
         {
             "day": day,
+            "pending": selectors.pending_days(reconciliation_settings()),
             "filters": filters,
             "query": "&".join(part for part in (query, "all=1" if every_sku else "") if part),
             "sku_query": query,

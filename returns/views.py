@@ -85,11 +85,7 @@ def index(request):
     )
 
 
-@require_GET
-@requires(HANDLE_RETURNS)
-def receive(request):
-    q = request.GET.get("q", "").strip()
-    found = list(_matching(q).prefetch_related("lines")[:20])
+def _receive_page(request, *, q: str, found: list, status: int = 200, error: str = ""):
     return render(
         request,
         "returns/receive.html",
@@ -99,8 +95,31 @@ def receive(request):
             "key": _key(),
             "LineState": LineState,
             "can_override": request.user.has_perm(CHANGE_CONFIGURATION),
+            "error": error,
         },
+        status=status,
     )
+
+
+@require_GET
+@requires(HANDLE_RETURNS)
+def receive(request):
+    q = request.GET.get("q", "").strip()
+    return _receive_page(request, q=q, found=list(_matching(q).prefetch_related("lines")[:20]))
+
+
+def _receive_refused(request, ret, error: str, failed_line):
+    """The desk again, as it was typed: every posted count and note kept (never the expected
+    figures, so one more Enter cannot record a wrong receipt), the error on its row and the
+    focus on that row's note. Nothing was written."""
+    ret = ExpectedReturn.objects.prefetch_related("lines").get(pk=ret.pk)
+    for line in ret.lines.all():
+        line.posted_qty = request.POST.get(f"qty-{line.pk}", "")
+        line.posted_note = request.POST.get(f"note-{line.pk}", "")
+        line.posted_override = request.POST.get(f"override-{line.pk}") == "1"
+        line.error = error if failed_line is not None and line.pk == failed_line.pk else ""
+    general = "" if failed_line is not None else error
+    return _receive_page(request, q=str(ret.centra_id), found=[ret], status=400, error=general)
 
 
 @require_POST
@@ -109,6 +128,7 @@ def receive_submit(request, centra_id: int):
     ret = get_object_or_404(ExpectedReturn, centra_id=centra_id)
     key = request.POST.get("key", "")[:40]
     received = 0
+    line = None
     try:
         with transaction.atomic():  # the whole return or nothing
             for line in ret.lines.filter(received_quantity__isnull=True, state="expected"):
@@ -124,9 +144,9 @@ def receive_submit(request, centra_id: int):
                     key=f"{key}:r{line.pk}" if key else None,
                     override=request.POST.get(f"override-{line.pk}") == "1",
                 )
+            line = None  # past the lines: an error now is not one line's
     except (ReturnsError, LedgerError) as error:
-        messages.error(request, str(error))
-        return redirect(f"{reverse('returns:receive')}?q={centra_id}")
+        return _receive_refused(request, ret, str(error), line)
     if received:
         messages.success(
             request, f"Return {centra_id}: {received} line(s) received, units are in QC."

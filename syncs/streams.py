@@ -62,12 +62,14 @@ STREAMS: tuple[Stream, ...] = (
         late_after=timedelta(minutes=15),
     ),
     # every 5 min: zero, low and high-velocity lanes each cycle; the rest per rest_lane_minutes
+    # (on a fresh install a minute after the catalog, whose SKU map it pushes)
     Stream(
         STOCK,
         "Stock to Centra",
         engine="syncs.stock.engine.stock_engine",
         cadence=timedelta(minutes=5),
         late_after=timedelta(minutes=30),
+        first_run_after=timedelta(minutes=1),
     ),
     Stream(
         RETURNS,

@@ -72,6 +72,7 @@ SANDBOX_USERS = {
     "syncs.management.commands.soak_twins": "serves the twins for the soak",
     "syncs.soak.twins": "the soak's twins: faults per call and their ground truth",
     "syncs.soak.setup": "the soak sets the returns warehouse to the twin world's",
+    "centra_ip.management.commands.devstack": "plays the demo story's hub beats and settings",
 }
 
 # Outside the desk, only screens read tickets; an engine hands Conditions to the exceptions
@@ -81,6 +82,7 @@ TICKET_READERS = {
     "centra_ip.dashboard",
     "centra_ip.docs",
     "centra_ip.metrics",
+    "centra_ip.today",  # the "today" card of the landing screens
     "returns.views",
     "syncs.views.catalog",
     "syncs.views.orders",

@@ -255,3 +255,17 @@ class ConfigChange(models.Model):
 
     def __str__(self):
         return f"{self.actor_name} {self.action} {self.area} {self.object_key}"
+
+    def fields_changed(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each field that differs, in a readable order: what
+        the audit table shows instead of two raw dicts. A created object lists what it was
+        created with (before None), a deleted one what it had (after None)."""
+        before, after = self.before or {}, self.after or {}
+        names = list(dict.fromkeys([*before, *after]))
+        return [
+            (name.replace("_", " "), before.get(name), after.get(name))
+            for name in names
+            if not isinstance(before, dict)
+            or not isinstance(after, dict)
+            or before.get(name) != after.get(name)
+        ]

@@ -35,8 +35,8 @@ DEFAULTS = {
     "ORDERS_EVENT_BATCHES": 50,
     "ORDERS_EVENTS_SILENT_RUNS": 3,
     "ORDERS_ORPHAN_GRACE_MINUTES": 30,
-    "ORDERS_TAKEN_SLA_HOURS": 26,  # IP's CSV connection syncs once a day
-    "ORDERS_CANCELLATION_SLA_HOURS": 26,
+    "ORDERS_TAKEN_SLA_HOURS": 26.0,  # IP's CSV connection syncs once a day
+    "ORDERS_CANCELLATION_SLA_HOURS": 26.0,  # a fraction is allowed (the demo: 0.05)
     "IP_FEED_HORIZON_DAYS": 730,
     "IP_FEED_COMMIT_MARGIN_SECONDS": 60,
 }

@@ -26,6 +26,8 @@ class FaultPlan:
     timeout_rate: float = 0.0
     server_error_rate: float = 0.0
     throttle_rate: float = 0.0
+    # Every Nth request is answered 429 (0: never): steady throttling that retries absorb.
+    throttle_every: int = 0
     # While > 0, every request is answered 429 with this Retry-After (a "429 storm").
     throttle_storm_seconds: float = 0.0
     retry_after_seconds: float = 2.0
@@ -40,6 +42,7 @@ class FaultPlan:
     _rng: random.Random = field(default=None, repr=False, compare=False)
     _storm_until: float = field(default=0.0, repr=False, compare=False)
     _pending: str | None = field(default=None, repr=False, compare=False)
+    _requests: int = field(default=0, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __post_init__(self):
@@ -86,7 +89,7 @@ class FaultPlan:
         forced = self._forced()
         if forced == "timeout" or (forced is None and self._draw(self.timeout_rate)):
             raise httpx.ReadTimeout("sandbox: injected timeout", request=request)
-        storm = time.monotonic() < self._storm_until
+        storm = time.monotonic() < self._storm_until or (forced is None and self._nth_throttled())
         if forced == "throttle" or storm or (forced is None and self._draw(self.throttle_rate)):
             return self.throttled_response()
         if forced == "server_error" or (forced is None and self._draw(self.server_error_rate)):
@@ -94,6 +97,11 @@ class FaultPlan:
         if forced in ("malformed", "partial"):
             self._pending = forced
         return None
+
+    def _nth_throttled(self) -> bool:
+        with self._lock:
+            self._requests += 1
+            return self.throttle_every > 0 and self._requests % self.throttle_every == 0
 
     def throttled_response(self) -> httpx.Response:
         return httpx.Response(

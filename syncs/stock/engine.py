@@ -48,6 +48,7 @@ from syncs.stock import drift, push
 from syncs.stock.ats import Ats, AtsInput, ats_compute
 from syncs.stock.bulk import bulk_insert, bulk_upsert
 from syncs.stock.guard import GuardInput, guard_reasons, thresholds
+from syncs.stock.heap import without_collector
 from syncs.stock.rules import rulebook_load
 from syncs.stock.services import (
     config_save,
@@ -55,6 +56,7 @@ from syncs.stock.services import (
     status_quantities,
     warehouse_map_load,
 )
+from syncs.stock.watch import ZeroWatch
 
 SOURCE = push.SOURCE
 STREAM = "stock"
@@ -217,22 +219,43 @@ def unreadable_reason(variant, ip_warehouses: list[str]) -> str:
     return ""
 
 
-def positions_compute(
-    *, variants, ip_to_centra: dict[str, int], book
-) -> tuple[dict, dict[tuple[str, int], str]]:
-    """Fresh positions keyed by (SKU, Centra warehouse), and the positions skipped because
-    IP's stock could not be read, with why (never computed, never pushed, never zeroed)."""
+@dataclass(slots=True)
+class Catalog:
+    """What computing a position needs besides IP's answer, loaded once per cycle (the
+    zero watch computes again mid-push from the same)."""
+
+    mapped: dict[str, tuple[int, int]]
+    product_numbers: dict[int, str]
+    statuses: dict
+    by_centra: dict[int, list[str]]
+
+
+def catalog_load(ip_to_centra: dict[str, int]) -> Catalog:
     mapped = {
         sku: (size_id, product_id)
         for sku, size_id, product_id in SkuMapping.objects.values_list(
             "sku", "centra_size_id", "centra_product_id"
         )
     }
-    product_numbers = dict(CentraSize.objects.values_list("size_id", "product_number"))
-    statuses = status_quantities(ip_to_centra)
     by_centra: dict[int, list[str]] = {}
     for ip_warehouse, centra_id in ip_to_centra.items():
         by_centra.setdefault(centra_id, []).append(ip_warehouse)
+    return Catalog(
+        mapped=mapped,
+        product_numbers=dict(CentraSize.objects.values_list("size_id", "product_number")),
+        statuses=status_quantities(ip_to_centra),
+        by_centra=by_centra,
+    )
+
+
+def positions_compute(
+    *, variants, ip_to_centra: dict[str, int], book, catalog: Catalog | None = None
+) -> tuple[dict, dict[tuple[str, int], str]]:
+    """Fresh positions keyed by (SKU, Centra warehouse), and the positions skipped because
+    IP's stock could not be read, with why (never computed, never pushed, never zeroed)."""
+    catalog = catalog or catalog_load(ip_to_centra)
+    mapped, product_numbers = catalog.mapped, catalog.product_numbers
+    statuses, by_centra = catalog.statuses, catalog.by_centra
     now = timezone.now()
     fresh: dict[tuple[str, int], Fresh] = {}
     unreadable: dict[tuple[str, int], str] = {}
@@ -393,6 +416,13 @@ def positions_store(fresh, previous: dict[tuple[str, int], Known]) -> int:
     return len(changed)
 
 
+def watched_store(watched: dict, fresh: dict) -> None:
+    """Store what the zero watch read, compared with what this cycle stored (its own read
+    or an earlier watch), not with the positions known before the cycle."""
+    positions_store(watched, {key: fresh[key].position for key in watched if key in fresh})
+    fresh.update(watched)
+
+
 def push_store(*, run, status, lines, reasons, counts) -> StockPush:
     with transaction.atomic():
         stock_push = StockPush.objects.create(
@@ -404,6 +434,7 @@ def push_store(*, run, status, lines, reasons, counts) -> StockPush:
     return stock_push
 
 
+@without_collector
 def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> EngineResult:
     """``centra_options`` go to the Centra client (tests and the benchmark pass a simulated
     ``clock`` shared with the twin, so pacing is proven without waiting in real time)."""
@@ -416,15 +447,16 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         inventory_planner_client(sync_run=run) as ip,
         centra_client(sync_run=run, **options) as centra,
     ):
-        read_started = timezone.now()
+        read_started, read_clock = timezone.now(), centra.clock.monotonic()
         variants = ip_read(ip=ip)
         ip_warehouses = {block.warehouse for v in variants for block in v.warehouses}
         # Other integrations (and our own last read-back) draw on the same buckets: start
         # from what Centra says is left, not from full buckets.
         centra.sync_pacing()
         ip_to_centra = warehouse_map_resolve(centra=centra, ip_warehouses=ip_warehouses)
+        catalog = catalog_load(ip_to_centra)
         fresh, unreadable = positions_compute(
-            variants=variants, ip_to_centra=ip_to_centra, book=book
+            variants=variants, ip_to_centra=ip_to_centra, book=book, catalog=catalog
         )
         previous = positions_known()
         lines, deferred = plan_lines(fresh=fresh, previous=previous, settings=settings, full=full)
@@ -483,10 +515,27 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         held_pushes_supersede(
             because=f"a later cycle sent push {stock_push.pk}", older_than=stock_push.pk
         )
-        counts.update(
-            push_and_check(stock_push=stock_push, lines=lines, centra=centra, settings=settings)
+        watch = ZeroWatch(
+            read=lambda **query: ip.iter_variants(fields=IP_FIELDS, **query),
+            compute=lambda zero: positions_compute(
+                variants=zero, ip_to_centra=ip_to_centra, book=book, catalog=catalog
+            )[0],
+            store=lambda watched: watched_store(watched, fresh),
+            clock=centra.clock,
+            push=stock_push,
+            lines=lines,
+            previous=previous,
+            settings=settings,
+            read_started=read_clock,
         )
-        counts["read_to_write"] = read_to_write(lines, read_started=read_started)
+        counts.update(
+            push_and_check(
+                stock_push=stock_push, lines=lines, centra=centra, settings=settings, watch=watch
+            )
+        )
+        counts["read_to_write"] = read_to_write(
+            lines, read_started=read_started, read_by_line=watch.read_started
+        )
         stock_push.counts = counts
         stock_push.save(update_fields=["counts"])
     return EngineResult(
@@ -520,15 +569,16 @@ def unreadable_settle(*, fresh, unreadable: dict[tuple[str, int], str]) -> None:
     tickets_clear_many(readable_again, source=SOURCE, note="IP's stock figure is readable again.")
 
 
-def push_and_check(*, stock_push, lines, centra, settings) -> dict:
-    """Pace to what Centra says is left, push, then read back for drift."""
+def push_and_check(*, stock_push, lines, centra, settings, watch=None) -> dict:
+    """Pace to what Centra says is left, push (with the zero watch), then read back for
+    drift."""
     clock = centra.clock
     started = clock.monotonic()
     pushed_since = timezone.now() if lines else None
     if lines:
         centra.sync_pacing()
     outcome = push.push_send(
-        push=stock_push, lines=lines, centra=centra, batch_size=settings.batch_size
+        push=stock_push, lines=lines, centra=centra, batch_size=settings.batch_size, watch=watch
     )
     seconds = clock.monotonic() - started
     checked = drift.drift_check(
@@ -550,29 +600,38 @@ def push_and_check(*, stock_push, lines, centra, settings) -> dict:
         "drift_checked": checked.checked,
         "drift": checked.drifting,
         "drift_cleared": checked.cleared,
+        **(watch.counts() if watch else {}),
     }
 
 
-def read_to_write(lines, *, read_started) -> dict[str, dict[str, float]]:
-    """Per lane, seconds from the start of this cycle's IP read to Centra accepting the
-    line: the median and the slowest. The start of the read, not its end, because IP's
-    figure for a SKU may be from any page of it; this is the oversell window the storefront
-    saw for what this cycle pushed (docs/stock-engine.md "Read to write")."""
+def read_to_write(lines, *, read_started, read_by_line=None) -> dict[str, dict[str, float]]:
+    """Per lane, seconds from the start of the IP read a line came from (this cycle's, or
+    for a zero-watch line its watch's: ``read_by_line``) to Centra accepting the line: the
+    median, the 95th percentile and the slowest. The start of the read, not its end,
+    because IP's figure for a SKU may be from any page of it; this is the oversell window
+    the storefront saw for what this cycle pushed (docs/stock-engine.md "Read to write")."""
+    read_by_line = read_by_line or {}
     by_lane: dict[str, list[float]] = {}
     for line in lines:
         if line.sent_at is not None and line.status != StockPushLine.Status.REJECTED:
-            seconds = (line.sent_at - read_started).total_seconds()
-            by_lane.setdefault(line.lane, []).append(seconds)
+            started = read_by_line.get(line.pk, read_started)
+            by_lane.setdefault(line.lane, []).append((line.sent_at - started).total_seconds())
     figures = {}
     for lane in StockPushLine.Lane.values:
         seconds = sorted(by_lane.get(lane, ()))
         if seconds:
             figures[lane] = {
                 "lines": len(seconds),
-                "p50": round(seconds[(len(seconds) - 1) // 2], 1),
+                "p50": round(percentile(seconds, 50), 1),
+                "p95": round(percentile(seconds, 95), 1),
                 "max": round(seconds[-1], 1),
             }
     return figures
+
+
+def percentile(ordered: list[float], share: int) -> float:
+    """The nearest-rank percentile of sorted figures (p50 of an even count: the lower)."""
+    return ordered[max(0, -(-len(ordered) * share // 100) - 1)]
 
 
 def dry_run_summary(stock_push, lines, reasons) -> str:

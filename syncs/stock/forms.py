@@ -7,6 +7,8 @@ from centra_ip.uploads import BoundedFileField
 from syncs.models import (
     ChannelAllocation,
     SafetyStockRule,
+    SkuMapping,
+    StockPosition,
     StockSettings,
     StockStatus,
     WarehouseMapping,
@@ -75,10 +77,42 @@ class StatusCsvForm(forms.Form):
 
 
 class BalanceForm(forms.Form):
-    sku = forms.CharField(max_length=100)
-    ip_warehouse = forms.CharField(max_length=100)
+    """A status balance typed on screen: only for a SKU the catalog knows, in a warehouse of
+    the warehouse map (a typo would otherwise hold units no stock cycle ever subtracts)."""
+
+    sku = forms.CharField(max_length=100, label="SKU (as Inventory Planner spells it)")
+    ip_warehouse = forms.CharField(max_length=100, label="IP warehouse")
     status = forms.ModelChoiceField(queryset=StockStatus.objects.all(), to_field_name="code")
     quantity = forms.IntegerField(min_value=0, max_value=UNITS_MAX)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warehouses = sorted(
+            WarehouseMapping.objects.values_list("ip_warehouse", flat=True).distinct()
+        )
+        self.fields["ip_warehouse"].widget.attrs["list"] = "ip-warehouses"
+
+    def clean_sku(self):
+        sku = self.cleaned_data["sku"].strip()
+        known = (
+            SkuMapping.objects.filter(sku=sku).exists()
+            or StockPosition.objects.filter(sku=sku).exists()
+        )
+        if not known:
+            raise forms.ValidationError(
+                f"{sku!r} is not a SKU of the catalog: check its spelling in Inventory Planner "
+                "(the catalog run maps it first)."
+            )
+        return sku
+
+    def clean_ip_warehouse(self):
+        warehouse = self.cleaned_data["ip_warehouse"].strip()
+        if warehouse not in self.warehouses:
+            known = ", ".join(self.warehouses) or "none yet"
+            raise forms.ValidationError(
+                f"{warehouse!r} is not an IP warehouse of the warehouse map (known: {known})."
+            )
+        return warehouse
 
 
 AREA_FORMS = {

@@ -97,8 +97,15 @@ class LineResult:
     stock_change_id: int | None = None
 
 
-def push_send(*, push, lines: list[StockPushLine], centra, batch_size: int) -> PushOutcome:
+def push_send(
+    *, push, lines: list[StockPushLine], centra, batch_size: int, watch=None
+) -> PushOutcome:
     """Send the lines batch by batch; record each line's result as its batch comes back.
+
+    ``watch`` (the stock engine's ``ZeroWatch``), when due after a batch, is asked for
+    lines to send before those still queued: SKUs whose IP stock reached zero while
+    this push was in flight. Its lines go next, in their own batches; the queued lines
+    it returns (now zero) leave their old place.
 
     A ``ConnectorError`` (the client gave up after its retries) stops the push and escapes:
     batches already sent are recorded, the rest stay ``planned``, and the runner turns the
@@ -107,7 +114,11 @@ def push_send(*, push, lines: list[StockPushLine], centra, batch_size: int) -> P
     """
     outcome = PushOutcome()
     rejected_before = tickets_active_subjects(TicketType.STOCK_PUSH_REJECTED, "sku", "warehouse")
-    for number, batch in enumerate(batches_plan(lines, batch_size), start=1):
+    queue = batches_plan(lines, batch_size)
+    number = 0
+    while queue:
+        batch = queue.pop(0)
+        number += 1
         results = batch_send(
             centra,
             batch,
@@ -115,6 +126,13 @@ def push_send(*, push, lines: list[StockPushLine], centra, batch_size: int) -> P
             outcome=outcome,
         )
         _record_batch(batch, number, results, outcome, rejected_before)
+        if watch is None or not watch.due(last_batch=not queue):
+            continue
+        urgent = watch.lines_to_zero()
+        if urgent:
+            moved = {id(line) for line in urgent}
+            rest = [line for queued in queue for line in queued if id(line) not in moved]
+            queue = batches_plan(urgent, batch_size) + batches_plan(rest, batch_size)
     return outcome
 
 

@@ -210,26 +210,27 @@ def stock_status_move(
     return balance
 
 
-def stock_status_set(*, sku, ip_warehouse, status, quantity: int, reason: str, actor=None):
-    """Set a balance to an absolute count (screen edit, CSV import) as one movement."""
-    current = (
-        StockStatusBalance.objects.filter(sku=sku, ip_warehouse=ip_warehouse, status__code=status)
-        .values_list("quantity", flat=True)
-        .first()
-        or 0
-    )
+def stock_status_set(
+    *, sku, ip_warehouse, status, quantity: int, reason: str, actor=None, via: str = "screen"
+):
+    """Set a balance to an absolute count (screen edit, CSV import) as one movement, audited
+    as a configuration change (the returns flow moves balances through the ledger only)."""
+    key = {"sku": sku, "ip_warehouse": ip_warehouse, "status": status}
+    row = StockStatusBalance.objects.filter(sku=sku, ip_warehouse=ip_warehouse, status__code=status)
+    current = row.values_list("quantity", flat=True).first() or 0
     if quantity < 0:
         raise LedgerError(f"{sku}: a quantity cannot be negative ({quantity})")
     if quantity == current:
         return None
-    return stock_status_move(
-        sku=sku,
-        ip_warehouse=ip_warehouse,
-        status=status,
-        delta=quantity - current,
-        reason=reason,
-        actor=actor,
-    )
+    audit = {"area": "status_balance", "object_key": "/".join(key.values()), "via": via}
+    with transaction.atomic():
+        movement = stock_status_move(**key, delta=quantity - current, reason=reason, actor=actor)
+        action = ConfigChange.Action.UPDATED if current else ConfigChange.Action.CREATED
+        before = {"quantity": current} if current else None
+        config_audit(
+            actor=actor, action=action, before=before, after={"quantity": quantity}, **audit
+        )
+    return movement
 
 
 CSV_COLUMNS = ("sku", "ip_warehouse", "status", "quantity")
@@ -289,6 +290,7 @@ def stock_status_import_csv(*, text: str, actor) -> int:
                 quantity=quantity,
                 reason="CSV import",
                 actor=actor,
+                via="csv",
             )
             changed += moved is not None
     return changed

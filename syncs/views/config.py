@@ -15,6 +15,7 @@ from syncs.models import (
     ChannelAllocation,
     ConfigChange,
     SafetyStockRule,
+    StockPosition,
     StockSettings,
     StockStatus,
     StockStatusBalance,
@@ -85,6 +86,7 @@ def edit(request, area: str, pk: int | None = None):
             "title": AREA_TITLES[area],
             "instance": instance,
             "what_if": what_if,
+            "key_warning": _key_matches_nothing(form.instance) if what_if is not None else "",
             "previewable": area in ("safety_stock", "allocation"),
         },
     )
@@ -103,6 +105,27 @@ def _not_confirmed(what_if, done: str) -> str:
         f"Not {done}: the guard would hold the next push. To go ahead, type "
         f"{what_if.confirmation} (the number of positions whose ATS changes)."
     )
+
+
+# The position field each rule scope names (``Scope``), for "this key matches nothing".
+SCOPE_FIELDS = {"sku": "sku", "product": "product", "category": "category"}
+
+
+def _key_matches_nothing(instance) -> str:
+    """A warning when a rule's key names no known position: a typo'd key saves a rule that
+    changes nothing, and the preview alone ("0 change ATS") does not say why."""
+    scope, key = getattr(instance, "scope", ""), (getattr(instance, "key", "") or "").strip()
+    if scope == "warehouse":
+        if not key.isdigit() or not StockPosition.objects.filter(centra_warehouse_id=key).exists():
+            return f"No position is in Centra warehouse {key!r}: this rule changes nothing."
+        return ""
+    field = SCOPE_FIELDS.get(scope)
+    if field and not StockPosition.objects.filter(**{field: key}).exists():
+        return (
+            f"{key!r} matches no {instance.get_scope_display()} the last stock cycle read: "
+            "this rule changes nothing. Check the spelling (keys are compared exactly)."
+        )
+    return ""
 
 
 def _what_if(area, instance, *, delete=False):
@@ -223,5 +246,6 @@ def balance_set(request):
             request, f"{data['sku']}: {data['status'].name} set to {data['quantity']}."
         )
     else:
-        messages.error(request, f"Not saved: {form.errors.as_text()}")
+        problems = [e["message"] for errs in form.errors.get_json_data().values() for e in errs]
+        messages.error(request, f"Not saved: {' '.join(problems)}")
     return redirect("configuration")

@@ -59,9 +59,15 @@ def order_detail(request, number: int):
             "last_change": last_change,
             "taken_by": taken_by,
             "receipts": FeedDelivery.objects.filter(started_at__gte=order.stored_at)[:10],
-            # a parked line's ticket is about its SKU; its context names the order
+            # a parked line's ticket is about its SKU (one ticket for every order parked on
+            # it; its context names the latest): the order shows the tickets of its lines
             "tickets": Ticket.objects.filter(
-                Q(order_number=str(order.number)) | Q(context__order_number=order.number)
+                Q(order_number=str(order.number))
+                | Q(context__order_number=order.number)
+                | Q(
+                    type="sku_missing_in_ip",
+                    sku__in=order.lines.filter(parked=True).values("centra_sku"),
+                )
             ).order_by("-pk"),
         },
     )

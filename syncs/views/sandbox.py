@@ -23,6 +23,7 @@ FIELDS = [
     ("timeout_rate", "Timeout rate (0-1)"),
     ("server_error_rate", "5xx rate (0-1)"),
     ("throttle_rate", "429 rate (0-1)"),
+    ("throttle_every", "429 on every Nth request"),
     ("throttle_storm_seconds", "429 storm for (s)"),
     ("retry_after_seconds", "Retry-After (s)"),
     ("malformed_rate", "Malformed payload rate (0-1)"),

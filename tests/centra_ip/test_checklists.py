@@ -60,8 +60,9 @@ def test_items_show_their_live_state(client_for, personas):
     html = client_for("operations").get("/checklists/operations/").content.decode()
     stock = row(html, "daily", "stock_fresh")
     assert "<td>Stock sync succeeded in the last hour</td>" in stock
-    assert '<span class="state ok"><a href="/">yes, 12 min ago</a></span>' in stock
-    assert '<span class="state bad"><a href="/">no, 90 min ago</a></span>' in row(
+    # each stream item links to that stream's run history, never to "/" (the landing)
+    assert '<span class="state ok"><a href="/syncs/runs/stock/">yes, 12 min ago</a></span>' in stock
+    assert '<span class="state bad"><a href="/syncs/runs/orders/">no, 90 min ago</a></span>' in row(
         html, "daily", "orders_fresh"
     )
     assert (
@@ -182,3 +183,22 @@ def test_colleagues_ticking_the_same_item_at_once_record_one_tick():
     assert run_at_once(tick) == []
     assert ChecklistTick.objects.count() == 1
     assert sorted(created for _, created in results) == [False, False, False, True]
+
+
+def test_a_more_than_a_week_item_counts_only_tickets_that_old(client_for, personas):
+    """Review: "SKUs missing on one side for more than a week" showed 88 for tickets nine
+    minutes old. It counts the week-old ones and links to exactly them."""
+    old = ticket_raise(type_code="sku_missing_in_ip", source="test", sku="OLD-1")
+    Ticket.objects.filter(pk=old.pk).update(first_seen=NOW - timedelta(days=8))
+    ticket_raise(type_code="sku_missing_in_ip", source="test", sku="NEW-1")
+    ticket_raise(type_code="sku_missing_in_centra", source="test", sku="NEW-2")
+    html = client_for("merchandising").get("/checklists/merchandising/").content.decode()
+    assert (
+        '<span class="state bad"><a href="/exceptions/?team=&amp;age=7d">1 (3 active in all)</a>'
+        in row(html, "weekly", "old_missing")
+    )
+    Ticket.objects.filter(pk=old.pk).update(first_seen=NOW - timedelta(days=2))
+    html = client_for("merchandising").get("/checklists/merchandising/").content.decode()
+    assert '<span class="state ok"><a href="/exceptions/?team=&amp;age=7d">0 (3 active in all)' in (
+        row(html, "weekly", "old_missing")
+    )

@@ -158,6 +158,9 @@ def test_devstack_takes_every_child_with_it_and_its_children_use_its_ports(
     )
     assert f"PORT={port}".encode() in runserver_env
     assert f"SANDBOX_PORT={sandbox_port}".encode() in runserver_env
+    # the demo's scripted story: its settings reach the app, its first beats are played
+    assert b"ORDERS_CANCELLATION_SLA_HOURS=0.05" in runserver_env
+    assert "sandbox story: Centra: a size was added without a SKU" in output
 
 
 def test_settings_derive_the_sandbox_address_from_the_ports():

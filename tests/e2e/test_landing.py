@@ -31,3 +31,76 @@ def test_operations_lands_on_its_queue_and_a_denied_page_says_who_may_open_it(pa
 def test_each_team_lands_on_its_work(page, login, team, heading):
     login(team)
     expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+
+
+def work_of_every_team():
+    """A held stock push, a return to receive and an open discrepancy."""
+    from django.utils import timezone
+
+    from reconciliation.models import Discrepancy
+    from returns.models import ExpectedReturn
+    from syncs.models import StockPush
+
+    now = timezone.now()
+    StockPush.objects.create(status=StockPush.Status.HELD, reasons=["test"])
+    ExpectedReturn.objects.create(
+        centra_id=9,
+        centra_status="PENDING",
+        centra_created_at=now,
+        order_number="9",
+        centra_order_id="x9",
+        shipment_id=1,
+        ip_warehouse="main",
+        first_seen_at=now,
+        state_changed_at=now,
+    )
+    Discrepancy.objects.create(
+        order_number="9",
+        day=now.date(),
+        currency="EUR",
+        kinds="units",
+        c_units=1,
+        h_units=0,
+        c_units_returned=0,
+        h_units_returned=0,
+        c_value=10,
+        h_value=0,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+
+
+@pytest.mark.parametrize(
+    ("team", "work", "link"),
+    [
+        ("operations", "1 stock pushes held", "/syncs/stock/"),
+        ("fulfilment", "1 returns to receive", "/returns/receive/"),
+        ("finance", "1 open discrepancies", "/reconciliation/"),
+        ("merchandising", "1 tickets need you", "/exceptions/?team=merchandising"),
+        ("ecommerce", "1 tickets need you", "/exceptions/?team=ecommerce"),
+    ],
+)
+def test_each_landing_says_what_needs_the_team_now(page, login, team, work, link):
+    """A "today" card on every team's landing page: its workload and its tickets, each
+    figure a link to exactly those items; other teams' pages do not show it."""
+    from exceptions.services import ticket_raise
+
+    work_of_every_team()
+    by_team = {
+        "operations": ("stock_drift", {"sku": "A-1"}),
+        "merchandising": ("sku_missing_in_ip", {"sku": "A-2"}),
+        "ecommerce": ("stock_push_rejected", {"sku": "A-3"}),
+        "fulfilment": ("return_overdue", {"return_id": "9"}),
+        "finance": ("reconciliation_mismatch", {"order_number": "9"}),
+    }
+    type_code, subject = by_team[team]
+    ticket_raise(type_code=type_code, source="test", **subject)
+    login(team)
+    card = page.locator("#today")
+    expect(card).to_contain_text(work)
+    expect(card.get_by_role("link", name=work)).to_have_attribute("href", link)
+    expect(card.locator(".today-types")).to_contain_text("(1)")
+    card.locator(".today-types a").first.click()
+    page.wait_for_url(f"**/exceptions/?team={team}&type={type_code}")
+    expect(page.locator("#queue")).to_contain_text("1 ticket")
+    expect(page.locator("#today")).to_have_count(0 if team != "operations" else 1)

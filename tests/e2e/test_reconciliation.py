@@ -33,7 +33,7 @@ def march(transactional_db):
 
 def test_finance_opens_the_month_drills_into_a_mismatch_and_exports_it(march, page, login):
     login("finance")
-    page.get_by_role("link", name="Reconciliation").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reconciliation").click()
     page.goto("/reconciliation/?month=2026-03")
     assert page.locator("#debt-count").inner_text() == "1"
     month = page.locator("#table-month")
@@ -61,3 +61,29 @@ def test_finance_opens_the_month_drills_into_a_mismatch_and_exports_it(march, pa
     page.wait_for_url("**/reconciliation/day/2026-03-04/")
     assert page.get_by_text("Order 502 explained.").is_visible()
     assert Discrepancy.objects.get().status == "explained"
+
+
+def test_the_month_reads_as_a_summary_first_and_says_why_today_is_pending(march, page, login):
+    """Review problem 13: the month table opens on its key columns (net difference and
+    status in view, the day column sticky), "Show all columns" reveals the rest, and a
+    banner says which days are still pending and when they settle."""
+    from playwright.sync_api import expect
+
+    login("finance")
+    page.goto("/reconciliation/?month=2026-03")
+    month = page.locator("#table-month")
+    header = month.locator("thead")
+    header.scroll_into_view_if_needed()
+    expect(header.get_by_text("Net difference (base)")).to_be_in_viewport()
+    expect(header.get_by_text("Status", exact=True)).to_be_in_viewport()
+    expect(header.get_by_text("IP cancelled rows taken")).to_be_hidden()
+    all_columns = month.locator("xpath=../preceding-sibling::label[1]")
+    expect(all_columns).to_have_text(f"Show all {month.locator('thead th').count()} columns")
+    all_columns.click()
+    expect(header.get_by_text("IP cancelled rows taken")).to_be_visible()
+    first_cell = month.locator("tbody tr td").first
+    assert first_cell.evaluate("cell => getComputedStyle(cell).position") == "sticky"
+    expect(page.locator("#pending-banner")).to_contain_text("are pending")
+    expect(page.locator("#pending-banner")).to_contain_text(
+        "become discrepancies (and finance tickets) only once 24 hours have passed"
+    )

@@ -99,3 +99,43 @@ def test_fulfilment_receives_passes_qc_and_a_failed_stock_in_completes_after_a_r
     expect(page.locator("#stock-ins")).to_contain_text("ticket retry")
     assert StockIn.objects.get(line__expected_return=second).state == "confirmed"
     assert in_qc(second.lines.get().ip_sku) == 0
+
+
+def test_a_refused_receipt_keeps_what_was_typed_and_points_at_its_line(page, login, twins):
+    """Review problem 8: a line received as 0 with no note is refused on its own row, every
+    typed count stays as typed (never reset to the expected figures), and the focus is on
+    that row's note, so one more Enter cannot record a wrong receipt."""
+    state = twins.centra.state
+    skus = twins.world.sellable[4:7]
+    for sku in skus:
+        state.set_stock(sku, next(iter(state.warehouses)), 9)
+    order = state.place_order([(sku, 2, "59.00") for sku in skus])
+    centra_return = state.create_return(state.ship(order.number).id, release_to_stock=False)
+    run = SyncRun.objects.create(
+        stream="returns", started_at=timezone.now(), status=SyncRun.Status.SUCCEEDED
+    )
+    returns_engine(run=run, dry_run=False, full=False)
+    ret = ExpectedReturn.objects.get(centra_id=centra_return.id)
+    first, second, third = ret.lines.order_by("pk")
+
+    login("fulfilment")
+    page.goto(f"/returns/receive/?q={ret.centra_id}")
+    page.get_by_label(f"Received {first.ip_sku}").fill("0")
+    page.get_by_label(f"Received {third.ip_sku}").fill("1")
+    page.get_by_label(f"Note {third.ip_sku}").fill("one torn")
+    page.get_by_label(f"Received {first.ip_sku}").press("Enter")
+
+    error = page.locator(f"#error-{first.pk}")
+    expect(error).to_contain_text(f"{first.ip_sku}: Expected 2, received 0: add a note")
+    expect(page.get_by_label(f"Note {first.ip_sku}")).to_be_focused()
+    expect(page.get_by_label(f"Received {first.ip_sku}")).to_have_value("0")
+    expect(page.get_by_label(f"Received {second.ip_sku}")).to_have_value("2")
+    expect(page.get_by_label(f"Received {third.ip_sku}")).to_have_value("1")
+    expect(page.get_by_label(f"Note {third.ip_sku}")).to_have_value("one torn")
+    assert not ret.lines.filter(received_quantity__isnull=False).exists()
+
+    page.keyboard.type("lost in transit")
+    page.keyboard.press("Enter")
+    expect(page.locator(".message.success")).to_contain_text("3 line(s) received")
+    received = dict(ret.lines.values_list("pk", "received_quantity"))
+    assert received == {first.pk: 0, second.pk: 2, third.pk: 1}

@@ -511,3 +511,22 @@ def test_the_queue_groups_by_type_and_a_group_narrows_it(client_for):
     narrowed = client.get(QUEUE, {"team": "", "type": "stock_drift"})
     assert narrowed.context["by_type"] == []
     assert len(narrowed.context["table"].data) == 3
+
+
+def test_a_push_held_ticket_says_which_pushes_are_still_held_next_to_resolve(client_for):
+    """Review problem 1: resolving the ticket left push 5 held with no pointer to it."""
+    from syncs.models import StockPush
+
+    held_push = StockPush.objects.create(status=StockPush.Status.HELD, reasons=["many zeros"])
+    StockPush.objects.create(status=StockPush.Status.DISCARDED)
+    ticket = ticket_raise(type_code="push_held", source="stock", stream="stock", summary="held")
+    html = client_for("operations").get(reverse("exceptions:ticket", args=[ticket.pk]))
+    page = html.content.decode()
+    assert page.count("is still held by the guard") == 1
+    assert (
+        f'<a href="/syncs/stock/pushes/{held_push.pk}/">Open push {held_push.pk} to discard it</a>'
+        in page
+    )
+    StockPush.objects.filter(pk=held_push.pk).update(status=StockPush.Status.DISCARDED)
+    html = client_for("operations").get(reverse("exceptions:ticket", args=[ticket.pk]))
+    assert "is still held by the guard" not in html.content.decode()

@@ -64,6 +64,31 @@ def test_an_order_ip_has_not_taken_is_a_finance_ticket_with_its_numbers(ledger):
     assert list(d.events.values_list("kind", "actor_name")) == [("raised", "reconciliation")]
 
 
+def test_a_discrepancy_found_again_unchanged_is_only_seen_again(ledger):
+    ledger.order(11, at("2026-03-12 10:00"), ledger.line("a", qty=2, price="10.00"))
+    ledger.order(12, at("2026-03-13 10:00"), ledger.line("b", qty=1, price="5.00"))
+    compute()
+    before = {d.order_number: d for d in Discrepancy.objects.all()}
+    later = timezone.now() + timedelta(minutes=5)
+    outcome = reconciliation_compute(
+        start_day=date(2026, 3, 1), end_day=date(2026, 3, 31), now=later
+    )
+    assert (outcome.raised, outcome.cleared) == (2, 0)  # both still there, none new
+    after = {d.order_number: d for d in Discrepancy.objects.all()}
+    assert set(after) == {"11", "12"}
+    for number, discrepancy in after.items():
+        assert discrepancy.pk == before[number].pk
+        assert discrepancy.status == "open"
+        assert discrepancy.first_seen_at == before[number].first_seen_at
+        assert discrepancy.last_seen_at == later
+        assert (discrepancy.c_units, discrepancy.skus) == (
+            before[number].c_units,
+            before[number].skus,
+        )
+    assert list(DiscrepancyEvent.objects.values_list("kind", flat=True)) == ["raised", "raised"]
+    assert sorted(tickets()) == [("11", "open", "finance"), ("12", "open", "finance")]
+
+
 def test_unmapped_lines_are_unpublished_and_clear_when_ip_takes_them(ledger):
     ledger.order(12, at("2026-03-12 10:00"), ledger.line("zz", qty=1, price="9.00"))
     ledger.ip_takes_everything()

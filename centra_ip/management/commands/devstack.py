@@ -20,6 +20,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -50,6 +51,13 @@ class Command(BaseCommand):
             "PORT": str(options["port"]),
             "SANDBOX_PORT": str(options["sandbox_port"]),
         }
+        hub_story = []
+        if len(commands) == 3:  # the sandbox runs, and with it the demo's scripted story
+            # the story belongs to the sandbox: loaded only when the sandbox runs
+            from syncs.sandbox.story import HUB_STORY, STORY_SETTINGS
+
+            env = {**STORY_SETTINGS, **env}
+            hub_story = list(HUB_STORY)
         keeper = [sys.executable, "-m", "centra_ip.keeper", "--parent", str(os.getpid())]
         keeper += ["--grace", str(options["grace"]), "--"]
         stopping = False
@@ -64,13 +72,25 @@ class Command(BaseCommand):
             command[2]: subprocess.Popen([*keeper, *command], env=env, start_new_session=True)
             for command in commands
         }
+        started = time.monotonic()
         while not stopping and all(child.poll() is None for child in children.values()):
+            hub_story = self._play_hub_story(hub_story, time.monotonic() - started)
             time.sleep(0.5)
         self._stop(list(children.values()), grace=options["grace"])
         failed = [name for name, child in children.items() if child.returncode != 0]
         if failed and not stopping:
             self.stderr.write(f"stopped because {', '.join(failed)} exited")
             sys.exit(1)
+
+    def _play_hub_story(self, beats: list, elapsed: float) -> list:
+        """Play the story's hub beats now due (what people in the hub do); the rest."""
+        while beats and beats[0][0].total_seconds() <= elapsed:
+            _at, says, func = beats.pop(0)
+            try:
+                self.stdout.write(f"story: {says}: {import_string(func)()}")
+            except Exception as error:  # a demo step must never stop the app
+                self.stderr.write(f"story: {says}: failed: {error}")
+        return beats
 
     def _stop(self, children, *, grace: float) -> None:
         self.stdout.write("stopping the web server, the task cluster and the sandbox...")

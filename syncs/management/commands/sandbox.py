@@ -1,4 +1,6 @@
 import threading
+import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -6,6 +8,7 @@ from django.urls import reverse
 
 from syncs.sandbox.sandbox import sandbox_build
 from syncs.sandbox.server import make_sandbox_server
+from syncs.sandbox.story import Story
 from syncs.sandbox.world import WorldConfig
 from syncs.views.feeds import feed_credentials
 
@@ -28,6 +31,11 @@ class Command(BaseCommand):
             "(default: the feed on the local app at PORT)",
         )
         parser.add_argument(
+            "--no-story",
+            action="store_true",
+            help="no scripted story: only the generated world (docs/sandbox.md)",
+        )
+        parser.add_argument(
             "--feed-every", type=float, default=60.0, help="seconds between feed fetches (0: never)"
         )
 
@@ -46,9 +54,14 @@ class Command(BaseCommand):
             f"Centra at {base}/graphql, Inventory Planner at {base}/api/v1"
         )
         stop = threading.Event()
+        story = None if options["no_story"] else Story(sandbox)
+        if story is not None:
+            self._tell(story.advance(timedelta(0)))
         if options["tick"] > 0:
             threading.Thread(
-                target=self._keep_ticking, args=(sandbox.world, options["tick"], stop), daemon=True
+                target=self._keep_ticking,
+                args=(sandbox.world, story, options["tick"], stop),
+                daemon=True,
             ).start()
         if options["feed_every"] > 0:
             feed_url = options["feed_url"] or settings.LOCAL_URLS.on_app(
@@ -82,15 +95,23 @@ class Command(BaseCommand):
 
     @staticmethod
     def _keep_fetching(twin, seconds: float, stop: threading.Event) -> None:
-        """IP's CSV connection pulls on its own schedule; a failed fetch is only logged by
-        the twin (its receipts), as IP would show a sync error."""
+        """IP's CSV connection pulls on its own schedule (not while the story pauses it); a
+        failed fetch is only logged by the twin (its receipts), as IP would show a sync error."""
         while not stop.wait(seconds):
+            if twin.sales_feed_paused:
+                continue
             try:
                 twin.fetch_sales_feed()
             except RuntimeError:  # not configured: nothing to fetch
                 return
 
-    @staticmethod
-    def _keep_ticking(world, seconds: float, stop: threading.Event) -> None:
+    def _keep_ticking(self, world, story, seconds: float, stop: threading.Event) -> None:
+        started = time.monotonic()
         while not stop.wait(seconds):
+            if story is not None:
+                self._tell(story.advance(timedelta(seconds=time.monotonic() - started)))
             world.tick()
+
+    def _tell(self, said: list[str]) -> None:
+        for line in said:
+            self.stdout.write(f"sandbox story: {line}")

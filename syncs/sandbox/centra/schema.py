@@ -439,6 +439,9 @@ def resolve_set_stock(_root, info, input):
         if quantity < 0:
             errors.append(user_error("Quantity must be 0 or more", *path))
             continue
+        if size.SKU in state.stock_locked:
+            errors.append(user_error("The product size is locked for stock changes", *path))
+            continue
         row = state.level(size, warehouse.id)
         physical = row.allocatedQuantity + quantity if fta else quantity
         if physical < row.allocatedQuantity:
@@ -449,7 +452,7 @@ def resolve_set_stock(_root, info, input):
                 )
             )
             physical = row.allocatedQuantity
-        row.physicalQuantity = physical
+        row.physicalQuantity = physical + state.stock_added_after_write.get(size.SKU, 0)
         applied.append(size)
     changes = []
     if applied:

@@ -436,6 +436,12 @@ class CentraState:
         # Centra generates events only once it has enabled the event system for the account
         # (EVT-DEV); until then listeners can be set and the queue stays empty.
         self.events_enabled = True
+        # SKUs whose stock Centra refuses to change (a size locked in Centra's admin): a
+        # stock write for one answers a userError for that item, as Centra reports problems.
+        self.stock_locked: set[str] = set()
+        # Units another writer adds after each stock write, per SKU (an old integration
+        # still writing stock to Centra): Centra then shows more than was written.
+        self.stock_added_after_write: dict[str, int] = {}
         self.wall = wall or (lambda: datetime.now(UTC).replace(microsecond=0))
         self.stores = {
             1: Store(1, "DIRECT_TO_CONSUMER", "Retail"),

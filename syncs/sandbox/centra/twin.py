@@ -80,6 +80,9 @@ class TwinConfig:
     fta_quantity_type: str = "FREE_TO_ALLOCATE"
     # None: the token may do everything; else the set of "Type:read"/"Type:write" it has.
     permissions: frozenset[str] | None = None
+    # Root fields whose queries Centra cannot answer in time (a slow query on its side):
+    # the twin times out on them, and only on them (the sandbox story slows ``orders``).
+    slow_root_fields: frozenset[str] = frozenset()
 
 
 class CentraTwin:
@@ -131,6 +134,8 @@ class CentraTwin:
 
     # -- HTTP ------------------------------------------------------------------------------
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.config.slow_root_fields and self._slow(request):
+            raise httpx.ReadTimeout("sandbox: a slow query", request=request)
         injected = self.faults.before(request)
         if injected is not None:
             return injected
@@ -198,6 +203,19 @@ class CentraTwin:
             cut_first_list(payload["data"])
         return self._answer(
             payload, complexity=complexity, permissions=sorted(context["permissions_used"])
+        )
+
+    def _slow(self, request: httpx.Request) -> bool:
+        """Whether the request asks for a root field Centra cannot answer in time; checked
+        before anything else, as a query that never answers never meets a quota either."""
+        try:
+            body = json.loads(request.content)
+            document, errors = self._document(body["query"])
+            operation = None if errors else self._operation(document, body.get("operationName"))
+        except (ValueError, KeyError, TypeError):
+            return False
+        return operation is not None and bool(
+            self.config.slow_root_fields & _root_fields(operation)
         )
 
     @staticmethod
@@ -351,6 +369,13 @@ class CentraTwin:
         if self.config.retry_after_format == "http-date":
             return email.utils.formatdate(at, usegmt=True)
         return str(at)
+
+
+def _root_fields(operation) -> set[str]:
+    return {
+        getattr(node, "name", None) and node.name.value
+        for node in operation.selection_set.selections
+    }
 
 
 def never_awaitable(_value) -> bool:

@@ -73,6 +73,12 @@ class InventoryPlannerTwin(IPState):
         self.account = account
         self.faults = faults or FaultPlan()
         self._feed: _Feed | None = None
+        # IP's CSV connection paused (the sandbox story): whoever schedules the fetches
+        # (``manage.py sandbox``) skips them while this is set.
+        self.sales_feed_paused = False
+        # When set, creating a purchase order is refused (422) with this message, as IP
+        # refuses an order it cannot accept (the sandbox story: returns cannot stock in).
+        self.purchase_orders_refused = ""
         self._fetches: list[FeedFetch] = []
 
     # -- HTTP ----------------------------------------------------------------------------
@@ -154,6 +160,8 @@ class InventoryPlannerTwin(IPState):
         )
 
     def _http_create_order(self, request):
+        if self.purchase_orders_refused:
+            raise self._invalid(self.purchase_orders_refused)
         return self._one(request, "purchase-order", self.create_order(self._body(request)))
 
     def _http_get_order(self, request, po_id):

@@ -108,3 +108,15 @@ def test_the_sku_page_shows_both_sides_and_tickets(
     ]
     assert "SKU missing in Inventory Planner" in page
     assert "Not mapped." in page
+
+
+def test_a_centra_size_without_a_sku_is_listed_not_a_crash(sandbox, run_engine, client_for):
+    """Centra's schema allows a size with no SKU (the demo story plants one): the workbench
+    lists it as such instead of failing to link it."""
+    state = sandbox.centra.state
+    variant = state.products[min(state.products)].variants[0]
+    size = state.add_size(variant, "ONE", "99", ean="", sku=None)
+    run_engine("catalog")
+    response = client_for("merchandising").get(reverse("syncs:catalog"))
+    assert response.status_code == 200
+    assert f"size {size.id}: give it a SKU in Centra" in response.content.decode()

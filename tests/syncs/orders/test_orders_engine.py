@@ -196,6 +196,20 @@ def test_a_parked_lines_ticket_resolves_when_an_automatic_mapping_publishes_it(
     assert "parked order lines were published" in ticket.events.last().note
 
 
+def test_every_order_parked_on_a_sku_shows_that_skus_ticket(catalog, run_engine, client_for):
+    """One ticket per unmapped SKU, whose context names the latest order parked on it: the
+    earlier order's page still lists it, through its parked line."""
+    unmapped = centra_only_sku(catalog)
+    first = catalog.centra.state.place_order([(unmapped, 1, "49.00")])
+    run_engine("orders")
+    catalog.centra.state.place_order([(unmapped, 1, "49.00")])
+    run_engine("orders")
+    ticket = Ticket.objects.get(type="sku_missing_in_ip", sku=unmapped)
+    assert ticket.context["order_number"] != first.number
+    page = client_for("operations").get(f"/syncs/orders/{first.number}/").content.decode()
+    assert f'href="/exceptions/{ticket.pk}/"' in page
+
+
 def test_without_events_a_failed_pass_keeps_its_stored_batches_and_is_redone(
     catalog, run_engine, settings
 ):

@@ -1,11 +1,13 @@
 """The stock and configuration screens: who may do what, and what they show."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from syncs.models import (
     ConfigChange,
@@ -15,6 +17,7 @@ from syncs.models import (
     StockPushLine,
 )
 from syncs.sandbox.world import IP_WAREHOUSE
+from syncs.stock.engine import read_to_write
 from tests.syncs.stock.conftest import stock_cycle
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +208,54 @@ def test_a_sent_push_shows_ip_read_to_centra_write_per_lane(mapped, client_for):
         assert f"<td>{StockPushLine.Lane(lane).label}</td><td>{figures[lane]['lines']}</td>" in page
     index = client_for("finance").get("/syncs/stock/").content.decode()
     assert "IP read to Centra write, zero lane (slowest s)" in index
+
+
+def test_the_stock_page_shows_each_lanes_read_to_write_over_the_last_24_hours(mapped, client_for):
+    first = stock_cycle().counts["read_to_write"]
+    position = StockPosition.objects.filter(ats__gt=0).order_by("sku").first()
+    mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, 0)
+    latest = stock_cycle().counts["read_to_write"]
+    assert list(latest) == ["zero"]
+    stock_cycle(dry_run=True)  # a preview sends nothing: not a write
+    old = StockPush.objects.create(
+        status=StockPush.Status.SENT,
+        counts={"read_to_write": {"zero": {"lines": 9, "p50": 500.0, "p95": 900.0, "max": 999.0}}},
+    )
+    StockPush.objects.filter(pk=old.pk).update(created_at=old.created_at - timedelta(hours=25))
+    page = client_for("finance").get("/syncs/stock/").content.decode()
+    assert "IP read to Centra write, last 24 hours" in page
+    zero = latest["zero"]
+    runs = [figures for figures in (first, latest) if "zero" in figures]
+    lines = sum(f["zero"]["lines"] for f in runs)
+    worst, slowest = max(f["zero"]["p95"] for f in runs), max(f["zero"]["max"] for f in runs)
+    expected = (
+        f"<td>To zero</td><td>{len(runs)}</td><td>{lines}</td><td>{zero['p95']}</td>"
+        f"<td>{worst}</td><td>{slowest}</td>"
+    )
+    assert expected in page
+    for lane, figure in first.items():
+        if lane != "zero":
+            label = StockPushLine.Lane(lane).label
+            assert (
+                f"<td>{label}</td><td>1</td><td>{figure['lines']}</td><td>{figure['p95']}</td>"
+                f"<td>{figure['p95']}</td><td>{figure['max']}</td>"
+            ) in page
+    assert "999.0" not in page  # older than 24 hours
+
+
+def test_read_to_write_takes_each_line_from_the_start_of_the_read_it_came_from():
+    read = timezone.now()
+    watched = read + timedelta(seconds=200)
+    lines = [
+        StockPushLine(pk=n, lane="velocity", status="sent", sent_at=read + timedelta(seconds=n))
+        for n in range(1, 21)
+    ]
+    lines.append(
+        StockPushLine(pk=99, lane="zero", status="sent", sent_at=watched + timedelta(seconds=4))
+    )
+    lines.append(StockPushLine(pk=98, lane="zero", status="rejected", sent_at=read))
+    figures = read_to_write(lines, read_started=read, read_by_line={99: watched})
+    assert figures == {
+        "zero": {"lines": 1, "p50": 4.0, "p95": 4.0, "max": 4.0},
+        "velocity": {"lines": 20, "p50": 10.0, "p95": 19.0, "max": 20.0},
+    }
