@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from centra_ip.permissions import ACT_ON_ALL_TICKETS, ACT_ON_TEAM_TICKETS, VIEW_EXCEPTIONS
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
+from exceptions.conditions import fingerprint_for
 from exceptions.models import TeamRoute, Ticket, TicketEvent, sla_breached_q
 from exceptions.overrides import effective_type, overrides_load
 from exceptions.registry import API_FAILURE_TYPES, TYPES, TicketType, retry_action
@@ -81,6 +82,18 @@ def ticket_related(ticket: Ticket, limit: int = 10):
         .select_related("assignee")
         .order_by("-last_seen", "-pk")[:limit]
     )
+
+
+def ticket_likely_match(ticket: Ticket) -> Ticket | None:
+    """The other side's ticket this one's condition names (``context["likely_match"]
+    ["ticket"]``: type and SKU): the catalog's two one-sided tickets about one near-duplicate
+    pair, one per team, are one incident. The latest ticket of that fingerprint, or None."""
+    match = ticket.context.get("likely_match")
+    named = match.get("ticket") if isinstance(match, dict) else None
+    if not isinstance(named, dict) or not named.get("type") or not named.get("sku"):
+        return None
+    fingerprint = fingerprint_for(str(named["type"]), {"sku": str(named["sku"])})
+    return Ticket.objects.filter(fingerprint=fingerprint).order_by("-pk").first()
 
 
 # Tickets first raised this close together, on a stream or by an API failure, are read as

@@ -8,6 +8,7 @@ or, for htmx, with the re-rendered part of the page.
 import csv
 import json
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.db.models import Count
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.exports import csv_cell
 from centra_ip.pagination import RequestConfig
-from centra_ip.permissions import VIEW_EXCEPTIONS, requires
+from centra_ip.permissions import MAP_SKUS, VIEW_EXCEPTIONS, requires
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
 from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BULK_LIMIT, BulkForm
@@ -36,6 +37,7 @@ from exceptions.selectors import (
     ticket_get_for_user,
     ticket_history,
     ticket_incident,
+    ticket_likely_match,
     ticket_related,
     ticket_trend,
     tickets_actable_by,
@@ -173,6 +175,9 @@ def _likely_cause(ticket: Ticket, incident: list[Ticket]) -> Ticket | None:
 def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
     action = retry_action(ticket.type)
     incident = ticket_incident(ticket)
+    likely_match = ticket_likely_match(ticket)
+    if likely_match and likely_match not in incident:
+        incident.insert(0, likely_match)  # the other team's part of the same pair
     forms = forms or {}
     return {
         "ticket": ticket,
@@ -184,6 +189,7 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "related": ticket_related(ticket),
         "incident": incident,
         "cause": _likely_cause(ticket, incident),
+        "likely_match": _likely_match(ticket, likely_match, request.user),
         "links": _subject_links(ticket),
         "held_pushes": _held_pushes(ticket),
         # its own idempotency key: "Assign to me" and "Assign" are two different clicks
@@ -192,6 +198,21 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
             name: forms.get(name) or form(prefix=name, initial=_initial(name, ticket))
             for name, form in ACTION_FORMS.items()
         },
+    }
+
+
+def _likely_match(ticket: Ticket, other: Ticket | None, user) -> dict | None:
+    """For a one-sided SKU ticket: the pair its condition names as the likely match, the
+    other side's ticket and whether this user may map the pair from here (one POST to the
+    workbench's map action; mapping clears both tickets)."""
+    match = ticket.context.get("likely_match")
+    if not isinstance(match, dict) or not match.get("centra_size_id"):
+        return None
+    return {
+        **match,
+        "other": other,
+        "can_map": ticket.is_active and user.has_perm(MAP_SKUS),
+        "workbench": f"{reverse('syncs:catalog')}?q={quote(str(match.get('centra_sku', '')))}",
     }
 
 
