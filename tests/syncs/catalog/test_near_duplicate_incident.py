@@ -84,7 +84,8 @@ def test_a_reader_sees_the_link_but_no_map_button(pair, client_for):
 
     page = client_for("operations").get(reverse("exceptions:ticket", args=[merchandising.pk]))
 
-    assert 'id="likely-match-ticket"' in page.content.decode()
+    other = reverse("exceptions:ticket", args=[ecommerce.pk])
+    assert f'href="{other}" id="likely-match-ticket"' in page.content.decode()
     assert 'id="likely-match-map"' not in page.content.decode()
 
 
