@@ -84,16 +84,19 @@ def ticket_related(ticket: Ticket, limit: int = 10):
     )
 
 
-def ticket_likely_match(ticket: Ticket) -> Ticket | None:
-    """The other side's ticket this one's condition names (``context["likely_match"]
-    ["ticket"]``: type and SKU): the catalog's two one-sided tickets about one near-duplicate
-    pair, one per team, are one incident. The latest ticket of that fingerprint, or None."""
+def ticket_likely_match(ticket: Ticket) -> dict | None:
+    """The pair a one-sided SKU ticket names as its likely match (``context["likely_match"]``)
+    with ``other``, the latest ticket of the other side it names (type and SKU), or None:
+    the catalog's two tickets about one near-duplicate pair, one per team, are one incident."""
     match = ticket.context.get("likely_match")
-    named = match.get("ticket") if isinstance(match, dict) else None
-    if not isinstance(named, dict) or not named.get("type") or not named.get("sku"):
+    if not isinstance(match, dict) or not match.get("centra_size_id"):
         return None
-    fingerprint = fingerprint_for(str(named["type"]), {"sku": str(named["sku"])})
-    return Ticket.objects.filter(fingerprint=fingerprint).order_by("-pk").first()
+    named = match.get("ticket")
+    other = None
+    if isinstance(named, dict) and named.get("type") and named.get("sku"):
+        fingerprint = fingerprint_for(str(named["type"]), {"sku": str(named["sku"])})
+        other = Ticket.objects.filter(fingerprint=fingerprint).order_by("-pk").first()
+    return {**match, "other": other}
 
 
 # Tickets first raised this close together, on a stream or by an API failure, are read as

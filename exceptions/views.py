@@ -8,7 +8,6 @@ or, for htmx, with the re-rendered part of the page.
 import csv
 import json
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.db.models import Count
@@ -176,8 +175,9 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
     action = retry_action(ticket.type)
     incident = ticket_incident(ticket)
     likely_match = ticket_likely_match(ticket)
-    if likely_match and likely_match not in incident:
-        incident.insert(0, likely_match)  # the other team's part of the same pair
+    other = likely_match and likely_match["other"]
+    if other and other not in incident:
+        incident.insert(0, other)  # the other team's part of the same SKU pair
     forms = forms or {}
     return {
         "ticket": ticket,
@@ -189,7 +189,9 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "related": ticket_related(ticket),
         "incident": incident,
         "cause": _likely_cause(ticket, incident),
-        "likely_match": _likely_match(ticket, likely_match, request.user),
+        "likely_match": likely_match,
+        # mapping the likely pair from the ticket: one POST to the workbench's map action
+        "can_map": ticket.is_active and request.user.has_perm(MAP_SKUS),
         "links": _subject_links(ticket),
         "held_pushes": _held_pushes(ticket),
         # its own idempotency key: "Assign to me" and "Assign" are two different clicks
@@ -198,21 +200,6 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
             name: forms.get(name) or form(prefix=name, initial=_initial(name, ticket))
             for name, form in ACTION_FORMS.items()
         },
-    }
-
-
-def _likely_match(ticket: Ticket, other: Ticket | None, user) -> dict | None:
-    """For a one-sided SKU ticket: the pair its condition names as the likely match, the
-    other side's ticket and whether this user may map the pair from here (one POST to the
-    workbench's map action; mapping clears both tickets)."""
-    match = ticket.context.get("likely_match")
-    if not isinstance(match, dict) or not match.get("centra_size_id"):
-        return None
-    return {
-        **match,
-        "other": other,
-        "can_map": ticket.is_active and user.has_perm(MAP_SKUS),
-        "workbench": f"{reverse('syncs:catalog')}?q={quote(str(match.get('centra_sku', '')))}",
     }
 
 
