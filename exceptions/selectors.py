@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from centra_ip.permissions import ACT_ON_ALL_TICKETS, ACT_ON_TEAM_TICKETS, VIEW_EXCEPTIONS
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
+from exceptions.conditions import fingerprint_for
 from exceptions.models import TeamRoute, Ticket, TicketEvent, sla_breached_q
 from exceptions.overrides import effective_type, overrides_load
 from exceptions.registry import API_FAILURE_TYPES, TYPES, TicketType, retry_action
@@ -81,6 +82,21 @@ def ticket_related(ticket: Ticket, limit: int = 10):
         .select_related("assignee")
         .order_by("-last_seen", "-pk")[:limit]
     )
+
+
+def ticket_likely_match(ticket: Ticket) -> dict | None:
+    """The pair a one-sided SKU ticket names as its likely match (``context["likely_match"]``)
+    with ``other``, the latest ticket of the other side it names (type and SKU), or None:
+    the catalog's two tickets about one near-duplicate pair, one per team, are one incident."""
+    match = ticket.context.get("likely_match")
+    if not isinstance(match, dict) or not match.get("centra_size_id"):
+        return None
+    named = match.get("ticket")
+    other = None
+    if isinstance(named, dict) and named.get("type") and named.get("sku"):
+        fingerprint = fingerprint_for(str(named["type"]), {"sku": str(named["sku"])})
+        other = Ticket.objects.filter(fingerprint=fingerprint).order_by("-pk").first()
+    return {**match, "other": other}
 
 
 # Tickets first raised this close together, on a stream or by an API failure, are read as

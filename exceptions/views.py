@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.exports import csv_cell
 from centra_ip.pagination import RequestConfig
-from centra_ip.permissions import VIEW_EXCEPTIONS, requires
+from centra_ip.permissions import MAP_SKUS, VIEW_EXCEPTIONS, requires
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
 from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BULK_LIMIT, BulkForm
@@ -36,6 +36,7 @@ from exceptions.selectors import (
     ticket_get_for_user,
     ticket_history,
     ticket_incident,
+    ticket_likely_match,
     ticket_related,
     ticket_trend,
     tickets_actable_by,
@@ -173,6 +174,10 @@ def _likely_cause(ticket: Ticket, incident: list[Ticket]) -> Ticket | None:
 def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
     action = retry_action(ticket.type)
     incident = ticket_incident(ticket)
+    likely_match = ticket_likely_match(ticket)
+    other = likely_match and likely_match["other"]
+    if other and other not in incident:
+        incident.insert(0, other)  # the other team's part of the same SKU pair
     forms = forms or {}
     return {
         "ticket": ticket,
@@ -184,6 +189,9 @@ def _ticket_context(request, ticket: Ticket, forms=None) -> dict:
         "related": ticket_related(ticket),
         "incident": incident,
         "cause": _likely_cause(ticket, incident),
+        "likely_match": likely_match,
+        # mapping the likely pair from the ticket: one POST to the workbench's map action
+        "can_map": ticket.is_active and request.user.has_perm(MAP_SKUS),
         "links": _subject_links(ticket),
         "held_pushes": _held_pushes(ticket),
         # its own idempotency key: "Assign to me" and "Assign" are two different clicks

@@ -166,19 +166,23 @@ def catalog_compare(
             key=lambda v: v.id,
             describe=lambda v: {"ip_variant_id": v.id, "ip_sku": v.sku, "barcode": v.barcode},
         )
+        context = {
+            "centra_size_id": size.size_id,
+            "centra_variant_id": size.variant_id,
+            "centra_product_id": size.product_id,
+            "centra_sku": size.sku,
+            "ean": size.ean,
+            "product": f"{size.product_number} {size.product_name}",
+            "suggested_matches": suggestions,
+        }
+        if suggestions:
+            match = variant_by_id[suggestions[0]["ip_variant_id"]]
+            context["likely_match"] = _likely_match(size, match, other=MISSING_IN_CENTRA)
         plan.missing_in_ip.append(
             Condition(
                 type_code=MISSING_IN_IP,
                 sku=size.sku,
-                context={
-                    "centra_size_id": size.size_id,
-                    "centra_variant_id": size.variant_id,
-                    "centra_product_id": size.product_id,
-                    "centra_sku": size.sku,
-                    "ean": size.ean,
-                    "product": f"{size.product_number} {size.product_name}",
-                    "suggested_matches": suggestions,
-                },
+                context=context,
                 summary=_summary("Centra", size.sku, suggestions, "ip_sku"),
             )
         )
@@ -191,17 +195,21 @@ def catalog_compare(
             key=lambda s: s.size_id,
             describe=lambda s: {"centra_size_id": s.size_id, "centra_sku": s.sku, "ean": s.ean},
         )
+        context = {
+            "ip_variant_id": variant.id,
+            "ip_sku": variant.sku,
+            "barcode": variant.barcode or "",
+            "in_stock": variant.in_stock,
+            "suggested_matches": suggestions,
+        }
+        if suggestions:
+            match = size_by_id[suggestions[0]["centra_size_id"]]
+            context["likely_match"] = _likely_match(match, variant, other=MISSING_IN_IP)
         plan.missing_in_centra.append(
             Condition(
                 type_code=MISSING_IN_CENTRA,
                 sku=variant.sku,
-                context={
-                    "ip_variant_id": variant.id,
-                    "ip_sku": variant.sku,
-                    "barcode": variant.barcode or "",
-                    "in_stock": variant.in_stock,
-                    "suggested_matches": suggestions,
-                },
+                context=context,
                 summary=_summary("IP", variant.sku, suggestions, "centra_sku"),
             )
         )
@@ -218,6 +226,27 @@ def _suggestions(by_code: list, by_key: list, *, key, describe) -> list[dict]:
             seen.add(key(candidate))
             found.append({**describe(candidate), "matched_on": how})
     return found[:5]
+
+
+def _likely_match(size: SizeRow, variant: Variant, *, other: str) -> dict:
+    """The pair a one-sided SKU most likely is (its best suggestion), named alike on both
+    sides' tickets: an IP variant re-created with a case or space typo raises one ticket per
+    side, for two teams, about one pair (review problem 12). ``ticket`` names the other
+    side's ticket (type and SKU) so the desk links the two; ``reasons`` say why they match.
+    """
+    reasons = []
+    if size.ean and size.ean == variant.barcode:
+        reasons.append(f"same barcode {size.ean}")
+    if sku_normalise(size.sku) == sku_normalise(variant.sku):
+        reasons.append("SKU equal after case/space normalisation")
+    return {
+        "centra_size_id": size.size_id,
+        "centra_sku": size.sku,
+        "ip_variant_id": variant.id,
+        "ip_sku": variant.sku,
+        "reasons": reasons,
+        "ticket": {"type": other, "sku": variant.sku if other == MISSING_IN_CENTRA else size.sku},
+    }
 
 
 def _summary(side: str, sku: str, suggestions: list[dict], other_key: str) -> str:
