@@ -28,6 +28,8 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -136,3 +138,49 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+@dataclass
+class KeptService:
+    """A service a test harness (the production smoke test, the soak) starts under a keeper.
+
+    The keeper leads the service's own session, so its pid is the session id of everything
+    the service starts; stopping it is SIGTERM to the keeper, then SIGKILL to the group if
+    the keeper itself is stuck."""
+
+    name: str
+    command: list[str]
+    log_path: Path
+    grace: float = 20  # seconds the service has to stop after SIGTERM
+    process: subprocess.Popen | None = None
+    stop_seconds: float | None = None
+
+    def start(self, env: dict) -> None:
+        keeper = [sys.executable, "-m", "centra_ip.keeper", "--parent", str(os.getpid())]
+        with self.log_path.open("a") as out:
+            self.process = subprocess.Popen(
+                [*keeper, "--grace", str(self.grace), "--", *self.command],
+                cwd=Path(__file__).resolve().parents[1],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # the keeper leads the service's process group
+            )
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if not self.running():
+            return
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=self.grace + 10)
+        except subprocess.TimeoutExpired:  # a stuck keeper: the whole group, now
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.stop_seconds = time.monotonic() - started
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

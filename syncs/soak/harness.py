@@ -345,7 +345,7 @@ class Soak:
             seen, since = self._taken.get(node.name, (-1, now))
             if taken != seen or not waiting:
                 self._taken[node.name] = (taken, now)
-            elif now - since > FREEZE_SECONDS or not node.alive():
+            elif now - since > FREEZE_SECONDS or not node.running():
                 log(f"{node.name} took no task for {now - since:.0f} s: restarting it")
                 node.stop()
                 node.start(self.env)

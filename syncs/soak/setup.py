@@ -4,12 +4,10 @@ the processes themselves (each under ``centra_ip.keeper``). Imports nothing of D
 import argparse
 import os
 import secrets
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from centra_ip.keeper import KeptService
 from syncs.sandbox.world import IP_WAREHOUSE
 from syncs.soak.postgres import PrivatePostgres
 
@@ -63,45 +61,17 @@ def environment(opts: argparse.Namespace) -> dict:
 
 
 @dataclass
-class Process:
+class Process(KeptService):
     """One service under ``centra_ip.keeper`` (its own session: the keeper's pid is the
     session id of everything it starts, which is how a worker is known to be ours)."""
 
-    name: str
-    command: list[str]
-    log_path: Path
-    process: subprocess.Popen | None = None
-
-    def start(self, env: dict) -> None:
-        keeper = [sys.executable, "-m", "centra_ip.keeper", "--parent", str(os.getpid())]
-        with self.log_path.open("a") as out:
-            self.process = subprocess.Popen(
-                [*keeper, "--grace", str(GRACE), "--", *self.command],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if not self.alive():
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=GRACE + 10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+    grace: float = GRACE
 
     def owns(self, pid: int) -> bool:
         try:
-            return self.alive() and os.getsid(pid) == self.process.pid
+            return self.running() and os.getsid(pid) == self.process.pid
         except ProcessLookupError:
             return False
 
     def tasks_taken(self) -> int:
-        return self.log_path.read_text(errors="replace").count(" processing ")
+        return self.log_text().count(" processing ")

@@ -28,7 +28,6 @@ below), SMOKE_LOG_DIR (default: a new temporary folder).
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from centra_ip.keeper import KeptService
 from syncs.streams import STOCK, STREAM_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,49 +82,10 @@ def log(message: str) -> None:
 
 
 @dataclass
-class Service:
-    name: str
-    command: list[str]
-    log_path: Path
-    process: subprocess.Popen | None = None
-    stop_seconds: float | None = None
-
-    def start(self, env: dict) -> None:
-        keeper = [sys.executable, "-m", "centra_ip.keeper", "--parent", str(os.getpid())]
-        with self.log_path.open("w") as out:
-            self.process = subprocess.Popen(
-                [*keeper, "--grace", str(GRACE), "--", *self.command],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # the keeper leads the service's process group
-            )
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if not self.running():
-            return
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=GRACE + 10)
-        except subprocess.TimeoutExpired:  # a stuck keeper: the whole group, now
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.stop_seconds = time.monotonic() - started
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-@dataclass
 class Smoke:
     log_dir: Path
     env: dict = field(default_factory=dict)
-    services: list[Service] = field(default_factory=list)
+    services: list[KeptService] = field(default_factory=list)
     pages_opened: int = 0
     forbidden_seen: int = 0
     logins: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -205,19 +166,19 @@ class Smoke:
     def start_services(self) -> None:
         python = sys.executable
         self.services = [
-            Service(
+            KeptService(
                 "sandbox",
                 # without the demo's scripted story, which breaks the APIs on purpose
                 [python, "manage.py", "sandbox", "--port", str(SANDBOX_PORT), *SANDBOX_OPTIONS],
                 self.log_dir / "sandbox.log",
             ),
-            Service(
+            KeptService(
                 "gunicorn",
                 [*GUNICORN, "--bind", f"127.0.0.1:{PORT}", "--graceful-timeout", str(GRACE - 5)],
                 self.log_dir / "gunicorn.log",
             ),
-            Service("node-1", [python, "manage.py", "qcluster"], self.log_dir / "node-1.log"),
-            Service("node-2", [python, "manage.py", "qcluster"], self.log_dir / "node-2.log"),
+            KeptService("node-1", [python, "manage.py", "qcluster"], self.log_dir / "node-1.log"),
+            KeptService("node-2", [python, "manage.py", "qcluster"], self.log_dir / "node-2.log"),
         ]
         for service in self.services:
             service.start(self.env)
