@@ -239,7 +239,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.STOCK_IN_FAILED,
-        retry="returns.services.stock_in_retry",
+        retry="returns.stock_in.stock_in_retry",
         title="Stock-in failed / not confirmed",
         team=FULFILMENT,
         severity=WARNING,

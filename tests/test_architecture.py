@@ -27,7 +27,6 @@ LONG_MODULES = {
     "centra_ip.checklists": "declarative: the CHECKLISTS table",
     "syncs.sandbox.centra.schema": "declarative: the twin's GraphQL schema text",
     # not yet split (review point 6; docs/architecture.md, "Not yet")
-    "returns.services": "not yet split (review point 6)",
     "reconciliation.services": "not yet split (review point 6)",
     "reconciliation.selectors": "not yet split (review point 6)",
     "syncs.connectors.centra.client": "not yet split (review point 6)",
