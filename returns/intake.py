@@ -6,6 +6,7 @@ lists the returns overdue. A line parked here is also mapped at once when the SK
 mapping (``return_lines_redrive``, one of the catalog's "mapping created" hooks).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,11 +14,11 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from exceptions.services import Condition, tickets_raise_many
+from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from returns.config import returns_config
 from returns.models import ExpectedReturn, ReturnEvent, ReturnLine
 from returns.timeline import SOURCE, return_event_add, return_state_refresh
-from syncs.models import OrderLine
+from syncs.models import OrderLine, SkuMapping
 from syncs.orders.services import SkuIndex
 
 
@@ -135,22 +136,7 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                         actor_label=SOURCE,
                         note=f"Centra SKU {line.centra_sku} has no IP variant mapped",
                     )
-            for line in ret.lines.filter(ip_sku=""):
-                mapped = skus.find(None, line.centra_sku)
-                if mapped is None:
-                    counts.parked.append(_parked_condition(ret, line))
-                    continue
-                line.ip_sku, line.ip_variant_id = mapped.sku, mapped.ip_variant_id
-                line.save(update_fields=["ip_sku", "ip_variant_id"])
-                counts.lines_mapped += 1
-                counts.mapped.append(_parked_condition(ret, line))
-                return_event_add(
-                    ret,
-                    ReturnEvent.Kind.MAPPED,
-                    line=line,
-                    actor_label=SOURCE,
-                    note=f"mapped to IP SKU {mapped.sku}",
-                )
+            _parked_lines_map(ret, ret.lines.filter(ip_sku=""), skus, counts)
             order_lines_refunds_note(
                 ret.lines.filter(centra_line_value__isnull=False).values_list(
                     "centra_order_line_id", flat=True
@@ -163,6 +149,50 @@ def returns_store(*, returns, skus: SkuIndex, ip_warehouse: str) -> StoreCounts:
                 return_event_add(ret, ReturnEvent.Kind.CENTRA_COMPLETED, actor_label="Centra")
             return_state_refresh(ret=ret)
     return counts
+
+
+def _parked_lines_map(ret: ExpectedReturn, lines, skus: SkuIndex, counts: StoreCounts) -> None:
+    """Map the return's parked lines that ``skus`` knows now (a condition each in
+    ``counts.mapped``, to clear its ticket); the rest stay parked (in ``counts.parked``)."""
+    for line in lines:
+        mapped = skus.find(None, line.centra_sku)
+        if mapped is None:
+            counts.parked.append(_parked_condition(ret, line))
+            continue
+        line.ip_sku, line.ip_variant_id = mapped.sku, mapped.ip_variant_id
+        line.save(update_fields=["ip_sku", "ip_variant_id"])
+        counts.lines_mapped += 1
+        counts.mapped.append(_parked_condition(ret, line))
+        return_event_add(
+            ret,
+            ReturnEvent.Kind.MAPPED,
+            line=line,
+            actor_label=SOURCE,
+            note=f"mapped to IP SKU {mapped.sku}",
+        )
+
+
+def return_lines_redrive(*, mappings: Iterable[SkuMapping]) -> int:
+    """Map the return lines parked on these new mappings at once; returns how many.
+
+    One of the catalog's "mapping created" hooks (``syncs/catalog/hooks.py``), called inside
+    the transaction that creates the mappings, so a mapped SKU unblocks its returns at the
+    desk without waiting for the next returns run, and their tickets clear with it.
+    """
+    if not ReturnLine.objects.filter(ip_sku="").exists():
+        return 0  # the usual case, and a catalog run may bring 100,000s of new mappings
+    skus = SkuIndex(mappings)
+    parked = ReturnLine.objects.filter(ip_sku="", centra_sku__in=list(skus.by_sku))
+    counts = StoreCounts()
+    with transaction.atomic():
+        returns = ExpectedReturn.objects.select_for_update().filter(
+            pk__in=parked.values("expected_return_id")
+        )
+        for ret in returns.order_by("pk"):
+            _parked_lines_map(ret, parked.filter(expected_return=ret), skus, counts)
+            return_state_refresh(ret=ret)
+        tickets_clear_many(counts.mapped, source=SOURCE, note="The SKU is mapped now.")
+    return counts.lines_mapped
 
 
 def _refund_figures_note(ret: ExpectedReturn, centra) -> None:
