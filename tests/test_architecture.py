@@ -53,6 +53,7 @@ KNOWN_CYCLES = {
 BOTTOM = {
     "centra_ip.env",
     "centra_ip.exports",
+    "centra_ip.history",
     "centra_ip.limits",
     "centra_ip.local_urls",
     "centra_ip.pagination",
