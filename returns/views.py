@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from centra_ip.pagination import RequestConfig
 from centra_ip.permissions import CHANGE_CONFIGURATION, HANDLE_RETURNS, VIEW_RETURNS, requires
 from exceptions.models import Ticket
 from returns.forms import QcForm, receipt_forms
@@ -25,11 +24,10 @@ from returns.models import (
     ReturnState,
     StockIn,
 )
+from returns.selectors import queue_queryset
 from returns.services import ReturnsError, return_line_qc, return_receive
-from returns.tables import ReturnFilter, ReturnTable, queue_queryset
+from returns.tables import ReturnFilter, ReturnTable
 from syncs.stock.services import LedgerError
-
-PER_PAGE = 50
 
 
 def _key() -> str:
@@ -48,8 +46,7 @@ def _matching(q: str):
 @requires(VIEW_RETURNS)
 def index(request):
     filtered = ReturnFilter(request.GET, queryset=queue_queryset())
-    table = ReturnTable(filtered.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    table = ReturnTable(filtered.qs).configure(request)
     counts = dict(ExpectedReturn.objects.values_list("state").annotate(n=Count("pk")).order_by())
     states = [(code, label, counts.get(code, 0)) for code, label in ReturnState.choices]
     return render(

@@ -59,6 +59,7 @@ BOTTOM = {
     "centra_ip.pagination",
     "centra_ip.permissions",
     "centra_ip.ratelimit",
+    "centra_ip.tables",
     "centra_ip.teams",
 }
 
