@@ -30,7 +30,6 @@ LONG_MODULES = {
     "returns.services": "not yet split (review point 6)",
     "reconciliation.services": "not yet split (review point 6)",
     "reconciliation.selectors": "not yet split (review point 6)",
-    "syncs.connectors.inventory_planner.client": "not yet split (review point 6)",
     "syncs.catalog.services": "not yet split (review point 6)",
     "syncs.stock.engine": "not yet split (review point 2)",
     "syncs.sandbox.centra.state": "not yet split (review point 6)",
