@@ -37,7 +37,7 @@ from syncs.connectors.base import (
     parse_retry_after,
 )
 from syncs.connectors.http import http_client
-from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
+from syncs.connectors.recording import AttemptTally, Recorder, call_record, discard
 
 from .pacing import CentraLimits, Pacer
 from .parse import PAYLOAD_ERRORS, error_details, error_text, messages
@@ -224,23 +224,17 @@ class CentraSession(ClosingClient):
     def _record(
         self, label, started_at, t0, status_code, retries, *, error=None, user_errors="", tally
     ):
-        if error is not None:
-            outcome = "retryable_error" if error.retryable else "permanent_error"
-            text = error.message
-        else:
-            outcome = "permanent_error" if user_errors else "ok"
-            text = user_errors
         self.recorder(
-            CallRecord(
+            call_record(
                 system=SYSTEM,
                 operation=label,
                 started_at=started_at,
                 duration_ms=int((self.clock.monotonic() - t0) * 1000),
-                outcome=outcome,
                 status_code=status_code,
                 retries=retries,
-                error=text,
-                **tally.fields,
+                tally=tally,
+                error=error,
+                note=user_errors,
             )
         )
 

@@ -51,7 +51,7 @@ from syncs.connectors.inventory_planner.types import (
     parse_purchase_order_item,
     parse_variant,
 )
-from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
+from syncs.connectors.recording import AttemptTally, Recorder, call_record, discard
 
 T = TypeVar("T")
 
@@ -382,20 +382,16 @@ class InventoryPlannerClient(ClosingClient):
         return body
 
     def _record(self, operation, started_at, t0, exc, status_code, retries, tally) -> None:
-        outcome = "ok"
-        if exc is not None:
-            outcome = "retryable_error" if exc.retryable else "permanent_error"
         self._recorder(
-            CallRecord(
+            call_record(
                 system=SYSTEM,
                 operation=operation,
                 started_at=started_at,
                 duration_ms=int((self._clock.monotonic() - t0) * 1000),
-                outcome=outcome,
                 status_code=status_code,
                 retries=retries,
-                error="" if exc is None else exc.message,
-                **tally.fields,
+                tally=tally,
+                error=exc,
             )
         )
 
