@@ -20,6 +20,9 @@ the figure: the machine is shared, so the spread is printed too):
   server time per request (best and median of 7) and its queries; the bar is 300 ms;
 - the same for a day's drill-down and for the month's CSV export (no bar);
 - a summary line per figure against its bar.
+
+``BENCH_KEEP_DB=1`` keeps the seeded database (for ``EXPLAIN (ANALYZE, BUFFERS)`` of the
+computation's statements); the next run replaces it.
 """
 
 import os
@@ -280,7 +283,10 @@ def main() -> int:
         print(f"FIGURE month overview: best {pages['overview'] * 1000:.0f} ms (bar 300 ms)")
         print(f"({load()} at the end; the machine may be shared: figures are best of {runs})")
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if os.environ.get("BENCH_KEEP_DB"):  # to profile its statements afterwards
+            print(f"kept database {connection.settings_dict['NAME']}")
+        else:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0
 
 

@@ -255,13 +255,20 @@ def _day_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through, by_sk
 
 
 def day_totals_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
-    """Both sides per day and slice, from the lines themselves (a few hundred groups for a
-    month: each line is summed into a small hash table, nothing is sorted or stored per
-    SKU)."""
-    sides = _day_sides(start=start, end=end, zone=zone, through=through, by_sku=False)
-    DayTotals.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
+    """Both sides per day and slice (a few hundred groups for a month). Centra's side is
+    the window's order balances summed per day (``order_balances_rebuild`` runs first):
+    each line was summed once, into its order's balance, so it is not summed again here.
+    The hub side and the returns flow are grouped from their rows, on their own dates."""
+    window = {"day__gte": start.date(), "day__lt": end.date()}
     dims = ["day", *SLICES]
-    return insert_joined(DayTotals, dims, sides, on=dims, figures=DAY_FIGURES)
+    centra = side(
+        OrderBalance.objects.filter(**window),
+        {name: F(name) for name in dims},
+        {name: F(name) for name in FIGURES if name.startswith("c_")},
+    )
+    _, hub, returns = _day_sides(start=start, end=end, zone=zone, through=through, by_sku=False)
+    DayTotals.objects.filter(**window).delete()
+    return insert_joined(DayTotals, dims, [centra, hub, returns], on=dims, figures=DAY_FIGURES)
 
 
 def day_sku_rows(day: date) -> list[dict]:

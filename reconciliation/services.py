@@ -83,9 +83,6 @@ def reconciliation_compute(
         )
         timer = _Timer()
         counts = {
-            "day_total_rows": timer(
-                "day_totals", day_totals_rebuild, start=start, end=end, zone=zone, through=through
-            ),
             "order_balances": timer(
                 "order_balances",
                 order_balances_rebuild,
@@ -93,6 +90,10 @@ def reconciliation_compute(
                 end=end,
                 zone=zone,
                 through=through,
+            ),
+            # After the order balances: Centra's side of the day totals is summed from them.
+            "day_total_rows": timer(
+                "day_totals", day_totals_rebuild, start=start, end=end, zone=zone, through=through
             ),
             "day_order_rows": timer(
                 "day_orders", day_orders_rebuild, start=start, end=end, zone=zone

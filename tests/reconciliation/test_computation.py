@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.figures import LEDGER_FIGURES
+from reconciliation.compute import day_sku_rows
+from reconciliation.figures import DAY_FIGURES, LEDGER_FIGURES
 from reconciliation.models import DayOrders, DayTotals, Discrepancy, OrderBalance
 from reconciliation.selectors import Filters, month_overview
 from reconciliation.services import reconciliation_compute
@@ -73,6 +74,30 @@ def test_whole_order_cancelled_is_released_in_ip(ledger):
     day = DayOrders.objects.get(day=date(2026, 3, 11))
     assert (day.orders, day.orders_cancelled) == (1, 1)
     assert Discrepancy.objects.count() == 0
+
+
+def test_a_days_sku_rows_add_up_to_its_stored_totals(ledger):
+    ledger.order(
+        11,
+        at("2026-03-12 10:00"),
+        ledger.line("a", qty=2, price="10.00", cancelled=1),
+        ledger.line("b", qty=1, price="5.50", returned=1),
+    )
+    ledger.order(
+        12, at("2026-03-12 11:00"), ledger.line("a", qty=3, price="333.33"), currency="SEK"
+    )
+    ledger.ip_takes_everything()
+    compute()
+    rows = day_sku_rows(date(2026, 3, 12))
+    assert sorted((r["sku"], r["currency"]) for r in rows) == [
+        ("SKU-A", "EUR"),
+        ("SKU-A", "SEK"),
+        ("SKU-B", "EUR"),
+    ]
+    totals = DayTotals.objects.filter(day=date(2026, 3, 12))
+    for name in DAY_FIGURES:
+        stored = sum(getattr(row, name) for row in totals)
+        assert sum(row[name] for row in rows) == stored, name
 
 
 def test_currencies_convert_to_base_with_the_rate_valid_on_the_day(ledger):
