@@ -65,6 +65,8 @@ from syncs.models import Order, OrderLine, SalesFeedRow
 
 CANCELLED = "CANCELLED"
 CENT = Decimal("0.01")
+# A line's SKU: IP's, else Centra's (unmapped lines).
+SKU = Coalesce(NullIf("ip_sku", Value("")), "centra_sku")
 
 
 def rate_expression(*, currency: str = "currency", day: str = "day"):
@@ -198,13 +200,21 @@ def _order_slices(prefix: str = "order__") -> dict:
     }
 
 
-def _day_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through, by_sku: bool):
-    """The three sides of the day tables for ``start..end``, grouped per day and slice (and
-    per SKU with ``by_sku``): Centra's order lines on their order's day, the feed rows on
-    their own date, the returns flow's lines on Centra's return date."""
+def _centra_day_side(*, start: datetime, end: datetime, zone: ZoneInfo, sku=None):
+    """Centra's order lines of ``start..end`` on their order's day, per slice (and per SKU
+    given the SKU expression)."""
     lines = _with_rate_day(
         OrderLine.objects.filter(order__order_date__gte=start, order__order_date__lt=end), zone
     )
+    day = TruncDate("order__order_date", tzinfo=zone)
+    return _centra_side(
+        lines, {"day": day, **({"sku": sku} if sku is not None else {}), **_order_slices()}
+    )
+
+
+def _other_day_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through, by_sku: bool):
+    """The feed rows of ``start..end`` on their own date and the returns flow's lines on
+    Centra's return date, per day and slice (and per SKU with ``by_sku``)."""
     rows = SalesFeedRow.objects.filter(date__gte=start, date__lt=end).annotate(
         rate_day=TruncDate("date", tzinfo=zone)
     )
@@ -212,15 +222,6 @@ def _day_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through, by_sk
         expected_return__centra_created_at__gte=start, expected_return__centra_created_at__lt=end
     )
     sold = OrderLine.objects.filter(centra_line_id=OuterRef("centra_order_line_id"))
-    sku = Coalesce(NullIf("ip_sku", Value("")), "centra_sku")
-    centra = _centra_side(
-        lines,
-        {
-            "day": TruncDate("order__order_date", tzinfo=zone),
-            **({"sku": sku} if by_sku else {}),
-            **_order_slices(),
-        },
-    )
     hub = _hub_side(
         rows,
         {
@@ -235,7 +236,7 @@ def _day_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through, by_sk
         returned,
         {
             "day": TruncDate("expected_return__centra_created_at", tzinfo=zone),
-            **({"sku": sku} if by_sku else {}),
+            **({"sku": SKU} if by_sku else {}),
             **{
                 name: Coalesce(
                     Subquery(sold.values(f"order__{field}")[:1]),
@@ -251,7 +252,7 @@ def _day_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through, by_sk
             },
         },
     )
-    return [centra, hub, returns]
+    return [hub, returns]
 
 
 def day_totals_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
@@ -266,9 +267,9 @@ def day_totals_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, throug
         {name: F(name) for name in dims},
         {name: F(name) for name in FIGURES if name.startswith("c_")},
     )
-    _, hub, returns = _day_sides(start=start, end=end, zone=zone, through=through, by_sku=False)
+    others = _other_day_sides(start=start, end=end, zone=zone, through=through, by_sku=False)
     DayTotals.objects.filter(**window).delete()
-    return insert_joined(DayTotals, dims, [centra, hub, returns], on=dims, figures=DAY_FIGURES)
+    return insert_joined(DayTotals, dims, [centra, *others], on=dims, figures=DAY_FIGURES)
 
 
 def day_sku_rows(day: date) -> list[dict]:
@@ -288,7 +289,10 @@ def day_sku_rows(day: date) -> list[dict]:
     )
     with transaction.atomic():
         planner_settings()
-        sides = _day_sides(start=start, end=end, zone=zone, through=through, by_sku=True)
+        sides = [
+            _centra_day_side(start=start, end=end, zone=zone, sku=SKU),
+            *_other_day_sides(start=start, end=end, zone=zone, through=through, by_sku=True),
+        ]
         dims = ["day", "sku", *SLICES]
         rows = joined_rows(dims, sides, on=dims, figures=DAY_FIGURES)
     for row in rows:

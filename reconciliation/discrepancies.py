@@ -12,8 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Q
 from django.utils import timezone
 
 from centra_ip.teams import actor_name
@@ -24,6 +23,7 @@ from exceptions.services import (
     tickets_clear_many,
     tickets_raise_many,
 )
+from reconciliation.compute import SKU
 from reconciliation.models import Discrepancy, DiscrepancyEvent
 from syncs.models import OrderLine
 
@@ -60,7 +60,7 @@ def _line_skus(order_ids: list[int]) -> dict[int, list[str]]:
     skus: dict[int, list[str]] = {}
     lines = (
         OrderLine.objects.filter(order_id__in=order_ids)
-        .annotate(key=Coalesce(NullIf("ip_sku", Value("")), "centra_sku"))
+        .annotate(key=SKU)
         .values_list("order_id", "key")
         .order_by("order_id", "key")
         .distinct()

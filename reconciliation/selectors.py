@@ -8,10 +8,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, ExpressionWrapper, F, Q, Sum, Value
-from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from reconciliation.compute import balance_differences, day_sku_rows
+from reconciliation.compute import SKU, balance_differences, day_sku_rows
 from reconciliation.config import brand_zone, month_bounds, reconciliation_settings
 from reconciliation.discrepancies import KINDS
 from reconciliation.figures import MONEY
@@ -263,7 +263,7 @@ def sku_orders(*, day: date, sku: str, filters: Filters) -> ReportTable:
     order_filter = Q(order__order_date__gte=start, order__order_date__lt=end) & filters.order_q()
     centra = (
         OrderLine.objects.filter(order_filter)
-        .annotate(key=Coalesce(NullIf("ip_sku", Value("")), "centra_sku"))
+        .annotate(key=SKU)
         .filter(key=sku)
         .order_by()
         .values(
