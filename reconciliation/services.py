@@ -4,7 +4,8 @@ periodic run that recomputes only the days whose inputs changed.
 
 The steps live beside this module: ``compute`` (the SQL), ``discrepancies`` (tickets and
 explanations), ``ip_sales`` (IP's own figures), ``closing`` (month-end close). Why this is
-not a stream of ``syncs/streams.py``: see docs/architecture.md, "Reconciliation".
+not a stream of ``syncs/streams.py``: docs/architecture.md, "Reconciliation is not a
+stream".
 """
 
 from dataclasses import dataclass
