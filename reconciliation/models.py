@@ -1,11 +1,11 @@
 """Finance reconciliation: Centra's side of each order against what the hub published to
 Inventory Planner and IP took (docs/reconciliation.md).
 
-``DaySku`` and ``DayOrders`` are computed tables (rebuilt for a window by one SQL
-``INSERT ... SELECT`` per table), so a month's overview reads a few thousand rows, never the
-order ledger. ``Discrepancy`` is one order whose two sides disagree beyond the tolerance;
-its ``reconciliation_mismatch`` ticket lives on the exception desk, and its own history
-(``DiscrepancyEvent``) is the audit trail of who explained what.
+``DayTotals``, ``DayOrders`` and ``OrderBalance`` are computed tables (rebuilt for a window
+by one SQL ``INSERT ... SELECT`` per table), so a month's overview reads a few thousand
+rows, never the order ledger. ``Discrepancy`` is one order whose two sides disagree beyond
+the tolerance; its ``reconciliation_mismatch`` ticket lives on the exception desk, and its
+own history (``DiscrepancyEvent``) is the audit trail of who explained what.
 
 Base-currency amounts are converted when the tables are computed: with Centra's own rate
 of each order (``Order.currency_base_rate``) where the ledger has it, else with
@@ -169,25 +169,11 @@ class _DayFigures(_Figures):
         abstract = True
 
 
-class DaySku(_DayFigures):
-    """Both sides per brand-local day, SKU (IP's SKU; Centra's where unmapped), currency and
-    channel. Centra figures sit on the order's day; feed rows on their own date."""
-
-    sku = models.CharField(max_length=120)
-
-    class Meta:
-        ordering = ["day", "sku", "currency", "channel", "pk"]
-        # Read by day (a day's SKUs, a window's totals): one index, as each costs the
-        # computation a write per row.
-        indexes = [models.Index(fields=["day", "sku"], name="daysku_day_sku")]
-
-    def __str__(self):
-        return f"{self.day} {self.sku} {self.currency}"
-
-
 class DayTotals(_DayFigures):
-    """``DaySku`` summed over SKUs: per day, currency and channel, the month overview's only
-    source (a month is a few hundred rows however many lines it had)."""
+    """Both sides per brand-local day and slice (currency, channel, market, store): the month
+    overview's only source (a month is a few hundred rows however many lines it had).
+    Centra figures sit on the order's day; feed rows on their own date. A day's SKUs are
+    not stored: they are computed when the day is opened (``compute.day_sku_rows``)."""
 
     class Meta:
         ordering = ["day", "currency", "channel", "pk"]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reconciliation', '0006_day_sku_one_index'),
+        ('reconciliation', '0007_day_skus_computed_when_opened'),
     ]
 
     operations = [
