@@ -120,6 +120,20 @@ class Ticket(models.Model):
                 condition=Q(status__in=["open", "acknowledged", "snoozed"]),
                 name="ticket_active_type_team",
             ),
+            # The queue's counts, answered from the index alone: the page count, the counts
+            # by type and the team's "today" figures (total, critical, past SLA), for any
+            # status. At 1,000,000 tickets, reading the rows for them took most of a queue
+            # page's time (issue 17, docs/benchmarks.md).
+            # ``id`` is included because Django counts ``COUNT(id)``.
+            models.Index(
+                fields=["team", "status", "type", "severity", "sla_due_at"],
+                include=["id"],
+                name="ticket_queue_counts",
+            ),
+            # Closed tickets and "any status", per team and for all, newest activity first:
+            # the first page, and deep pages, read off the index.
+            models.Index(fields=["team", "-last_seen", "-id"], name="ticket_team_recent"),
+            models.Index(fields=["-last_seen", "-id"], name="ticket_recent"),
             # Regression lookup (closed tickets by fingerprint) and the related-tickets box.
             models.Index(fields=["fingerprint", "-id"], name="ticket_fingerprint"),
             # Equality and the queue's prefix search; the pattern opclass lets PostgreSQL use
