@@ -56,7 +56,7 @@ def tickets_state_write(tickets: list[Ticket]) -> None:
     if not tickets:
         return
     if connection.vendor != "postgresql":
-        Ticket.objects.bulk_update(tickets, STATE_FIELDS, batch_size=200)
+        _state_write_values(tickets)
         return
     meta, quote = Ticket._meta, connection.ops.quote_name
     columns = [meta.pk.column] + [meta.get_field(name).column for name in STATE_FIELDS]
@@ -78,3 +78,27 @@ def tickets_state_write(tickets: list[Ticket]) -> None:
                 copy.write_row(row)
         cursor.execute(update)
         cursor.execute(f"TRUNCATE {staging}")
+
+
+def _state_write_values(tickets: list[Ticket]) -> None:
+    """SQLite: one ``UPDATE ... FROM (VALUES ...)`` per 1,000 tickets (``bulk_update``
+    writes a CASE per row and field, in many more statements)."""
+    meta, quote = Ticket._meta, connection.ops.quote_name
+    fields = [meta.pk] + [meta.get_field(name) for name in STATE_FIELDS]
+    names = ", ".join(quote(field.column) for field in fields)
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:])
+    table = quote(meta.db_table)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(tickets), 1000):
+            chunk = tickets[start : start + 1000]
+            params = [
+                field.get_db_prep_save(getattr(ticket, field.attname), connection)
+                for ticket in chunk
+                for field in fields
+            ]
+            # Identifiers from the model's metadata, quoted; every value is a parameter.
+            values = ", ".join([row_sql] * len(chunk))
+            sql = f"WITH v({names}) AS (VALUES {values}) "
+            sql += f"UPDATE {table} SET {sets} FROM v WHERE {table}.id = v.id"  # noqa: S608
+            cursor.execute(sql, params)
