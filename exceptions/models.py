@@ -114,6 +114,18 @@ class Ticket(models.Model):
                 name="ticket_active_queue",
             ),
             models.Index(fields=["status", "-last_seen", "-id"], name="ticket_queue"),
+            # The active queue oldest first ("Age" column), per team and for all: without
+            # them PostgreSQL walks ``first_seen`` from the oldest, closed, tickets.
+            models.Index(
+                fields=["team", "first_seen", "id"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="ticket_active_team_age",
+            ),
+            models.Index(
+                fields=["first_seen", "id"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="ticket_active_age",
+            ),
             # The type filter on the active queue, the counts by type and team, and the
             # queue's counts for all teams (by type, severity, SLA, age) from the index alone.
             models.Index(
