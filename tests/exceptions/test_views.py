@@ -161,6 +161,24 @@ def test_queue_pages_are_ordered_down_to_the_pk(client_for):
     assert ids == sorted(Ticket.objects.values_list("pk", flat=True), reverse=True)
 
 
+def test_the_queue_counts_its_pages_from_the_counts_by_type(client_for):
+    conditions = [Condition(type_code="orphaned_order", order_number=str(n)) for n in range(40)]
+    conditions += [Condition(type_code="stock_drift", sku=f"S-{n}") for n in range(30)]
+    tickets_raise_many(conditions, source="engines")
+    client = client_for("operations")
+    for query, matching in (
+        ({"team": "operations"}, 70),
+        ({"team": "operations", "type": "stock_drift"}, 30),
+        ({"team": "operations", "q": "S-1"}, 11),
+        ({"team": "operations", "status": "closed"}, 0),
+    ):
+        table = client.get(QUEUE, query).context["table"]
+        assert table.paginator.count == matching, query
+        assert table.paginator.num_pages == max(1, -(-matching // 50)), query
+    last = client.get(QUEUE, {"team": "operations", "page": 2}).context["table"]
+    assert len(last.page.object_list) == 20
+
+
 def test_the_ticket_page_shows_history_context_and_related(client_for, sku_ticket):
     other = ticket_raise(type_code="stock_drift", source="stock", sku="S-1", warehouse="W1")
     response = client_for("finance").get(reverse("exceptions:ticket", args=[sku_ticket.pk]))
