@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.exports import csv_cell
-from centra_ip.pagination import CountedPaginator, RequestConfig
+from centra_ip.pagination import CountedPaginator
 from centra_ip.permissions import MAP_SKUS, VIEW_EXCEPTIONS, requires
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
@@ -55,7 +55,6 @@ from exceptions.tables import TicketTable
 from syncs.streams import STREAM_CODES
 
 can_read = requires(VIEW_EXCEPTIONS)
-PER_PAGE = 50
 
 
 def _filtered(request):
@@ -72,10 +71,11 @@ def index(request):
     ticket_filter = _filtered(request)
     table = TicketTable(ticket_filter.qs)
     type_counts = _type_counts(ticket_filter)
-    paginate = {"per_page": PER_PAGE}
-    if type_counts is not None:  # they add up to the page count: no second count of the rows
-        paginate.update(paginator_class=CountedPaginator, count=sum(n for _, n in type_counts))
-    RequestConfig(request, paginate=paginate).configure(table)
+    if type_counts is None:
+        table.configure(request)
+    else:  # they add up to the page count: no second count of the rows
+        count = sum(n for _, n in type_counts)
+        table.configure(request, paginator_class=CountedPaginator, count=count)
     breaches = ticket_breach_counts(teams)
     context = {
         "filter": ticket_filter,

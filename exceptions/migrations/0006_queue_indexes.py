@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exceptions', '0004_sla_due_index_active_only'),
+        ('exceptions', '0005_history_event_base'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
