@@ -38,8 +38,10 @@ class BaseTable(tables.Table):
             if bound.orderable and not any(key.bare == "pk" for key in keys):
                 column.order_by = OrderByTuple((*keys, "pk"))
 
-    def configure(self, request) -> "BaseTable":
+    def configure(self, request, **paginate) -> "BaseTable":
         """Order and page the table as the request asks (``?sort=``, ``?page=``,
-        ``?per_page=`` bounded)."""
-        RequestConfig(request, paginate={"per_page": self.rows_per_page}).configure(self)
+        ``?per_page=`` bounded); ``paginate``: more of the paginator's arguments (a view
+        that has counted the rows passes ``paginator_class=CountedPaginator, count=n``)."""
+        paginate = {"per_page": self.rows_per_page, **paginate}
+        RequestConfig(request, paginate=paginate).configure(self)
         return self

@@ -115,12 +115,40 @@ class Ticket(models.Model):
                 name="ticket_active_queue",
             ),
             models.Index(fields=["status", "-last_seen", "-id"], name="ticket_queue"),
-            # The type filter on the active queue, and the counts by type and team.
+            # The active queue oldest first ("Age" column), per team and for all: without
+            # them PostgreSQL walks ``first_seen`` from the oldest, closed, tickets.
             models.Index(
-                fields=["type", "team"],
+                fields=["team", "first_seen", "id"],
                 condition=Q(status__in=["open", "acknowledged", "snoozed"]),
-                name="ticket_active_type_team",
+                name="ticket_active_team_age",
             ),
+            models.Index(
+                fields=["first_seen", "id"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="ticket_active_age",
+            ),
+            # The type filter on the active queue, the counts by type and team, and the
+            # queue's counts for all teams (by type, severity, SLA, age) from the index alone.
+            models.Index(
+                fields=["type", "severity", "sla_due_at", "first_seen"],
+                include=["team", "status", "id"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="ticket_active_counts",
+            ),
+            # A team's queue counts, answered from the index alone: the page count, the
+            # counts by type and the team's "today" figures (total, critical, past SLA), for
+            # any status and age. At 1,000,000 tickets, reading the rows for them took most
+            # of a queue page's time (issue 17, docs/benchmarks.md). ``id`` is included
+            # because Django counts ``COUNT(id)``.
+            models.Index(
+                fields=["team", "status", "type", "severity", "sla_due_at", "first_seen"],
+                include=["id"],
+                name="ticket_queue_counts",
+            ),
+            # Closed tickets and "any status", per team and for all, newest activity first:
+            # the first page, and deep pages, read off the index.
+            models.Index(fields=["team", "-last_seen", "-id"], name="ticket_team_recent"),
+            models.Index(fields=["-last_seen", "-id"], name="ticket_recent"),
             # Regression lookup (closed tickets by fingerprint) and the related-tickets box.
             models.Index(fields=["fingerprint", "-id"], name="ticket_fingerprint"),
             # Equality and the queue's prefix search; the pattern opclass lets PostgreSQL use
