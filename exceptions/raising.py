@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from centra_ip.chunks import chunked
 from exceptions.conditions import Condition, context_store
 from exceptions.models import Ticket, TicketEvent
 from exceptions.notifications import tickets_notify
@@ -56,15 +57,10 @@ class RaiseOutcome:
     woke: list[Ticket] = field(default_factory=list)
 
 
-def _chunks(items: list, size: int = _CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _locked_by_fingerprint(fingerprints: list[str], statuses) -> dict[str, Ticket]:
     """Lock and return the newest ticket in ``statuses`` for each fingerprint."""
     found: dict[str, Ticket] = {}
-    for chunk in _chunks(fingerprints):
+    for chunk in chunked(fingerprints, _CHUNK):
         rows = (
             Ticket.objects.select_for_update()
             .filter(fingerprint__in=chunk, status__in=statuses)
@@ -115,7 +111,7 @@ def _contexts_write(rows: list[tuple[int, dict, str]]) -> None:
     else:
         row_sql = "(%s, %s, %s)"
     with connection.cursor() as cursor:
-        for chunk in _chunks(rows):
+        for chunk in chunked(rows, _CHUNK):
             params = []
             for pk, context, summary in chunk:
                 params += [pk, json.dumps(context, cls=DjangoJSONEncoder), summary]
@@ -144,7 +140,7 @@ _WAKE_UPDATES = {
 
 
 def _update_in_chunks(pks: list[int], **values) -> None:
-    for chunk in _chunks(pks):
+    for chunk in chunked(pks, _CHUNK):
         Ticket.objects.filter(pk__in=chunk).update(**values)
 
 
