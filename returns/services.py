@@ -1,6 +1,6 @@
 """The returns flow's steps: store Centra returns, receive, QC, stock in, confirm.
 
-Units move through the stock-status ledger (``syncs.stock.services.stock_status_move``), which
+Units move through the stock-status ledger (``syncs.stock.ledger.stock_status_move``), which
 the ATS engine subtracts from on-hand: received units go *into* "in QC" (not sellable), failed
 units move on to "damaged" or "quarantined", and passed units leave "in QC" only in the
 transaction that records the stock-in's confirmation. So returned units become sellable
@@ -43,7 +43,7 @@ from syncs.connectors.base import ConnectorError
 from syncs.models import OrderLine, SalesFeedRow
 from syncs.orders.services import SkuIndex
 from syncs.runner import Heartbeat, worker_name
-from syncs.stock.services import stock_status_move
+from syncs.stock.ledger import stock_status_move
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from returns.services import (
     return_line_receive,
 )
 from returns.tables import ReturnFilter, ReturnTable, queue_queryset
-from syncs.stock.services import LedgerError
+from syncs.stock.ledger import LedgerError
 
 PER_PAGE = 50
 

@@ -33,7 +33,6 @@ LONG_MODULES = {
     "syncs.connectors.centra.client": "not yet split (review point 6)",
     "syncs.connectors.inventory_planner.client": "not yet split (review point 6)",
     "syncs.catalog.services": "not yet split (review point 6)",
-    "syncs.stock.engine": "not yet split (review point 2)",
     "syncs.sandbox.centra.state": "not yet split (review point 6)",
     "syncs.sandbox.inventory_planner.state": "not yet split (review point 6)",
     "reconciliation.models": "declarative: models and their constraints",
@@ -52,6 +51,7 @@ KNOWN_CYCLES = {
 # other, so the project package's pages (dashboard, docs, checklists) can sit on top of the
 # apps without a cycle.
 BOTTOM = {
+    "centra_ip.chunks",
     "centra_ip.env",
     "centra_ip.exports",
     "centra_ip.limits",
