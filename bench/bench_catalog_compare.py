@@ -67,7 +67,8 @@ def catalogs():
 
 
 def one_run(label: str, sizes, variants) -> None:
-    from syncs.catalog.services import catalog_compare, catalog_store
+    from syncs.catalog.plan import catalog_compare
+    from syncs.catalog.store import catalog_store
     from syncs.models import SkuMapping
 
     mappings = list(SkuMapping.objects.all())

@@ -21,9 +21,9 @@ from returns.services import (
     stock_in_run,
     stock_ins_due,
 )
+from syncs.catalog.selectors import SkuIndex
 from syncs.clients import centra_client
 from syncs.engines import EngineResult
-from syncs.orders.services import SkuIndex
 
 
 def returns_engine(*, run, dry_run: bool, full: bool) -> EngineResult:

@@ -38,10 +38,10 @@ from returns.models import (
     StockIn,
     StockInAttempt,
 )
+from syncs.catalog.selectors import SkuIndex
 from syncs.clients import inventory_planner_client
 from syncs.connectors.base import ConnectorError
 from syncs.models import OrderLine, SalesFeedRow
-from syncs.orders.services import SkuIndex
 from syncs.runner import Heartbeat, worker_name
 from syncs.stock.ledger import stock_status_move
 

@@ -32,7 +32,6 @@ LONG_MODULES = {
     "reconciliation.selectors": "not yet split (review point 6)",
     "syncs.connectors.centra.client": "not yet split (review point 6)",
     "syncs.connectors.inventory_planner.client": "not yet split (review point 6)",
-    "syncs.catalog.services": "not yet split (review point 6)",
     "syncs.sandbox.centra.state": "not yet split (review point 6)",
     "syncs.sandbox.inventory_planner.state": "not yet split (review point 6)",
     "reconciliation.models": "declarative: models and their constraints",

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from centra_ip.chunks import chunked
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from syncs.catalog.selectors import SkuIndex
 from syncs.clients import centra_client
 from syncs.connectors.base import BadPayloadError, ConnectorError
 from syncs.connectors.centra import queries
@@ -43,7 +44,7 @@ from syncs.models import Order, OrdersCursor
 from syncs.orders.config import OrdersConfig, orders_config
 from syncs.orders.detection import orders_find_problems, orders_settle_tickets
 from syncs.orders.finance import orders_finance_fill
-from syncs.orders.services import SkuIndex, StoreCounts, orders_store
+from syncs.orders.services import StoreCounts, orders_store
 
 BATCH = 100  # orders per transaction (one Centra page)
 ORDER_EVENTS = {"Order": None}  # every change type

@@ -1,0 +1,149 @@
+"""Storing a catalog plan: the snapshot of both catalogs and the mappings, in one
+transaction, writing only what differs; then the tickets (``tickets``)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from syncs.catalog.plan import CatalogPlan
+from syncs.catalog.tickets import catalog_tickets_settle
+from syncs.connectors.centra.types import SizeRow
+from syncs.connectors.inventory_planner.types import Variant
+from syncs.models import CentraSize, IpVariant, SkuMapping
+from syncs.models.catalog import sku_normalise
+from syncs.orders.services import order_lines_redrive
+from syncs.stock.bulk import bulk_insert, bulk_upsert
+from syncs.stock.heap import without_collector
+
+# What a catalog run refreshes on an existing mapping (the ids never change).
+MAPPING_SYNCED_FIELDS = ("sku", "centra_variant_id", "centra_product_id", "centra_sku", "ean")
+
+
+CENTRA_SIZE_FIELDS = (
+    "sku",
+    "sku_key",
+    "ean",
+    "product_id",
+    "product_number",
+    "product_name",
+    "product_status",
+    "variant_id",
+    "variant_name",
+    "size_name",
+)
+IP_VARIANT_FIELDS = ("sku", "sku_key", "barcode", "title", "removed", "in_stock")
+
+
+def _centra_values(s: SizeRow) -> tuple:
+    return (
+        s.sku,
+        sku_normalise(s.sku),
+        s.ean or "",
+        s.product_id,
+        s.product_number,
+        s.product_name[:255],
+        s.product_status,
+        s.variant_id,
+        s.variant_name[:255],
+        s.size_name,
+    )
+
+
+def _ip_values(v: Variant) -> tuple:
+    sku = v.sku or ""
+    return (
+        sku,
+        sku_normalise(sku),
+        v.barcode or "",
+        (v.title or "")[:255],
+        bool(v.removed),
+        v.in_stock,
+    )
+
+
+def _snapshot_write(model, key: str, fields: tuple, rows: dict, now) -> None:
+    """Make the table equal ``rows`` ({key: values in ``fields`` order}), writing only what
+    differs: a catalog of 200,000 SKUs changes a few rows per run, and Django spends most
+    of a bulk write preparing values, so unchanged rows are not sent at all."""
+    stored = {row[0]: row[1:] for row in model.objects.values_list(key, *fields).iterator(5000)}
+    write = [
+        model(**{key: k}, **dict(zip(fields, values, strict=True)), seen_at=now)
+        for k, values in rows.items()
+        if stored.get(k) != values
+    ]
+    bulk_upsert(
+        model,
+        write,
+        unique_fields=[key],
+        update_fields=[*fields, "seen_at"],
+    )
+    gone = list(stored.keys() - rows.keys())
+    for start in range(0, len(gone), 5000):
+        model.objects.filter(**{f"{key}__in": gone[start : start + 5000]}).delete()
+
+
+@without_collector
+def catalog_store(*, plan: CatalogPlan) -> None:
+    """Write the snapshot and the mappings in one transaction, then raise and clear tickets.
+
+    The snapshot is brought up to date in place (rows gone from a side deleted), so the
+    workbench never shows an empty catalog mid-run; ``seen_at`` is when a row last changed.
+    Mappings are written before tickets: a ticket cleared here is cleared because the
+    mapping is already committed.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        _snapshot_write(
+            CentraSize,
+            "size_id",
+            CENTRA_SIZE_FIELDS,
+            {s.size_id: _centra_values(s) for s in plan.sizes},
+            now,
+        )
+        _snapshot_write(
+            IpVariant,
+            "variant_id",
+            IP_VARIANT_FIELDS,
+            {v.id: _ip_values(v) for v in plan.variants},
+            now,
+        )
+        _mappings_write(plan, now)
+    catalog_tickets_settle(plan)
+
+
+def _mappings_write(plan: CatalogPlan, now) -> None:
+    SkuMapping.objects.filter(pk__in=plan.dropped_mappings).delete()
+    # Tuples, not model instances: building 200,000 mappings to change a handful was most
+    # of an unchanged run's time.
+    existing = {
+        row[0]: row[1:]
+        for row in SkuMapping.objects.values_list(
+            "centra_size_id", "pk", *MAPPING_SYNCED_FIELDS
+        ).iterator(chunk_size=5000)
+    }
+    changed, created = [], []
+    for pair in plan.pairs:
+        stored = existing.get(pair.centra_size_id)
+        if stored is None:
+            created.append(
+                SkuMapping(
+                    sku=pair.sku,
+                    ip_variant_id=pair.ip_variant_id,
+                    centra_size_id=pair.centra_size_id,
+                    centra_variant_id=pair.centra_variant_id,
+                    centra_product_id=pair.centra_product_id,
+                    centra_sku=pair.centra_sku,
+                    ean=pair.ean,
+                    source=pair.source,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            continue
+        wanted = tuple(getattr(pair, name) for name in MAPPING_SYNCED_FIELDS)
+        if stored[1:] != wanted:
+            fields = dict(zip(MAPPING_SYNCED_FIELDS, wanted, strict=True))
+            changed.append(SkuMapping(pk=stored[0], **fields, updated_at=now))
+    SkuMapping.objects.bulk_update(changed, [*MAPPING_SYNCED_FIELDS, "updated_at"], batch_size=1000)
+    bulk_insert(SkuMapping, created)
+    if created:
+        order_lines_redrive(mappings=created)
