@@ -1,8 +1,11 @@
 """What a stock cycle reads before it decides: IP's stock, the warehouse map, the SKU map
 and status ledger, the positions known from the last cycle. ``plan`` decides from these."""
 
+import json
 from datetime import timedelta
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from syncs.connectors.base import ConnectorError
@@ -83,8 +86,27 @@ def catalog_load(ip_to_centra: dict[str, int]) -> Catalog:
 
 
 def positions_known(**filters) -> dict[tuple[str, int], Known]:
-    rows = StockPosition.objects.filter(**filters).values_list(*KEY, *Known._fields)
-    return {(row[0], row[1]): Known(*row[2:]) for row in rows.iterator(chunk_size=5000)}
+    """The stored positions as ``Known`` tuples, keyed by (SKU, Centra warehouse).
+
+    ``ip_warehouses`` is read as text and each distinct text parsed once (nearly every
+    position has the same list): decoding 100,000 JSON values through the field was a
+    fifth of a no-change cycle's reading. The lists are shared, read only."""
+    at = Known._fields.index("ip_warehouses")
+    names = [*Known._fields[:at], "warehouses_text", *Known._fields[at + 1 :]]
+    rows = (
+        StockPosition.objects.filter(**filters)
+        .annotate(warehouses_text=Cast("ip_warehouses", TextField()))
+        .values_list(*KEY, *names)
+    )
+    parsed: dict[str, list] = {}
+    known = {}
+    for row in rows.iterator(chunk_size=5000):
+        text = row[2 + at]
+        warehouses = parsed.get(text)
+        if warehouses is None:
+            warehouses = parsed[text] = json.loads(text)
+        known[(row[0], row[1])] = Known(*row[2 : 2 + at], warehouses, *row[3 + at :])
+    return known
 
 
 def rest_lane_recent(settings) -> bool:

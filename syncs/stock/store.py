@@ -2,28 +2,36 @@
 held pushes that a later plan or a configuration change made stale. ``push`` and ``drift``
 record what Centra answered on the lines and positions they touch."""
 
+from dataclasses import fields
+from operator import attrgetter
+
 from django.db import transaction
 from django.utils import timezone
 
 from syncs.models import StockPosition, StockPush, StockPushLine
-from syncs.stock.bulk import bulk_insert, bulk_upsert
-from syncs.stock.plan import INPUT_FIELDS, KEY, Position, positions_changed
+from syncs.stock.bulk import bulk_insert, bulk_upsert_rows
+from syncs.stock.plan import INPUT_FIELDS, KEY, Position, compared_values, positions_changed
+
+# A position as the row written: its fields in order.
+FIELDS = [f.name for f in fields(Position)]
+ROW = attrgetter(*FIELDS)
 
 
 def positions_store(fresh, previous: dict) -> int:
-    """Upsert the positions whose inputs or ATS changed (all of them on a first cycle)."""
-    changed = [
-        StockPosition(**{f: getattr(position, f) for f in Position.__slots__})
-        for position in positions_changed(fresh, previous)
-    ]
-    bulk_upsert(StockPosition, changed, unique_fields=list(KEY), update_fields=INPUT_FIELDS)
+    """Upsert the positions whose inputs or ATS changed (all of them on a first cycle).
+    Rows of values, not model instances: the columns not written are all nullable."""
+    changed = [ROW(position) for position in positions_changed(fresh, previous)]
+    bulk_upsert_rows(
+        StockPosition, FIELDS, changed, unique_fields=list(KEY), update_fields=INPUT_FIELDS
+    )
     return len(changed)
 
 
 def watched_store(watched: dict, fresh: dict) -> None:
     """Store what the zero watch read, compared with what this cycle stored (its own read
     or an earlier watch), not with the positions known before the cycle."""
-    positions_store(watched, {key: fresh[key].position for key in watched if key in fresh})
+    stored = {key: compared_values(fresh[key].position) for key in watched if key in fresh}
+    positions_store(watched, stored)
     fresh.update(watched)
 
 
