@@ -4,14 +4,15 @@ transaction, writing only what differs; then the tickets (``tickets``)."""
 from django.db import transaction
 from django.utils import timezone
 
-from syncs.catalog.plan import CatalogPlan
+from centra_ip.chunks import chunked
+from syncs.catalog.plan import PAIR_FIELDS, CatalogPlan
 from syncs.catalog.tickets import catalog_tickets_settle
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
 from syncs.orders.services import order_lines_redrive
-from syncs.stock.bulk import bulk_insert, bulk_upsert
+from syncs.stock.bulk import bulk_insert_rows, bulk_upsert_rows
 from syncs.stock.heap import without_collector
 
 # What a catalog run refreshes on an existing mapping (the ids never change).
@@ -63,22 +64,20 @@ def _ip_values(v: Variant) -> tuple:
 def _snapshot_write(model, key: str, fields: tuple, rows: dict, now) -> None:
     """Make the table equal ``rows`` ({key: values in ``fields`` order}), writing only what
     differs: a catalog of 200,000 SKUs changes a few rows per run, and Django spends most
-    of a bulk write preparing values, so unchanged rows are not sent at all."""
+    of a bulk write preparing values, so unchanged rows are not sent at all, and changed
+    ones go as rows of values (no model instance each)."""
     stored = {row[0]: row[1:] for row in model.objects.values_list(key, *fields).iterator(5000)}
-    write = [
-        model(**{key: k}, **dict(zip(fields, values, strict=True)), seen_at=now)
-        for k, values in rows.items()
-        if stored.get(k) != values
-    ]
-    bulk_upsert(
+    write = [(k, *values, now) for k, values in rows.items() if stored.get(k) != values]
+    bulk_upsert_rows(
         model,
+        [key, *fields, "seen_at"],
         write,
         unique_fields=[key],
         update_fields=[*fields, "seen_at"],
     )
     gone = list(stored.keys() - rows.keys())
-    for start in range(0, len(gone), 5000):
-        model.objects.filter(**{f"{key}__in": gone[start : start + 5000]}).delete()
+    for chunk in chunked(gone, 5000):
+        model.objects.filter(**{f"{key}__in": chunk}).delete()
 
 
 @without_collector
@@ -124,26 +123,17 @@ def _mappings_write(plan: CatalogPlan, now) -> None:
     for pair in plan.pairs:
         stored = existing.get(pair.centra_size_id)
         if stored is None:
-            created.append(
-                SkuMapping(
-                    sku=pair.sku,
-                    ip_variant_id=pair.ip_variant_id,
-                    centra_size_id=pair.centra_size_id,
-                    centra_variant_id=pair.centra_variant_id,
-                    centra_product_id=pair.centra_product_id,
-                    centra_sku=pair.centra_sku,
-                    ean=pair.ean,
-                    source=pair.source,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            created.append(pair)
             continue
         wanted = tuple(getattr(pair, name) for name in MAPPING_SYNCED_FIELDS)
         if stored[1:] != wanted:
             fields = dict(zip(MAPPING_SYNCED_FIELDS, wanted, strict=True))
             changed.append(SkuMapping(pk=stored[0], **fields, updated_at=now))
     SkuMapping.objects.bulk_update(changed, [*MAPPING_SYNCED_FIELDS, "updated_at"], batch_size=1000)
-    bulk_insert(SkuMapping, created)
+    # A first run creates every mapping: rows of values, not 200,000 model instances.
+    bulk_insert_rows(
+        SkuMapping, [*PAIR_FIELDS, "created_at", "updated_at"], [(*p, now, now) for p in created]
+    )
     if created:
+        # The pairs carry what re-driving reads of a mapping (SKUs and ids).
         order_lines_redrive(mappings=created)

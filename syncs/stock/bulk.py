@@ -91,6 +91,19 @@ def bulk_insert(model, objs: list) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
+def bulk_insert_rows(model, fields: list[str], rows: list) -> None:
+    """Insert rows of values in ``fields`` order, without building model instances (their
+    primary keys are not read back). A column not named gets its database default."""
+    if not _postgres():
+        objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        model.objects.bulk_create(objs, batch_size=2000)
+        return
+    if rows:
+        columns = [model._meta.get_field(name).column for name in fields]
+        with transaction.atomic(), connection.cursor() as cursor:
+            _copy(cursor.cursor, model._meta.db_table, columns, _json_as_text(model, fields, rows))
+
+
 def bulk_upsert(model, objs: list, *, unique_fields: list[str], update_fields: list[str]) -> None:
     """Insert ``objs``, or update ``update_fields`` of the row with the same unique key."""
     if not _postgres():
