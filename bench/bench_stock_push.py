@@ -33,6 +33,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.cost import load, server_cpu  # noqa: E402
+
 SKUS = int(os.environ.get("BENCH_SKUS", 100_000))
 SIZES = [("S", "01"), ("M", "02"), ("L", "03"), ("XL", "04"), ("XXL", "05")]
 
@@ -101,20 +103,6 @@ def map_skus(sizes):
     )
 
 
-def server_cpu() -> float | None:
-    """CPU seconds this connection's database server process has used so far, when the
-    server runs on this machine (``/proc``); None otherwise."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Cost:
     """Real and CPU seconds of one cycle, the twins' share of each counted apart."""
 
@@ -129,7 +117,7 @@ class Cost:
         self.cpu = time.process_time() - self.cpu
         db = server_cpu()
         self.db = None if db is None or self.db is None else db - self.db
-        self.load = os.getloadavg()[0]
+        self.load = load()
 
     def __str__(self):
         db = "n/a" if self.db is None else f"{self.db:.1f} s"

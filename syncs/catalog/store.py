@@ -1,6 +1,8 @@
 """Storing a catalog plan: the snapshot of both catalogs and the mappings, in one
 transaction, writing only what differs; then the tickets (``tickets``)."""
 
+from operator import attrgetter
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -120,12 +122,13 @@ def _mappings_write(plan: CatalogPlan, now) -> None:
         ).iterator(chunk_size=5000)
     }
     changed, created = [], []
+    synced = attrgetter(*MAPPING_SYNCED_FIELDS)
     for pair in plan.pairs:
         stored = existing.get(pair.centra_size_id)
         if stored is None:
             created.append(pair)
             continue
-        wanted = tuple(getattr(pair, name) for name in MAPPING_SYNCED_FIELDS)
+        wanted = synced(pair)
         if stored[1:] != wanted:
             fields = dict(zip(MAPPING_SYNCED_FIELDS, wanted, strict=True))
             changed.append(SkuMapping(pk=stored[0], **fields, updated_at=now))
