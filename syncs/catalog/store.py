@@ -69,11 +69,20 @@ def _snapshot_write(model, key: str, fields: tuple, rows: dict, now) -> None:
     of a bulk write preparing values, so unchanged rows are not sent at all, and changed
     ones go as rows of values (no model instance each)."""
     stored = {row[0]: row[1:] for row in model.objects.values_list(key, *fields).iterator(5000)}
-    write = [(k, *values, now) for k, values in rows.items() if stored.get(k) != values]
+    new, changed = [], []
+    for k, values in rows.items():
+        before = stored.get(k)
+        if before is None:
+            new.append((k, *values, now))
+        elif before != values:
+            changed.append((k, *values, now))
+    # Rows not stored yet are inserted as they are (a first run's whole catalog): an upsert
+    # would stage and conflict-check each, doubling the database's work.
+    bulk_insert_rows(model, [key, *fields, "seen_at"], new)
     bulk_upsert_rows(
         model,
         [key, *fields, "seen_at"],
-        write,
+        changed,
         unique_fields=[key],
         update_fields=[*fields, "seen_at"],
     )
