@@ -35,9 +35,7 @@ from centra_ip.chunks import chunked
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
 from syncs.catalog.selectors import SkuIndex
 from syncs.clients import centra_client
-from syncs.connectors.base import BadPayloadError, ConnectorError
-from syncs.connectors.centra import queries
-from syncs.connectors.centra.client import PAYLOAD_ERRORS, SYSTEM, build_orders
+from syncs.connectors.base import ConnectorError
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.engines import EngineResult
 from syncs.models import Order, OrdersCursor
@@ -72,17 +70,7 @@ def orders_fetch_by_number(centra, numbers: list[int]) -> list[CentraOrder]:
     """The current state of these orders (the client pages by date; events name numbers)."""
     found = []
     for chunk in chunked(sorted(numbers), BATCH):
-        data = centra.execute(
-            "orders", queries.ORDERS, {"where": {"number": chunk}, "limit": len(chunk), "page": 1}
-        )
-        try:
-            found.extend(build_orders(data["orders"]))
-        except PAYLOAD_ERRORS as error:
-            raise BadPayloadError(
-                f"orders by number: {type(error).__name__}: {error}",
-                system=SYSTEM,
-                operation="orders",
-            ) from None
+        found.extend(centra.orders_by_number(chunk))
     return found
 
 
