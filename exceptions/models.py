@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from centra_ip.history import KeyedHistoryEvent
 from centra_ip.limits import out_of_range
 from centra_ip.teams import TEAM_CHOICES
 from exceptions.registry import SEVERITY_CHOICES, get_type, type_choices
@@ -197,37 +198,33 @@ def sla_breached_q(now: datetime) -> Q:
     return Q(sla_due_at__lt=now, status__in=Ticket.ACTIVE)
 
 
-class TicketEvent(models.Model):
+class TicketEventKind(models.TextChoices):
+    """What happened to a ticket; module level so the check constraint below can list it."""
+
+    RAISED = "raised", "Raised"
+    RAISED_AGAIN = "raised_again", "Raised again"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ASSIGNED = "assigned", "Assigned"
+    COMMENTED = "commented", "Commented"
+    SNOOZED = "snoozed", "Snoozed"
+    WOKE = "woke", "Woke up"
+    RETRIED = "retried", "Retried"
+    RESOLVED = "resolved", "Resolved"
+    AUTO_RESOLVED = "auto_resolved", "Auto-resolved"
+    REOPENED_REGRESSION = "reopened_regression", "Reopened as regression"
+    TEAM_CHANGED = "team_changed", "Owner team changed"
+
+
+class TicketEvent(KeyedHistoryEvent):
     """One entry of a ticket's history. Append-only: written once by a service, never edited."""
 
-    class Kind(models.TextChoices):
-        RAISED = "raised", "Raised"
-        RAISED_AGAIN = "raised_again", "Raised again"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        ASSIGNED = "assigned", "Assigned"
-        COMMENTED = "commented", "Commented"
-        SNOOZED = "snoozed", "Snoozed"
-        WOKE = "woke", "Woke up"
-        RETRIED = "retried", "Retried"
-        RESOLVED = "resolved", "Resolved"
-        AUTO_RESOLVED = "auto_resolved", "Auto-resolved"
-        REOPENED_REGRESSION = "reopened_regression", "Reopened as regression"
-        TEAM_CHANGED = "team_changed", "Owner team changed"
+    Kind = TicketEventKind
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    # Who acted when no person did: "catalog engine", "snooze timer", ...
-    actor_name = models.CharField(max_length=120, blank=True)
-    note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
-    # One submitted form acts once: a second POST with the same key finds this row.
-    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
 
-    class Meta:
+    class Meta(KeyedHistoryEvent.Meta):
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["ticket", "at", "id"], name="ticketevent_history"),
@@ -235,28 +232,9 @@ class TicketEvent(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    kind__in=[
-                        "raised",
-                        "raised_again",
-                        "acknowledged",
-                        "assigned",
-                        "commented",
-                        "snoozed",
-                        "woke",
-                        "retried",
-                        "resolved",
-                        "auto_resolved",
-                        "reopened_regression",
-                        "team_changed",
-                    ]
-                ),
-                name="ticketevent_kind_valid",
+                condition=Q(kind__in=TicketEventKind.values), name="ticketevent_kind_valid"
             )
         ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
 
     @property
     def who(self) -> str:

@@ -19,7 +19,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.exports import csv_cell
-from centra_ip.pagination import RequestConfig
 from centra_ip.permissions import MAP_SKUS, VIEW_EXCEPTIONS, requires
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
@@ -55,7 +54,6 @@ from exceptions.tables import TicketTable
 from syncs.streams import STREAM_CODES
 
 can_read = requires(VIEW_EXCEPTIONS)
-PER_PAGE = 50
 
 
 def _filtered(request):
@@ -71,7 +69,7 @@ def index(request):
         return redirect(f"{reverse('exceptions:index')}?team={teams[0]}")
     ticket_filter = _filtered(request)
     table = TicketTable(ticket_filter.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    table.configure(request)
     breaches = ticket_breach_counts(teams)
     context = {
         "filter": ticket_filter,

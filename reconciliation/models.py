@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from centra_ip.history import HistoryEvent
 from centra_ip.limits import UNITS_MAX, out_of_range
 
 
@@ -272,7 +273,7 @@ class Discrepancy(models.Model):
         return self.c_value - self.h_value
 
 
-class DiscrepancyEvent(models.Model):
+class DiscrepancyEvent(HistoryEvent):
     """Append-only history of a discrepancy: raised, changed, explained, cleared, reopened."""
 
     class Kind(models.TextChoices):
@@ -284,19 +285,7 @@ class DiscrepancyEvent(models.Model):
 
     discrepancy = models.ForeignKey(Discrepancy, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    actor_name = models.CharField(max_length=150)
-    note = models.TextField(blank=True)
     data = models.JSONField(default=dict)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.kind} at {self.at}"
 
 
 class OrderBalance(_Figures):

@@ -27,7 +27,6 @@ LONG_MODULES = {
     "centra_ip.checklists": "declarative: the CHECKLISTS table",
     "syncs.sandbox.centra.schema": "declarative: the twin's GraphQL schema text",
     # not yet split (review point 6; docs/architecture.md, "Not yet")
-    "returns.services": "not yet split (review point 6)",
     "reconciliation.services": "not yet split (review point 6)",
     "reconciliation.selectors": "not yet split (review point 6)",
     "reconciliation.models": "declarative: models and their constraints",
@@ -49,11 +48,13 @@ BOTTOM = {
     "centra_ip.chunks",
     "centra_ip.env",
     "centra_ip.exports",
+    "centra_ip.history",
     "centra_ip.limits",
     "centra_ip.local_urls",
     "centra_ip.pagination",
     "centra_ip.permissions",
     "centra_ip.ratelimit",
+    "centra_ip.tables",
     "centra_ip.teams",
 }
 

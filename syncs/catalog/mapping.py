@@ -1,6 +1,6 @@
 """Mapping by hand: one click on the workbench, a manual pair, or a CSV import. Each is
 checked against the snapshot first; a mapping made clears the one-side tickets of both
-SKUs and re-drives the order lines parked on the Centra SKU, in the same transaction."""
+SKUs and re-drives the lines parked on the Centra SKU (``hooks``), in the same transaction."""
 
 import csv
 import io
@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from centra_ip.uploads import csv_rows
 from exceptions.services import Condition, tickets_clear_many
+from syncs.catalog.hooks import mappings_created
 from syncs.catalog.plan import MISSING_IN_CENTRA, MISSING_IN_IP
 from syncs.models import CentraSize, IpVariant, SkuMapping
-from syncs.orders.services import order_lines_redrive
 
 
 class MappingError(Exception):
@@ -26,8 +26,9 @@ def sku_mapping_create(
     """Map one Centra size to one IP variant, after checking both against the snapshot.
 
     Refuses (``MappingError``, nothing written) an unknown id, a removed IP variant, or a
-    side already mapped. On success the one-side tickets of both SKUs clear and the order
-    lines parked on the Centra SKU are published (re-driven) in the same transaction.
+    side already mapped. On success the one-side tickets of both SKUs clear and the
+    lines parked on the Centra SKU are re-driven in the same transaction (orders and returns
+    alike: ``syncs/catalog/hooks.py``).
     """
     try:
         with transaction.atomic():
@@ -83,7 +84,7 @@ def _after_mapping(mappings: list[SkuMapping]) -> None:
         source=source,
         note="The SKU was mapped.",
     )
-    order_lines_redrive(mappings=mappings)
+    mappings_created(mappings=mappings)
 
 
 @dataclass

@@ -7,13 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from centra_ip.chunks import chunked
+from syncs.catalog.hooks import mappings_created
 from syncs.catalog.plan import PAIR_FIELDS, CatalogPlan
 from syncs.catalog.tickets import catalog_tickets_settle
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
-from syncs.orders.services import order_lines_redrive
 from syncs.stock.bulk import bulk_insert_rows, bulk_upsert_rows
 from syncs.stock.heap import without_collector
 
@@ -146,6 +146,5 @@ def _mappings_write(plan: CatalogPlan, now) -> None:
     bulk_insert_rows(
         SkuMapping, [*PAIR_FIELDS, "created_at", "updated_at"], [(*p, now, now) for p in created]
     )
-    if created:
-        # The pairs carry what re-driving reads of a mapping (SKUs and ids).
-        order_lines_redrive(mappings=created)
+    # The pairs carry what the hooks read of a mapping (its SKUs and ids).
+    mappings_created(mappings=created)

@@ -21,7 +21,7 @@ from reconciliation.models import (
     OrderBalance,
 )
 from reconciliation.services import reconciliation_compute
-from returns.services import order_lines_refunds_note
+from returns.intake import order_lines_refunds_note
 from syncs.models import ConfigChange, Order, OrderLine
 from tests.reconciliation.conftest import at, returns_flow
 from tests.reconciliation.test_views import csv_rows, screen_tables
