@@ -6,7 +6,8 @@ IP near-duplicate sharing the EAN), 2,000 IP-only SKUs with stock. Prints, for t
 (empty map) and a second run (everything mapped already):
 
 - ``catalog_compare`` (pure, in memory): seconds and peak memory under tracemalloc;
-- ``catalog_store`` (snapshot upserts, mappings, ~4,000 tickets raised in bulk): seconds.
+- ``catalog_store`` (snapshot upserts, mappings, ~4,000 tickets raised in bulk): seconds,
+  with this process's CPU seconds, the database's CPU seconds and the load average.
 
 Uses the database in ``DATABASE_URL`` (a throwaway test database next to it).
 """
@@ -26,6 +27,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
+
+from bench.cost import load, server_cpu  # noqa: E402
 
 SKUS = int(os.environ.get("BENCH_SKUS", 200_000))
 ONE_SIDED = SKUS // 100
@@ -67,7 +70,8 @@ def catalogs():
 
 
 def one_run(label: str, sizes, variants) -> None:
-    from syncs.catalog.services import catalog_compare, catalog_store
+    from syncs.catalog.plan import catalog_compare
+    from syncs.catalog.store import catalog_store
     from syncs.models import SkuMapping
 
     mappings = list(SkuMapping.objects.all())
@@ -80,13 +84,15 @@ def one_run(label: str, sizes, variants) -> None:
     catalog_compare(sizes=sizes, variants=variants, mappings=mappings)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, db = time.perf_counter(), time.process_time(), server_cpu()
     catalog_store(plan=plan)
     store_seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    db = "n/a" if db is None else f"{server_cpu() - db:.1f} s"
     counts = plan.counts
     print(
         f"{label}: compare {compare_seconds:.1f} s (peak {peak / 2**20:.0f} MiB), "
-        f"store {store_seconds:.1f} s, CPU {cpu:.1f} s ({connection.vendor}); "
+        f"store {store_seconds:.1f} s, CPU {cpu:.1f} s, the database's CPU {db} "
+        f"({connection.vendor}, load average {load():.1f}); "
         f"{counts['mapped']:,} mapped "
         f"({counts['newly_mapped']:,} new), {counts['missing_in_ip']:,} missing in IP, "
         f"{counts['missing_in_centra']:,} missing in Centra"

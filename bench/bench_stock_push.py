@@ -12,7 +12,10 @@ quota-bound minimum ((mutations - 20) / 2 s: a full 10 s bucket, then 2 per seco
 hourly bucket of 1,800 is not reached); HTTP 429s seen (must be 0); and for the second,
 unchanged cycle 5 simulated minutes later (the schedule), the mutations used (must be 0).
 The real seconds are also given without the twins' own share (timed around their handlers):
-the hub's own time. Uses a throwaway test database on ``DATABASE_URL``.
+the hub's own time; and, as the machine may be shared, CPU seconds beside them: this
+process's (the twins' CPU taken out), the database server's for this connection (when it
+runs on this machine), and the load average. Uses a throwaway test database on
+``DATABASE_URL``.
 """
 
 import math
@@ -29,6 +32,8 @@ import httpx  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
+
+from bench.cost import load, server_cpu  # noqa: E402
 
 SKUS = int(os.environ.get("BENCH_SKUS", 100_000))
 SIZES = [("S", "01"), ("M", "02"), ("L", "03"), ("XL", "04"), ("XXL", "05")]
@@ -98,17 +103,45 @@ def map_skus(sizes):
     )
 
 
-def cycle(clock, pacer):
+class Cost:
+    """Real and CPU seconds of one cycle, the twins' share of each counted apart."""
+
+    def __init__(self):
+        self.twins_real = self.twins_cpu = 0.0
+
+    def start(self):
+        self.real, self.cpu, self.db = time.perf_counter(), time.process_time(), server_cpu()
+
+    def stop(self):
+        self.real = time.perf_counter() - self.real
+        self.cpu = time.process_time() - self.cpu
+        db = server_cpu()
+        self.db = None if db is None or self.db is None else db - self.db
+        self.load = load()
+
+    def __str__(self):
+        db = "n/a" if self.db is None else f"{self.db:.1f} s"
+        return (
+            f"real {self.real:.1f} s, of which the twins {self.twins_real:.1f} s: the hub's own "
+            f"{self.real - self.twins_real:.1f} s; the hub's CPU {self.cpu - self.twins_cpu:.1f} s "
+            f"(the twins' {self.twins_cpu:.1f} s), the database's CPU {db}; "
+            f"load average {self.load:.1f}"
+        )
+
+
+def cycle(clock, pacer, cost):
     from syncs.models import SyncRun
     from syncs.stock.engine import stock_engine
 
     run = SyncRun.objects.create(stream="stock", started_at=timezone.now())
-    started_real, started_sim = time.perf_counter(), clock.monotonic()
+    started_sim = clock.monotonic()
+    cost.start()
     result = stock_engine(
         run=run, dry_run=False, full=False, centra_options={"clock": clock, "pacer": pacer}
     )
+    cost.stop()
     SyncRun.objects.filter(pk=run.pk).update(status="succeeded", finished_at=timezone.now())
-    return result, time.perf_counter() - started_real, clock.monotonic() - started_sim
+    return result, clock.monotonic() - started_sim
 
 
 def main():
@@ -127,15 +160,16 @@ def main():
         centra, ip, sizes = seed(clock)
         map_skus(sizes)
         print(f"seeded {len(sizes):,} SKUs on both twins in {time.perf_counter() - started:.1f} s")
-        statuses, twins = [], [0.0]
+        statuses, cost = [], Cost()
 
         def timed(answer):
             """The twins' own time, so the hub's share is reported apart from it."""
 
             def handle(request):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 response = answer(request)
-                twins[0] += time.perf_counter() - started
+                cost.twins_real += time.perf_counter() - started
+                cost.twins_cpu += time.process_time() - cpu
                 return response
 
             return handle
@@ -150,7 +184,7 @@ def main():
             inventory_planner=httpx.MockTransport(timed(ip.handle)),
         ):
             batch = StockSettings.load().batch_size
-            result, real, simulated = cycle(clock, pacer)
+            result, simulated = cycle(clock, pacer, cost)
             counts = result.counts
             n = counts["mutations"]
             minimum = math.ceil(counts["planned"] / batch)
@@ -164,19 +198,17 @@ def main():
             print(
                 f"  simulated push time {push:.1f} s vs quota-bound minimum {bound:.1f} s "
                 f"({push / bound - 1:+.1%}); whole cycle simulated {simulated:.1f} s "
-                f"(incl. drift read-back of {counts['drift_checked']:,}); real {real:.1f} s, "
-                f"of which the twins {twins[0]:.1f} s: the hub's own {real - twins[0]:.1f} s"
+                f"(incl. drift read-back of {counts['drift_checked']:,}) = "
+                f"{simulated / bound:.2f} x the bound; {cost}"
             )
             print(f"  HTTP 429 answers: {statuses.count(429)} of {len(statuses)} Centra requests")
             statuses.clear()
-            twins[0] = 0.0
+            cost = Cost()
             clock.sleep(300)  # the schedule's 5 minutes between cycles
-            result, real, simulated = cycle(clock, pacer)
+            result, simulated = cycle(clock, pacer, cost)
             print(
                 f"no-change cycle: {result.counts['planned']} lines, "
-                f"{result.counts['mutations']} mutations, {statuses.count(429)} 429s, "
-                f"real {real:.1f} s, of which the twins {twins[0]:.1f} s: the hub's own "
-                f"{real - twins[0]:.1f} s"
+                f"{result.counts['mutations']} mutations, {statuses.count(429)} 429s, {cost}"
             )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

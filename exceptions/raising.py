@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from centra_ip.chunks import chunked
 from exceptions.conditions import Condition, context_store
 from exceptions.models import Ticket, TicketEvent
 from exceptions.notifications import tickets_notify
@@ -51,15 +52,10 @@ class RaiseOutcome:
     woke: list[Ticket] = field(default_factory=list)
 
 
-def _chunks(items: list, size: int = _CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _locked_by_fingerprint(fingerprints: list[str], statuses) -> dict[str, Ticket]:
     """Lock and return the newest ticket in ``statuses`` for each fingerprint."""
     found: dict[str, Ticket] = {}
-    for chunk in _chunks(fingerprints):
+    for chunk in chunked(fingerprints, _CHUNK):
         rows = (
             Ticket.objects.select_for_update()
             .filter(fingerprint__in=chunk, status__in=statuses)
@@ -101,7 +97,7 @@ def ticket_wake(ticket: Ticket) -> None:
 
 
 def _update_in_chunks(pks: list[int], **values) -> None:
-    for chunk in _chunks(pks):
+    for chunk in chunked(pks, _CHUNK):
         Ticket.objects.filter(pk__in=chunk).update(**values)
 
 

@@ -188,7 +188,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.STOCK_PUSH_REJECTED,
-        retry="syncs.stock.held.retry_push_rejected",
+        retry="syncs.stock.retries.retry_push_rejected",
         title="Stock push rejected",
         team=ECOMMERCE,
         severity=CRITICAL,
@@ -201,7 +201,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.STOCK_DRIFT,
-        retry="syncs.stock.held.retry_push_rejected",
+        retry="syncs.stock.retries.retry_push_rejected",
         title="Stock drift / oversell risk",
         team=OPERATIONS,
         severity=CRITICAL,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from reconciliation.models import CentraMarket, CurrencyRate, ReconciliationSettings
 from syncs.models import ConfigChange
 from syncs.orders.finance import orders_finance_reset
-from syncs.stock.services import config_audit
+from syncs.stock.config import config_audit
 
 AREAS = ("reconciliation_settings", "currency_rate", "centra_market")
 

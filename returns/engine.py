@@ -16,9 +16,9 @@ from returns.intake import returns_overdue_check, returns_raise_many, returns_st
 from returns.models import ExpectedReturn
 from returns.stock_in import stock_in_run, stock_ins_due
 from returns.timeline import SOURCE
+from syncs.catalog.selectors import SkuIndex
 from syncs.clients import centra_client
 from syncs.engines import EngineResult
-from syncs.orders.services import SkuIndex
 
 
 def returns_engine(*, run, dry_run: bool, full: bool) -> EngineResult:

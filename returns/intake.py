@@ -18,8 +18,8 @@ from exceptions.services import Condition, tickets_clear_many, tickets_raise_man
 from returns.config import returns_config
 from returns.models import ExpectedReturn, ReturnEvent, ReturnLine
 from returns.timeline import SOURCE, return_event_add, return_state_refresh
+from syncs.catalog.selectors import SkuIndex
 from syncs.models import OrderLine, SkuMapping
-from syncs.orders.services import SkuIndex
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Intake of Centra returns is ``returns/intake.py``; the stock-in state machine is
 ``returns/stock_in.py``; the timeline and state both share is ``returns/timeline.py``.
 
-Units move through the stock-status ledger (``syncs.stock.services.stock_status_move``), which
+Units move through the stock-status ledger (``syncs.stock.ledger.stock_status_move``), which
 the ATS engine subtracts from on-hand: received units go *into* "in QC" (not sellable), failed
 units move on to "damaged" or "quarantined", and passed units leave "in QC" only in the
 transaction that records the stock-in's confirmation. So returned units become sellable
@@ -27,7 +27,7 @@ from returns.models import ExpectedReturn, QcFailStatus, ReturnEvent, ReturnLine
 from returns.stock_in import stock_in_enqueue, stock_in_run
 from returns.timeline import IN_QC, SOURCE, return_event_add, return_state_refresh
 from syncs.models import OrderLine, SalesFeedRow
-from syncs.stock.services import LedgerError, stock_status_move
+from syncs.stock.ledger import LedgerError, stock_status_move
 
 
 class ReturnsError(ValueError):

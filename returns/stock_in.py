@@ -21,7 +21,7 @@ from returns.timeline import IN_QC, SOURCE, return_event_add, return_state_refre
 from syncs.clients import inventory_planner_client
 from syncs.connectors.base import ConnectorError
 from syncs.runner import Heartbeat, worker_name
-from syncs.stock.services import stock_status_move
+from syncs.stock.ledger import stock_status_move
 
 # A stock-in's claim (``running_since``) is renewed every CLAIM_RENEW while its worker runs
 # it; one not renewed for CLAIM_EXPIRES belongs to a dead worker and may be taken over. It

@@ -27,7 +27,7 @@ from returns.models import (
 from returns.selectors import queue_queryset
 from returns.services import ReturnsError, return_line_qc, return_receive
 from returns.tables import ReturnFilter, ReturnTable
-from syncs.stock.services import LedgerError
+from syncs.stock.ledger import LedgerError
 
 
 def _key() -> str:

@@ -35,7 +35,8 @@ from syncs.clients import centra_client, inventory_planner_client
 from syncs.connectors.base import AuthError, ConnectorError
 from syncs.connectors.centra import queries
 from syncs.connectors.centra.schema import document_problems, documented_schema
-from syncs.stock.engine import IP_FIELDS, shared_pacer
+from syncs.stock.engine import shared_pacer
+from syncs.stock.reads import IP_FIELDS
 
 TICKET_TYPE = "api_check_failed"
 STREAM = "check_apis"

@@ -4,7 +4,7 @@ from django.db.models.signals import post_migrate
 
 def _ensure_default_statuses(sender, **kwargs):
     # post_migrate: models can be imported only once the apps are ready
-    from syncs.stock.services import stock_statuses_ensure_defaults
+    from syncs.stock.config import stock_statuses_ensure_defaults
 
     stock_statuses_ensure_defaults()
 

@@ -23,7 +23,7 @@ from syncs.connectors.base import AuthError, PermanentError
 from syncs.connectors.http import transports_install
 from syncs.models import ConfigChange, StockStatus, StockStatusBalance, StockStatusMovement
 from syncs.models.config import SafetyStockRule, StockSettings
-from syncs.stock import config_io, services
+from syncs.stock import config_io, ledger
 from tests.clocks import FakeClock
 from tests.syncs.centra.helpers import TOKEN, make_client
 
@@ -201,8 +201,8 @@ def test_config_json_that_would_crash_is_refused(data, error):
 
 def test_a_status_with_ledger_history_cannot_be_deleted(client_for):
     status = StockStatus.objects.create(code="held", name="Held")
-    services.stock_status_move(sku="A", ip_warehouse="w", status="held", delta=1, reason="t")
-    services.stock_status_move(sku="A", ip_warehouse="w", status="held", delta=-1, reason="t")
+    ledger.stock_status_move(sku="A", ip_warehouse="w", status="held", delta=1, reason="t")
+    ledger.stock_status_move(sku="A", ip_warehouse="w", status="held", delta=-1, reason="t")
     url = reverse("syncs:config_delete", args=["status", status.pk])
     response = client_for("admin").post(url, {"step": "confirm"})
     assert response.status_code == 302

@@ -5,7 +5,8 @@ after the client's retries, a bad page) leaves the previous snapshot, mappings a
 exactly as they were; the runner turns the error into an API ticket.
 """
 
-from syncs.catalog.services import IP_FIELDS, catalog_compare, catalog_store
+from syncs.catalog.plan import IP_FIELDS, catalog_compare
+from syncs.catalog.store import catalog_store
 from syncs.clients import centra_client, inventory_planner_client
 from syncs.engines import EngineResult
 from syncs.models import SkuMapping

@@ -26,14 +26,14 @@ recovery passes never duplicate anything. A connector error outside the events p
 to the runner after the batches already stored stay stored (each batch is one transaction).
 """
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 
 from django.utils import timezone
 
+from centra_ip.chunks import chunked
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from syncs.catalog.selectors import SkuIndex
 from syncs.clients import centra_client
 from syncs.connectors.base import ConnectorError
 from syncs.connectors.centra.types import Order as CentraOrder
@@ -42,7 +42,7 @@ from syncs.models import Order, OrdersCursor
 from syncs.orders.config import OrdersConfig, orders_config
 from syncs.orders.detection import orders_find_problems, orders_settle_tickets
 from syncs.orders.finance import orders_finance_fill
-from syncs.orders.services import SkuIndex, StoreCounts, orders_store
+from syncs.orders.services import StoreCounts, orders_store
 
 BATCH = 100  # orders per transaction (one Centra page)
 ORDER_EVENTS = {"Order": None}  # every change type
@@ -66,16 +66,10 @@ class Pull:
     finance_error: str = ""  # the first failed finance read (the orders are stored anyway)
 
 
-def batches(items: Iterable, size: int = BATCH) -> Iterator[list]:
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def orders_fetch_by_number(centra, numbers: list[int]) -> list[CentraOrder]:
     """The current state of these orders (the client pages by date; events name numbers)."""
     found = []
-    for chunk in batches(sorted(numbers)):
+    for chunk in chunked(sorted(numbers), BATCH):
         found.extend(centra.orders_by_number(chunk))
     return found
 
@@ -104,7 +98,7 @@ class OrdersPuller:
     def recovery(self, start: datetime, *, report_missed: bool) -> None:
         """Orders dated in [start, now], stored batch by batch; with ``report_missed``, the
         ones not in the ledger before are kept as missed (orphans once past their grace)."""
-        for chunk in batches(self.centra.iter_orders(date_from=start, date_to=self.now)):
+        for chunk in chunked(self.centra.iter_orders(date_from=start, date_to=self.now), BATCH):
             if report_missed:
                 known = set(
                     Order.objects.filter(centra_id__in=[o.id for o in chunk]).values_list(
@@ -121,7 +115,7 @@ class OrdersPuller:
         start = (self.cursor.window_end or self.now - self.config.recovery_horizon) - (
             self.config.overlap
         )
-        for chunk in batches(self.centra.iter_orders(updated_from=start)):
+        for chunk in chunked(self.centra.iter_orders(updated_from=start), BATCH):
             counts = self.store(chunk)
             self.pull.polled_changes += counts.orders_new + counts.orders_changed
         if not self.dry_run:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from syncs.catalog.selectors import SkuIndex
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.connectors.centra.types import OrderLine as CentraLine
 from syncs.models import Order, OrderLine, SalesFeedRow, SkuMapping
@@ -33,35 +34,6 @@ LINE_FIELDS = (
     "unit_price",
 )
 FEED_FIELDS = ("order_number", "sku", "product_id", "date", "quantity", "price", "currency")
-
-
-@dataclass(frozen=True)
-class MappedSku:
-    sku: str  # IP's SKU
-    ip_variant_id: str
-
-
-class SkuIndex:
-    """The SKU map as the orders engine looks lines up: by Centra size id, else by SKU.
-
-    Loaded once per run (one query); lines of a run never see half of a mapping change.
-    """
-
-    def __init__(self, mappings: Iterable[SkuMapping]):
-        self.by_size: dict[int, MappedSku] = {}
-        self.by_sku: dict[str, MappedSku] = {}
-        for m in mappings:
-            mapped = MappedSku(m.sku, m.ip_variant_id)
-            self.by_size[m.centra_size_id] = mapped
-            self.by_sku[m.centra_sku] = mapped
-
-    @classmethod
-    def load(cls) -> "SkuIndex":
-        return cls(SkuMapping.objects.only("sku", "ip_variant_id", "centra_size_id", "centra_sku"))
-
-    def find(self, size_id: int | None, sku: str) -> MappedSku | None:
-        found = self.by_size.get(size_id) if size_id is not None else None
-        return found or self.by_sku.get(sku)
 
 
 @dataclass
@@ -378,11 +350,4 @@ def _parked_tickets_clear(published_skus: set[str]) -> None:
         [Condition(type_code="sku_missing_in_ip", sku=sku) for sku in published_skus - still],
         source=SOURCE,
         note="The SKU is mapped and its parked order lines were published.",
-    )
-
-
-def parked_centra_skus() -> list[str]:
-    """The Centra SKUs that still have parked order lines (their tickets must stay open)."""
-    return list(
-        OrderLine.objects.filter(parked=True).values_list("centra_sku", flat=True).distinct()
     )

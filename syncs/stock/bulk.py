@@ -9,6 +9,7 @@ fall back to the ORM, with the same result.
 """
 
 import json
+import zlib
 from collections import defaultdict
 
 from django.db import connection, transaction
@@ -27,24 +28,40 @@ def _concrete(model) -> list[str]:
 
 
 def _column_values(model, objs, fields: list[str]):
-    """Rows of raw column values; JSON fields as JSON text (``COPY`` parses the text)."""
+    """Rows of raw column values of model instances (JSON fields as JSON text)."""
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    return _json_as_text(model, fields, ([getattr(obj, a) for a in attnames] for obj in objs))
+
+
+def _json_as_text(model, fields: list[str], rows):
+    """The rows with their JSON fields as JSON text (``COPY`` parses the text). A value
+    shared by many rows (the same list object) is dumped once."""
     meta = model._meta
-    attnames = [meta.get_field(name).attname for name in fields]
     json_at = [
         index
         for index, name in enumerate(fields)
         if meta.get_field(name).get_internal_type() == "JSONField"
     ]
-    for obj in objs:
-        row = [getattr(obj, attname) for attname in attnames]
+    if not json_at:
+        yield from rows
+        return
+    dumped: dict[int, tuple[object, str]] = {}  # id -> (the value, kept alive; its text)
+    for row in rows:
+        row = list(row)
         for index in json_at:
-            row[index] = json.dumps(row[index])
+            value = row[index]
+            known = dumped.get(id(value))
+            if known is None or known[0] is not value:
+                known = dumped[id(value)] = (value, json.dumps(value))
+            row[index] = known[1]
         yield row
 
 
-def _copy(cursor, table: str, columns: list[str], rows) -> None:
+def _copy(cursor, table: str, columns: list[str], rows, *, quoted: bool = False) -> None:
+    """``COPY`` the rows into ``table`` (``quoted``: the name is quoted already)."""
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with cursor.copy(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN") as copy:
+    table = table if quoted else connection.ops.quote_name(table)
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -74,6 +91,19 @@ def bulk_insert(model, objs: list) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
+def bulk_insert_rows(model, fields: list[str], rows: list) -> None:
+    """Insert rows of values in ``fields`` order, without building model instances (their
+    primary keys are not read back). A column not named gets its database default."""
+    if not _postgres():
+        objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        model.objects.bulk_create(objs, batch_size=2000)
+        return
+    if rows:
+        columns = [model._meta.get_field(name).column for name in fields]
+        with transaction.atomic(), connection.cursor() as cursor:
+            _copy(cursor.cursor, model._meta.db_table, columns, _json_as_text(model, fields, rows))
+
+
 def bulk_upsert(model, objs: list, *, unique_fields: list[str], update_fields: list[str]) -> None:
     """Insert ``objs``, or update ``update_fields`` of the row with the same unique key."""
     if not _postgres():
@@ -85,26 +115,46 @@ def bulk_upsert(model, objs: list, *, unique_fields: list[str], update_fields: l
             update_fields=update_fields,
         )
         return
-    if not objs:
+    if objs:
+        fields = _concrete(model)
+        _upsert(model, fields, _column_values(model, objs, fields), unique_fields, update_fields)
+
+
+def bulk_upsert_rows(
+    model, fields: list[str], rows: list, *, unique_fields: list[str], update_fields: list[str]
+) -> None:
+    """As ``bulk_upsert``, from rows of values in ``fields`` order, without building a
+    model instance per row (1.5 s per 100,000 on the loaded machine). A row inserted gets
+    NULL in the columns not named: name every column that is not nullable."""
+    if not _postgres():
+        objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
+        bulk_upsert(model, objs, unique_fields=unique_fields, update_fields=update_fields)
         return
-    meta, quote, fields = model._meta, connection.ops.quote_name, _concrete(model)
+    if rows:
+        _upsert(model, fields, _json_as_text(model, fields, rows), unique_fields, update_fields)
+
+
+def _upsert(model, fields: list[str], rows, unique_fields: list[str], update_fields: list[str]):
+    """PostgreSQL: ``COPY`` the rows into a staging table, then one ``INSERT ... ON CONFLICT``."""
+    meta, quote = model._meta, connection.ops.quote_name
     table = meta.db_table
     columns = [meta.get_field(name).column for name in fields]
     names = ", ".join(quote(c) for c in columns)
-    staging = quote(f"bulk_upsert_{table}")
     conflict = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
     updates = ", ".join(
         f"{quote(meta.get_field(name).column)} = EXCLUDED.{quote(meta.get_field(name).column)}"
         for name in update_fields
     )
     # Every identifier below comes from the model's own metadata, quoted; values go
-    # through COPY or parameters, never into the text.
+    # through COPY or parameters, never into the text. The staging table has the columns
+    # written, so one table per model and column list.
+    staging = quote(f"bulk_upsert_{table}_{zlib.crc32(names.encode()):08x}")
     create = f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS SELECT {names} FROM "  # noqa: S608
     insert = f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM {staging} "  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"{create}{quote(table)} WITH NO DATA")
         cursor.execute(f"TRUNCATE {staging}")
-        _copy(cursor.cursor, f"bulk_upsert_{table}", columns, _column_values(model, objs, fields))
+        _copy(cursor.cursor, staging, columns, rows, quoted=True)
         cursor.execute(f"{insert}ON CONFLICT ({conflict}) DO UPDATE SET {updates}")
         cursor.execute(f"TRUNCATE {staging}")
 

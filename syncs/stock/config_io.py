@@ -16,7 +16,7 @@ from django.db import models, transaction
 
 from syncs.models import ConfigChange, StockSettings
 from syncs.stock import rules
-from syncs.stock.services import (
+from syncs.stock.config import (
     AREAS,
     IN_QC_CODE,
     config_audit,
@@ -26,7 +26,7 @@ from syncs.stock.services import (
 )
 
 VERSION = 1
-# file section -> area in ``services.AREAS``
+# file section -> area in ``config.AREAS``
 SECTIONS = {
     "stock_statuses": "status",
     "safety_stock": "safety_stock",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db.models import F
 from django.utils import timezone
 
+from centra_ip.chunks import chunked
 from exceptions.registry import TicketType
 from exceptions.services import (
     Condition,
@@ -65,8 +66,8 @@ def drift_wanted(
         skus = sorted({sku for sku, _ in pushed_keys})
         pushed = [
             position
-            for start in range(0, len(skus), 2000)
-            for position in pushed.filter(sku__in=skus[start : start + 2000])
+            for chunk in chunked(skus, 2000)
+            for position in pushed.filter(sku__in=chunk)
             if (position.sku, position.centra_warehouse_id) in pushed_keys
         ]
     else:
@@ -122,8 +123,7 @@ def _variant_chunks(size_ids: set[int], size: int = VARIANTS_PER_READ):
             )
         )
     )
-    for start in range(0, len(variant_ids), size):
-        yield variant_ids[start : start + size]
+    yield from chunked(variant_ids, size)
 
 
 def drift_check(
@@ -163,7 +163,7 @@ def drift_check(
             risk = "oversell risk" if fta > expected else "under-selling"
             raised.append(
                 Condition(
-                    type_code="stock_drift",
+                    type_code=TicketType.STOCK_DRIFT,
                     sku=position.sku,
                     warehouse=warehouse,
                     summary=(
@@ -183,7 +183,7 @@ def drift_check(
             )
         elif (position.sku, warehouse) in drifting_before:
             cleared.append(
-                Condition(type_code="stock_drift", sku=position.sku, warehouse=warehouse)
+                Condition(type_code=TicketType.STOCK_DRIFT, sku=position.sku, warehouse=warehouse)
             )
     outcome.checked = len(updated)
     update_grouped(

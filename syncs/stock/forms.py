@@ -13,8 +13,8 @@ from syncs.models import (
     StockStatus,
     WarehouseMapping,
 )
+from syncs.stock.config import IN_QC_CODE
 from syncs.stock.rules import SETTINGS_FIELDS
-from syncs.stock.services import IN_QC_CODE
 
 
 class RuleScopeMixin:

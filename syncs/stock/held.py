@@ -1,21 +1,15 @@
-"""Acting on what the engine could not finish alone: held pushes and rejected SKUs.
+"""Held pushes: what the guard would not send alone.
 
 A held push is released (sent as planned) or discarded by a person; a compare-and-set on
-its status makes a double click act once. A ``stock_push_rejected`` ticket is retried by
-re-deriving that SKU's ATS from IP *now* and pushing it alone: never by replaying the
-quantity stored when it failed.
+its status makes a double click act once. (A rejected SKU's retry is in ``retries``.)
 """
 
 from django.db import transaction
 from django.utils import timezone
 
-from exceptions.registry import RetryResult
-from exceptions.services import ticket_clear
-from syncs.clients import centra_client, inventory_planner_client
+from syncs.clients import centra_client
 from syncs.models import StockPush, StockPushLine, StockSettings
-from syncs.stock import engine, push
-from syncs.stock.rules import rulebook_load
-from syncs.stock.services import warehouse_map_load
+from syncs.stock import push, tickets
 
 
 class PushStateError(Exception):
@@ -59,12 +53,7 @@ def stock_push_release(
             f"not released: type {expected} (the number of lines) to confirm sending them"
         )
     _claim(stock_push, StockPush.Status.SENT, actor)
-    ticket_clear(
-        type_code="push_held",
-        source=push.SOURCE,
-        stream=engine.STREAM,
-        note=f"push {stock_push.pk} released by {actor.get_username()}",
-    )
+    tickets.push_held_clear(note=f"push {stock_push.pk} released by {actor.get_username()}")
     if stock_push.lines.count() > INLINE_LINES:
         push_id = stock_push.pk
         transaction.on_commit(lambda: held_push_enqueue(push_id=push_id))
@@ -100,49 +89,3 @@ def stock_push_discard(*, stock_push: StockPush, actor) -> None:
         stock_push.lines.filter(status=StockPushLine.Status.PLANNED).update(
             status=StockPushLine.Status.DISCARDED
         )
-
-
-def stock_sku_push(*, sku: str) -> push.PushOutcome:
-    """Recompute one SKU from IP's current figures and push it to every mapped warehouse."""
-    book = rulebook_load()
-    with inventory_planner_client() as ip, centra_client() as centra:
-        variants = list(ip.iter_variants(fields=engine.IP_FIELDS, filters={"sku": sku}))
-        variants = [v for v in variants if v.sku == sku]
-        fresh, unreadable = engine.positions_compute(
-            variants=variants, ip_to_centra=warehouse_map_load(), book=book
-        )
-        if unreadable:
-            raise ValueError(
-                f"{sku}: its stock in IP cannot be read ({next(iter(unreadable.values()))})"
-            )
-        if not fresh:
-            raise ValueError(f"{sku} is not a mapped IP SKU any more")
-        previous = engine.positions_known(sku=sku)
-        engine.positions_store(fresh, previous)
-        lines = []
-        for index, (key, item) in enumerate(sorted(fresh.items()), start=1):
-            before = previous.get(key)
-            lines.append(
-                StockPushLine(
-                    sku=sku,
-                    centra_warehouse_id=key[1],
-                    product_size_id=item.position.product_size_id,
-                    quantity=item.result.quantity,
-                    previous_pushed=before.last_pushed if before else None,
-                    centra_before=before.centra_physical if before else None,
-                    lane=StockPushLine.Lane.REST,
-                    why="retry from ticket",
-                    position=index,
-                )
-            )
-        stock_push = engine.push_store(
-            run=None, status=StockPush.Status.SENT, lines=lines, reasons=[], counts={}
-        )
-        return push.push_send(push=stock_push, lines=lines, centra=centra, batch_size=len(lines))
-
-
-def retry_push_rejected(ticket) -> RetryResult:
-    outcome = stock_sku_push(sku=ticket.sku)
-    if outcome.rejected:
-        return RetryResult(ok=False, message=f"Centra rejected {ticket.sku} again")
-    return RetryResult(ok=True, message=f"{ticket.sku} recomputed and pushed")

@@ -182,7 +182,7 @@ def _record_batch(batch, number, results, outcome: PushOutcome, rejected_before)
             outcome.rejected += 1
             raised.append(
                 Condition(
-                    type_code="stock_push_rejected",
+                    type_code=TicketType.STOCK_PUSH_REJECTED,
                     sku=line.sku,
                     warehouse=str(line.centra_warehouse_id),
                     summary=f"Centra rejected {line.quantity} for {line.sku}: {line.message}",
@@ -199,7 +199,7 @@ def _record_batch(batch, number, results, outcome: PushOutcome, rejected_before)
             continue
         cleared.append(
             Condition(
-                type_code="stock_push_rejected",
+                type_code=TicketType.STOCK_PUSH_REJECTED,
                 sku=line.sku,
                 warehouse=str(line.centra_warehouse_id),
             )

@@ -1,6 +1,6 @@
 """The mapping workbench and the SKU page (merchandising and ecommerce map; everyone reads).
 
-Mutations are POST-only with Post/Redirect/Get and call ``syncs.catalog.services``; a second
+Mutations are POST-only with Post/Redirect/Get and call ``syncs.catalog.mapping``; a second
 submit of the same mapping is refused by the service's checks, so it acts once.
 """
 
@@ -15,12 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from centra_ip.permissions import MAP_SKUS, VIEW_SYNCS, requires
 from centra_ip.uploads import BoundedFileField, UploadError, upload_text
 from exceptions.models import Ticket
-from syncs.catalog.services import (
-    MappingError,
-    catalog_workbench,
-    sku_mapping_create,
-    sku_mappings_import,
-)
+from syncs.catalog.mapping import MappingError, sku_mapping_create, sku_mappings_import
+from syncs.catalog.selectors import catalog_workbench
 from syncs.models import (
     CentraSize,
     IpVariant,

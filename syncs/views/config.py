@@ -21,7 +21,8 @@ from syncs.models import (
     StockStatusBalance,
     WarehouseMapping,
 )
-from syncs.stock import config_io, services
+from syncs.stock import config_io
+from syncs.stock.config import AREAS, ConfigError, config_delete, config_save, stock_settings_save
 from syncs.stock.forms import (
     AREA_FORMS,
     AREA_TITLES,
@@ -30,12 +31,15 @@ from syncs.stock.forms import (
     StatusCsvForm,
     StockSettingsForm,
 )
+from syncs.stock.ledger import LedgerError, stock_status_import_csv, stock_status_set
+from syncs.stock.what_if import rulebook_with_allocation, rulebook_with_safety
+from syncs.stock.what_if import what_if as what_if_compute
 
 
 def _area(area: str):
     if area not in AREA_FORMS:
         raise Http404("no such configuration area")
-    return services.AREAS[area][0]
+    return AREAS[area][0]
 
 
 @require_GET
@@ -73,7 +77,7 @@ def edit(request, area: str, pk: int | None = None):
         what_if = _what_if(area, form.instance)
         if request.POST.get("action") == "save":
             if _confirmed(request, what_if):
-                services.config_save(area=area, instance=form.instance, actor=request.user)
+                config_save(area=area, instance=form.instance, actor=request.user)
                 messages.success(request, f"{AREA_TITLES[area]} saved.")
                 return redirect("configuration")
             messages.error(request, _not_confirmed(what_if, "saved"))
@@ -130,12 +134,10 @@ def _key_matches_nothing(instance) -> str:
 
 def _what_if(area, instance, *, delete=False):
     if area == "safety_stock":
-        return services.what_if(
-            proposed=services.rulebook_with_safety(rule=instance, delete=delete)
-        )
+        return what_if_compute(proposed=rulebook_with_safety(rule=instance, delete=delete))
     if area == "allocation":
-        return services.what_if(
-            proposed=services.rulebook_with_allocation(allocation=instance, delete=delete)
+        return what_if_compute(
+            proposed=rulebook_with_allocation(allocation=instance, delete=delete)
         )
     return None
 
@@ -150,8 +152,8 @@ def delete(request, area: str, pk: int):
     if request.POST.get("step") == "confirm":
         if _confirmed(request, what_if):
             try:
-                services.config_delete(area=area, instance=instance, actor=request.user)
-            except services.ConfigError as error:  # a status with ledger history
+                config_delete(area=area, instance=instance, actor=request.user)
+            except ConfigError as error:  # a status with ledger history
                 messages.error(request, str(error))
             else:
                 messages.success(request, f"{AREA_TITLES[area]} deleted.")
@@ -169,7 +171,7 @@ def delete(request, area: str, pk: int):
 def settings_edit(request):
     form = StockSettingsForm(request.POST or None, instance=StockSettings.load())
     if request.method == "POST" and form.is_valid():
-        services.stock_settings_save(instance=form.instance, actor=request.user)
+        stock_settings_save(instance=form.instance, actor=request.user)
         messages.success(request, "Stock engine settings saved.")
         return redirect("configuration")
     return render(request, "syncs/config/settings.html", {"form": form})
@@ -220,8 +222,8 @@ def status_import(request):
         return redirect("configuration")
     try:
         text = upload_text(form.cleaned_data["file"])
-        changed = services.stock_status_import_csv(text=text, actor=request.user)
-    except (UploadError, services.LedgerError) as error:
+        changed = stock_status_import_csv(text=text, actor=request.user)
+    except (UploadError, LedgerError) as error:
         messages.error(request, f"Nothing was changed: {error}")
     else:
         messages.success(request, f"Status ledger: {changed} balances changed.")
@@ -234,7 +236,7 @@ def balance_set(request):
     form = BalanceForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        services.stock_status_set(
+        stock_status_set(
             sku=data["sku"].strip(),
             ip_warehouse=data["ip_warehouse"].strip(),
             status=data["status"].code,

@@ -12,9 +12,11 @@ from syncs.models import StockPosition, StockPush, StockPushLine, StockSettings,
 from syncs.runner import sync_run_stream
 from syncs.stock import held
 from syncs.stock.ats import ats_compute
+from syncs.stock.config import warehouse_map_load
+from syncs.stock.ledger import status_quantities
+from syncs.stock.plan import position_input
 from syncs.stock.push import lane_for
 from syncs.stock.rules import rulebook_load
-from syncs.stock.services import position_input, status_quantities, warehouse_map_load
 from syncs.stock.tables import PushLineTable
 from syncs.tables import SyncRunTable
 

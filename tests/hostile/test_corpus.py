@@ -123,7 +123,7 @@ def world_build() -> None:
             state=LineState.IN_QC if received else LineState.EXPECTED,
         )
     StockStatus.objects.filter(code="in_qc").exists()
-    from syncs.stock.services import stock_status_move
+    from syncs.stock.ledger import stock_status_move
 
     stock_status_move(sku="SKU-1", ip_warehouse="main", status="in_qc", delta=1, reason="corpus")
     run = SyncRun.objects.create(stream="stock", started_at=now, status="success")

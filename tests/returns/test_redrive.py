@@ -11,7 +11,7 @@ from exceptions.models import Ticket
 from returns.models import ExpectedReturn, ReturnEvent
 from returns.timeline import return_state_refresh
 from syncs.catalog.hooks import MAPPING_CREATED
-from syncs.catalog.services import sku_mapping_create
+from syncs.catalog.mapping import sku_mapping_create
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.sandbox.world import IP_WAREHOUSE
 from tests.returns.conftest import engine_run, shipped_return

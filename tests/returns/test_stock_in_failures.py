@@ -16,7 +16,7 @@ from returns.tasks import stock_in as stock_in_task
 from syncs.clients import inventory_planner_client, transports_install
 from syncs.models import ExternalCall
 from syncs.sandbox.world import IP_WAREHOUSE
-from syncs.stock.services import status_quantities
+from syncs.stock.ledger import status_quantities
 from tests.returns.conftest import engine_run, in_qc, shipped_return
 
 pytestmark = pytest.mark.django_db

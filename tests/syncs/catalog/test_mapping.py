@@ -4,7 +4,7 @@ nothing); each clears the one-side tickets."""
 import pytest
 
 from exceptions.models import Ticket
-from syncs.catalog.services import MappingError, sku_mapping_create, sku_mappings_import
+from syncs.catalog.mapping import MappingError, sku_mapping_create, sku_mappings_import
 from syncs.models import IpVariant, SkuMapping
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from exceptions.models import Ticket
-from syncs.catalog.services import sku_mapping_create
+from syncs.catalog.mapping import sku_mapping_create
 from syncs.clients import transports_install
 from syncs.connectors.base import BadPayloadError
 from syncs.models import Order, OrderLine, OrdersCursor, SalesFeedRow, SkuMapping

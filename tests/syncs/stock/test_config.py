@@ -16,7 +16,7 @@ from syncs.models import (
     StockStatusMovement,
     WarehouseMapping,
 )
-from syncs.stock import config_io, services
+from syncs.stock import config, config_io, ledger, what_if
 
 pytestmark = pytest.mark.django_db
 
@@ -32,14 +32,14 @@ def test_default_statuses_are_not_sellable():
 
 def test_rule_changes_are_audited_with_before_and_after(personas):
     admin = personas["admin"]
-    rule = services.config_save(
+    rule = config.config_save(
         area="safety_stock",
         instance=SafetyStockRule(scope="sku", key="A-1", kind="units", value=Decimal(2)),
         actor=admin,
     )
     rule.value = Decimal("3.5")
-    services.config_save(area="safety_stock", instance=rule, actor=admin)
-    services.config_delete(area="safety_stock", instance=rule, actor=admin)
+    config.config_save(area="safety_stock", instance=rule, actor=admin)
+    config.config_delete(area="safety_stock", instance=rule, actor=admin)
     changes = list(
         ConfigChange.objects.order_by("pk").values_list(
             "actor_name", "area", "object_key", "action", "before", "after", "via"
@@ -79,23 +79,19 @@ def test_rule_changes_are_audited_with_before_and_after(personas):
 
 def test_saving_an_unchanged_rule_writes_no_audit(personas):
     rule = SafetyStockRule.objects.create(scope="global", key="", kind="units", value=1)
-    services.config_save(area="safety_stock", instance=rule, actor=personas["admin"])
+    config.config_save(area="safety_stock", instance=rule, actor=personas["admin"])
     assert ConfigChange.objects.count() == 0
 
 
 def test_status_ledger_moves_and_never_goes_negative():
-    services.stock_status_move(
-        sku="A-1", ip_warehouse="wh", status="in_qc", delta=3, reason="return"
-    )
-    services.stock_status_move(
+    ledger.stock_status_move(sku="A-1", ip_warehouse="wh", status="in_qc", delta=3, reason="return")
+    ledger.stock_status_move(
         sku="A-1", ip_warehouse="wh", status="in_qc", delta=-2, reason="QC pass"
     )
-    with pytest.raises(services.LedgerError):
-        services.stock_status_move(
-            sku="A-1", ip_warehouse="wh", status="in_qc", delta=-2, reason="x"
-        )
-    with pytest.raises(services.LedgerError):
-        services.stock_status_move(sku="A-1", ip_warehouse="wh", status="nope", delta=1, reason="x")
+    with pytest.raises(ledger.LedgerError):
+        ledger.stock_status_move(sku="A-1", ip_warehouse="wh", status="in_qc", delta=-2, reason="x")
+    with pytest.raises(ledger.LedgerError):
+        ledger.stock_status_move(sku="A-1", ip_warehouse="wh", status="nope", delta=1, reason="x")
     assert StockStatusBalance.objects.get().quantity == 1
     assert list(
         StockStatusMovement.objects.order_by("pk").values_list("delta", "balance_after")
@@ -107,10 +103,10 @@ def test_status_ledger_moves_and_never_goes_negative():
 
 def test_status_csv_import_is_all_or_nothing():
     good = "sku,ip_warehouse,status,quantity\nA-1,wh,damaged,4\nB-2,wh,reserved,1\n"
-    assert services.stock_status_import_csv(text=good, actor=None) == 2
+    assert ledger.stock_status_import_csv(text=good, actor=None) == 2
     bad = "sku,ip_warehouse,status,quantity\nA-1,wh,damaged,9\nB-2,wh,bogus,1\nC,wh,damaged,-1\n"
-    with pytest.raises(services.LedgerError) as raised:
-        services.stock_status_import_csv(text=bad, actor=None)
+    with pytest.raises(ledger.LedgerError) as raised:
+        ledger.stock_status_import_csv(text=bad, actor=None)
     assert "line 3: unknown status 'bogus'" in str(raised.value)
     assert "line 4: quantity cannot be negative" in str(raised.value)
     assert dict(StockStatusBalance.objects.values_list("sku", "quantity")) == {"A-1": 4, "B-2": 1}
@@ -225,7 +221,7 @@ def test_import_applies_the_file_and_audits_each_change(personas):
 )
 def test_a_bad_file_changes_nothing(personas, mutate, message):
     configured()
-    services.stock_status_move(
+    ledger.stock_status_move(
         sku="A-1", ip_warehouse="c1_main", status="in_qc", delta=1, reason="test"
     )
     before = config_io.config_export_text()
@@ -251,11 +247,9 @@ def test_what_if_counts_changes_zeroes_and_biggest_moves():
         StockPosition.objects.create(
             sku=sku, centra_warehouse_id=1, on_hand=on_hand, category=category
         )
-    services.stock_status_move(
-        sku="C", ip_warehouse="c1_main", status="damaged", delta=4, reason="t"
-    )
+    ledger.stock_status_move(sku="C", ip_warehouse="c1_main", status="damaged", delta=4, reason="t")
     proposed = SafetyStockRule(scope="category", key="tops", kind="units", value=3)
-    result = services.what_if(proposed=services.rulebook_with_safety(rule=proposed))
+    result = what_if.what_if(proposed=what_if.rulebook_with_safety(rule=proposed))
     assert (result.skus, result.changed, result.to_zero) == (3, 2, 1)
     assert (result.total_before, result.total_after) == (59, 53)
     assert [(m.sku, m.before, m.after) for m in result.biggest] == [("A", 10, 7), ("B", 3, 0)]

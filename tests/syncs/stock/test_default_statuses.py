@@ -1,7 +1,7 @@
 import pytest
 
 from syncs.models import StockStatus
-from syncs.stock.services import DEFAULT_STATUSES, stock_statuses_ensure_defaults
+from syncs.stock.config import DEFAULT_STATUSES, stock_statuses_ensure_defaults
 
 
 @pytest.mark.django_db

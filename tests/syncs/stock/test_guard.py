@@ -285,7 +285,7 @@ def test_a_later_cycle_supersedes_a_held_push_which_can_no_longer_be_released(ma
 
 def test_a_configuration_change_supersedes_a_held_push(mapped, personas):
     from syncs.models import SafetyStockRule
-    from syncs.stock.services import config_delete, config_save
+    from syncs.stock.config import config_delete, config_save
 
     stock_push = zero_everything_and_hold(mapped)
     rule = config_save(

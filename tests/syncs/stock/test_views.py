@@ -17,7 +17,7 @@ from syncs.models import (
     StockPushLine,
 )
 from syncs.sandbox.world import IP_WAREHOUSE
-from syncs.stock.engine import read_to_write
+from syncs.stock.plan import read_to_write
 from tests.syncs.stock.conftest import stock_cycle
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,150 @@
+"""Storing a catalog plan: the snapshot of both catalogs and the mappings, in one
+transaction, writing only what differs; then the tickets (``tickets``)."""
+
+from operator import attrgetter
+
+from django.db import transaction
+from django.utils import timezone
+
+from centra_ip.chunks import chunked
+from syncs.catalog.hooks import mappings_created
+from syncs.catalog.plan import PAIR_FIELDS, CatalogPlan
+from syncs.catalog.tickets import catalog_tickets_settle
+from syncs.connectors.centra.types import SizeRow
+from syncs.connectors.inventory_planner.types import Variant
+from syncs.models import CentraSize, IpVariant, SkuMapping
+from syncs.models.catalog import sku_normalise
+from syncs.stock.bulk import bulk_insert_rows, bulk_upsert_rows
+from syncs.stock.heap import without_collector
+
+# What a catalog run refreshes on an existing mapping (the ids never change).
+MAPPING_SYNCED_FIELDS = ("sku", "centra_variant_id", "centra_product_id", "centra_sku", "ean")
+
+
+CENTRA_SIZE_FIELDS = (
+    "sku",
+    "sku_key",
+    "ean",
+    "product_id",
+    "product_number",
+    "product_name",
+    "product_status",
+    "variant_id",
+    "variant_name",
+    "size_name",
+)
+IP_VARIANT_FIELDS = ("sku", "sku_key", "barcode", "title", "removed", "in_stock")
+
+
+def _centra_values(s: SizeRow) -> tuple:
+    return (
+        s.sku,
+        sku_normalise(s.sku),
+        s.ean or "",
+        s.product_id,
+        s.product_number,
+        s.product_name[:255],
+        s.product_status,
+        s.variant_id,
+        s.variant_name[:255],
+        s.size_name,
+    )
+
+
+def _ip_values(v: Variant) -> tuple:
+    sku = v.sku or ""
+    return (
+        sku,
+        sku_normalise(sku),
+        v.barcode or "",
+        (v.title or "")[:255],
+        bool(v.removed),
+        v.in_stock,
+    )
+
+
+def _snapshot_write(model, key: str, fields: tuple, rows: dict, now) -> None:
+    """Make the table equal ``rows`` ({key: values in ``fields`` order}), writing only what
+    differs: a catalog of 200,000 SKUs changes a few rows per run, and Django spends most
+    of a bulk write preparing values, so unchanged rows are not sent at all, and changed
+    ones go as rows of values (no model instance each)."""
+    stored = {row[0]: row[1:] for row in model.objects.values_list(key, *fields).iterator(5000)}
+    new, changed = [], []
+    for k, values in rows.items():
+        before = stored.get(k)
+        if before is None:
+            new.append((k, *values, now))
+        elif before != values:
+            changed.append((k, *values, now))
+    # Rows not stored yet are inserted as they are (a first run's whole catalog): an upsert
+    # would stage and conflict-check each, doubling the database's work.
+    bulk_insert_rows(model, [key, *fields, "seen_at"], new)
+    bulk_upsert_rows(
+        model,
+        [key, *fields, "seen_at"],
+        changed,
+        unique_fields=[key],
+        update_fields=[*fields, "seen_at"],
+    )
+    gone = list(stored.keys() - rows.keys())
+    for chunk in chunked(gone, 5000):
+        model.objects.filter(**{f"{key}__in": chunk}).delete()
+
+
+@without_collector
+def catalog_store(*, plan: CatalogPlan) -> None:
+    """Write the snapshot and the mappings in one transaction, then raise and clear tickets.
+
+    The snapshot is brought up to date in place (rows gone from a side deleted), so the
+    workbench never shows an empty catalog mid-run; ``seen_at`` is when a row last changed.
+    Mappings are written before tickets: a ticket cleared here is cleared because the
+    mapping is already committed.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        _snapshot_write(
+            CentraSize,
+            "size_id",
+            CENTRA_SIZE_FIELDS,
+            {s.size_id: _centra_values(s) for s in plan.sizes},
+            now,
+        )
+        _snapshot_write(
+            IpVariant,
+            "variant_id",
+            IP_VARIANT_FIELDS,
+            {v.id: _ip_values(v) for v in plan.variants},
+            now,
+        )
+        _mappings_write(plan, now)
+    catalog_tickets_settle(plan)
+
+
+def _mappings_write(plan: CatalogPlan, now) -> None:
+    SkuMapping.objects.filter(pk__in=plan.dropped_mappings).delete()
+    # Tuples, not model instances: building 200,000 mappings to change a handful was most
+    # of an unchanged run's time.
+    existing = {
+        row[0]: row[1:]
+        for row in SkuMapping.objects.values_list(
+            "centra_size_id", "pk", *MAPPING_SYNCED_FIELDS
+        ).iterator(chunk_size=5000)
+    }
+    changed, created = [], []
+    synced = attrgetter(*MAPPING_SYNCED_FIELDS)
+    for pair in plan.pairs:
+        stored = existing.get(pair.centra_size_id)
+        if stored is None:
+            created.append(pair)
+            continue
+        wanted = synced(pair)
+        if stored[1:] != wanted:
+            fields = dict(zip(MAPPING_SYNCED_FIELDS, wanted, strict=True))
+            changed.append(SkuMapping(pk=stored[0], **fields, updated_at=now))
+    SkuMapping.objects.bulk_update(changed, [*MAPPING_SYNCED_FIELDS, "updated_at"], batch_size=1000)
+    # A first run creates every mapping: rows of values, not 200,000 model instances.
+    bulk_insert_rows(
+        SkuMapping, [*PAIR_FIELDS, "created_at", "updated_at"], [(*p, now, now) for p in created]
+    )
+    # The pairs carry what the hooks read of a mapping (its SKUs and ids).
+    mappings_created(mappings=created)
