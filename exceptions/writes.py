@@ -15,8 +15,9 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
+from centra_ip.bulk import bulk_insert
+from centra_ip.chunks import chunked
 from exceptions.models import Ticket
-from syncs.stock.bulk import bulk_insert
 
 # What a raise or a clear may change on an existing ticket (the rest is its identity).
 STATE_FIELDS = (
@@ -90,8 +91,7 @@ def _state_write_values(tickets: list[Ticket]) -> None:
     table = quote(meta.db_table)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
-        for start in range(0, len(tickets), 1000):
-            chunk = tickets[start : start + 1000]
+        for chunk in chunked(tickets, 1000):
             params = [
                 field.get_db_prep_save(getattr(ticket, field.attname), connection)
                 for ticket in chunk

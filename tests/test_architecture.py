@@ -36,6 +36,7 @@ KNOWN_CYCLES: dict[tuple[str, str], str] = {}
 # other, so the project package's pages (dashboard, docs, checklists) can sit on top of the
 # apps without a cycle.
 BOTTOM = {
+    "centra_ip.bulk",
     "centra_ip.chunks",
     "centra_ip.env",
     "centra_ip.exports",

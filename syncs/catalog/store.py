@@ -6,6 +6,7 @@ from operator import attrgetter
 from django.db import transaction
 from django.utils import timezone
 
+from centra_ip.bulk import bulk_insert_rows, bulk_upsert_rows
 from centra_ip.chunks import chunked
 from syncs.catalog.hooks import mappings_created
 from syncs.catalog.plan import PAIR_FIELDS, CatalogPlan
@@ -14,7 +15,6 @@ from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
-from syncs.stock.bulk import bulk_insert_rows, bulk_upsert_rows
 from syncs.stock.heap import without_collector
 
 # What a catalog run refreshes on an existing mapping (the ids never change).

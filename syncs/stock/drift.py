@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db.models import F
 from django.utils import timezone
 
+from centra_ip.bulk import update_grouped
 from centra_ip.chunks import chunked
 from exceptions.registry import TicketType
 from exceptions.services import (
@@ -26,7 +27,6 @@ from exceptions.services import (
     tickets_raise_many,
 )
 from syncs.models import SkuMapping, StockPosition, StockPushLine
-from syncs.stock.bulk import update_grouped
 from syncs.stock.push import confirmed
 
 SOURCE = "stock engine"

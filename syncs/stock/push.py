@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from centra_ip.bulk import update_grouped
 from exceptions.registry import TicketType
 from exceptions.services import (
     Condition,
@@ -35,7 +36,6 @@ from exceptions.services import (
 )
 from syncs.connectors.centra.types import StockLevel, UserMessage
 from syncs.models import StockPosition, StockPushLine
-from syncs.stock.bulk import update_grouped
 
 SOURCE = "stock engine"
 LANE_ORDER = {

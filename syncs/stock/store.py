@@ -8,8 +8,8 @@ from operator import attrgetter
 from django.db import transaction
 from django.utils import timezone
 
+from centra_ip.bulk import bulk_insert, bulk_upsert_rows
 from syncs.models import StockPosition, StockPush, StockPushLine
-from syncs.stock.bulk import bulk_insert, bulk_upsert_rows
 from syncs.stock.plan import INPUT_FIELDS, KEY, Position, compared_values, positions_changed
 
 # A position as the row written: its fields in order.

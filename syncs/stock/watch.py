@@ -33,9 +33,9 @@ from itertools import islice
 
 from django.utils import timezone
 
+from centra_ip.bulk import bulk_insert
 from syncs.connectors.base import ConnectorError
 from syncs.models import StockPushLine
-from syncs.stock.bulk import bulk_insert
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,8 @@ from collections import defaultdict
 
 from django.db import connection, transaction
 
+from centra_ip.chunks import chunked
+
 CHUNK = 900  # below SQLite's smallest bound-parameter limit
 PG_CHUNK = 5000
 
@@ -173,8 +175,8 @@ def update_grouped(model, rows, fields: tuple[str, ...]) -> None:
         groups[values].append(pk)
     for values, pks in groups.items():
         changes = dict(zip(fields, values, strict=True))
-        for start in range(0, len(pks), CHUNK):
-            model.objects.filter(pk__in=pks[start : start + CHUNK]).update(**changes)
+        for chunk in chunked(pks, CHUNK):
+            model.objects.filter(pk__in=chunk).update(**changes)
 
 
 def _update_unnest(model, rows: list, fields: tuple[str, ...]) -> None:
@@ -189,8 +191,7 @@ def _update_unnest(model, rows: list, fields: tuple[str, ...]) -> None:
     sql = f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({aliases}) "  # noqa: S608
     sql += f"WHERE {table}.{quote(meta.pk.column)} = v.c0"
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), PG_CHUNK):
-            chunk = rows[start : start + PG_CHUNK]
+        for chunk in chunked(rows, PG_CHUNK):
             params = [[pk for pk, _ in chunk]] + [
                 [values[index] for _, values in chunk] for index in range(len(fields))
             ]
