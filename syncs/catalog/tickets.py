@@ -20,14 +20,23 @@ def catalog_tickets_settle(plan: CatalogPlan) -> None:
     """Raise what is missing now; clear every active ticket of these types that is not.
 
     A SKU with order lines still parked on it keeps its ticket even when the catalog no
-    longer lists the size (the lines still need a mapping).
+    longer lists the size (the lines still need a mapping). A parked return line's ticket
+    (it names its return) is the returns stream's to clear, when the line is mapped: the
+    catalog leaves it alone, or every catalog run would clear it and the next returns run
+    raise it again.
     """
     parked = {sku_normalise(sku) for sku in parked_centra_skus()}
+
+    def still_parked(condition: Condition) -> bool:
+        return condition.type_code == MISSING_IN_IP and (
+            bool(condition.return_id) or sku_normalise(condition.sku) in parked
+        )
+
     tickets_settle(
         type_codes=TICKET_TYPES,
         holding=plan.missing_in_ip + plan.missing_in_centra,
         source=SOURCE,
-        keep=lambda c: c.type_code == MISSING_IN_IP and sku_normalise(c.sku) in parked,
+        keep=still_parked,
         note="The SKU is mapped or no longer one-sided.",
     )
     _without_sku_settle(plan.without_sku)

@@ -81,3 +81,14 @@ def test_a_manual_mapping_maps_the_parked_return_line_in_the_same_transaction(wo
     parked.refresh_from_db()
     assert (parked.ip_sku, parked.ip_variant_id) == (parked.centra_sku, variant.variant_id)
     assert parked.state == "expected"
+
+
+def test_a_catalog_run_that_maps_nothing_keeps_a_parked_return_lines_ticket_open(world):
+    """The catalog settles ``sku_missing_in_ip`` tickets; one raised for a parked return
+    line still holds while the line is parked, whatever the catalog lists."""
+    ret, parked = _parked_return(world)
+    engine_run("catalog")
+    ticket = Ticket.objects.get(type="sku_missing_in_ip", return_id=str(ret.centra_id))
+    assert ticket.status == "open"
+    parked.refresh_from_db()
+    assert parked.state == "parked"
