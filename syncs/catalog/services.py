@@ -37,7 +37,8 @@ from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
-from syncs.orders.services import order_lines_redrive, parked_centra_skus
+from syncs.orders.services import parked_centra_skus
+from syncs.orders.store import order_lines_redrive
 from syncs.stock.bulk import bulk_insert, bulk_upsert
 from syncs.stock.heap import without_collector
 

@@ -10,9 +10,10 @@ resolves itself after IP's next fetch.
 from exceptions.registry import RetryResult
 from syncs.clients import centra_client
 from syncs.models import OrderLine, SalesFeedRow
-from syncs.orders.detection import feed_taken_through
-from syncs.orders.engine import orders_fetch_by_number
-from syncs.orders.services import SkuIndex, orders_store
+from syncs.orders.pull import orders_fetch_by_number
+from syncs.orders.services import SkuIndex
+from syncs.orders.store import orders_store
+from syncs.orders.tickets import feed_taken_through
 
 
 def _refetch(ticket) -> tuple[int | None, RetryResult | None]:

@@ -1,52 +1,9 @@
-"""The order ledger's list: its filter and table, over a queryset that annotates everything
-the columns show (one query per page, whatever the page size)."""
+"""The order ledger's table and the run history table (their filter is ``filters.py``,
+their queryset ``selectors.py``)."""
 
-import django_filters
 import django_tables2 as tables
-from django.db.models import Count, Exists, OuterRef, Q
 
-from syncs.models import Order, OrderLine, SalesFeedRow, SyncRun
-from syncs.orders.detection import feed_taken_through
-
-STATUSES = ["PENDING", "CONFIRMED", "PROCESSING", "SHIPPED", "ARCHIVED", "CANCELLED"]
-YES_NO = [("yes", "Yes"), ("no", "No")]
-
-
-def ledger_queryset():
-    """Orders with their line counts, parked flag and "taken by IP" flag annotated."""
-    through = feed_taken_through()
-    return Order.objects.annotate(
-        line_count=Count("lines"),
-        has_parked=Exists(OrderLine.objects.filter(order=OuterRef("pk"), parked=True)),
-        untaken=Exists(SalesFeedRow.objects.filter(order=OuterRef("pk"), changed_at__gt=through)),
-        has_rows=Exists(SalesFeedRow.objects.filter(order=OuterRef("pk"))),
-    )
-
-
-class OrderFilter(django_filters.FilterSet):
-    number = django_filters.NumberFilter(label="Order number")
-    status = django_filters.ChoiceFilter(
-        choices=[(s, s.title()) for s in STATUSES], empty_label="Any status"
-    )
-    date_from = django_filters.DateFilter(field_name="order_date", lookup_expr="date__gte")
-    date_to = django_filters.DateFilter(field_name="order_date", lookup_expr="date__lte")
-    published = django_filters.ChoiceFilter(
-        choices=YES_NO, method="filter_published", label="Taken by IP", empty_label="Either"
-    )
-    parked = django_filters.ChoiceFilter(
-        choices=YES_NO, method="filter_parked", label="Parked lines", empty_label="Either"
-    )
-
-    class Meta:
-        model = Order
-        fields = ["number", "status"]
-
-    def filter_published(self, queryset, name, value):
-        taken = Q(untaken=False, has_rows=True)
-        return queryset.filter(taken) if value == "yes" else queryset.exclude(taken)
-
-    def filter_parked(self, queryset, name, value):
-        return queryset.filter(has_parked=value == "yes")
+from syncs.models import Order, SyncRun
 
 
 class OrderTable(tables.Table):

@@ -11,7 +11,9 @@ from centra_ip.permissions import VIEW_SYNCS, requires
 from exceptions.models import Ticket
 from syncs.freshness import stream_freshness
 from syncs.models import FeedDelivery, Order, SyncRun
-from syncs.orders.tables import OrderFilter, OrderTable, RunTable, ledger_queryset
+from syncs.orders.filters import OrderFilter
+from syncs.orders.selectors import ledger_queryset
+from syncs.orders.tables import OrderTable, RunTable
 from syncs.streams import STREAM_CHOICES, STREAMS
 
 PER_PAGE = 50

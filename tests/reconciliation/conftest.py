@@ -14,7 +14,8 @@ from reconciliation.models import CurrencyRate, ReconciliationSettings
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.connectors.centra.types import OrderLine as CentraLine
 from syncs.models import FeedDelivery, Order, SalesFeedRow
-from syncs.orders.services import SkuIndex, orders_store
+from syncs.orders.services import SkuIndex
+from syncs.orders.store import orders_store
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MAPPED = ("SKU-A", "SKU-B", "SKU-C")  # Centra SKU "c-sku-a" maps to IP "SKU-A", etc.
