@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from exceptions.registry import TicketType
-from exceptions.services import Condition, tickets_clear_many, tickets_raise_many, tickets_settle
+from exceptions.services import (
+    Condition,
+    tickets_active_subjects,
+    tickets_clear_many,
+    tickets_raise_many,
+    tickets_settle,
+)
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.models import FeedDelivery, Order, OrderLine, SalesFeedRow
 from syncs.orders.config import OrdersConfig
@@ -26,6 +32,7 @@ PARKED = TicketType.SKU_MISSING_IN_IP
 EVENTS_UNAVAILABLE = TicketType.ORDERS_EVENTS_UNAVAILABLE
 SOURCE = "orders engine"
 EPOCH = datetime(1970, 1, 1).astimezone()
+CHUNK = 1000  # order numbers per query
 
 
 def feed_taken_through() -> datetime:
@@ -130,14 +137,11 @@ def orders_settle_tickets(*, findings: Findings) -> dict:
 
     An orphan ticket stays open while its order is not in the ledger or has feed rows IP
     has not taken, even when this run did not find it again (a "missed by the pull" order
-    is found only once, by the pass that stores it).
+    is found only once, by the pass that stores it). Both are read for the open tickets'
+    orders only: the ledger's untaken orders may be every order of a backfill.
     """
-
-    through = feed_taken_through()
-    untaken = set(
-        SalesFeedRow.objects.filter(order__isnull=False, changed_at__gt=through)
-        .values_list("order_number", flat=True)
-        .distinct()
+    in_ledger, untaken = _orphans_still_open(
+        [number for (number,) in tickets_active_subjects(ORPHANED, "order_number")]
     )
 
     def still_orphaned(condition: Condition) -> bool:
@@ -145,8 +149,7 @@ def orders_settle_tickets(*, findings: Findings) -> dict:
         if condition.type_code != ORPHANED:
             return False
         number = condition.order_number
-        in_ledger = number.isdigit() and Order.objects.filter(number=int(number)).exists()
-        return not in_ledger or number in untaken
+        return not (number.isdigit() and int(number) in in_ledger) or number in untaken
 
     outcome = tickets_settle(
         type_codes=(ORPHANED, NOT_RELEASED),
@@ -155,6 +158,24 @@ def orders_settle_tickets(*, findings: Findings) -> dict:
         keep=still_orphaned,
     )
     return {**findings.counts, "tickets_cleared": outcome.cleared}
+
+
+def _orphans_still_open(numbers: list[str]) -> tuple[set[int], set[str]]:
+    """Of these orphan tickets' order numbers: the ones in the ledger (as numbers), and the
+    ones with feed rows IP has not taken. Read in chunks, within any database's limit on
+    query parameters."""
+    through = feed_taken_through()
+    in_ledger, untaken = set(), set()
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start : start + CHUNK]
+        digits = [int(n) for n in chunk if n.isdigit()]
+        in_ledger |= set(Order.objects.filter(number__in=digits).values_list("number", flat=True))
+        untaken |= set(
+            SalesFeedRow.objects.filter(
+                order__isnull=False, changed_at__gt=through, order_number__in=chunk
+            ).values_list("order_number", flat=True)
+        )
+    return in_ledger, untaken
 
 
 def parked_condition(line: OrderLine, order: Order) -> Condition:
