@@ -11,7 +11,7 @@ is decided in ``plan.py``.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -158,7 +158,7 @@ def _lines_store(unique, by_id, skus: SkuIndex, now, counts: StoreCounts) -> lis
                     line.changed_at = now
                     to_update.append(line)
             result.append(line)
-    OrderLine.objects.bulk_create(to_create, batch_size=1000)
+    rows_insert(OrderLine, to_create)
     OrderLine.objects.bulk_update(
         to_update,
         [*LINE_FIELDS, "ip_sku", "ip_variant_id", "parked", "changed_at", "cancellation_seen_at"],
@@ -214,7 +214,7 @@ def _feed_rows_write(lines: list[OrderLine], now, counts: StoreCounts) -> None:
                 setattr(row, k, v)
             row.changed_at = now
             to_update.append(row)
-    SalesFeedRow.objects.bulk_create(to_create, batch_size=1000)
+    rows_insert(SalesFeedRow, to_create)
     SalesFeedRow.objects.bulk_update(
         to_update, [*FEED_FIELDS, "cancelled", "changed_at"], batch_size=1000
     )
@@ -249,3 +249,28 @@ def order_lines_redrive(*, mappings: Iterable[SkuMapping]) -> int:
     _feed_rows_write(redriven, now, counts)
     parked_tickets_clear({line.centra_sku for line in redriven})
     return len(redriven)
+
+
+def rows_insert(model, rows: list) -> None:
+    """Insert new rows whose ids nobody reads back (lines, feed rows; never orders, whose
+    ids the lines need).
+
+    On PostgreSQL through ``COPY``: ``bulk_create`` prepares every value in Python and
+    quotes it into the statement (as ``UNNEST`` arrays, client-side), which was most of the
+    backfill's own time (docs/benchmarks.md); ``COPY`` formats the rows in psycopg's C code.
+    The values are already of their column's Python type (ints, strings, Decimals, aware
+    datetimes, set by the model's defaults or by us), and a duplicate key fails the batch's
+    transaction as ``bulk_create`` would. Elsewhere (SQLite) ``bulk_create``.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(rows, batch_size=1000)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([getattr(row, f.attname) for f in fields])
