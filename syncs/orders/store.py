@@ -110,7 +110,7 @@ def orders_store(*, orders: list[CentraOrder], skus: SkuIndex) -> StoreCounts:
                     setattr(order, k, v)
                 order.updated_at = now
                 to_update.append(order)
-        Order.objects.bulk_create(to_create, batch_size=1000)
+        _orders_insert(to_create)
         Order.objects.bulk_update(to_update, [*ORDER_FIELDS, "updated_at", "cancelled_at"])
         counts.orders_new, counts.orders_changed = len(to_create), len(to_update)
         by_id = {**stored, **{o.centra_id: o for o in to_create}}
@@ -158,7 +158,7 @@ def _lines_store(unique, by_id, skus: SkuIndex, now, counts: StoreCounts) -> lis
                     line.changed_at = now
                     to_update.append(line)
             result.append(line)
-    rows_insert(OrderLine, to_create)
+    rows_insert(OrderLine, [vars(line) for line in to_create])
     OrderLine.objects.bulk_update(
         to_update,
         [*LINE_FIELDS, "ip_sku", "ip_variant_id", "parked", "changed_at", "cancellation_seen_at"],
@@ -201,13 +201,13 @@ def _feed_rows_write(lines: list[OrderLine], now, counts: StoreCounts) -> None:
         row = stored.get(str(line.centra_line_id))
         if row is None:
             to_create.append(
-                SalesFeedRow(
-                    source=SalesFeedRow.Source.ORDER_LINE,
-                    source_ref=str(line.centra_line_id),
-                    order=line.order,
-                    changed_at=now,
+                {
+                    "source": SalesFeedRow.Source.ORDER_LINE,
+                    "source_ref": str(line.centra_line_id),
+                    "order_id": line.order.pk,
+                    "changed_at": now,
                     **values,
-                )
+                }
             )
         elif any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
@@ -251,26 +251,49 @@ def order_lines_redrive(*, mappings: Iterable[SkuMapping]) -> int:
     return len(redriven)
 
 
-def rows_insert(model, rows: list) -> None:
-    """Insert new rows whose ids nobody reads back (lines, feed rows; never orders, whose
-    ids the lines need).
+def _orders_insert(orders: list[Order]) -> None:
+    """Insert new orders and give each its id (their lines and feed rows point to it): on
+    PostgreSQL one ``COPY`` (``rows_insert``) and one read of the ids, in the batch's
+    transaction; elsewhere ``bulk_create``, which reads them back itself."""
+    if connection.vendor != "postgresql":
+        Order.objects.bulk_create(orders, batch_size=1000)
+        return
+    rows_insert(Order, [vars(order) for order in orders])
+    ids = dict(
+        Order.objects.filter(centra_id__in=[o.centra_id for o in orders]).values_list(
+            "centra_id", "pk"
+        )
+    )
+    for order in orders:
+        order.pk = ids[order.centra_id]
+        order._state.adding, order._state.db = False, connection.alias
+
+
+def rows_insert(model, rows: list[dict]) -> None:
+    """Insert new rows given as values by field (``attname``; an unset field takes the
+    model's default, as ``Model()`` would), ids not read back.
 
     On PostgreSQL through ``COPY``: ``bulk_create`` prepares every value in Python and
-    quotes it into the statement (as ``UNNEST`` arrays, client-side), which was most of the
-    backfill's own time (docs/benchmarks.md); ``COPY`` formats the rows in psycopg's C code.
-    The values are already of their column's Python type (ints, strings, Decimals, aware
-    datetimes, set by the model's defaults or by us), and a duplicate key fails the batch's
-    transaction as ``bulk_create`` would. Elsewhere (SQLite) ``bulk_create``.
+    quotes it into the statement (as ``UNNEST`` arrays, client-side), and builds a model
+    instance per row; together most of the backfill's own time (docs/benchmarks.md).
+    ``COPY`` formats the rows in psycopg's C code. The values are already of their
+    column's Python type (ints, strings, Decimals, aware datetimes), and a duplicate key
+    fails the batch's transaction as ``bulk_create`` would. Elsewhere (SQLite)
+    ``bulk_create``.
     """
     if not rows:
         return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(rows, batch_size=1000)
-        return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if connection.vendor != "postgresql":
+        names = [f.attname for f in fields]
+        objects = [model(**{n: row[n] for n in names if n in row}) for row in rows]
+        model.objects.bulk_create(objects, batch_size=1000)
+        return
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([getattr(row, f.attname) for f in fields])
+            copy.write_row(
+                [row[f.attname] if f.attname in row else f.get_default() for f in fields]
+            )
