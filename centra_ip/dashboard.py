@@ -114,6 +114,9 @@ def _error_classes(now: datetime) -> dict:
         .annotate(n=Count("pk"), last=Max("started_at"))
         .order_by("-n", "system", "operation")[:ERROR_CLASSES]
     )
+    systems = dict(ExternalCall.System.choices)
+    for call in calls:
+        call["system_label"] = systems.get(call["system"], call["system"])
     runs = list(
         SyncRun.objects.filter(started_at__gte=week, status=SyncRun.Status.FAILED)
         .annotate(error_start=Substr("error", 1, 120))

@@ -79,7 +79,7 @@ def metrics_text() -> str:
     calls = list(calls)
     lines += _family(
         "centra_ip_external_calls_1h",
-        "Calls to Centra and IP in the last hour.",
+        "Calls to Centra, IP and the WMS webhook in the last hour.",
         [({"system": c["system"], "outcome": c["outcome"]}, c["n"]) for c in calls],
     )
     lines += _family(

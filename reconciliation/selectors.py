@@ -884,14 +884,14 @@ def freshness() -> list[Freshness]:
     runs = ReconciliationRun.objects.filter(finished_at__isnull=False)
     run = runs.order_by("-started_at").first()
     return [
-        Freshness("Centra orders", last[ORDERS], "last successful orders sync"),
+        Freshness("Centra orders", last.get(ORDERS), "last successful orders sync"),
         Freshness(
             "IP feed",
             fetch["finished_at"] if fetch else None,
             "last complete fetch of the sales feed by IP",
         ),
         Freshness("IP's own sales", ip_ok.finished_at if ip_ok else None, ip_note),
-        Freshness("Returns", last[RETURNS], "last successful returns sync"),
+        Freshness("Returns", last.get(RETURNS), "last successful returns sync"),
         Freshness(
             "Reconciliation",
             run.finished_at if run else None,

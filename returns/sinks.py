@@ -7,7 +7,8 @@ Both sinks are keyed by the stock-in's idempotency key, so every step can be run
   writes the *cumulative* received quantity (``PATCH .../items``), so a second write of the
   same figure changes nothing.
 - Webhook: a signed JSON POST carrying ``Idempotency-Key``; the WMS must treat a repeated key
-  as the same stock-in. Its read-back is ``GET <url>/<key>``.
+  as the same stock-in. Its read-back is ``GET <url>/<key>``. The HTTP is the connector's
+  (``syncs.connectors.wms``); here is only what the stock-in asks of it.
 
 Confirmation reads back, never trusts the write's answer: "receipt" mode reads the stock
 order line's received quantity (or the WMS's record); "on_hand" mode reads IP's ``in_stock``
@@ -15,21 +16,12 @@ for the warehouse and wants it at least ``quantity`` above the baseline taken be
 write.
 """
 
-import hashlib
-import hmac
-import json
-import time
 from dataclasses import dataclass
 
-import httpx
-
-from syncs.connectors.base import PermanentError, RetryableError
-from syncs.connectors.http import http_client
+from syncs.clients import wms_client
+from syncs.connectors.base import PermanentError
 from syncs.connectors.inventory_planner.types import PurchaseOrderDraft, PurchaseOrderLine
-
-SYSTEM = "wms"
-SIGNATURE_HEADER = "X-Centra-IP-Signature"
-TIMESTAMP_HEADER = "X-Centra-IP-Timestamp"
+from syncs.connectors.wms import StockInNotice
 
 
 @dataclass(frozen=True)
@@ -104,80 +96,36 @@ def ip_on_hand(client, order: StockInOrder) -> int:
 
 
 # -- WMS webhook ------------------------------------------------------------------------------
-def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
-    """``sha256=<hex HMAC of "<timestamp>.<body>">``: the WMS recomputes it to trust the call."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
-
-
 class WmsWebhook:
-    """The WMS sink: one ``httpx.Client`` with explicit timeouts; errors as ConnectorErrors."""
+    """The WMS sink as the stock-in runs it: the connector's client
+    (``syncs.connectors.wms``), its calls recorded, and what counts as confirmed."""
 
     def __init__(self, url: str, secret: str, *, timeout: float):
-        self._url = url.rstrip("/")
-        self._secret = secret
-        self._http = http_client(
-            "wms_webhook",
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"Accept": "application/json"},
-        )
+        self._client = wms_client(url, secret, timeout=timeout)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self._http.close()
+        self._client.close()
 
     def post(self, order: StockInOrder) -> None:
-        body = json.dumps(
-            {
-                "event": "return.stock_in",
-                "idempotency_key": order.key,
-                "return_id": order.return_id,
-                "order_number": order.order_number,
-                "warehouse": order.warehouse,
-                "lines": [{"sku": order.sku, "quantity": order.quantity}],
-            },
-            separators=(",", ":"),
-        ).encode()
-        timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": order.key,
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: webhook_signature(self._secret, timestamp, body),
-        }
-        self._send("POST", self._url, "POST webhook", content=body, headers=headers)
+        self._client.stock_in_post(
+            StockInNotice(
+                key=order.key,
+                return_id=order.return_id,
+                order_number=order.order_number,
+                warehouse=order.warehouse,
+                sku=order.sku,
+                quantity=order.quantity,
+            )
+        )
 
     def confirmed(self, order: StockInOrder) -> bool:
-        """Read back the WMS's record of the key: ``{"status": "received", "quantity": n}``."""
-        response = self._send("GET", f"{self._url}/{order.key}", "GET webhook", allow=(404,))
-        if response.status_code == 404:
-            return False
-        try:
-            data = response.json()
-        except ValueError:
-            raise PermanentError(
-                "the WMS answered with no JSON", system=SYSTEM, operation="GET webhook"
-            ) from None
-        quantity = data.get("quantity", 0) if isinstance(data, dict) else None
-        if not isinstance(quantity, int) or isinstance(quantity, bool):
-            raise PermanentError(
-                "the WMS answered with an unexpected shape (an object with a whole quantity)",
-                system=SYSTEM,
-                operation="GET webhook",
-            )
-        return data.get("status") == "received" and quantity >= order.quantity
-
-    def _send(self, method, url, operation, *, allow=(), **kwargs) -> httpx.Response:
-        try:
-            response = self._http.request(method, url, **kwargs)
-        except httpx.TransportError as exc:
-            raise RetryableError(
-                f"{type(exc).__name__}", system=SYSTEM, operation=operation
-            ) from None
-        status = response.status_code
-        if status in allow or 200 <= status < 300:
-            return response
-        cls = RetryableError if status == 429 or status >= 500 else PermanentError
-        raise cls(f"HTTP {status}", system=SYSTEM, operation=operation, status_code=status)
+        """The WMS holds the key as received, with at least the stock-in's quantity."""
+        record = self._client.stock_in_read(order.key)
+        return (
+            record is not None
+            and record.status == "received"
+            and (record.quantity >= order.quantity)
+        )

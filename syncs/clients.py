@@ -1,4 +1,4 @@
-"""The two clients as the app uses them: from settings, or the sandbox when unconfigured.
+"""The clients as the app uses them: from settings, or the sandbox when unconfigured.
 
 Engines call these instead of building clients themselves, so credentials are read in one
 place and every call lands in the ``ExternalCall`` table (tied to a sync run when given).
@@ -17,10 +17,11 @@ from django.conf import settings
 from syncs.connectors.centra import CentraClient
 from syncs.connectors.http import transports_install
 from syncs.connectors.inventory_planner.client import InventoryPlannerClient
+from syncs.connectors.wms import WmsClient
 from syncs.sandbox.credentials import CENTRA_TOKEN, IP_ACCOUNT, IP_API_KEY
 from syncs.services import external_call_record
 
-__all__ = ["centra_client", "inventory_planner_client", "transports_install"]
+__all__ = ["centra_client", "inventory_planner_client", "transports_install", "wms_client"]
 
 
 def centra_client(*, sync_run=None, **options) -> CentraClient:
@@ -55,4 +56,12 @@ def inventory_planner_client(*, sync_run=None, **options) -> InventoryPlannerCli
         account,
         recorder=partial(external_call_record, sync_run=sync_run),
         **options,
+    )
+
+
+def wms_client(url: str, secret: str, *, timeout: float, sync_run=None) -> WmsClient:
+    """The WMS webhook's client. Its address and secret are the returns settings'
+    (``returns.config``), read by the caller; its calls land in ``ExternalCall`` too."""
+    return WmsClient(
+        url, secret, timeout=timeout, recorder=partial(external_call_record, sync_run=sync_run)
     )

@@ -147,13 +147,28 @@ def run_heartbeat(run: SyncRun) -> Heartbeat:
     )
 
 
-def _finish(run: SyncRun, *, status: str, summary: str, counts=None, error: str = "") -> None:
-    run.status = status
-    run.finished_at = timezone.now()
-    run.summary = summary[:500]
-    run.counts = counts or {}
-    run.error = error
-    run.save(update_fields=["status", "finished_at", "summary", "counts", "error"])
+LATE = "finished after its lease expired and the run was marked abandoned"
+
+
+def _finish(run: SyncRun, *, status: str, summary: str, counts=None, error: str = "") -> bool:
+    """Record the run's outcome, only while it is still running: a worker stalled past its
+    lease (a long GC pause, a frozen VM) finds its run already failed as abandoned, and a
+    newer run may be going. Overwriting that would hide the abandonment and could let a late
+    success clear tickets the newer run raised, so the late outcome is noted in the summary
+    and the status stays failed. Returns False for such a late finish."""
+    ours = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING)
+    finished = ours.update(
+        status=status,
+        finished_at=timezone.now(),
+        summary=summary[:500],
+        counts=counts or {},
+        error=error,
+    )
+    if not finished:
+        logger.warning("%s run %s %s", run.stream, run.pk, LATE)
+        SyncRun.objects.filter(pk=run.pk).update(summary=f"{LATE}: {summary}"[:500])
+    run.refresh_from_db()
+    return bool(finished)
 
 
 def sync_run_stream(
@@ -195,8 +210,8 @@ def sync_run_stream(
         )
         return run
     status = SyncRun.Status.HELD if result.held else SyncRun.Status.SUCCEEDED
-    _finish(run, status=status, summary=result.summary, counts=result.counts)
-    if not dry_run:
+    finished = _finish(run, status=status, summary=result.summary, counts=result.counts)
+    if finished and not dry_run:
         for type_code in (*API_FAILURE_TYPES, TicketType.SYNC_FAILED):
             ticket_clear(
                 type_code=type_code,

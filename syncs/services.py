@@ -3,9 +3,9 @@
 from django.db.models import Max
 from django.utils import timezone
 
+from syncs import streams
 from syncs.connectors.recording import CallRecord
 from syncs.models import ExternalCall, SyncRun
-from syncs.streams import STREAMS
 
 
 def external_call_record(record: CallRecord, *, sync_run: SyncRun | None = None) -> ExternalCall:
@@ -26,14 +26,16 @@ def external_call_record(record: CallRecord, *, sync_run: SyncRun | None = None)
 
 
 def stream_last_successes() -> dict[str, object]:
-    """Each stream's last successful finish (None when it never succeeded), in one query."""
+    """Each watched stream's last successful finish (None when it never succeeded), in one
+    query. ``streams.STREAMS`` is read at each call, as freshness reads it, so a test that
+    watches some streams only (``watch_streams``) sees the same set everywhere."""
     rows = (
         SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED)
         .values("stream")
         .annotate(last=Max("finished_at"))
     )
     found = {row["stream"]: row["last"] for row in rows}
-    return {stream.code: found.get(stream.code) for stream in STREAMS}
+    return {stream.code: found.get(stream.code) for stream in streams.STREAMS}
 
 
 def external_calls_prune(*, keep_days: int = 30) -> int:

@@ -30,12 +30,8 @@ LONG_MODULES = {
     "returns.services": "not yet split (review point 6)",
     "reconciliation.services": "not yet split (review point 6)",
     "reconciliation.selectors": "not yet split (review point 6)",
-    "syncs.connectors.centra.client": "not yet split (review point 6)",
-    "syncs.connectors.inventory_planner.client": "not yet split (review point 6)",
     "syncs.catalog.services": "not yet split (review point 6)",
     "syncs.stock.engine": "not yet split (review point 2)",
-    "syncs.sandbox.centra.state": "not yet split (review point 6)",
-    "syncs.sandbox.inventory_planner.state": "not yet split (review point 6)",
     "reconciliation.models": "declarative: models and their constraints",
 }
 # Cycles not yet untied, each with its reason; the test fails on any other, and on one of

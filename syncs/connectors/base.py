@@ -1,6 +1,6 @@
-"""What both connectors share: the error classes, the retry policy and ``Retry-After``.
+"""What every connector shares: the error classes, the retry policy and ``Retry-After``.
 
-Each client (``syncs.connectors.centra``, ``syncs.connectors.inventory_planner``) wraps one
+Each client (``syncs.connectors.centra``, ``.inventory_planner``, ``.wms``) wraps one
 ``httpx.Client`` and uses these pieces, so "what is retryable" and "how long to wait" are
 decided in one place. Time is injected (``Clock``) so tests never sleep for real.
 """
@@ -149,7 +149,7 @@ def call_with_retries(
     rng: random.Random | None = None,
     tally: AttemptTally | None = None,
 ) -> tuple[T, int]:
-    """Run ``attempt`` until it returns; the one retry loop of both connectors.
+    """Run ``attempt`` until it returns; the one retry loop of every connector.
 
     A retryable ``ConnectorError`` is tried again after ``policy.delay`` (never before the
     server's ``Retry-After``), up to ``policy.max_retries`` times. A call that is not

@@ -13,7 +13,7 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class CallRecord:
-    system: str  # "centra" | "inventory_planner"
+    system: str  # "centra" | "inventory_planner" | "wms"
     operation: str  # e.g. "query orders", "mutation setStock", "GET /variants"
     started_at: datetime
     duration_ms: int
@@ -46,6 +46,42 @@ class AttemptTally:
     @property
     def fields(self) -> dict:
         return {"throttled": self.throttled, "longest_wait_ms": int(self.longest_wait * 1000)}
+
+
+def call_record(
+    *,
+    system: str,
+    operation: str,
+    started_at: datetime,
+    duration_ms: int,
+    status_code: int | None,
+    retries: int,
+    tally: AttemptTally,
+    error=None,
+    note: str = "",
+) -> CallRecord:
+    """The record of one call, from how it ended: ``error``, the final ``ConnectorError``
+    (its ``retryable`` flag names the outcome, its ``message`` is the error), or an answer
+    with a ``note`` of the errors it carried (a mutation's userErrors: a permanent error
+    although the call itself went through). Every connector records through this, so the
+    outcomes mean the same for every system."""
+    if error is not None:
+        outcome = "retryable_error" if error.retryable else "permanent_error"
+        text = error.message
+    else:
+        outcome = "permanent_error" if note else "ok"
+        text = note
+    return CallRecord(
+        system=system,
+        operation=operation,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        outcome=outcome,
+        status_code=status_code,
+        retries=retries,
+        error=text,
+        **tally.fields,
+    )
 
 
 def discard(record: CallRecord) -> None:

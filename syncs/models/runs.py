@@ -55,7 +55,7 @@ class SyncRun(models.Model):
 
 
 class ExternalCall(models.Model):
-    """One call to Centra or Inventory Planner, as the connectors report it.
+    """One call to Centra, Inventory Planner or the WMS webhook, as the connectors report it.
 
     Written from a ``CallRecord`` (``syncs.connectors.recording``), which never carries
     headers or tokens: only the operation name, timing, outcome and a redacted error.
@@ -64,6 +64,7 @@ class ExternalCall(models.Model):
     class System(models.TextChoices):
         CENTRA = "centra", "Centra"
         INVENTORY_PLANNER = "inventory_planner", "Inventory Planner"
+        WMS = "wms", "WMS webhook"
 
     class Outcome(models.TextChoices):
         OK = "ok", "OK"

@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 
-from syncs.connectors.base import BadPayloadError, ConnectorError
-from syncs.connectors.centra import queries
-from syncs.connectors.centra.client import PAYLOAD_ERRORS, SYSTEM, build_orders
+from syncs.connectors.base import ConnectorError
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.models import Order, OrdersCursor
 from syncs.orders.config import OrdersConfig
@@ -48,17 +46,7 @@ def orders_fetch_by_number(centra, numbers: list[int]) -> list[CentraOrder]:
     """The current state of these orders (the client pages by date; events name numbers)."""
     found = []
     for chunk in batches(sorted(numbers)):
-        data = centra.execute(
-            "orders", queries.ORDERS, {"where": {"number": chunk}, "limit": len(chunk), "page": 1}
-        )
-        try:
-            found.extend(build_orders(data["orders"]))
-        except PAYLOAD_ERRORS as error:
-            raise BadPayloadError(
-                f"orders by number: {type(error).__name__}: {error}",
-                system=SYSTEM,
-                operation="orders",
-            ) from None
+        found.extend(centra.orders_by_number(chunk))
     return found
 
 

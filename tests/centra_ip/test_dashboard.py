@@ -226,3 +226,16 @@ def test_orders_polling_without_events_shows_on_the_health_page(client_for):
         '</span> <a href="/exceptions/?type=orders_events_unavailable">ticket</a> · '
         '<a href="/docs/runbooks/orders_events_unavailable/">runbook</a></p>'
     ) in html
+
+
+def test_failed_calls_name_their_system_as_people_know_it(client_for):
+    ExternalCall.objects.create(
+        system="wms",
+        operation="POST webhook",
+        started_at=NOW - timedelta(minutes=5),
+        duration_ms=120,
+        outcome="permanent_error",
+        status_code=400,
+    )
+    html = client_for("admin").get("/dashboard/").content.decode()
+    assert "<tr><td>WMS webhook</td><td><code>POST webhook</code></td>" in html

@@ -8,14 +8,11 @@ import pytest
 
 from exceptions.models import Ticket
 from exceptions.services import ticket_retry
-from returns.models import ExpectedReturn
+from returns.models import ExpectedReturn, StockInAttempt
 from returns.services import return_line_qc, return_line_receive
-from returns.sinks import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    webhook_signature,
-)
 from syncs.connectors.http import transports_install
+from syncs.connectors.wms import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature
+from syncs.models import ExternalCall
 from tests.returns.conftest import engine_run, in_qc, shipped_return
 
 pytestmark = pytest.mark.django_db
@@ -85,6 +82,29 @@ def test_the_webhook_is_signed_and_the_stock_in_confirmed_by_read_back(world, we
     assert in_qc(line.ip_sku) == 0
 
 
+def wms_calls():
+    return list(
+        ExternalCall.objects.filter(system="wms")
+        .order_by("pk")
+        .values_list("system", "operation", "outcome", "status_code", "retries")
+    )
+
+
+def test_each_webhook_call_leaves_an_external_call_row(world, webhook):
+    qc_passed(world, world.world.sellable[23], FakeWms())
+    assert wms_calls() == [
+        ("wms", "POST webhook", "ok", 202, 0),
+        ("wms", "GET webhook", "ok", 200, 0),
+    ]
+
+
+def test_the_api_calls_list_names_the_wms(world, webhook, client_for):
+    qc_passed(world, world.world.sellable[24], FakeWms())
+    page = client_for("admin").get("/syncs/").content.decode()
+    assert page.count("<td>WMS webhook</td><td>POST webhook</td>") == 1
+    assert page.count("<td>WMS webhook</td><td>GET webhook</td>") == 1
+
+
 def test_a_failed_webhook_is_a_ticket_and_the_retry_posts_the_same_key(world, webhook):
     wms = FakeWms(fail_posts=1)
     line, stock_in = qc_passed(world, world.world.sellable[21], wms)
@@ -94,6 +114,12 @@ def test_a_failed_webhook_is_a_ticket_and_the_retry_posts_the_same_key(world, we
         "POST webhook: HTTP 502",
     )
     assert in_qc(line.ip_sku) == 2
+    # one attempt on the stock-in and one call: the stock-in, not the client, is retried
+    assert list(StockInAttempt.objects.values_list("step", "ok", "detail")) == [
+        ("post", False, "POST webhook: HTTP 502")
+    ]
+    assert wms_calls() == [("wms", "POST webhook", "retryable_error", 502, 0)]
+    assert len(wms.posts) == 1
     ticket = Ticket.objects.get(type="stock_in_failed")
     with transports_install(wms_webhook=httpx.MockTransport(wms.handle)):
         assert ticket_retry(ticket=ticket, actor=None).ok
@@ -110,4 +136,5 @@ def test_a_wrong_secret_is_refused_by_the_wms_and_nothing_moves(world, webhook, 
     line, stock_in = qc_passed(world, world.world.sellable[22], wms)
     assert (stock_in.state, stock_in.last_error) == ("failed", "POST webhook: HTTP 401")
     assert wms.received == {} and wms.posts == []
+    assert wms_calls() == [("wms", "POST webhook", "permanent_error", 401, 0)]
     assert in_qc(line.ip_sku) == 2

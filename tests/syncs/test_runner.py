@@ -22,7 +22,7 @@ from syncs.connectors.base import (
 )
 from syncs.engines import EngineResult
 from syncs.models import SyncRun
-from syncs.runner import StreamBusy, sync_run_stream
+from syncs.runner import StreamBusy, runs_abandoned_release, sync_run_stream
 
 pytestmark = pytest.mark.django_db
 STREAM = streams.ORDERS
@@ -32,6 +32,8 @@ script = {}
 
 def scripted_engine(*, run, dry_run, full):
     calls.append((run.pk, dry_run, full))
+    if "during" in script:
+        script["during"](run)
     if "raise" in script:
         raise script["raise"]
     return script.get("result", EngineResult(summary="done", counts={"orders": 3}))
@@ -176,3 +178,32 @@ def test_a_failed_run_clears_nothing():
     script["raise"] = _error(RetryableError)
     sync_run_stream(stream=STREAM)
     assert [status for _, status in tickets()] == ["open", "open", "open"]
+
+
+def _stall_past_the_lease(run):
+    """What a worker frozen longer than its lease sees: the run was failed as abandoned."""
+    SyncRun.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+    runs_abandoned_release(stream=STREAM)
+
+
+def test_a_run_that_finishes_after_being_abandoned_stays_failed_and_clears_nothing():
+    _raise_stream_tickets()
+    script["during"] = _stall_past_the_lease
+    run = sync_run_stream(stream=STREAM)
+    run.refresh_from_db()
+    assert run.status == "failed" and run.error.startswith("abandoned")
+    assert run.summary == (
+        "finished after its lease expired and the run was marked abandoned: done"
+    )
+    assert run.counts == {}
+    assert [status for _, status in tickets()] == ["open", "open", "open"]
+
+
+def test_a_run_that_fails_after_being_abandoned_keeps_the_abandonment_and_raises():
+    script["during"] = _stall_past_the_lease
+    script["raise"] = ValueError("late bug")
+    run = sync_run_stream(stream=STREAM)
+    run.refresh_from_db()
+    assert run.status == "failed" and run.error.startswith("abandoned")
+    assert run.summary.endswith("failed: late bug")
+    assert tickets() == [("sync_failed", "open")]

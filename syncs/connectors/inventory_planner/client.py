@@ -7,16 +7,14 @@ Politeness is the client's job because IP publishes no rate limit: one request a
 (a lock) and at least ``min_gap_seconds`` between the end of one request and the start of
 the next, with long timeouts. Every logical call (one page, one PO read or write) reports
 one ``CallRecord`` after its retries; records never carry the key, the account or a URL
-with its query string.
+with its query string. Building query strings and reading answers is ``parse.py``'s.
 """
 
 import json
-import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TypeVar
-from urllib.parse import quote
 
 import httpx
 
@@ -34,6 +32,15 @@ from syncs.connectors.base import (
     parse_retry_after,
 )
 from syncs.connectors.http import http_client
+from syncs.connectors.inventory_planner.parse import (
+    check_meta,
+    error_message,
+    listed,
+    path_segment,
+    query_params,
+    single,
+    unix_date,
+)
 from syncs.connectors.inventory_planner.types import (
     PayloadShapeError,
     PurchaseOrder,
@@ -44,15 +51,13 @@ from syncs.connectors.inventory_planner.types import (
     parse_purchase_order_item,
     parse_variant,
 )
-from syncs.connectors.recording import AttemptTally, CallRecord, Recorder, discard
+from syncs.connectors.recording import AttemptTally, Recorder, call_record, discard
 
 T = TypeVar("T")
-logger = logging.getLogger(__name__)
 
 SYSTEM = "inventory_planner"
 MAX_PAGE_SIZE = 1000  # the documented maximum `limit` (two independent client authors)
 DEFAULT_RETRY_AFTER = 30.0  # what a working client waits after a 429 without Retry-After
-SORT_DIRECTIONS = ("asc", "desc")
 
 
 class NotFoundError(PermanentError):
@@ -119,16 +124,16 @@ class InventoryPlannerClient(ClosingClient):
         ``asc``/``desc`` (sent as ``<field>_sort``).
         """
         return self._iter_pages(
-            "variants", parse_variant, _query(fields, filters, sort, nested=("warehouse",))
+            "variants", parse_variant, query_params(fields, filters, sort, nested=("warehouse",))
         )
 
     def get_variant(self, variant_id: str, *, fields: Sequence[str] | None = None) -> Variant:
         return self._call(
             "GET",
-            f"variants/{_segment(variant_id)}",
+            f"variants/{path_segment(variant_id)}",
             "GET /variants/{id}",
-            _one("variant", parse_variant),
-            params=_query(fields, None, None, nested=("warehouse",)),
+            single("variant", parse_variant),
+            params=query_params(fields, None, None, nested=("warehouse",)),
         )
 
     # -- purchase orders -----------------------------------------------------------------
@@ -141,15 +146,15 @@ class InventoryPlannerClient(ClosingClient):
     ) -> Iterator[PurchaseOrder]:
         """Stream stock orders, e.g. ``filters={"reference": "RET-1"}`` to find one again."""
         return self._iter_pages(
-            "purchase-orders", parse_purchase_order, _query(fields, filters, sort, nested=())
+            "purchase-orders", parse_purchase_order, query_params(fields, filters, sort, nested=())
         )
 
     def get_purchase_order(self, po_id: str) -> PurchaseOrder:
         return self._call(
             "GET",
-            f"purchase-orders/{_segment(po_id)}",
+            f"purchase-orders/{path_segment(po_id)}",
             "GET /purchase-orders/{id}",
-            _one("purchase-order", parse_purchase_order),
+            single("purchase-order", parse_purchase_order),
         )
 
     def create_purchase_order(self, draft: PurchaseOrderDraft) -> PurchaseOrder:
@@ -179,12 +184,12 @@ class InventoryPlannerClient(ClosingClient):
         }
         order.update({key: value for key, value in optional.items() if value is not None})
         if draft.expected_date is not None:
-            order["expected_date"] = _unix_date(draft.expected_date)
+            order["expected_date"] = unix_date(draft.expected_date)
         return self._call(
             "POST",
             "purchase-orders",
             "POST /purchase-orders",
-            _one("purchase-order", parse_purchase_order),
+            single("purchase-order", parse_purchase_order),
             json={"purchase-order": order},
             idempotent=False,
         )
@@ -195,12 +200,12 @@ class InventoryPlannerClient(ClosingClient):
         if isinstance(order.get("status"), str):
             order["status"] = order["status"].upper()
         if isinstance(order.get("expected_date"), date):
-            order["expected_date"] = _unix_date(order["expected_date"])
+            order["expected_date"] = unix_date(order["expected_date"])
         return self._call(
             "PUT",
-            f"purchase-orders/{_segment(po_id)}",
+            f"purchase-orders/{path_segment(po_id)}",
             "PUT /purchase-orders/{id}",
-            _one("purchase-order", parse_purchase_order),
+            single("purchase-order", parse_purchase_order),
             json={"purchase-order": order},
         )
 
@@ -216,7 +221,7 @@ class InventoryPlannerClient(ClosingClient):
             raise ValueError("nothing to receive")
 
         def read(body: dict) -> tuple[PurchaseOrderItem, ...]:
-            items = tuple(map(parse_purchase_order_item, _rows(body, "items")))
+            items = tuple(map(parse_purchase_order_item, listed(body, "items")))
             missing = set(received) - {item.id for item in items}
             if missing:  # a cut answer must not pass for a confirmed receipt
                 raise PayloadShapeError(f"items missing from the answer: {sorted(missing)}")
@@ -224,7 +229,7 @@ class InventoryPlannerClient(ClosingClient):
 
         return self._call(
             "PATCH",
-            f"purchase-orders/{_segment(po_id)}/items",
+            f"purchase-orders/{path_segment(po_id)}/items",
             "PATCH /purchase-orders/{id}/items",
             read,
             json={"items": [{"id": item, "received": qty} for item, qty in received.items()]},
@@ -248,11 +253,11 @@ class InventoryPlannerClient(ClosingClient):
             query = params | {"page": str(page), "limit": str(self._page_size)}
 
             def read_page(body, page=page):
-                rows = _rows(body, resource)
+                rows = listed(body, resource)
                 meta = body.get("meta")
                 limit, more = self._page_size, False
                 if isinstance(meta, dict):
-                    limit, more = _check_meta(meta, len(rows), page, limit, resource)
+                    limit, more = check_meta(meta, len(rows), page, limit, resource)
                 return [parse(row) for row in rows], limit, more
 
             results, limit, more = self._call("GET", resource, operation, read_page, params=query)
@@ -341,7 +346,7 @@ class InventoryPlannerClient(ClosingClient):
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             body = None
-        message = _error_message(body)
+        message = error_message(body)
 
         def error(cls, text, **extra):
             return cls(
@@ -377,20 +382,16 @@ class InventoryPlannerClient(ClosingClient):
         return body
 
     def _record(self, operation, started_at, t0, exc, status_code, retries, tally) -> None:
-        outcome = "ok"
-        if exc is not None:
-            outcome = "retryable_error" if exc.retryable else "permanent_error"
         self._recorder(
-            CallRecord(
+            call_record(
                 system=SYSTEM,
                 operation=operation,
                 started_at=started_at,
                 duration_ms=int((self._clock.monotonic() - t0) * 1000),
-                outcome=outcome,
                 status_code=status_code,
                 retries=retries,
-                error="" if exc is None else exc.message,
-                **tally.fields,
+                tally=tally,
+                error=exc,
             )
         )
 
@@ -398,107 +399,3 @@ class InventoryPlannerClient(ClosingClient):
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
-
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def _query(fields, filters, sort, *, nested: tuple[str, ...]) -> dict[str, str]:
-    """Build the query string: ``fields``, filters and ``<field>_sort``.
-
-    ``id`` is always requested (the typed results need it), and so is the key of each
-    nested block (``warehouse.warehouse``) when any of its sub-fields is, so blocks can be
-    told apart whatever the server does with partial nested selections.
-    """
-    params: dict[str, str] = {}
-    if fields:
-        wanted = dict.fromkeys(["id", *fields])
-        for block in nested:
-            if any(f.startswith(block + ".") for f in wanted) and block not in wanted:
-                wanted[f"{block}.{block}"] = None
-        params["fields"] = ",".join(wanted)
-    for key, value in (filters or {}).items():
-        if key in ("page", "limit", "fields") or key.endswith("_sort"):
-            raise ValueError(f"{key!r} is not a filter")
-        params[key] = _format(value)
-    for key, direction in (sort or {}).items():
-        if direction not in SORT_DIRECTIONS:
-            raise ValueError(f"sort direction for {key!r} must be asc or desc")
-        params[f"{key}_sort"] = direction
-    return params
-
-
-def _format(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _segment(value: str) -> str:
-    """An id as one URL path segment (vendor ids, for one, are free text)."""
-    return quote(str(value), safe="")
-
-
-def _unix_date(value) -> int:
-    """Business dates are written as Unix seconds (midnight UTC): the one format a client
-    author saw stored correctly; ``YYYY-MM-DD`` was once stored as 1969-12-31."""
-    return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
-
-
-def _error_message(body: object) -> str | None:
-    """The message of IP's ``{"result": {"status": "error", "message": ...}}``, if any."""
-    if not isinstance(body, dict):
-        return None
-    result = body.get("result")
-    if not isinstance(result, dict) or str(result.get("status", "")).lower() != "error":
-        return None
-    return str(result.get("message") or "error")
-
-
-def _rows(body: dict, key: str) -> list:
-    value = body.get(key)
-    if not isinstance(value, list):
-        raise PayloadShapeError(f"response has no {key!r} list")
-    return value
-
-
-def _one(key: str, parse: Callable[[object], T]) -> Callable[[dict], T]:
-    """A reader for a single-entity envelope such as ``{"purchase-order": {...}}``."""
-
-    def read(body: dict) -> T:
-        value = body.get(key)
-        if not isinstance(value, dict):
-            raise PayloadShapeError(f"response has no {key!r} object")
-        return parse(value)
-
-    return read
-
-
-def _check_meta(
-    meta: dict, count_rows: int, page: int, limit: int, resource: str
-) -> tuple[int, bool]:
-    """Cross-check one page against its ``meta``: the limit the server applied, and whether
-    ``meta.total`` says rows remain after a short page. Disagreements are logged."""
-    applied = meta.get("limit")
-    if type(applied) is int and 0 < applied < limit:
-        limit = applied
-    count = meta.get("count")
-    if type(count) is int and count != count_rows:
-        logger.warning(
-            "IP %s page %s: meta.count %s but %s rows; reading the rows",
-            resource,
-            page,
-            count,
-            count_rows,
-        )
-    total = meta.get("total")
-    more = type(total) is int and 0 < count_rows < limit and page * limit + count_rows < total
-    if more:
-        logger.warning(
-            "IP %s page %s is short (%s rows) but meta.total is %s; reading the next page",
-            resource,
-            page,
-            count_rows,
-            total,
-        )
-    return limit, more

@@ -1,9 +1,5 @@
-"""The Centra twin's in-memory world, and the plain Python API that seeds and moves it.
-
-Objects carry attributes named exactly like Centra's GraphQL fields (``SKU``, ``productSizes``,
-``freeToAllocateQuantity``...), so graphql-core's default resolver reads them directly; fields
-with arguments are methods taking ``(info, **args)``. That keeps the twin's per-row cost low
-for large catalog reads.
+"""The Centra twin's in-memory world (``CentraState``), and the plain Python API that seeds
+and moves it; the entities it holds are ``entities.py``'s.
 
 Stock follows Centra's definitions [STOCK]: per (warehouse, size) a physical and an allocated
 quantity, free-to-allocate = physical - allocated. Placing an order allocates (lowers FTA),
@@ -21,407 +17,28 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-STOCK_QUANTITY_FIELDS_ZERO = (
-    "demandQuantity",
-    "incomingQuantity",
-    "linkedIncomingQuantity",
-    "unlinkedIncomingQuantity",
-    "onDeliveryQuantity",
+from .entities import (
+    ALL_CHANGE_TYPES,
+    CONCATENATED,
+    DEMO_MARKETS,
+    Currency,
+    Event,
+    EventListener,
+    Market,
+    Order,
+    OrderLine,
+    Product,
+    ProductSize,
+    ProductVariant,
+    Return,
+    ReturnLine,
+    Shipment,
+    ShipmentLine,
+    Size,
+    StockLevel,
+    Store,
+    Warehouse,
 )
-
-
-class Store:
-    typename = "Store"
-
-    def __init__(self, id: int, type: str, name: str):
-        self.id, self.type, self.name = id, type, name
-
-
-class Market:
-    def __init__(self, id: int, name: str, currency: str):
-        self.id, self.name, self.currency = id, name, currency
-
-
-# The demo brand's markets (each selling in one currency) and Centra's base-currency rates
-# (base EUR: a base amount = amount x currencyBaseRate), roughly 2026's.
-DEMO_MARKETS = (
-    (1, "Europe", "EUR"),
-    (2, "Nordics", "SEK"),
-    (3, "United Kingdom", "GBP"),
-    (4, "United States", "USD"),
-)
-BASE_RATES = {"EUR": 1.0, "SEK": 0.0871, "GBP": 1.165, "USD": 0.923}
-
-
-class Currency:
-    CODES = {"EUR": 1, "SEK": 2, "USD": 3, "GBP": 4}
-
-    def __init__(self, code: str):
-        self.id, self.code = self.CODES.get(code, 99), code
-
-
-class Money:
-    """A ``MonetaryValue``. The twin converts nothing: ``conversionRate`` is 1 and the
-    conversion date is when the amount arose (the order date)."""
-
-    __slots__ = ("conversionDate", "conversionRate", "currency", "value")
-
-    def __init__(self, value: Decimal, currency: Currency, when: datetime):
-        self.value = float(value)
-        self.currency = currency
-        self.conversionRate = 1.0
-        self.conversionDate = when
-
-    @property
-    def formattedValue(self) -> str:
-        return f"{self.value:.2f} {self.currency.code}"
-
-    @property
-    def valueInCents(self) -> int:
-        return round(self.value * 100)
-
-
-class Warehouse:
-    typename = "Warehouse"
-
-    def __init__(self, id: int, name: str):
-        self.id, self.name = id, name
-        self.status = "ACTIVE"
-
-
-class Size:
-    def __init__(self, id: int, name: str):
-        self.id, self.name = id, name
-        self.externalId = None
-
-
-class StockLevel:
-    """One (warehouse, size) row of Centra's ``Stock`` type."""
-
-    __slots__ = ("allocatedQuantity", "physicalQuantity", "productSize", "warehouse")
-
-    def __init__(self, warehouse, product_size, physical=0, allocated=0):
-        self.warehouse = warehouse
-        self.productSize = product_size
-        self.physicalQuantity = physical
-        self.allocatedQuantity = allocated
-
-    @property
-    def freeToAllocateQuantity(self) -> int:
-        return self.physicalQuantity - self.allocatedQuantity
-
-    @property
-    def unshippedQuantity(self) -> int:
-        return self.allocatedQuantity
-
-    @property
-    def availableNowQuantity(self) -> int:
-        return self.freeToAllocateQuantity
-
-    @property
-    def availableQuantity(self) -> int:
-        return self.freeToAllocateQuantity
-
-    demandQuantity = incomingQuantity = linkedIncomingQuantity = 0
-    unlinkedIncomingQuantity = onDeliveryQuantity = 0
-
-
-class Product:
-    typename = "Product"
-
-    def __init__(self, id, product_number, name, status, now):
-        self.id = id
-        self.productNumber = product_number
-        self.name = name
-        self.status = status
-        self.createdAt = self.updatedAt = now
-        self.variants: list[ProductVariant] = []
-        self.harmonizedCommodityCode = self.harmonizedCommodityCodeDescription = None
-        self.internalComment = None
-        self.isBundle = self.isSerializableProduct = False
-
-
-class ProductVariant:
-    typename = "ProductVariant"
-
-    def __init__(self, id, product, variant_number, name, status, now):
-        self.id = id
-        self.product = product
-        self.variantNumber = variant_number
-        self.name = name
-        self.status = status
-        self.updatedAt = now
-        self.productSizes: list[ProductSize] = []
-        self.internalName = self.unitCost = None
-        self.stockOffset = 0
-
-    def stock_rows(self) -> list[StockLevel]:
-        return [level for size in self.productSizes for level in size.levels.values()]
-
-
-# What ``add_size`` takes for "the SKU Centra builds": product + variant + size number [PIM].
-CONCATENATED = "concatenated"
-
-
-class ProductSize:
-    typename = "ProductSize"
-    __slots__ = (
-        "EAN",
-        "SKU",
-        "description",
-        "id",
-        "levels",
-        "preorder",
-        "productVariant",
-        "size",
-        "sizeNumber",
-        "updatedAt",
-    )
-    UPC = comment = None
-    quantity = 0
-    isActive = True
-
-    def __init__(self, id, variant, size, size_number, ean, sku, when):
-        self.id = id
-        self.productVariant = variant
-        self.size = size
-        self.sizeNumber = size_number
-        self.EAN = ean
-        self.SKU = sku
-        self.description = None
-        self.preorder = False
-        self.updatedAt = when
-        self.levels: dict[int, StockLevel] = {}  # by warehouse id, in warehouse order
-
-    def stock_rows(self) -> list[StockLevel]:
-        return list(self.levels.values())
-
-
-class OrderLine:
-    def __init__(self, id, order, product_size, quantity, unit_price):
-        self.id = id
-        self.order = order
-        self.productSize = product_size
-        self.productName = product_size.productVariant.product.name
-        self.productVariantName = product_size.productVariant.name
-        self.productNumber = product_size.productVariant.product.productNumber
-        self.size = product_size.size.name or ""
-        self.quantity = quantity
-        self.cancelledQuantity = 0
-        self.returnedQuantity = 0
-        self.shippedQuantity = 0
-        self.unit_price = unit_price
-        self.allocations: dict[int, int] = {}  # warehouse id -> units reserved for this line
-
-    # The twin's prices carry no tax and no discount, so ``includingTax`` changes nothing.
-    typename = "ProductOrderLine"
-    hasAnyDiscount = False
-    comment = productBrand = folderName = productExternalUrl = frontendItemId = None
-    discountPercent = taxPercent = 0.0
-
-    @property
-    def product(self):
-        return self.productSize.productVariant.product
-
-    @property
-    def productVariant(self):
-        return self.productSize.productVariant
-
-    @property
-    def unitPrice(self) -> Money:
-        return self.order.money(self.unit_price)
-
-    unitOriginalPrice = unitPrice
-
-    @property
-    def lineValue(self) -> Money:
-        return self.order.money(self.unit_price * self.quantity)
-
-
-class Order:
-    def __init__(self, id, number, store, market, currency, when, status):
-        self.id = id
-        self.number = number
-        self.store = store
-        self.market = market
-        self.currency = currency
-        self.createdAt = self.updatedAt = self.orderDate = when
-        self.status = status
-        self.isOnHold = False
-        self.isLocked = False
-        self.purchaseOrderNumber = None
-        self.all_lines: list[OrderLine] = []
-        self.shipments: list[Shipment] = []
-        self.userIP = self.internalComment = None
-        self.currencyBaseRate = BASE_RATES.get(currency.code, 1.0)
-
-    def money(self, value: Decimal) -> Money:
-        return Money(value, self.currency, self.orderDate)
-
-    @property
-    def typename(self) -> str:
-        return "WholesaleOrder" if self.store.type == "WHOLESALE" else "DirectToConsumerOrder"
-
-    def lines(self, info=None, includeFullyCancelled=False):
-        if includeFullyCancelled:
-            return self.all_lines
-        return [line for line in self.all_lines if line.quantity > 0]
-
-    @property
-    def grandTotal(self) -> Money:
-        return self.money(
-            sum((line.unit_price * line.quantity for line in self.all_lines), Decimal(0))
-        )
-
-
-class Shipment:
-    """A shipment, paid and captured when created (the twin has no payment flow)."""
-
-    isPrinted = isOnHold = usedFallbackTax = False
-    isPaid = isCaptured = True
-    trackingNumber = returnTrackingNumber = additionalMessage = None
-    numberOfPackages = 1
-    currencyBaseRate = 1.0
-
-    def __init__(self, id, number, order, when):
-        self.id = id
-        self.number = number
-        self.order = order
-        self.createdAt = self.updatedAt = self.paidAt = self.capturedAt = when
-        self.shippedAt = None
-        self.isGoodToGo = True
-        self.lines: list[ShipmentLine] = []
-
-    @property
-    def typename(self) -> str:
-        wholesale = self.order.store.type == "WHOLESALE"
-        return "WholesaleShipment" if wholesale else "DirectToConsumerShipment"
-
-    @property
-    def isShipped(self) -> bool:
-        return self.shippedAt is not None
-
-    @property
-    def grandTotal(self) -> Money:
-        return self.order.money(sum((line.value for line in self.lines), Decimal(0)))
-
-
-class ShipmentLine:
-    def __init__(self, id, shipment, order_line, quantity):
-        self.id = id
-        self.shipment = shipment
-        self.orderLine = order_line
-        self.quantity = quantity
-        self.returned = 0
-        self.taken: dict[int, int] = {}  # warehouse id -> units that left it
-
-    @property
-    def returnedQuantity(self) -> int:
-        return self.returned
-
-    @property
-    def invoicedQuantity(self) -> int:
-        return self.quantity
-
-    @property
-    def value(self) -> Decimal:
-        return self.orderLine.unit_price * self.quantity
-
-    @property
-    def unitPrice(self) -> Money:
-        return self.orderLine.unitPrice
-
-    @property
-    def lineValue(self) -> Money:
-        return self.orderLine.order.money(self.value)
-
-
-class Return:
-    """A return. ``returnStatus`` is its progress (PENDING, then COMPLETED); ``status`` is
-    the generic ``Status`` Centra also gives it (ACTIVE; CANCELLED if cancelled)."""
-
-    createdFrom = externalId = None
-    usedFallbackTax = False
-    shipping_cost = Decimal(0)  # shipping refunded with the items (createReturn shippingCost)
-
-    def __init__(self, id, shipment, when, returned_to_stock, comment=""):
-        self.id = id
-        self.comment = comment
-        self.shipment = shipment
-        self.order = shipment.order
-        self.store = self.order.store
-        self.currencyBaseRate = self.order.currencyBaseRate
-        self.createdAt = when
-        self.returnStatus = "PENDING"
-        self.status = "ACTIVE"
-        self.returnedToStock = returned_to_stock
-        self.returnWarehouse = None  # where released units went, when they were released
-        self.lines: list[ReturnLine] = []
-
-    @property
-    def typename(self) -> str:
-        wholesale = self.order.store.type == "WHOLESALE"
-        return "WholesaleReturn" if wholesale else "DirectToConsumerReturn"
-
-    @property
-    def totalQuantity(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-    @property
-    def grandTotal(self) -> Money:
-        items = sum((line.value for line in self.lines), Decimal(0))
-        return self.order.money(items + self.shipping_cost)
-
-
-class ReturnLine:
-    def __init__(self, id, shipment_line, quantity):
-        self.id = id
-        self.shipmentLine = shipment_line
-        self.quantity = quantity
-
-    @property
-    def orderLine(self):
-        return self.shipmentLine.orderLine
-
-    @property
-    def value(self) -> Decimal:
-        return self.orderLine.unit_price * self.quantity
-
-    @property
-    def unitPrice(self) -> Money:
-        return self.orderLine.unitPrice
-
-    @property
-    def lineValue(self) -> Money:
-        return self.orderLine.order.money(self.value)
-
-
-class Event:
-    def __init__(self, id, object_type, change_type, target, reference, when, store):
-        self.id = id
-        self.objectType = object_type
-        self.changeType = change_type
-        self.target = target
-        self.objectReference = reference
-        self.createdAt = when
-        self.store = store
-        self.market = getattr(target, "market", None)
-
-    @property
-    def object(self):
-        """The object's current state, not a snapshot; null for DELETED [EVT]."""
-        return None if self.changeType == "DELETED" else self.target
-
-
-class EventListener:
-    def __init__(self, integration_name, object_type, change_types, when):
-        self.integrationName = integration_name
-        self.objectType = object_type
-        self.changeTypes = list(change_types)
-        self.createdAt = self.updatedAt = when
-
-
-ALL_CHANGE_TYPES = ("CREATED", "UPDATED", "DELETED", "COMPLETED", "DEPENDENT_DATA_CHANGED")
 
 
 class CentraState:
@@ -536,11 +153,7 @@ class CentraState:
             return product_size
 
     def size(self, sku_or_id: str | int) -> ProductSize:
-        found = (
-            self.sizes_by_sku.get(sku_or_id)
-            if isinstance(sku_or_id, str)
-            else self.sizes.get(sku_or_id)
-        )
+        found = (self.sizes_by_sku if isinstance(sku_or_id, str) else self.sizes).get(sku_or_id)
         if found is None:
             raise KeyError(f"no product size {sku_or_id!r}")
         return found
@@ -604,10 +217,8 @@ class CentraState:
             return order
 
     def order(self, number_or_id: int | str) -> Order:
-        found = (
-            self.orders.get(number_or_id)
-            if isinstance(number_or_id, int)
-            else self.orders_by_id.get(number_or_id)
+        found = (self.orders if isinstance(number_or_id, int) else self.orders_by_id).get(
+            number_or_id
         )
         if found is None:
             raise KeyError(f"no order {number_or_id!r}")
@@ -626,21 +237,6 @@ class CentraState:
                 line.allocations[wid] = line.allocations.get(wid, 0) + take
                 remaining -= take
 
-    def _release(self, line: OrderLine, quantity: int, *, remove_from_stock: bool) -> None:
-        """Give back up to ``quantity`` reserved units, last-allocated warehouse first."""
-        for wid in reversed(list(line.allocations)):
-            if quantity == 0:
-                break
-            take = min(quantity, line.allocations[wid])
-            level = line.productSize.levels[wid]
-            level.allocatedQuantity -= take
-            if remove_from_stock:
-                level.physicalQuantity -= take
-            line.allocations[wid] -= take
-            if not line.allocations[wid]:
-                del line.allocations[wid]
-            quantity -= take
-
     def cancel_order(self, number: int, *, remove_from_stock: bool = False) -> Order:
         """Whole-order cancel: status CANCELLED, line quantities unchanged [DTC]."""
         with self.lock:
@@ -648,8 +244,8 @@ class CentraState:
             if order.status in ("SHIPPED", "CANCELLED", "ARCHIVED"):
                 raise ValueError(f"order {number} is {order.status}")
             for line in order.all_lines:
-                self._release(
-                    line, line.quantity - line.shippedQuantity, remove_from_stock=remove_from_stock
+                line.release(
+                    line.quantity - line.shippedQuantity, remove_from_stock=remove_from_stock
                 )
             order.status = "CANCELLED"
             order.updatedAt = self.wall()
@@ -674,7 +270,7 @@ class CentraState:
                 raise ValueError("can only cancel up to the unshipped quantity")
             line.quantity -= quantity
             line.cancelledQuantity += quantity
-            self._release(line, quantity, remove_from_stock=stock_action == "REMOVE_FROM_STOCK")
+            line.release(quantity, remove_from_stock=stock_action == "REMOVE_FROM_STOCK")
             order.updatedAt = self.wall()
             self._maybe_complete(order)
             self.emit("Order", "UPDATED", order, order.number, order.store)

@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from syncs.sandbox.inventory_planner.state import SalesLine
+from syncs.sandbox.inventory_planner.entities import SalesLine
 
 REQUIRED_COLUMNS = ("order_number", "product_id", "sku", "date", "price", "quantity")
 TRUE_WORDS = ("1", "true", "yes", "y")

@@ -1,105 +1,35 @@
-"""The IP twin's in-memory world: warehouses, vendors, variants, stock orders, sales history.
-
-Records are kept in IP's own JSON shape (field names from ``reference/inventory-planner-api.md``
-§2.3 and §3.2), so a list page is a slice plus, at most, a projection. Every public method
-takes the lock: the twin is served by a threaded HTTP server for the demo while the world
-simulator seeds and moves stock through the same object.
-
-Where the reference is UNCONFIRMED the behaviour is a field of ``TwinSettings``.
+"""The IP twin's in-memory world (``IPState``): warehouses, vendors, variants, stock orders
+and sales history, in the shapes of ``entities.py``. Every public method takes the lock: the
+twin is served by a threaded HTTP server for the demo while the world simulator seeds and
+moves stock through the same object.
 """
 
 import copy
-import math
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-from syncs.sandbox.inventory_planner.query import parse_filters, select
-
-ON_ORDER_STATUSES = ("open", "sent", "partial")
-PO_STATUSES = ("draft", "open", "sent", "partial", "closed", "cancelled")
-PO_TYPES = ("po", "transfer", "assembly")
-PO_EDITABLE = (
-    "reference",
-    "extra_reference",
-    "notes",
-    "email",
-    "currency",
-    "shipment_method",
-    "payment_terms",
+from syncs.sandbox.inventory_planner.entities import (
+    PO_DATES,
+    PO_EDITABLE,
+    PO_STATUSES,
+    PO_TYPES,
+    VARIANT_FILTER_FIELDS,
+    IPFailure,
+    SalesLine,
+    TwinSettings,
+    checked_number,
+    iso,
+    order_line,
+    order_totals_refresh,
+    parse_date,
+    per_warehouse,
+    planning_refresh,
+    units_by_day,
+    units_on_order,
+    warehouse_block,
 )
-PO_DATES = ("expected_date", "shipment_date", "payment_date")
-
-
-class IPFailure(Exception):
-    """What the twin answers with ``{"result": {"status": "error", "message": ...}}``."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class TwinSettings:
-    """The twin's answers where the real API's behaviour is UNCONFIRMED."""
-
-    auth_error_status: int = 401  # wrong/missing key or account
-    not_found_status: int = 404  # GET of a missing id (body: "Failed to find ...")
-    validation_status: int = 500  # observed: PO validation failures come back as 500
-    default_limit: int = 100
-    max_limit: int = 1000
-    unknown_filter: str = "ignore"  # "ignore" | "match_nothing" | "error"
-    top_level: str = "sum"  # variant top-level figures: "sum" of warehouses or "first"
-    received_mode: str = "cumulative"  # PATCH items `received`: "cumulative" | "delta"
-    receiving_raises_stock: bool = False  # the reference says receiving does not touch in_stock
-    feed_full_snapshot: bool = True  # legacy CSV: a row missing from the file is deleted
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def parse_date(value: object) -> date:
-    """Unix seconds, ISO timestamps and ``YYYY-MM-DD`` are all accepted on write."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC).date()
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit():
-            return datetime.fromtimestamp(int(text), UTC).date()
-        if len(text) == 10:
-            return date.fromisoformat(text)
-        return datetime.fromisoformat(text).date()
-    raise ValueError(value)
-
-
-def _number(value: object, what: str) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise ValueError(what)
-    return value
-
-
-@dataclass(frozen=True)
-class SalesLine:
-    """One row of IP's sales history as folded from the legacy CSV feed."""
-
-    order_number: str
-    sku: str
-    product_id: str
-    date: date
-    quantity: float  # negative for returned units
-    price: float
-    currency: str
-    cancelled: bool
-
-    @property
-    def key(self) -> tuple:
-        """Identity of a row across fetches: order, SKU, date and sale-or-return."""
-        return (self.order_number, self.sku, self.date, self.quantity < 0)
+from syncs.sandbox.inventory_planner.query import parse_filters, select
 
 
 class IPState:
@@ -158,7 +88,7 @@ class IPState:
             for warehouse in stock:
                 self._require_warehouse(warehouse)
             variant_id = variant_id or f"c1_{self._take_id()}"
-            moment = _iso(self._now())
+            moment = iso(self._now())
             record = {
                 "id": variant_id,
                 "sku": sku,
@@ -173,25 +103,20 @@ class IPState:
                 "connections": [{"sku": sku, "removed": removed}],
                 "orders_by_day": {},
                 "warehouse": [
-                    {
-                        "warehouse": warehouse,
-                        "in_stock": qty,
-                        "minimum_stock": _per(minimum_stock, warehouse),
-                        "lead_time": lead_time,
-                        "review_period": review_period,
-                        "purchase_orders_qty": 0,
-                        "forecast_description": {
-                            "method": "sandbox",
-                            "sales_velocity1": _per(velocity, warehouse),
-                            "sales_velocity30": _per(velocity, warehouse),
-                        },
-                    }
+                    warehouse_block(
+                        warehouse,
+                        in_stock=qty,
+                        minimum_stock=per_warehouse(minimum_stock, warehouse),
+                        lead_time=lead_time,
+                        review_period=review_period,
+                        velocity=per_warehouse(velocity, warehouse),
+                    )
                     for warehouse, qty in stock.items()
                 ],
             }
             self._variants[variant_id] = record
             self._by_sku[sku] = variant_id
-            self._recompute(record)
+            planning_refresh(record, self.settings.top_level)
             return variant_id
 
     def set_stock(self, sku: str, warehouse: str, quantity: float) -> None:
@@ -275,8 +200,7 @@ class IPState:
         """Fold rows taken from the feed into the sales history; returns how many earlier
         rows were deleted (``replace_all``: the file is the full data set).
 
-        Then each variant's ``orders_by_day`` is recomputed from the history: net units per
-        date (returns subtract), cancelled rows left out, as ``{"YYYY-MM-DD": n}``. The real
+        Then each variant's ``orders_by_day`` is recomputed (``units_by_day``). The real
         field's shape is UNCONFIRMED; the client accepts this and two other shapes.
         """
         with self._lock:
@@ -287,17 +211,9 @@ class IPState:
                     del self._sales[key]
                 removed = len(stale)
             self._sales.update(taken)
-            by_sku: dict[str, dict[str, float]] = {}
-            for line in self._sales.values():
-                if not line.cancelled:
-                    days = by_sku.setdefault(line.sku, {})
-                    day = line.date.isoformat()
-                    days[day] = days.get(day, 0) + line.quantity
+            by_sku = units_by_day(self._sales.values())
             for record in self._variants.values():
-                days = by_sku.get(record["sku"], {})
-                record["orders_by_day"] = {
-                    day: _whole(units) for day, units in sorted(days.items())
-                }
+                record["orders_by_day"] = by_sku.get(record["sku"], {})
             return removed
 
     # -- stock orders (called by the HTTP layer under the lock) --------------------------
@@ -341,7 +257,7 @@ class IPState:
             "created_date": moment.date().isoformat(),
             "expected_date": None,
             "received_date": None,
-            "created_at": _iso(moment),
+            "created_at": iso(moment),
             "items": lines,
         }
         for key in PO_DATES:
@@ -384,9 +300,9 @@ class IPState:
             try:
                 for key in ("replenishment", "cost_price"):
                     if key in change:
-                        update[key] = _number(change[key], key)
+                        update[key] = checked_number(change[key], key)
                 if "received" in change:
-                    value = _number(change["received"], "received")
+                    value = checked_number(change["received"], "received")
                     if self.settings.received_mode == "delta":
                         value += line.get("received", 0)
                     if value < 0:
@@ -440,57 +356,17 @@ class IPState:
                 return block
         self._require_warehouse(warehouse)
         first = record["warehouse"][0] if record["warehouse"] else {}
-        block = {
-            "warehouse": warehouse,
-            "in_stock": 0,
-            "minimum_stock": 0,
-            "lead_time": first.get("lead_time", 14),
-            "review_period": first.get("review_period", 30),
-            "purchase_orders_qty": 0,
-            "forecast_description": {
-                "method": "sandbox",
-                "sales_velocity1": 0.0,
-                "sales_velocity30": 0.0,
-            },
-        }
+        block = warehouse_block(
+            warehouse,
+            lead_time=first.get("lead_time", 14),
+            review_period=first.get("review_period", 30),
+        )
         record["warehouse"].append(block)
         return block
 
     def _touch(self, record: dict) -> None:
-        record["updated_at"] = _iso(self._now())
-        self._recompute(record)
-
-    def _recompute(self, record: dict) -> None:
-        """IP's planning figures, simplified (reference §7 item 19): replenishment covers
-        the forecast over lead time + days of stock plus minimum stock, net of stock and
-        stock on order; ``oos`` is days until stock and on-order run out."""
-        for block in record["warehouse"]:
-            velocity = block["forecast_description"]["sales_velocity1"]
-            _plan(block, velocity)
-        blocks = record["warehouse"]
-        if not blocks:
-            source = {"in_stock": 0, "minimum_stock": 0, "purchase_orders_qty": 0}
-            velocity = 0.0
-        elif self.settings.top_level == "first":
-            source = blocks[0]
-            velocity = source["forecast_description"]["sales_velocity1"]
-        else:
-            source = {
-                key: sum(b.get(key) or 0 for b in blocks)
-                for key in ("in_stock", "minimum_stock", "purchase_orders_qty")
-            }
-            source["lead_time"] = blocks[0]["lead_time"]
-            source["review_period"] = blocks[0]["review_period"]
-            velocity = sum(b["forecast_description"]["sales_velocity1"] for b in blocks)
-        for key in ("in_stock", "minimum_stock", "purchase_orders_qty", "lead_time"):
-            record[key] = source.get(key, 0 if key != "lead_time" else 14)
-        record["review_period"] = source.get("review_period", 30)
-        record["forecast_description"] = {
-            "method": "sandbox",
-            "sales_velocity1": velocity,
-            "sales_velocity30": velocity,
-        }
-        _plan(record, velocity)
+        record["updated_at"] = iso(self._now())
+        planning_refresh(record, self.settings.top_level)
 
     def _order(self, po_id: str) -> dict:
         try:
@@ -539,9 +415,9 @@ class IPState:
                         f"Failed to find variant {item.get('id') or item.get('sku')}"
                     )
                 try:
-                    quantity = _number(item.get("replenishment"), "replenishment")
+                    quantity = checked_number(item.get("replenishment"), "replenishment")
                     cost = item.get("cost_price")
-                    cost = None if cost is None else _number(cost, "cost_price")
+                    cost = None if cost is None else checked_number(cost, "cost_price")
                 except ValueError as exc:
                     raise self._invalid(f"Invalid {exc} for item {record['id']}") from None
                 wanted.append((record, quantity, cost))
@@ -557,107 +433,18 @@ class IPState:
                     wanted.append((record, quantity, record.get("cost_price")))
         lines = []
         for number, (record, quantity, cost) in enumerate(wanted, start=1):
-            lines.append(
-                {
-                    "id": record["id"],
-                    "line_id": f"{number}",
-                    "sku": record["sku"],
-                    "barcode": record["barcode"],
-                    "title": record["title"],
-                    "replenishment": quantity,
-                    "received": 0,
-                    "remaining": quantity,
-                    "cost_price": cost,
-                    "total": quantity * (cost or 0),
-                    "received_history": [],
-                }
-            )
+            lines.append(order_line(number, record, quantity, cost))
         return lines
 
     def _order_changed(self, order: dict, variant_ids: list[str]) -> None:
         """Totals, timestamps and the on-order figure of every variant the order touches."""
-        order["total_ordered"] = sum(line["replenishment"] for line in order["items"])
-        order["total_received"] = sum(line["received"] for line in order["items"])
-        order["total"] = sum(line["total"] for line in order["items"])
-        order["last_modified"] = order["updated_at"] = _iso(self._now())
+        order_totals_refresh(order)
+        order["last_modified"] = order["updated_at"] = iso(self._now())
         for variant_id in dict.fromkeys(variant_ids):
             record = self._variants[variant_id]
-            on_order: dict[str, float] = {}
-            for other in self._orders.values():
-                if other["status"] not in ON_ORDER_STATUSES:
-                    continue
-                for line in other["items"]:
-                    if line["id"] == variant_id:
-                        wh = other["warehouse"]
-                        on_order[wh] = on_order.get(wh, 0) + line["remaining"]
+            on_order = units_on_order(self._orders.values(), variant_id)
             for wh in on_order:
                 self._block(record, wh)
             for block in record["warehouse"]:
                 block["purchase_orders_qty"] = on_order.get(block["warehouse"], 0)
             self._touch(record)
-
-
-def _whole(units: float) -> float | int:
-    """Units as IP would show them: an int when whole (the feed's quantities are floats)."""
-    return int(units) if float(units).is_integer() else units
-
-
-def _per(value: float | Mapping[str, float], warehouse: str) -> float:
-    return value.get(warehouse, 0) if isinstance(value, Mapping) else value
-
-
-def _plan(target: dict, velocity: float) -> None:
-    stock = (target.get("in_stock") or 0) + (target.get("purchase_orders_qty") or 0)
-    days = (target.get("lead_time") or 0) + (target.get("review_period") or 0)
-    need = velocity * days + (target.get("minimum_stock") or 0) - stock
-    target["replenishment"] = max(0, math.ceil(need))
-    target["to_order"] = target["replenishment"]
-    target["oos"] = max(0, math.floor(stock / velocity)) if velocity > 0 else None
-
-
-# Top-level scalar fields that list filters and sorting know about.
-VARIANT_FILTER_FIELDS = frozenset(
-    (
-        "id",
-        "sku",
-        "title",
-        "barcode",
-        "removed",
-        "cost_price",
-        "price",
-        "created_at",
-        "updated_at",
-        "in_stock",
-        "minimum_stock",
-        "purchase_orders_qty",
-        "lead_time",
-        "review_period",
-        "replenishment",
-        "to_order",
-        "oos",
-    )
-)
-ORDER_FILTER_FIELDS = frozenset(
-    (
-        "id",
-        "reference",
-        "status",
-        "type",
-        "source_type",
-        "vendor",
-        "source_warehouse",
-        "source",
-        "warehouse",
-        "readonly",
-        "currency",
-        "created_date",
-        "expected_date",
-        "received_date",
-        "created_at",
-        "updated_at",
-        "last_modified",
-        "total",
-        "total_ordered",
-        "total_received",
-    )
-)

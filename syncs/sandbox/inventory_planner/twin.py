@@ -15,6 +15,12 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from syncs.sandbox.faults import FaultPlan, malformed_response
+from syncs.sandbox.inventory_planner.entities import (
+    ORDER_FILTER_FIELDS,
+    VARIANT_FILTER_FIELDS,
+    IPFailure,
+    TwinSettings,
+)
 from syncs.sandbox.inventory_planner.feed import FeedFetch, parse_sales_csv
 from syncs.sandbox.inventory_planner.query import (
     QueryError,
@@ -25,13 +31,7 @@ from syncs.sandbox.inventory_planner.query import (
     select,
     sort_keys,
 )
-from syncs.sandbox.inventory_planner.state import (
-    ORDER_FILTER_FIELDS,
-    VARIANT_FILTER_FIELDS,
-    IPFailure,
-    IPState,
-    TwinSettings,
-)
+from syncs.sandbox.inventory_planner.state import IPState
 
 API_PREFIX = "/api/v1/"
 ROUTES = (
