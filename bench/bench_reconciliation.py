@@ -2,7 +2,7 @@
 
 Runs against the PostgreSQL server in ``DATABASE_URL``
 (``DATABASE_URL=postgres://postgres@127.0.0.1:5432/centra_ip``); a throwaway database
-``test_centra_ip_reconciliation_bench`` is created next to it and dropped at the end.
+``test_<name>_reconciliation_bench`` is created next to it and dropped at the end.
 The ledger is seeded by SQL (``generate_series``) in the shape the orders engine writes:
 333,334 orders x 3 lines over March 2026 in three currencies, markets and two channels (a
 hundredth without Centra's rate), whole and partial cancellations, returns with their
@@ -20,15 +20,22 @@ the figure: the machine is shared, so the spread is printed too):
   server time per request (best and median of 7) and its queries; the bar is 300 ms;
 - the same for a day's drill-down and for the month's CSV export (no bar);
 - a summary line per figure against its bar.
+
+``BENCH_KEEP_DB=1`` keeps the seeded database (for ``EXPLAIN (ANALYZE, BUFFERS)`` of the
+computation's statements); the next run replaces it.
 """
 
 import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import django
 
+# Run directly (``python bench/bench_reconciliation.py``) Python puts only ``bench/`` on
+# the path; the project's packages (and ``tests.factories``) live one level up.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "centra_ip.settings")
 os.environ.setdefault("DEBUG", "true")
 django.setup()
@@ -147,7 +154,8 @@ def one_day_changed(last_run, day: int):
     from django.utils import timezone
 
     from reconciliation.changes import MARGIN, changed_days, day_ranges
-    from reconciliation.services import brand_zone, reconciliation_compute, reconciliation_settings
+    from reconciliation.config import brand_zone, reconciliation_settings
+    from reconciliation.services import reconciliation_compute
     from syncs.models import Order, OrderLine
 
     zone = brand_zone(reconciliation_settings())
@@ -208,7 +216,7 @@ def month_recompute(runs: int):
     """Recompute March ``runs`` times; returns (best seconds, all seconds, the last run)."""
     from datetime import date
 
-    from reconciliation.models import DaySku, OrderBalance
+    from reconciliation.models import DayTotals, OrderBalance
     from reconciliation.services import reconciliation_compute
 
     times = []
@@ -223,8 +231,8 @@ def month_recompute(runs: int):
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # as autovacuum would after the first fill
         print(
-            f"month recompute {index + 1}: {times[-1]:.1f} s; {DaySku.objects.count():,} "
-            f"day/SKU rows, {OrderBalance.objects.count():,} order balances, "
+            f"month recompute {index + 1}: {times[-1]:.1f} s; {DayTotals.objects.count():,} "
+            f"day totals, {OrderBalance.objects.count():,} order balances, "
             f"{outcome.raised:,} discrepancies raised as tickets ({load()}{cpu}, "
             f"Python CPU {python_cpu:.1f} s)",
             flush=True,
@@ -239,7 +247,9 @@ def main() -> int:
         return 1
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
-    connection.settings_dict["TEST"]["NAME"] = "test_centra_ip_reconciliation_bench"
+    # Named after the database in DATABASE_URL, so two checkouts benchmarking on one server
+    # (each with its own database) never drop each other's.
+    connection.settings_dict["TEST"]["NAME"] = f"test_{old_name}_reconciliation_bench"
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         from tests.factories import UserFactory
@@ -273,7 +283,10 @@ def main() -> int:
         print(f"FIGURE month overview: best {pages['overview'] * 1000:.0f} ms (bar 300 ms)")
         print(f"({load()} at the end; the machine may be shared: figures are best of {runs})")
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if os.environ.get("BENCH_KEEP_DB"):  # to profile its statements afterwards
+            print(f"kept database {connection.settings_dict['NAME']}")
+        else:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0
 
 

@@ -2,15 +2,20 @@
 
 Needs PostgreSQL in ``DATABASE_URL`` (``postgres://postgres@127.0.0.1:5432/centra_ip``): the
 queue's speed rests on its partial indexes and the planner's choices, which SQLite does not
-tell us anything about. A scratch database ``centra_ip_bench_tickets`` is created next to it
-(migrated like a test database) and dropped at the end. Prints:
+tell us anything about. A scratch database (``BENCH_DB``, default ``centra_ip_bench_tickets``)
+is created next to it (migrated like a test database) and dropped at the end; with
+``BENCH_KEEP=1`` it is kept, and the next run with ``BENCH_KEEP=1`` migrates it and reuses its
+tickets instead of loading them again (the engine run's tickets of the previous run are
+deleted first, so every run times the same work). Prints:
 
 - the load: 1,000,000 tickets spread over the registry's types and teams, a year of first
   and last seen times, 200,000 active (open, acknowledged, snoozed) and 800,000 closed, with
   a history event per ticket plus the closing one; generated inside PostgreSQL by
   ``INSERT ... SELECT`` over ``generate_series`` (nothing crosses the wire, faster than COPY);
 - server time of the desk's pages through Django's test client, in-process, as an operations
-  user: median and p95 of several requests after one warm-up, and the query count;
+  user: median and p95 of several requests after one warm-up, the query count, and the
+  median CPU of a request in this process and in the database's server process: the queue's
+  landing, filters, searches, every sortable column and deep pages;
 - one engine run's worth of conditions through ``tickets_raise_many`` /
   ``tickets_clear_many``: 10,000 new conditions (notifications included, on the locmem mail
   backend), the same 10,000 again (counted on their tickets), clearing them (auto-resolved),
@@ -37,7 +42,8 @@ TICKETS = int(os.environ.get("BENCH_TICKETS", 1_000_000))
 ACTIVE_EVERY = 5  # one ticket in five is active: 200,000 of 1,000,000
 CONDITIONS = int(os.environ.get("BENCH_CONDITIONS", 10_000))
 RUNS = int(os.environ.get("BENCH_RUNS", 20))
-SCRATCH_DB = "centra_ip_bench_tickets"
+SCRATCH_DB = os.environ.get("BENCH_DB", "centra_ip_bench_tickets")
+KEEP = os.environ.get("BENCH_KEEP") == "1"
 
 # Ids, subjects and times are derived from the row number, so every run loads the same data.
 # Subjects repeat (50,000 SKUs, 300,000 orders) so the ticket page has related tickets to find.
@@ -57,7 +63,9 @@ WITH kinds(idx, code, team, severity, subject, ack_minutes, resolve_minutes) AS 
                                            THEN ((n * 7919) % 43200)::int
                                            ELSE ((n * 7919) % 525600)::int END) AS first_seen
     FROM generate_series(1::bigint, {tickets}) AS n
-    JOIN kinds k ON k.idx = n % {kind_count}
+    -- The type by a hash of the row number, not n % types: that would tie the type to the
+    -- status (both are functions of n), leaving most types with no active ticket at all.
+    JOIN kinds k ON k.idx = (hashint8(n)::bigint & 2147483647) % {kind_count}
 ), timed AS (
     SELECT *,
         least(first_seen + make_interval(mins => ((n * 104729) % 2880)::int), now()) AS last_seen
@@ -162,6 +170,25 @@ def load() -> None:
     )
 
 
+def server_cpu() -> float | None:
+    """CPU seconds the database connection's server process has used so far, when the server
+    runs on this machine (``/proc``); None otherwise. On a shared machine the load stretches
+    wall time; CPU time is what the code costs."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+
 class SqlClock:
     """Counts the queries of a request and the time spent in them (a database execute
     wrapper: unlike the debug query log, request signals do not reset it)."""
@@ -180,17 +207,22 @@ class SqlClock:
 
 
 def timed_get(client: Client, url: str, expect: bytes) -> dict:
-    """Median and p95 server time of ``url`` in seconds, its query count and SQL time."""
+    """Median and p95 server time of ``url`` in seconds, its query count, SQL time and CPU
+    (this process; the database's server process, 0 when it is not on this machine)."""
     response = client.get(url)  # warm-up
     assert response.status_code == 200, (url, response.status_code)
     assert expect in response.content, (url, expect)
-    times, sql = [], []
+    times, sql, cpu, db_cpu = [], [], [], []
     for _ in range(RUNS):
         clock = SqlClock()
+        db_before = server_cpu() or 0.0
         with connection.execute_wrapper(clock):
+            cpu_before = time.process_time()
             started = time.perf_counter()
             response = client.get(url)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_before)
+        db_cpu.append((server_cpu() or 0.0) - db_before)
         sql.append(clock.seconds)
         assert response.status_code == 200, (url, response.status_code)
     return {
@@ -198,11 +230,60 @@ def timed_get(client: Client, url: str, expect: bytes) -> dict:
         "p95": statistics.quantiles(times, n=20, method="inclusive")[18],
         "queries": clock.queries,
         "sql": statistics.median(sql),
+        "cpu": statistics.median(cpu),
+        "db_cpu": statistics.median(db_cpu),
     }
 
 
-def pages(user) -> None:
-    from exceptions.models import Ticket
+# The queue as people use it: the landing (my team), all teams, the filters of the form,
+# searches, every sortable column both ways, and deep pages (50 rows a page).
+ROW = b'<tr id="ticket-'
+QUEUE_VIEWS = (
+    ("all teams, first page", "?team="),
+    ("my team (landing), first page", "?team=operations"),
+    ("team + type + status", "?team=operations&type=stock_drift&status=open"),
+    ("type only, all teams", "?team=&type=sku_missing_in_ip"),
+    ("severity critical", "?team=&severity=critical"),
+    ("acknowledged", "?team=operations&status=acknowledged"),
+    ("snoozed", "?team=operations&status=snoozed"),
+    ("older than a week", "?team=operations&age=7d"),
+    ("past SLA (the banner's link)", "?team=operations&sla=breached"),
+    ("past SLA, any status", "?team=&sla=breached&status=any"),
+    ("closed, my team", "?team=operations&status=closed"),
+    ("any status, all teams", "?team=&status=any"),
+    ("search SKU prefix", "?team=&q=SKU-0123"),
+    ("search order number", "?team=&q=CE-1012345"),
+    ("search SKU, any status", "?team=&q=SKU-012345&status=any"),
+    ("search a word, my team", "?team=operations&q=condition 42"),
+    *(
+        (f"sort {column}", f"?team=operations&sort={column}")
+        for column in (
+            "id",
+            "-id",
+            "title",
+            "severity",
+            "-severity",
+            "status",
+            "assignee",
+            "occurrences",
+            "-occurrences",
+            "first_seen",
+            "-first_seen",
+            "last_seen",
+        )
+    ),
+    ("sort oldest, all teams", "?team=&sort=first_seen"),
+    ("page 20, my team", "?team=operations&page=20"),
+    ("page 200, all teams", "?team=&page=200"),
+    ("last page, all teams", "?team=&page=99999"),
+    ("page 100, sorted by age", "?team=operations&sort=first_seen&page=100"),
+    ("page 100, closed", "?team=operations&status=closed&page=100"),
+)
+
+
+def pages(user) -> list[float]:
+    """Time every queue view and the ticket page; returns the queue views' p95s."""
+    from exceptions.models import Ticket, TicketEvent
     from exceptions.services import ticket_assign, ticket_comment
 
     client = Client()
@@ -212,48 +293,68 @@ def pages(user) -> None:
         .order_by("-last_seen", "-pk")
         .first()
     )
+    TicketEvent.objects.filter(ticket=ticket, actor=user).delete()  # a kept database's last run
     ticket_assign(ticket=ticket, actor=user, assignee=user)
     for number in range(8):
         ticket_comment(ticket=ticket, actor=user, note=f"Looked at it, round {number}.")
     filtered = Ticket.objects.filter(team="operations", type="stock_drift", status="open")
-    print(f"filtered page matches {filtered.count():,} tickets", flush=True)
-    row = b'<tr id="ticket-'
-    for label, url, expect in (
-        ("queue, all teams, first page", "/exceptions/?team=", row),
-        ("queue, my team (landing), first page", "/exceptions/?team=operations", row),
-        (
-            "queue filtered by team + type + status",
-            "/exceptions/?team=operations&type=stock_drift&status=open",
-            row,
-        ),
-        ("queue, search by SKU prefix", "/exceptions/?team=&q=SKU-0123", row),
-        ("queue, past SLA (the banner's link)", "/exceptions/?team=operations&sla=breached", row),
-        ("queue, past SLA, any status", "/exceptions/?team=&sla=breached&status=any", row),
-        ("ticket page", f"/exceptions/{ticket.pk}/", b'id="ticket-history"'),
-    ):
+    print(f"filtered page matches {filtered.count():,} tickets ({load_average()})", flush=True)
+    views = [(f"queue, {label}", f"/exceptions/{query}", ROW) for label, query in QUEUE_VIEWS]
+    views.append(("ticket page", f"/exceptions/{ticket.pk}/", b'id="ticket-history"'))
+    p95s = []
+    for label, url, expect in views:
         figures = timed_get(client, url, expect)
+        if label.startswith("queue"):
+            p95s.append(figures["p95"])
         print(
             f"{label}: median {figures['median'] * 1000:.0f} ms, "
             f"p95 {figures['p95'] * 1000:.0f} ms server time ({RUNS} runs; "
-            f"{figures['queries']} queries, median {figures['sql'] * 1000:.0f} ms in SQL)",
+            f"{figures['queries']} queries, median {figures['sql'] * 1000:.0f} ms in SQL; "
+            f"CPU {figures['cpu'] * 1000:.0f} ms + database {figures['db_cpu'] * 1000:.0f} ms)",
             flush=True,
         )
+    print(
+        f"queue views: worst p95 {max(p95s) * 1000:.0f} ms of {len(p95s)} views ({load_average()})",
+        flush=True,
+    )
+    return p95s
+
+
+def conditions() -> list:
+    """One engine run's conditions: a quarter about orders, the rest about SKUs."""
+    from exceptions.services import Condition
+
+    made = []
+    for n in range(CONDITIONS):
+        if n % 4 == 0:
+            made.append(Condition("orphaned_order", order_number=f"RUN-{n:06d}"))
+        else:
+            code = ("stock_drift", "stock_push_rejected", "sku_missing_in_ip")[n % 4 - 1]
+            made.append(
+                Condition(code, sku=f"RUN-SKU-{n:06d}", context={"ats": n % 9, "centra": 3})
+            )
+    return made
+
+
+def engine_forget() -> None:
+    """Delete a previous run's engine tickets, their history and the notifications (a kept
+    database), so this run raises new ones and no team is throttled by the last run's mail."""
+    engine = "sku LIKE 'RUN-SKU-%%' OR order_number LIKE 'RUN-%%'"
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM exceptions_notificationattempt_tickets")
+        cursor.execute("DELETE FROM exceptions_notificationattempt")
+        cursor.execute(
+            "DELETE FROM exceptions_ticketevent WHERE ticket_id IN "
+            f"(SELECT id FROM exceptions_ticket WHERE {engine})"
+        )
+        cursor.execute(f"DELETE FROM exceptions_ticket WHERE {engine}")
+        if cursor.rowcount:
+            print(f"deleted {cursor.rowcount:,} tickets of a previous engine run", flush=True)
+            cursor.execute("VACUUM ANALYZE exceptions_ticket")
 
 
 def engine_run() -> None:
-    from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
-
-    def conditions():
-        made = []
-        for n in range(CONDITIONS):
-            if n % 4 == 0:
-                made.append(Condition("orphaned_order", order_number=f"RUN-{n:06d}"))
-            else:
-                code = ("stock_drift", "stock_push_rejected", "sku_missing_in_ip")[n % 4 - 1]
-                made.append(
-                    Condition(code, sku=f"RUN-SKU-{n:06d}", context={"ats": n % 9, "centra": 3})
-                )
-        return made
+    from exceptions.services import tickets_clear_many, tickets_raise_many
 
     steps = (
         ("new", lambda: len(tickets_raise_many(conditions(), source="bench engine").created)),
@@ -266,15 +367,27 @@ def engine_run() -> None:
     )
     for label, step in steps:
         gc.collect()
+        db_before = server_cpu() or 0.0
+        cpu_before = time.process_time()
         started = time.perf_counter()
         done = step()
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+        db_cpu = (server_cpu() or 0.0) - db_before
         assert done == CONDITIONS, (label, done)
         print(
-            f"engine run, {CONDITIONS:,} conditions, {label}: {elapsed:.1f} s "
-            f"({CONDITIONS / elapsed:,.0f} conditions/s)",
+            f"engine run, {CONDITIONS:,} conditions, {label}: {elapsed:.2f} s "
+            f"({CONDITIONS / elapsed:,.0f} conditions/s; CPU {cpu:.2f} s + database "
+            f"{db_cpu:.2f} s; {load_average()})",
             flush=True,
         )
+
+
+def loaded() -> bool:
+    """Whether a kept scratch database already holds the bench's tickets."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM exceptions_ticket WHERE summary LIKE 'Bench %%'")
+        return cursor.fetchone()[0] == TICKETS
 
 
 def main() -> int:
@@ -290,17 +403,22 @@ def main() -> int:
     old_name = connection.settings_dict["NAME"]
     connection.settings_dict["TEST"]["NAME"] = SCRATCH_DB
     started = time.perf_counter()
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    # serialize=False: the test runner's copy of the data would read a kept million rows.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=KEEP)
     print(f"scratch database {SCRATCH_DB} migrated in {time.perf_counter() - started:.1f} s")
     try:
         from tests.factories import UserFactory
 
-        load()
+        if KEEP and loaded():
+            print(f"reusing the {TICKETS:,} tickets of the kept {SCRATCH_DB}", flush=True)
+            engine_forget()
+        else:
+            load()
         user = UserFactory(username="bench-operations", team="operations")
         pages(user)
         engine_run()
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=KEEP)
     return 0
 
 

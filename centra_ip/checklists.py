@@ -11,17 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min, Q
-from django.http import Http404
-from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.models import ChecklistTick
-from centra_ip.permissions import ACT_ON_ALL_TICKETS, VIEW_EXCEPTIONS, requires
+from centra_ip.permissions import ACT_ON_ALL_TICKETS
 from centra_ip.teams import (
     ADMIN,
     ECOMMERCE,
@@ -33,7 +29,7 @@ from centra_ip.teams import (
     user_team_codes,
 )
 from exceptions.models import NotificationAttempt, Ticket
-from exceptions.registry import API_FAILURE_TYPES, get_type
+from exceptions.registry import API_FAILURE_TYPES, TicketType, get_type
 from exceptions.selectors import ticket_breach_counts
 from syncs.models import SyncRun
 from syncs.services import stream_last_successes
@@ -41,8 +37,6 @@ from syncs.streams import STREAMS
 
 DAILY = ChecklistTick.Period.DAILY
 WEEKLY = ChecklistTick.Period.WEEKLY
-# A checklist summarises the queues and the streams: reading it takes the queue permission.
-can_read = requires(VIEW_EXCEPTIONS)
 
 
 @dataclass(frozen=True)
@@ -228,17 +222,19 @@ CHECKLISTS: dict[str, dict[str, tuple[CheckItem, ...]]] = {
             ),
             CheckItem("past_sla", "Open operations tickets past SLA", past_sla(OPERATIONS)),
             CheckItem(
-                "push_held", f"Open “{_title('push_held')}” tickets", open_tickets("push_held")
+                "push_held",
+                f"Open “{_title(TicketType.PUSH_HELD)}” tickets",
+                open_tickets(TicketType.PUSH_HELD),
             ),
             CheckItem(
                 "stock_drift",
-                f"Open “{_title('stock_drift')}” tickets",
-                open_tickets("stock_drift"),
+                f"Open “{_title(TicketType.STOCK_DRIFT)}” tickets",
+                open_tickets(TicketType.STOCK_DRIFT),
             ),
             CheckItem(
                 "orphans",
-                f"Open “{_title('orphaned_order')}” tickets",
-                open_tickets("orphaned_order"),
+                f"Open “{_title(TicketType.ORPHANED_ORDER)}” tickets",
+                open_tickets(TicketType.ORPHANED_ORDER),
             ),
         ),
         WEEKLY: (
@@ -249,8 +245,8 @@ CHECKLISTS: dict[str, dict[str, tuple[CheckItem, ...]]] = {
             ),
             CheckItem(
                 "cancellations",
-                f"“{_title('cancellation_not_released')}” tickets older than a day",
-                open_tickets("cancellation_not_released", older_than=_DAY),
+                f"“{_title(TicketType.CANCELLATION_NOT_RELEASED)}” tickets older than a day",
+                open_tickets(TicketType.CANCELLATION_NOT_RELEASED, older_than=_DAY),
             ),
             CheckItem(
                 "trend",
@@ -266,15 +262,15 @@ CHECKLISTS: dict[str, dict[str, tuple[CheckItem, ...]]] = {
             CheckItem("past_sla", "Open finance tickets past SLA", past_sla(FINANCE)),
             CheckItem(
                 "mismatches",
-                f"Open “{_title('reconciliation_mismatch')}” tickets",
-                open_tickets("reconciliation_mismatch"),
+                f"Open “{_title(TicketType.RECONCILIATION_MISMATCH)}” tickets",
+                open_tickets(TicketType.RECONCILIATION_MISMATCH),
             ),
         ),
         WEEKLY: (
             CheckItem(
                 "debt",
                 "Reconciliation mismatches older than a week",
-                open_tickets("reconciliation_mismatch", older_than=_WEEK),
+                open_tickets(TicketType.RECONCILIATION_MISMATCH, older_than=_WEEK),
             ),
             CheckItem(
                 "orders_week",
@@ -293,15 +289,15 @@ CHECKLISTS: dict[str, dict[str, tuple[CheckItem, ...]]] = {
             CheckItem("past_sla", "Open e-commerce tickets past SLA", past_sla(ECOMMERCE)),
             CheckItem(
                 "rejected",
-                f"Open “{_title('stock_push_rejected')}” tickets",
-                open_tickets("stock_push_rejected"),
+                f"Open “{_title(TicketType.STOCK_PUSH_REJECTED)}” tickets",
+                open_tickets(TicketType.STOCK_PUSH_REJECTED),
             ),
         ),
         WEEKLY: (
             CheckItem(
                 "missing_in_centra",
-                f"“{_title('sku_missing_in_centra')}” tickets older than a week",
-                open_tickets("sku_missing_in_centra", older_than=_WEEK),
+                f"“{_title(TicketType.SKU_MISSING_IN_CENTRA)}” tickets older than a week",
+                open_tickets(TicketType.SKU_MISSING_IN_CENTRA, older_than=_WEEK),
             ),
             CheckItem(
                 "model",
@@ -322,15 +318,17 @@ CHECKLISTS: dict[str, dict[str, tuple[CheckItem, ...]]] = {
             CheckItem("past_sla", "Open merchandising tickets past SLA", past_sla(MERCHANDISING)),
             CheckItem(
                 "missing_in_ip",
-                f"Open “{_title('sku_missing_in_ip')}” tickets",
-                open_tickets("sku_missing_in_ip"),
+                f"Open “{_title(TicketType.SKU_MISSING_IN_IP)}” tickets",
+                open_tickets(TicketType.SKU_MISSING_IN_IP),
             ),
         ),
         WEEKLY: (
             CheckItem(
                 "old_missing",
                 "SKUs missing on one side for more than a week",
-                open_tickets("sku_missing_in_ip", "sku_missing_in_centra", older_than=_WEEK),
+                open_tickets(
+                    TicketType.SKU_MISSING_IN_IP, TicketType.SKU_MISSING_IN_CENTRA, older_than=_WEEK
+                ),
             ),
         ),
     },
@@ -339,22 +337,24 @@ CHECKLISTS: dict[str, dict[str, tuple[CheckItem, ...]]] = {
             CheckItem("past_sla", "Open fulfilment tickets past SLA", past_sla(FULFILMENT)),
             CheckItem(
                 "stock_in",
-                f"Open “{_title('stock_in_failed')}” tickets",
-                open_tickets("stock_in_failed"),
+                f"Open “{_title(TicketType.STOCK_IN_FAILED)}” tickets",
+                open_tickets(TicketType.STOCK_IN_FAILED),
             ),
         ),
         WEEKLY: (
             CheckItem(
                 "overdue",
-                f"Open “{_title('return_overdue')}” tickets",
-                open_tickets("return_overdue"),
+                f"Open “{_title(TicketType.RETURN_OVERDUE)}” tickets",
+                open_tickets(TicketType.RETURN_OVERDUE),
             ),
         ),
     },
     ADMIN: {
         DAILY: (
             CheckItem(
-                "late", f"Open “{_title('stream_late')}” tickets", open_tickets("stream_late")
+                "late",
+                f"Open “{_title(TicketType.STREAM_LATE)}” tickets",
+                open_tickets(TicketType.STREAM_LATE),
             ),
             CheckItem(
                 "api",
@@ -451,42 +451,3 @@ def checklist_tick(*, user, team: str, item_code: str, now=None) -> tuple[Checkl
             "state": shown[:300],
         },
     )
-
-
-@require_GET
-@can_read
-def checklist_index(request):
-    """Straight to the user's own team's checklist (the first team, for people in several)."""
-    teams = user_team_codes(request.user)
-    return redirect("checklist", team=teams[0] if teams else OPERATIONS)
-
-
-@require_GET
-@can_read
-def checklist_page(request, team):
-    if team not in dict(TEAM_CHOICES):
-        raise Http404("No such team")
-    context = {
-        "team": team,
-        "team_name": dict(TEAM_CHOICES)[team],
-        "teams": TEAM_CHOICES,
-        "can_tick": user_can_tick(request.user, team),
-        **checklist_for(team=team),
-    }
-    return render(request, "centra_ip/checklist.html", context)
-
-
-@require_POST
-def checklist_tick_view(request, team):
-    """POST-only, answered with a redirect (PRG); ticking twice records once."""
-    try:
-        tick, created = checklist_tick(
-            user=request.user, team=team, item_code=request.POST.get("item", "")
-        )
-    except KeyError:
-        raise Http404("No such checklist item") from None
-    if created:
-        messages.success(request, f"Ticked off: {tick.state}")
-    else:
-        messages.info(request, f"Already ticked off by {tick.username} at {tick.at:%H:%M}.")
-    return redirect("checklist", team=team)

@@ -6,6 +6,8 @@ asks for every row at once. Here it is clamped to 1..``PER_PAGE_MAX``; ``page`` 
 forgiving (not a number: the first page; past the end: the last).
 """
 
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django_tables2 import RequestConfig as _RequestConfig
 
 from centra_ip.limits import PER_PAGE_MAX
@@ -24,3 +26,17 @@ class RequestConfig(_RequestConfig):
             query[field] = str(bounded)
             self.request.GET = query  # the page links then carry the bounded value too
         return super().configure(table)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its row count by a view that has already counted the rows another
+    way (the queue's counts by type add up to it), so the rows are not counted twice: at a
+    million tickets each count is a scan."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count

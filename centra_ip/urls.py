@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from centra_ip import auth, checklists, dashboard, docs, health, metrics, views
+from centra_ip import auth, dashboard, docs, health, metrics, views
 from syncs.views import config as config_views
 
 admin.site.login_form = auth.AdminLoginForm  # failed admin sign-ins are rate limited too
@@ -30,9 +30,9 @@ urlpatterns = [
     path("configuration/", config_views.index, name="configuration"),
     path("docs/", include(docs_patterns)),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
-    path("checklists/", checklists.checklist_index, name="checklists"),
-    path("checklists/<slug:team>/", checklists.checklist_page, name="checklist"),
-    path("checklists/<slug:team>/tick/", checklists.checklist_tick_view, name="checklist_tick"),
+    path("checklists/", views.checklist_index, name="checklists"),
+    path("checklists/<slug:team>/", views.checklist_page, name="checklist"),
+    path("checklists/<slug:team>/tick/", views.checklist_tick_view, name="checklist_tick"),
     path("admin/", admin.site.urls),
 ]
 

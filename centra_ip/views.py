@@ -1,10 +1,16 @@
-"""Project-level pages: the home page and the denied page (the docs pages live in
-``centra_ip.docs``)."""
+"""Project-level pages: the home page, the denied page and the teams' checklists (the docs
+pages live in ``centra_ip.docs``, the checklists' items in ``centra_ip.checklists``).
 
+A checklist summarises the queues and the streams: reading it takes the queue permission.
+"""
+
+from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip import dashboard
+from centra_ip.checklists import checklist_for, checklist_tick, user_can_tick
 from centra_ip.permissions import (
     ACT_ON_ALL_TICKETS,
     CHANGE_CONFIGURATION,
@@ -12,7 +18,9 @@ from centra_ip.permissions import (
     HANDLE_RETURNS,
     MAP_SKUS,
     RUN_SYNCS,
+    VIEW_EXCEPTIONS,
     VIEW_RECONCILIATION,
+    requires,
 )
 from centra_ip.teams import (
     ADMIN,
@@ -21,6 +29,7 @@ from centra_ip.teams import (
     FULFILMENT,
     MERCHANDISING,
     OPERATIONS,
+    TEAM_CHOICES,
     TEAM_PERMISSIONS,
     TEAMS,
     user_team_codes,
@@ -72,3 +81,42 @@ def permission_denied(request, exception=None):
         "teams": _teams_holding(area[1]) if area else [],
     }
     return render(request, "403.html", context, status=403)
+
+
+@require_GET
+@requires(VIEW_EXCEPTIONS)
+def checklist_index(request):
+    """Straight to the user's own team's checklist (the first team, for people in several)."""
+    teams = user_team_codes(request.user)
+    return redirect("checklist", team=teams[0] if teams else OPERATIONS)
+
+
+@require_GET
+@requires(VIEW_EXCEPTIONS)
+def checklist_page(request, team):
+    if team not in dict(TEAM_CHOICES):
+        raise Http404("No such team")
+    context = {
+        "team": team,
+        "team_name": dict(TEAM_CHOICES)[team],
+        "teams": TEAM_CHOICES,
+        "can_tick": user_can_tick(request.user, team),
+        **checklist_for(team=team),
+    }
+    return render(request, "centra_ip/checklist.html", context)
+
+
+@require_POST
+def checklist_tick_view(request, team):
+    """POST-only, answered with a redirect (PRG); ticking twice records once."""
+    try:
+        tick, created = checklist_tick(
+            user=request.user, team=team, item_code=request.POST.get("item", "")
+        )
+    except KeyError:
+        raise Http404("No such checklist item") from None
+    if created:
+        messages.success(request, f"Ticked off: {tick.state}")
+    else:
+        messages.info(request, f"Already ticked off by {tick.username} at {tick.at:%H:%M}.")
+    return redirect("checklist", team=team)

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from centra_ip.history import KeyedHistoryEvent
 from centra_ip.limits import out_of_range
 from centra_ip.teams import TEAM_CHOICES
 from exceptions.registry import SEVERITY_CHOICES, get_type, type_choices
@@ -114,12 +115,40 @@ class Ticket(models.Model):
                 name="ticket_active_queue",
             ),
             models.Index(fields=["status", "-last_seen", "-id"], name="ticket_queue"),
-            # The type filter on the active queue, and the counts by type and team.
+            # The active queue oldest first ("Age" column), per team and for all: without
+            # them PostgreSQL walks ``first_seen`` from the oldest, closed, tickets.
             models.Index(
-                fields=["type", "team"],
+                fields=["team", "first_seen", "id"],
                 condition=Q(status__in=["open", "acknowledged", "snoozed"]),
-                name="ticket_active_type_team",
+                name="ticket_active_team_age",
             ),
+            models.Index(
+                fields=["first_seen", "id"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="ticket_active_age",
+            ),
+            # The type filter on the active queue, the counts by type and team, and the
+            # queue's counts for all teams (by type, severity, SLA, age) from the index alone.
+            models.Index(
+                fields=["type", "severity", "sla_due_at", "first_seen"],
+                include=["team", "status", "id"],
+                condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                name="ticket_active_counts",
+            ),
+            # A team's queue counts, answered from the index alone: the page count, the
+            # counts by type and the team's "today" figures (total, critical, past SLA), for
+            # any status and age. At 1,000,000 tickets, reading the rows for them took most
+            # of a queue page's time (issue 17, docs/benchmarks.md). ``id`` is included
+            # because Django counts ``COUNT(id)``.
+            models.Index(
+                fields=["team", "status", "type", "severity", "sla_due_at", "first_seen"],
+                include=["id"],
+                name="ticket_queue_counts",
+            ),
+            # Closed tickets and "any status", per team and for all, newest activity first:
+            # the first page, and deep pages, read off the index.
+            models.Index(fields=["team", "-last_seen", "-id"], name="ticket_team_recent"),
+            models.Index(fields=["-last_seen", "-id"], name="ticket_recent"),
             # Regression lookup (closed tickets by fingerprint) and the related-tickets box.
             models.Index(fields=["fingerprint", "-id"], name="ticket_fingerprint"),
             # Equality and the queue's prefix search; the pattern opclass lets PostgreSQL use
@@ -197,37 +226,33 @@ def sla_breached_q(now: datetime) -> Q:
     return Q(sla_due_at__lt=now, status__in=Ticket.ACTIVE)
 
 
-class TicketEvent(models.Model):
+class TicketEventKind(models.TextChoices):
+    """What happened to a ticket; module level so the check constraint below can list it."""
+
+    RAISED = "raised", "Raised"
+    RAISED_AGAIN = "raised_again", "Raised again"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ASSIGNED = "assigned", "Assigned"
+    COMMENTED = "commented", "Commented"
+    SNOOZED = "snoozed", "Snoozed"
+    WOKE = "woke", "Woke up"
+    RETRIED = "retried", "Retried"
+    RESOLVED = "resolved", "Resolved"
+    AUTO_RESOLVED = "auto_resolved", "Auto-resolved"
+    REOPENED_REGRESSION = "reopened_regression", "Reopened as regression"
+    TEAM_CHANGED = "team_changed", "Owner team changed"
+
+
+class TicketEvent(KeyedHistoryEvent):
     """One entry of a ticket's history. Append-only: written once by a service, never edited."""
 
-    class Kind(models.TextChoices):
-        RAISED = "raised", "Raised"
-        RAISED_AGAIN = "raised_again", "Raised again"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        ASSIGNED = "assigned", "Assigned"
-        COMMENTED = "commented", "Commented"
-        SNOOZED = "snoozed", "Snoozed"
-        WOKE = "woke", "Woke up"
-        RETRIED = "retried", "Retried"
-        RESOLVED = "resolved", "Resolved"
-        AUTO_RESOLVED = "auto_resolved", "Auto-resolved"
-        REOPENED_REGRESSION = "reopened_regression", "Reopened as regression"
-        TEAM_CHANGED = "team_changed", "Owner team changed"
+    Kind = TicketEventKind
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=Kind.choices)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    # Who acted when no person did: "catalog engine", "snooze timer", ...
-    actor_name = models.CharField(max_length=120, blank=True)
-    note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
-    # One submitted form acts once: a second POST with the same key finds this row.
-    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
 
-    class Meta:
+    class Meta(KeyedHistoryEvent.Meta):
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["ticket", "at", "id"], name="ticketevent_history"),
@@ -235,28 +260,9 @@ class TicketEvent(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    kind__in=[
-                        "raised",
-                        "raised_again",
-                        "acknowledged",
-                        "assigned",
-                        "commented",
-                        "snoozed",
-                        "woke",
-                        "retried",
-                        "resolved",
-                        "auto_resolved",
-                        "reopened_regression",
-                        "team_changed",
-                    ]
-                ),
-                name="ticketevent_kind_valid",
+                condition=Q(kind__in=TicketEventKind.values), name="ticketevent_kind_valid"
             )
         ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
 
     @property
     def who(self) -> str:

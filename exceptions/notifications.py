@@ -28,6 +28,7 @@ from centra_ip.teams import TEAMS
 from exceptions.models import NotificationAttempt, TeamRoute, Ticket, sla_breached_q
 from exceptions.registry import get_type
 from exceptions.webhook_guard import webhook_url_problem
+from exceptions.writes import rows_insert
 from syncs.connectors.http import http_client
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def _deliver(
     reason: str,
     subject: str,
     body: str,
-    tickets: list[Ticket],
+    ticket_ids: list[int],
     throttled: bool = False,
 ) -> list[NotificationAttempt]:
     """Send one message on every channel of the team and record each attempt."""
@@ -104,7 +105,11 @@ def _deliver(
             else:
                 attempt.outcome, attempt.error = _send_webhook(route.webhook_url, subject, body)
         attempt.save()
-        attempt.tickets.set(tickets)
+        # The attempt is new, so its tickets are too: one COPY, not ``set()``'s two lookups
+        # of an engine run's 10,000 ids and its field-by-field insert.
+        through = NotificationAttempt.tickets.through
+        links = [through(notificationattempt=attempt, ticket_id=pk) for pk in ticket_ids]
+        rows_insert(through, links)
         attempts.append(attempt)
     return attempts
 
@@ -150,21 +155,23 @@ def _send_webhook(url: str, subject: str, body: str) -> tuple[str, str]:
     return NotificationAttempt.Outcome.FAILED, WEBHOOK_FAILED
 
 
-def _compose(team: str, reason: str, tickets: list[Ticket]) -> tuple[str, str]:
+def _compose(team: str, reason: str, listed: list[Ticket], total: int) -> tuple[str, str]:
+    """The message for ``total`` tickets, of which ``listed`` are the first (at most
+    LISTED_TICKETS)."""
     one, several = _REASON_TEXT[reason]
-    if len(tickets) == 1:
-        subject = f"[centra-ip] {one}: {tickets[0].title}"
+    if total == 1:
+        subject = f"[centra-ip] {one}: {listed[0].title}"
     else:
-        subject = f"[centra-ip] {len(tickets)} {several} for {_TEAM_NAMES[team]}"
+        subject = f"[centra-ip] {total} {several} for {_TEAM_NAMES[team]}"
     lines = []
-    for ticket in tickets[:LISTED_TICKETS]:
+    for ticket in listed:
         times = "once" if ticket.occurrences == 1 else f"{ticket.occurrences} times"
         line = f"- #{ticket.pk} {ticket.title} (seen {times})"
         if ticket.summary:
             line += f": {ticket.summary}"
         lines.append(f"{line}\n  {_ticket_url(ticket)}")
-    if len(tickets) > LISTED_TICKETS:
-        lines.append(f"… and {len(tickets) - LISTED_TICKETS} more in the queue.")
+    if total > LISTED_TICKETS:
+        lines.append(f"… and {total - LISTED_TICKETS} more in the queue.")
     return subject[:250], "\n".join(lines)
 
 
@@ -190,9 +197,11 @@ def _tickets_notify(ticket_ids: list[int], reason: str) -> list[NotificationAtte
             tickets__in=ticket_ids,
         ).values_list("tickets", flat=True)
     )
-    by_team: dict[str, list[Ticket]] = defaultdict(list)
-    for ticket in Ticket.objects.filter(pk__in=ticket_ids).exclude(pk__in=already).order_by("pk"):
-        by_team[ticket.team].append(ticket)
+    # Ids only: a message lists LISTED_TICKETS of a team's tickets, loaded below.
+    by_team: dict[str, list[int]] = defaultdict(list)
+    rows = Ticket.objects.filter(pk__in=ticket_ids).exclude(pk__in=already).order_by("pk")
+    for pk, team in rows.values_list("pk", "team"):
+        by_team[team].append(pk)
     routes = {route.team: route for route in TeamRoute.objects.filter(team__in=by_team)}
     recent = dict(
         NotificationAttempt.objects.filter(
@@ -205,11 +214,12 @@ def _tickets_notify(ticket_ids: list[int], reason: str) -> list[NotificationAtte
         .annotate(count=Count("*"))
     )
     attempts = []
-    for team, tickets in by_team.items():
+    for team, ids in by_team.items():
         route = routes.get(team)
         if route and not route.immediate:
             continue
-        subject, body = _compose(team, reason, tickets)
+        listed = list(Ticket.objects.filter(pk__in=ids[:LISTED_TICKETS]).order_by("pk"))
+        subject, body = _compose(team, reason, listed, len(ids))
         throttled = recent.get(team, 0) >= TEAM_MESSAGES_PER_HOUR
         attempts += _deliver(
             team=team,
@@ -217,7 +227,7 @@ def _tickets_notify(ticket_ids: list[int], reason: str) -> list[NotificationAtte
             reason=reason,
             subject=subject,
             body=body,
-            tickets=tickets,
+            ticket_ids=ids,
             throttled=throttled,
         )
     return attempts
@@ -254,5 +264,5 @@ def team_digest_send(team: str) -> list[NotificationAttempt]:
         reason=NotificationAttempt.Reason.DIGEST,
         subject=subject,
         body="\n".join(lines),
-        tickets=breached,
+        ticket_ids=[ticket.pk for ticket in breached],
     )

@@ -9,26 +9,21 @@ race gets an ``IntegrityError``, rolls back its savepoint and tries again, findi
 winner's ticket to count on.
 """
 
-import json
 import logging
 import re
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exceptions.conditions import Condition, context_store
 from exceptions.models import Ticket, TicketEvent
 from exceptions.notifications import tickets_notify
 from exceptions.overrides import effective_type, overrides_load
-from exceptions.registry import (
-    get_type,
-)
+from exceptions.registry import get_type
+from exceptions.writes import rows_insert, tickets_state_write
 
 logger = logging.getLogger(__name__)
 
@@ -105,44 +100,6 @@ def ticket_wake(ticket: Ticket) -> None:
     ticket.sla_due_at = ticket.next_deadline()
 
 
-def _contexts_write(rows: list[tuple[int, dict, str]]) -> None:
-    """Set each ticket's own context and summary: one ``UPDATE ... FROM (VALUES ...)`` per
-    1,000 tickets. ``bulk_update`` builds a CASE per row and field, which takes tens of
-    seconds for the 10,000 conditions of one engine run; this takes well under one."""
-    table = connection.ops.quote_name(Ticket._meta.db_table)
-    if connection.vendor == "postgresql":
-        row_sql = "(%s::bigint, %s::jsonb, %s::varchar)"
-    else:
-        row_sql = "(%s, %s, %s)"
-    with connection.cursor() as cursor:
-        for chunk in _chunks(rows):
-            params = []
-            for pk, context, summary in chunk:
-                params += [pk, json.dumps(context, cls=DjangoJSONEncoder), summary]
-            # Only the table name and placeholders are formatted in; every value is a parameter.
-            values = ", ".join([row_sql] * len(chunk))
-            sql = f"WITH v(id, context, summary) AS (VALUES {values}) UPDATE {table} "
-            sql += f"SET context = v.context, summary = v.summary FROM v WHERE {table}.id = v.id"
-            cursor.execute(sql, params)
-
-
-# What waking writes, by the status a ticket wakes to (see ``ticket_wake``).
-_WAKE_UPDATES = {
-    Ticket.Status.OPEN: {
-        "status": Ticket.Status.OPEN,
-        "snoozed_until": None,
-        "snooze_wake_occurrences": None,
-        "sla_due_at": F("acknowledge_due_at"),
-    },
-    Ticket.Status.ACKNOWLEDGED: {
-        "status": Ticket.Status.ACKNOWLEDGED,
-        "snoozed_until": None,
-        "snooze_wake_occurrences": None,
-        "sla_due_at": F("resolve_due_at"),
-    },
-}
-
-
 def _update_in_chunks(pks: list[int], **values) -> None:
     for chunk in _chunks(pks):
         Ticket.objects.filter(pk__in=chunk).update(**values)
@@ -163,12 +120,7 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
     active = _locked_by_fingerprint(fingerprints, Ticket.ACTIVE)
     closed = _locked_by_fingerprint([fp for fp in fingerprints if fp not in active], Ticket.CLOSED)
     new: list[Ticket] = []
-    # Rows are locked, so the values computed here are what the set-based updates write.
-    increments: dict[int, list[int]] = defaultdict(list)  # occurrences added -> ticket ids
-    logged: list[int] = []
-    woke_to: dict[str, list[int]] = defaultdict(list)
-    reopened: dict[str, list[int]] = defaultdict(list)  # type code -> ticket ids
-    contexts: list[tuple[int, dict, str]] = []
+    touched: list[Ticket] = []  # rows are locked: their state here is what gets written
     for fp, (condition, count) in pending.items():
         context = context_store(condition.context)
         ticket = active.get(fp) or closed.get(fp)
@@ -199,20 +151,17 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
         ticket.last_seen = now
         ticket.context = context
         ticket.summary = condition.summary[:300] or ticket.summary
-        increments[count].append(ticket.pk)
-        contexts.append((ticket.pk, ticket.context, ticket.summary))
+        touched.append(ticket)
         if fp in active:
             reason = _wake_reason(ticket, now, cause_changed=changed)
             if reason:
                 ticket_wake(ticket)
-                woke_to[ticket.status].append(ticket.pk)
                 event(ticket, TicketEvent.Kind.WOKE, reason=reason, occurrences=ticket.occurrences)
                 outcome.woke.append(ticket)
             if changed:
                 # a re-occurrence with new facts is always in the history, whatever the
                 # interval: the timeline must show what the ticket absorbed
                 ticket.raise_logged_at = now
-                logged.append(ticket.pk)
                 event(
                     ticket,
                     TicketEvent.Kind.RAISED_AGAIN,
@@ -222,7 +171,6 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
                 )
             elif now - ticket.raise_logged_at >= RAISE_LOG_INTERVAL:
                 ticket.raise_logged_at = now
-                logged.append(ticket.pk)
                 event(ticket, TicketEvent.Kind.RAISED_AGAIN, occurrences=ticket.occurrences)
             outcome.counted.append(ticket)
         else:
@@ -248,41 +196,16 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
             ticket.sla_breach_notified_at = None
             ticket.retry_started_at = None
             ticket.raise_logged_at = now
-            logged.append(ticket.pk)
-            reopened[condition.type_code].append(ticket.pk)
             outcome.regressed.append(ticket)
         outcome.tickets[fp] = ticket
 
-    for count, pks in increments.items():
-        _update_in_chunks(pks, occurrences=F("occurrences") + count, last_seen=now)
-    _update_in_chunks(logged, raise_logged_at=now)
-    for status, pks in woke_to.items():
-        _update_in_chunks(pks, **_WAKE_UPDATES[status])
-    for type_code, pks in reopened.items():
-        kind = effective_type(type_code, overrides)
-        _update_in_chunks(
-            pks,
-            status=Ticket.Status.OPEN,
-            regressions=F("regressions") + 1,
-            team=kind.team,
-            severity=kind.severity,
-            acknowledged_at=None,
-            resolved_at=None,
-            snoozed_until=None,
-            snooze_wake_occurrences=None,
-            acknowledge_due_at=now + kind.acknowledge_within,
-            resolve_due_at=now + kind.resolve_within,
-            sla_due_at=now + kind.acknowledge_within,
-            sla_breach_notified_at=None,
-            retry_started_at=None,
-        )
-    _contexts_write(contexts)
-    Ticket.objects.bulk_create(new, batch_size=500)
+    tickets_state_write(touched)
+    rows_insert(Ticket, new)
     for ticket in new:
         event(ticket, TicketEvent.Kind.RAISED, note=ticket.summary, occurrences=ticket.occurrences)
         outcome.tickets[ticket.fingerprint] = ticket
     outcome.created = new
-    TicketEvent.objects.bulk_create(events, batch_size=1000)
+    rows_insert(TicketEvent, events)
     return outcome
 
 
@@ -391,7 +314,7 @@ def tickets_clear_many(conditions: Iterable[Condition], *, source: str, note: st
             snooze_wake_occurrences=None,
             sla_due_at=None,
         )
-        TicketEvent.objects.bulk_create(events, batch_size=1000)
+        rows_insert(TicketEvent, events)
     return len(tickets)
 
 

@@ -201,6 +201,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.STOCK_DRIFT,
+        retry="syncs.stock.held.retry_push_rejected",
         title="Stock drift / oversell risk",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -226,6 +227,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.PUSH_HELD,
+        retry="syncs.retries.stream_run_retry",
         title="Stock push held by guard",
         team=OPERATIONS,
         severity=CRITICAL,
@@ -239,7 +241,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.STOCK_IN_FAILED,
-        retry="returns.services.stock_in_retry",
+        retry="returns.stock_in.stock_in_retry",
         title="Stock-in failed / not confirmed",
         team=FULFILMENT,
         severity=WARNING,
@@ -264,6 +266,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.API_TIMEOUT,
+        retry="syncs.retries.stream_run_retry",
         title="API timeout",
         team=ADMIN,
         severity=WARNING,
@@ -276,6 +279,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.API_UNAVAILABLE,
+        retry="syncs.retries.stream_run_retry",
         title="API unavailable",
         team=ADMIN,
         severity=CRITICAL,
@@ -302,6 +306,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.API_AUTH_FAILURE,
+        retry="syncs.retries.stream_run_retry",
         title="API authentication failure",
         team=ADMIN,
         severity=CRITICAL,
@@ -314,6 +319,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.API_BAD_PAYLOAD,
+        retry="syncs.retries.stream_run_retry",
         title="API bad payload",
         team=ADMIN,
         severity=WARNING,
@@ -339,6 +345,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.STREAM_LATE,
+        retry="syncs.retries.stream_run_retry",
         title="Stream late",
         team=ADMIN,
         severity=CRITICAL,
@@ -351,6 +358,7 @@ TYPES: tuple[ExceptionType, ...] = (
     ),
     ExceptionType(
         code=TicketType.SYNC_FAILED,
+        retry="syncs.retries.stream_run_retry",
         title="Sync run failed",
         team=ADMIN,
         severity=CRITICAL,

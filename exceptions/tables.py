@@ -1,5 +1,6 @@
-"""The queue table. Every column sorts with ``pk`` last, so pages never overlap or skip
-rows when many tickets share a value (a run raises thousands with the same last_seen).
+"""The queue table. Every column sorts with ``pk`` last (``centra_ip.tables.BaseTable``), so
+pages never overlap or skip rows when many tickets share a value (a run raises thousands
+with the same last_seen).
 
 The columns declare headers and ordering; the row markup is one template block
 (``exceptions/_queue_table.html``) rather than a render method per cell: django-tables2's
@@ -8,22 +9,23 @@ per-cell machinery costs ~1 ms per row, which at 50 rows was most of the queue's
 
 import django_tables2 as tables
 
+from centra_ip.tables import BaseTable
 from exceptions.models import Ticket
 
 
-class TicketTable(tables.Table):
+class TicketTable(BaseTable):
     tickets = tables.CheckBoxColumn(
         accessor="pk", attrs={"th__input": {"id": "select-all", "aria-label": "Select all"}}
     )
     id = tables.Column(verbose_name="#", order_by=("pk",))
-    title = tables.Column(accessor="type", verbose_name="Ticket", order_by=("type", "pk"))
-    severity = tables.Column(order_by=("severity_rank", "pk"))  # critical first
-    team = tables.Column(order_by=("team", "pk"))
-    status = tables.Column(order_by=("status", "pk"))
-    assignee = tables.Column(order_by=("assignee__username", "pk"))
-    occurrences = tables.Column(verbose_name="Seen", order_by=("occurrences", "pk"))
-    first_seen = tables.Column(verbose_name="Age", order_by=("first_seen", "pk"))
-    last_seen = tables.Column(verbose_name="Last seen", order_by=("last_seen", "pk"))
+    title = tables.Column(accessor="type", verbose_name="Ticket")
+    severity = tables.Column(order_by=("severity_rank",))  # critical first
+    team = tables.Column()
+    status = tables.Column()
+    assignee = tables.Column(order_by=("assignee__username",))
+    occurrences = tables.Column(verbose_name="Seen")
+    first_seen = tables.Column(verbose_name="Age")
+    last_seen = tables.Column(verbose_name="Last seen")
 
     class Meta:
         model = Ticket

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.exports import csv_cell
-from centra_ip.pagination import RequestConfig
+from centra_ip.pagination import CountedPaginator
 from centra_ip.permissions import MAP_SKUS, VIEW_EXCEPTIONS, requires
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
@@ -55,7 +55,6 @@ from exceptions.tables import TicketTable
 from syncs.streams import STREAM_CODES
 
 can_read = requires(VIEW_EXCEPTIONS)
-PER_PAGE = 50
 
 
 def _filtered(request):
@@ -71,7 +70,12 @@ def index(request):
         return redirect(f"{reverse('exceptions:index')}?team={teams[0]}")
     ticket_filter = _filtered(request)
     table = TicketTable(ticket_filter.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    type_counts = _type_counts(ticket_filter)
+    if type_counts is None:
+        table.configure(request)
+    else:  # they add up to the page count: no second count of the rows
+        count = sum(n for _, n in type_counts)
+        table.configure(request, paginator_class=CountedPaginator, count=count)
     breaches = ticket_breach_counts(teams)
     context = {
         "filter": ticket_filter,
@@ -86,25 +90,28 @@ def index(request):
         ],
     }
     context.update(_empty_state(table))
-    context["by_type"] = _by_type(ticket_filter)
+    context["by_type"] = _by_type(ticket_filter, type_counts or [])
     if request.htmx and request.htmx.target == "queue":
         return render(request, "exceptions/_queue.html", context)
     return render(request, "exceptions/index.html", context)
 
 
-def _by_type(ticket_filter) -> list[dict]:
+def _type_counts(ticket_filter) -> list[tuple[str, int]] | None:
+    """The filtered queue's (type, count) pairs, most first, while no type is chosen."""
+    if getattr(ticket_filter.form, "cleaned_data", {}).get("type"):
+        return None
+    rows = ticket_filter.qs.order_by().values_list("type").annotate(n=Count("pk"))
+    return list(rows.order_by("-n", "type"))
+
+
+def _by_type(ticket_filter, type_counts: list[tuple[str, int]]) -> list[dict]:
     """The filtered queue grouped by type (count each, most first) while no type is chosen:
     77 tickets of one type read as one line, and a click narrows the queue to them."""
-    if getattr(ticket_filter.form, "cleaned_data", {}).get("type"):
-        return []
-    rows = ticket_filter.qs.order_by().values("type").annotate(n=Count("pk")).order_by("-n", "type")
     query = ticket_filter.data.copy()
     groups = []
-    for row in rows:
-        query["type"] = row["type"]
-        groups.append(
-            {"type": get_type(row["type"]), "count": row["n"], "query": query.urlencode()}
-        )
+    for code, count in type_counts:
+        query["type"] = code
+        groups.append({"type": get_type(code), "count": count, "query": query.urlencode()})
     return groups if len(groups) > 1 else []
 
 

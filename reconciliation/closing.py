@@ -15,6 +15,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from reconciliation.config import brand_zone, reconciliation_settings
+from reconciliation.figures import FIGURES
 from reconciliation.models import (
     CloseAdjustment,
     ClosedOrderBalance,
@@ -26,7 +28,6 @@ from reconciliation.models import (
     OrderBalance,
     ReconciliationSettings,
 )
-from reconciliation.services import FIGURES, brand_zone, reconciliation_settings
 
 TOTAL_FIGURES = (
     "c_units_ordered",

@@ -1,8 +1,16 @@
-"""Finance configuration changes, each audited like the stock configuration: who, when,
-what, before and after (``ConfigChange``, written in the same transaction as the change)."""
+"""Finance configuration: reading it (the settings row, the brand's zone and days), and
+changing it, each change audited like the stock configuration: who, when, what, before and
+after (``ConfigChange``, written in the same transaction as the change)."""
 
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from reconciliation.models import CentraMarket, CurrencyRate, ReconciliationSettings
 from syncs.models import ConfigChange
@@ -10,6 +18,45 @@ from syncs.orders.finance import orders_finance_reset
 from syncs.stock.services import config_audit
 
 AREAS = ("reconciliation_settings", "currency_rate", "centra_market")
+
+
+def reconciliation_settings() -> ReconciliationSettings:
+    config, _ = ReconciliationSettings.objects.get_or_create(pk=1)
+    return config
+
+
+def brand_zone(config: ReconciliationSettings) -> ZoneInfo:
+    return ZoneInfo(config.time_zone or settings.TIME_ZONE)
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of a brand-local day (aware)."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, last
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The days still inside the grace period: computed and shown, never raised."""
+
+    first_day: date  # this day and every later one are pending
+    settles_at: datetime  # when ``first_day`` leaves the grace period
+    grace_hours: int
+
+
+def pending_days(config, now: datetime | None = None) -> Pending:
+    """From which day differences are still pending, and when that day settles (the rule of
+    ``reconciliation.services``: a day younger than the grace period is never raised)."""
+    zone = brand_zone(config)
+    grace = timedelta(hours=config.grace_hours)
+    first = ((now or timezone.now()) - grace).astimezone(zone).date()
+    settles = day_start(first + timedelta(days=1), zone) + grace
+    return Pending(first_day=first, settles_at=settles, grace_hours=config.grace_hours)
 
 
 def _plain(instance, fields) -> dict:

@@ -1,11 +1,11 @@
 """Finance reconciliation: Centra's side of each order against what the hub published to
 Inventory Planner and IP took (docs/reconciliation.md).
 
-``DaySku`` and ``DayOrders`` are computed tables (rebuilt for a window by one SQL
-``INSERT ... SELECT`` per table), so a month's overview reads a few thousand rows, never the
-order ledger. ``Discrepancy`` is one order whose two sides disagree beyond the tolerance;
-its ``reconciliation_mismatch`` ticket lives on the exception desk, and its own history
-(``DiscrepancyEvent``) is the audit trail of who explained what.
+``DayTotals``, ``DayOrders`` and ``OrderBalance`` are computed tables (rebuilt for a window
+by one SQL ``INSERT ... SELECT`` per table), so a month's overview reads a few thousand
+rows, never the order ledger. ``Discrepancy`` is one order whose two sides disagree beyond
+the tolerance; its ``reconciliation_mismatch`` ticket lives on the exception desk, and its
+own history (``DiscrepancyEvent``) is the audit trail of who explained what.
 
 Base-currency amounts are converted when the tables are computed: with Centra's own rate
 of each order (``Order.currency_base_rate``) where the ledger has it, else with
@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from centra_ip.history import HistoryEvent
 from centra_ip.limits import UNITS_MAX, out_of_range
 
 
@@ -168,25 +169,11 @@ class _DayFigures(_Figures):
         abstract = True
 
 
-class DaySku(_DayFigures):
-    """Both sides per brand-local day, SKU (IP's SKU; Centra's where unmapped), currency and
-    channel. Centra figures sit on the order's day; feed rows on their own date."""
-
-    sku = models.CharField(max_length=120)
-
-    class Meta:
-        ordering = ["day", "sku", "currency", "channel", "pk"]
-        # Read by day (a day's SKUs, a window's totals): one index, as each costs the
-        # computation a write per row.
-        indexes = [models.Index(fields=["day", "sku"], name="daysku_day_sku")]
-
-    def __str__(self):
-        return f"{self.day} {self.sku} {self.currency}"
-
-
 class DayTotals(_DayFigures):
-    """``DaySku`` summed over SKUs: per day, currency and channel, the month overview's only
-    source (a month is a few hundred rows however many lines it had)."""
+    """Both sides per brand-local day and slice (currency, channel, market, store): the month
+    overview's only source (a month is a few hundred rows however many lines it had).
+    Centra figures sit on the order's day; feed rows on their own date. A day's SKUs are
+    not stored: they are computed when the day is opened (``compute.day_sku_rows``)."""
 
     class Meta:
         ordering = ["day", "currency", "channel", "pk"]
@@ -272,7 +259,7 @@ class Discrepancy(models.Model):
         return self.c_value - self.h_value
 
 
-class DiscrepancyEvent(models.Model):
+class DiscrepancyEvent(HistoryEvent):
     """Append-only history of a discrepancy: raised, changed, explained, cleared, reopened."""
 
     class Kind(models.TextChoices):
@@ -284,19 +271,7 @@ class DiscrepancyEvent(models.Model):
 
     discrepancy = models.ForeignKey(Discrepancy, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    actor_name = models.CharField(max_length=150)
-    note = models.TextField(blank=True)
     data = models.JSONField(default=dict)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.kind} at {self.at}"
 
 
 class OrderBalance(_Figures):

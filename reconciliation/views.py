@@ -27,15 +27,19 @@ from centra_ip.permissions import (
     VIEW_RECONCILIATION,
     requires,
 )
-from reconciliation import selectors
+from reconciliation import debt, month_tables, selectors
 from reconciliation.closing import CloseError, month_close, month_close_get, month_reopen
 from reconciliation.config import (
+    brand_zone,
     centra_market_delete,
     centra_market_save,
     currency_rate_save,
     finance_changes,
     finance_settings_save,
+    pending_days,
+    reconciliation_settings,
 )
+from reconciliation.discrepancies import ExplainError, discrepancy_explain
 from reconciliation.forms import (
     CentraMarketForm,
     CloseForm,
@@ -45,16 +49,11 @@ from reconciliation.forms import (
     SettingsForm,
 )
 from reconciliation.models import CentraMarket, CurrencyRate, Discrepancy, MonthClose
-from reconciliation.services import (
-    ExplainError,
-    brand_zone,
-    discrepancy_explain,
-    reconciliation_settings,
-)
+from reconciliation.reports import Filters, ReportTable
 
 
-def _filters(request) -> selectors.Filters:
-    return selectors.Filters(
+def _filters(request) -> Filters:
+    return Filters(
         market=request.GET.get("market", "").strip()[:100],
         store=request.GET.get("store", "").strip()[:100],
         currency=request.GET.get("currency", "").strip().upper()[:8],
@@ -75,7 +74,7 @@ def _month(request) -> date:
     return timezone.now().astimezone(zone).date().replace(day=1)
 
 
-def _csv(table: selectors.Table, filename: str) -> HttpResponse:
+def _csv(table: ReportTable, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = download_disposition(f"{filename}.csv")
     writer = csv.writer(response)
@@ -86,13 +85,13 @@ def _csv(table: selectors.Table, filename: str) -> HttpResponse:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _xlsx(tables: list[selectors.Table], filename: str) -> HttpResponse:
+def _xlsx(tables: list[ReportTable], filename: str) -> HttpResponse:
     response = HttpResponse(xlsx_workbook([t.xlsx_sheet() for t in tables]), content_type=XLSX)
     response["Content-Disposition"] = download_disposition(f"{filename}.xlsx")
     return response
 
 
-def _export(request, tables: dict[str, selectors.Table], stem: str) -> HttpResponse | None:
+def _export(request, tables: dict[str, ReportTable], stem: str) -> HttpResponse | None:
     """``?export=<table>`` as CSV, ``&format=xlsx`` as XLSX; ``export=all`` is every table
     of the page in one workbook (XLSX only: CSV has one table per file)."""
     name = request.GET.get("export")
@@ -108,11 +107,11 @@ def _export(request, tables: dict[str, selectors.Table], stem: str) -> HttpRespo
     return _csv(tables[name], f"{stem}-{name}")
 
 
-def _shown(filters: selectors.Filters) -> list[tuple[str, str]]:
+def _shown(filters: Filters) -> list[tuple[str, str]]:
     return [(key, value) for key, value in vars(filters).items() if value]
 
 
-def _query(filters: selectors.Filters) -> str:
+def _query(filters: Filters) -> str:
     """The filters as a query string (kept by every link and export of the page)."""
     return urlencode({key: value for key, value in vars(filters).items() if value})
 
@@ -129,9 +128,9 @@ def index(request):
     table.links["day"] = lambda row: (
         reverse("reconciliation:day", args=[row["day"].isoformat()]) + suffix
     )
-    refunds = selectors.refunds_booked(month=month, filters=filters)
+    refunds = month_tables.refunds_booked(month=month, filters=filters)
     closed = month_close_get(month)
-    adjustments = selectors.close_adjustments(record=closed, filters=filters)
+    adjustments = month_tables.close_adjustments(record=closed, filters=filters)
     tables = {"month": table, "refunds": refunds}
     if adjustments is not None:
         tables["adjustments"] = adjustments
@@ -140,7 +139,7 @@ def index(request):
         return exported
     previous = (month.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
     following = (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
-    trend = selectors.debt_trend()
+    trend = debt.debt_trend()
     return render(
         request,
         "reconciliation/index.html",
@@ -151,7 +150,7 @@ def index(request):
             "filters": filters,
             "filters_shown": _shown(filters),
             "query": query,
-            "choices": selectors.filter_choices(month=month),
+            "choices": month_tables.filter_choices(month=month),
             "table": table,
             "refunds": refunds,
             "close": closed,
@@ -161,16 +160,16 @@ def index(request):
             "reopen_form": ReopenForm(),
             "can_close": request.user.has_perm(ACT_ON_TEAM_TICKETS),
             "can_reopen": request.user.has_perm(CHANGE_CONFIGURATION),
-            "debt": selectors.debt_now(),
+            "debt": debt.debt_now(),
             "trend": [
                 {"day": p["day"].isoformat(), "count": p["count"], "value": str(p["value"])}
                 for p in trend
             ],
-            "freshness": selectors.freshness(),
-            "missing_rates": selectors.missing_rates(month=month),
-            "unrated_orders": selectors.unrated_orders(month=month),
+            "freshness": debt.freshness(),
+            "missing_rates": month_tables.missing_rates(month=month),
+            "unrated_orders": month_tables.unrated_orders(month=month),
             "config": reconciliation_settings(),
-            "pending": selectors.pending_days(reconciliation_settings()),
+            "pending": pending_days(reconciliation_settings()),
         },
     )
 
@@ -263,7 +262,7 @@ def day(request, day):
         "reconciliation/day.html",
         {
             "day": day,
-            "pending": selectors.pending_days(reconciliation_settings()),
+            "pending": pending_days(reconciliation_settings()),
             "filters": filters,
             "query": "&".join(part for part in (query, "all=1" if every_sku else "") if part),
             "sku_query": query,
@@ -276,7 +275,7 @@ def day(request, day):
             "can_explain": request.user.has_perm(ACT_ON_TEAM_TICKETS),
             "closed": closed if closed and closed.closed else None,
             "filters_shown": _shown(filters),
-            "freshness": selectors.freshness(),
+            "freshness": debt.freshness(),
         },
     )
 

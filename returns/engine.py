@@ -12,15 +12,10 @@ from django.utils import timezone
 
 from exceptions.services import tickets_clear_many
 from returns.config import returns_config
+from returns.intake import returns_overdue_check, returns_raise_many, returns_store
 from returns.models import ExpectedReturn
-from returns.services import (
-    SOURCE,
-    returns_overdue_check,
-    returns_raise_many,
-    returns_store,
-    stock_in_run,
-    stock_ins_due,
-)
+from returns.stock_in import stock_in_run, stock_ins_due
+from returns.timeline import SOURCE
 from syncs.clients import centra_client
 from syncs.engines import EngineResult
 from syncs.orders.services import SkuIndex

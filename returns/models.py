@@ -10,8 +10,9 @@ the queue can filter and count by state in SQL; the return's state summarises it
 Every step appends a ``ReturnEvent`` (the timeline) in the same transaction as the change.
 """
 
-from django.conf import settings
 from django.db import models
+
+from centra_ip.history import KeyedHistoryEvent
 
 
 class ReturnState(models.TextChoices):
@@ -206,7 +207,7 @@ class StockInAttempt(models.Model):
         return f"{self.step} {'ok' if self.ok else 'failed'} ({self.trigger})"
 
 
-class ReturnEvent(models.Model):
+class ReturnEvent(KeyedHistoryEvent):
     """The return's append-only timeline: Centra's events, receipt, QC, stock-in attempts."""
 
     class Kind(models.TextChoices):
@@ -228,16 +229,3 @@ class ReturnEvent(models.Model):
         ReturnLine, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    actor_name = models.CharField(max_length=150)
-    note = models.CharField(max_length=500, blank=True)
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,20 +1,12 @@
-"""The returns queue: a declarative table and filter over expected returns.
-
-Every ordering ends in ``pk``; the line count is an annotation, so a page costs a fixed
-number of queries whatever its length.
-"""
+"""The returns queue: a declarative table and filter over expected returns (the queryset is
+``returns.selectors.queue_queryset``; ``pk`` ends every ordering, ``centra_ip.tables``)."""
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Count, Q
+from django.db.models import Q
 
+from centra_ip.tables import BaseTable
 from returns.models import ExpectedReturn, ReturnState
-
-
-def queue_queryset():
-    return ExpectedReturn.objects.annotate(line_count=Count("lines")).order_by(
-        "centra_created_at", "pk"
-    )
 
 
 class ReturnFilter(django_filters.FilterSet):
@@ -34,27 +26,23 @@ class ReturnFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=ExpectedReturn.objects.filter(found).values("pk"))
 
 
-class ReturnTable(tables.Table):
+class ReturnTable(BaseTable):
     centra_id = tables.TemplateColumn(
         "<a href=\"{% url 'returns:detail' record.centra_id %}\">{{ record.centra_id }}</a>",
         verbose_name="Return",
-        order_by=("centra_id", "pk"),
     )
-    order_number = tables.Column(verbose_name="Order", order_by=("order_number", "pk"))
+    order_number = tables.Column(verbose_name="Order")
     state = tables.TemplateColumn(
         '<span class="badge {{ record.state }}">{{ record.get_state_display }}</span>',
-        order_by=("state", "pk"),
     )
-    line_count = tables.Column(verbose_name="Lines", order_by=("line_count", "pk"))
+    line_count = tables.Column(verbose_name="Lines")
     centra_created_at = tables.TemplateColumn(
         '<span title="{{ value }}">{{ value|timesince }}</span>',
         verbose_name="Age",
-        order_by=("centra_created_at", "pk"),
     )
     state_changed_at = tables.TemplateColumn(
         '<span title="{{ value }}">{{ value|timesince }}</span>',
         verbose_name="In this state for",
-        order_by=("state_changed_at", "pk"),
     )
 
     class Meta:

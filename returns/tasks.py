@@ -1,6 +1,6 @@
 """Background tasks of the returns flow: thin, take ids, safe when delivered twice."""
 
-from returns.services import stock_in_run
+from returns.stock_in import stock_in_run
 
 
 def stock_in(stock_in_id: int) -> str:

@@ -8,16 +8,14 @@ one-time key, so a double submit acts once.
 import uuid
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from centra_ip.limits import UNITS_MAX
-from centra_ip.pagination import RequestConfig
 from centra_ip.permissions import CHANGE_CONFIGURATION, HANDLE_RETURNS, VIEW_RETURNS, requires
 from exceptions.models import Ticket
+from returns.forms import QcForm, receipt_forms
 from returns.models import (
     ExpectedReturn,
     LineState,
@@ -26,34 +24,14 @@ from returns.models import (
     ReturnState,
     StockIn,
 )
-from returns.services import (
-    ReturnsError,
-    return_line_qc,
-    return_line_receive,
-)
-from returns.tables import ReturnFilter, ReturnTable, queue_queryset
+from returns.selectors import queue_queryset
+from returns.services import ReturnsError, return_line_qc, return_receive
+from returns.tables import ReturnFilter, ReturnTable
 from syncs.stock.services import LedgerError
-
-PER_PAGE = 50
 
 
 def _key() -> str:
     return uuid.uuid4().hex
-
-
-def _whole(value: str, what: str) -> int:
-    text = (value or "").strip()
-    if len(text) > 12:  # a scanned EAN or a pasted row, not a count
-        raise ReturnsError(f"{what} must be a whole number up to {UNITS_MAX:,}.")
-    try:
-        number = int(text)
-    except ValueError:
-        raise ReturnsError(f"{what} must be a whole number.") from None
-    if number < 0:
-        raise ReturnsError(f"{what} cannot be negative.")
-    if number > UNITS_MAX:
-        raise ReturnsError(f"{what} must be a whole number up to {UNITS_MAX:,}.")
-    return number
 
 
 def _matching(q: str):
@@ -68,8 +46,7 @@ def _matching(q: str):
 @requires(VIEW_RETURNS)
 def index(request):
     filtered = ReturnFilter(request.GET, queryset=queue_queryset())
-    table = ReturnTable(filtered.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    table = ReturnTable(filtered.qs).configure(request)
     counts = dict(ExpectedReturn.objects.values_list("state").annotate(n=Count("pk")).order_by())
     states = [(code, label, counts.get(code, 0)) for code, label in ReturnState.choices]
     return render(
@@ -127,31 +104,26 @@ def _receive_refused(request, ret, error: str, failed_line):
 def receive_submit(request, centra_id: int):
     ret = get_object_or_404(ExpectedReturn, centra_id=centra_id)
     key = request.POST.get("key", "")[:40]
-    received = 0
-    line = None
+    lines = ret.lines.filter(received_quantity__isnull=True, state="expected")
+    forms = receipt_forms(request.POST, lines)
+    for form in forms:
+        if not form.is_valid():
+            return _receive_refused(request, ret, _first_error(form), form.line)
+    receipts = {form.line.pk: form.receipt() for form in forms}
     try:
-        with transaction.atomic():  # the whole return or nothing
-            for line in ret.lines.filter(received_quantity__isnull=True, state="expected"):
-                field = f"qty-{line.pk}"
-                if field not in request.POST:
-                    continue
-                quantity = _whole(request.POST[field], f"Quantity of {line.ip_sku}")
-                received += return_line_receive(
-                    line=line,
-                    quantity=quantity,
-                    note=request.POST.get(f"note-{line.pk}", ""),
-                    actor=request.user,
-                    key=f"{key}:r{line.pk}" if key else None,
-                    override=request.POST.get(f"override-{line.pk}") == "1",
-                )
-            line = None  # past the lines: an error now is not one line's
-    except (ReturnsError, LedgerError) as error:
-        return _receive_refused(request, ret, str(error), line)
+        received = return_receive(ret=ret, receipts=receipts, actor=request.user, key=key)
+    except ReturnsError as error:
+        failed = next((form.line for form in forms if form.line.pk == error.line_id), None)
+        return _receive_refused(request, ret, str(error), failed)
     if received:
         messages.success(
             request, f"Return {centra_id}: {received} line(s) received, units are in QC."
         )
     return redirect(reverse("returns:receive"))
+
+
+def _first_error(form) -> str:
+    return next(iter(form.errors.values()))[0]
 
 
 @require_GET
@@ -175,15 +147,17 @@ def qc_submit(request, line_id: int):
     line = get_object_or_404(ReturnLine.objects.select_related("expected_return"), pk=line_id)
     key = request.POST.get("key", "")[:40]
     ret = line.expected_return
+    form = QcForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect(reverse("returns:qc"))
     try:
-        passed = _whole(request.POST.get("passed", ""), "Passed")
-        failed = _whole(request.POST.get("failed", "0") or "0", "Failed")
         stock_in = return_line_qc(
             line=line,
-            passed=passed,
-            failed=failed,
-            fail_status=request.POST.get("fail_status", ""),
-            reason=request.POST.get("reason", ""),
+            passed=form.cleaned_data["passed"],
+            failed=form.cleaned_data["failed"] or 0,
+            fail_status=form.cleaned_data["fail_status"],
+            reason=form.cleaned_data["reason"],
             actor=request.user,
             key=f"{key}:q{line.pk}" if key else None,
         )

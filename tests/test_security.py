@@ -171,7 +171,7 @@ def _tables(label: str):
 @pytest.fixture
 def some_state(db):
     """A little of everything the mutating endpoints touch, so "nothing changed" means it."""
-    from reconciliation.services import reconciliation_settings
+    from reconciliation.config import reconciliation_settings
 
     reconciliation_settings()  # made on first read, not by a refused POST
     ticket_raise(type_code="stock_push_rejected", source="test", sku="SKU-1", summary="x")

@@ -33,12 +33,12 @@ from exceptions.services import (
     tickets_raise_many,
     tickets_settle,
 )
+from syncs.catalog.hooks import mappings_created
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
 from syncs.orders.services import parked_centra_skus
-from syncs.orders.store import order_lines_redrive
 from syncs.stock.bulk import bulk_insert, bulk_upsert
 from syncs.stock.heap import without_collector
 
@@ -400,8 +400,7 @@ def _mappings_write(plan: CatalogPlan, now) -> None:
             changed.append(SkuMapping(pk=stored[0], **fields, updated_at=now))
     SkuMapping.objects.bulk_update(changed, [*MAPPING_SYNCED_FIELDS, "updated_at"], batch_size=1000)
     bulk_insert(SkuMapping, created)
-    if created:
-        order_lines_redrive(mappings=created)
+    mappings_created(mappings=created)
 
 
 def _tickets_settle(plan: CatalogPlan) -> None:
@@ -463,8 +462,9 @@ def sku_mapping_create(
     """Map one Centra size to one IP variant, after checking both against the snapshot.
 
     Refuses (``MappingError``, nothing written) an unknown id, a removed IP variant, or a
-    side already mapped. On success the one-side tickets of both SKUs clear and the order
-    lines parked on the Centra SKU are published (re-driven) in the same transaction.
+    side already mapped. On success the one-side tickets of both SKUs clear and the
+    lines parked on the Centra SKU are re-driven in the same transaction (orders and returns
+    alike: ``syncs/catalog/hooks.py``).
     """
     try:
         with transaction.atomic():
@@ -521,7 +521,7 @@ def _after_mapping(mappings: list[SkuMapping]) -> None:
         source=source,
         note="The SKU was mapped.",
     )
-    order_lines_redrive(mappings=mappings)
+    mappings_created(mappings=mappings)
 
 
 @dataclass

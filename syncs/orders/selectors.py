@@ -1,5 +1,5 @@
-"""Reads for the orders screens: the ledger's list with everything its columns show
-annotated (one query per page, whatever the page size)."""
+"""Reads for the orders screens: the ledger's queryset, annotated with everything its
+columns show (one query per page, whatever the page size)."""
 
 from django.db.models import Count, Exists, OuterRef
 

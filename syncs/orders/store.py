@@ -224,8 +224,9 @@ def _feed_rows_write(lines: list[OrderLine], now, counts: StoreCounts) -> None:
 def order_lines_redrive(*, mappings: Iterable[SkuMapping]) -> int:
     """Publish the lines parked on these new mappings; returns how many were published.
 
-    Called by the catalog services inside the transaction that creates the mappings, so a
-    mapping and the publication of its parked lines commit together.
+    A "mapping created" hook (``syncs/catalog/hooks.py``), called inside the transaction that
+    creates the mappings, so a mapping and the publication of its parked lines commit
+    together.
     """
     if not OrderLine.objects.filter(parked=True).exists():
         return 0  # the usual case, and a catalog run may bring 100,000s of new mappings

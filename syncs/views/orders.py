@@ -1,30 +1,22 @@
-"""The order ledger, one order's page, the feed's delivery receipts and every stream's run
-history (read-only screens)."""
+"""The order ledger, one order's page and the feed's delivery receipts (read-only screens)."""
 
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from centra_ip.pagination import RequestConfig
 from centra_ip.permissions import VIEW_SYNCS, requires
 from exceptions.models import Ticket
-from syncs.freshness import stream_freshness
-from syncs.models import FeedDelivery, Order, SyncRun
+from syncs.models import FeedDelivery, Order
 from syncs.orders.filters import OrderFilter
 from syncs.orders.selectors import ledger_queryset
-from syncs.orders.tables import OrderTable, RunTable
-from syncs.streams import STREAM_CHOICES, STREAMS
-
-PER_PAGE = 50
+from syncs.orders.tables import OrderTable
 
 
 @require_GET
 @requires(VIEW_SYNCS)
 def ledger(request):
     filtered = OrderFilter(request.GET, queryset=ledger_queryset())
-    table = OrderTable(filtered.qs)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    table = OrderTable(filtered.qs).configure(request)
     return render(
         request,
         "syncs/orders/ledger.html",
@@ -84,29 +76,5 @@ def feed_deliveries(request):
         {
             "deliveries": FeedDelivery.objects.all()[:100],
             "taken_through": FeedDelivery.objects.taken_through(),
-        },
-    )
-
-
-@require_GET
-@requires(VIEW_SYNCS)
-def stream_runs(request, stream: str):
-    """Any stream's runs, with its state on top (failing, held, behind, OK, or when its
-    first scheduled run is)."""
-    title = next((s.title for s in STREAMS if s.code == stream), None)
-    if title is None:
-        raise Http404("no such stream")
-    table = RunTable(SyncRun.objects.filter(stream=stream))
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    reading = next((r for r in stream_freshness() if r.stream.code == stream), None)
-    return render(
-        request,
-        "syncs/orders/runs.html",
-        {
-            "table": table,
-            "stream": stream,
-            "title": title,
-            "reading": reading,
-            "streams": STREAM_CHOICES,
         },
     )

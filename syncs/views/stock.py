@@ -2,13 +2,11 @@
 
 from datetime import timedelta
 
-import django_tables2 as tables
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from centra_ip.pagination import RequestConfig
 from centra_ip.permissions import RUN_SYNCS, VIEW_SYNCS, requires
 from syncs.models import StockPosition, StockPush, StockPushLine, StockSettings, SyncRun
 from syncs.runner import sync_run_stream
@@ -17,117 +15,15 @@ from syncs.stock.ats import ats_compute
 from syncs.stock.push import lane_for
 from syncs.stock.rules import rulebook_load
 from syncs.stock.services import position_input, status_quantities, warehouse_map_load
-
-
-class StockRunTable(tables.Table):
-    started_at = tables.DateTimeColumn(order_by=("started_at", "pk"), verbose_name="Started")
-    status = tables.TemplateColumn(
-        '<span class="badge {{ record.status }}">{{ record.get_status_display }}</span>'
-        '{% if record.dry_run %} <span class="muted">dry run</span>{% endif %}',
-        order_by=("status", "pk"),
-    )
-    trigger = tables.Column(order_by=("trigger", "pk"))
-    # A column whose accessor is a JSON key needs its own heading (django-tables2 would
-    # title it after the field: "Counts").
-    planned = tables.Column(
-        accessor="counts__planned", orderable=False, default="", verbose_name="Lines"
-    )
-    mutations = tables.Column(
-        accessor="counts__mutations", orderable=False, default="", verbose_name="Mutations"
-    )
-    rejected = tables.Column(
-        accessor="counts__rejected", orderable=False, default="", verbose_name="Rejected"
-    )
-    push_seconds = tables.Column(
-        accessor="counts__push_seconds", orderable=False, default="", verbose_name="Push s"
-    )
-    lines_per_second = tables.Column(
-        accessor="counts__lines_per_second", orderable=False, default="", verbose_name="SKUs/s"
-    )
-    quota = tables.Column(
-        accessor="counts__mutations_per_10s",
-        orderable=False,
-        default="",
-        verbose_name="Mutations per 10 s (extrapolated from the run's pace)",
-    )
-    drift = tables.Column(
-        accessor="counts__drift", orderable=False, default="", verbose_name="Drifting"
-    )
-    zero_lane_write = tables.Column(
-        accessor="counts__read_to_write__zero__max",
-        orderable=False,
-        default="",
-        verbose_name="IP read to Centra write, zero lane (slowest s)",
-    )
-    summary = tables.Column(orderable=False)
-
-    class Meta:
-        model = SyncRun
-        fields = ()
-        sequence = (
-            "started_at",
-            "status",
-            "trigger",
-            "planned",
-            "mutations",
-            "rejected",
-            "push_seconds",
-            "lines_per_second",
-            "quota",
-            "drift",
-            "zero_lane_write",
-            "summary",
-        )
-        order_by = ("-started_at",)
-        attrs = {"class": "table"}
-        empty_text = "No stock runs yet."
-
-
-class PushLineTable(tables.Table):
-    position = tables.Column(verbose_name="#", order_by=("position", "pk"))
-    lane = tables.Column(order_by=("lane", "position", "pk"))
-    sku = tables.TemplateColumn(
-        "<a href=\"{% url 'syncs:stock_sku' record.sku %}\">{{ record.sku }}</a>",
-        order_by=("sku", "pk"),
-        verbose_name="SKU",
-    )
-    centra_warehouse_id = tables.Column(
-        verbose_name="Warehouse", order_by=("centra_warehouse_id", "pk")
-    )
-    previous_pushed = tables.Column(verbose_name="Last pushed", orderable=False, default="-")
-    centra_before = tables.Column(verbose_name="Centra had", orderable=False, default="-")
-    quantity = tables.Column(verbose_name="New ATS", order_by=("quantity", "pk"))
-    why = tables.Column(orderable=False)
-    batch = tables.Column(order_by=("batch", "position", "pk"), default="-")
-    status = tables.Column(order_by=("status", "pk"))
-    message = tables.Column(orderable=False, default="")
-
-    class Meta:
-        model = StockPushLine
-        fields = ()
-        sequence = (
-            "position",
-            "lane",
-            "sku",
-            "centra_warehouse_id",
-            "previous_pushed",
-            "centra_before",
-            "quantity",
-            "why",
-            "batch",
-            "status",
-            "message",
-        )
-        order_by = ("position",)
-        attrs = {"class": "table", "id": "push-lines"}
-        empty_text = "Nothing to push."
+from syncs.stock.tables import PushLineTable
+from syncs.tables import SyncRunTable
 
 
 @require_GET
 @requires(VIEW_SYNCS)
 def index(request):
-    table = StockRunTable(SyncRun.objects.filter(stream="stock"))
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    table = SyncRunTable(SyncRun.objects.filter(stream="stock"), stream="stock")
+    table.configure(request)
     return render(
         request,
         "syncs/stock/index.html",
@@ -206,7 +102,7 @@ def push_detail(request, pk: int):
     stock_push = get_object_or_404(StockPush.objects.select_related("run", "decided_by"), pk=pk)
     lines = stock_push.lines.all()
     table = PushLineTable(lines)
-    RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    table.configure(request)
     blast = {
         "total": lines.count(),
         "to_zero": lines.filter(quantity=0).count(),

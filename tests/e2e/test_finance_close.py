@@ -12,13 +12,13 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from reconciliation.config import month_bounds
 from reconciliation.models import (
     CentraMarket,
     MonthClose,
     MonthCloseEvent,
     ReconciliationSettings,
 )
-from reconciliation.selectors import month_bounds
 from reconciliation.services import reconciliation_compute
 from syncs.models import Order
 from syncs.sandbox.world import IP_WAREHOUSE

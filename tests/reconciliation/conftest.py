@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from reconciliation.compute import day_sku_rows
 from reconciliation.models import CurrencyRate, ReconciliationSettings
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.connectors.centra.types import OrderLine as CentraLine
@@ -24,6 +25,13 @@ MAPPED = ("SKU-A", "SKU-B", "SKU-C")  # Centra SKU "c-sku-a" maps to IP "SKU-A",
 def at(text: str) -> datetime:
     """A brand-local (Stockholm) instant from ``"2026-03-31 23:30"``."""
     return datetime.fromisoformat(text).replace(tzinfo=STOCKHOLM)
+
+
+def day_sku(day, sku=None) -> SimpleNamespace:
+    """The one row of a day (and SKU) per SKU and slice, as the day's page computes them:
+    fails unless exactly one matches."""
+    [row] = [r for r in day_sku_rows(day) if sku is None or r["sku"] == sku]
+    return SimpleNamespace(**row)
 
 
 class Ledger:

@@ -9,7 +9,7 @@ import time_machine
 
 from reconciliation.changes import day_ranges
 from reconciliation.config import finance_settings_save
-from reconciliation.models import DaySku, ReconciliationRun, ReconciliationSettings
+from reconciliation.models import DayTotals, ReconciliationRun, ReconciliationSettings
 from reconciliation.services import reconciliation_run_window
 from syncs.models import FeedDelivery, OrderLine
 from tests.reconciliation.conftest import STOCKHOLM, at
@@ -36,7 +36,7 @@ def run_at(moment):
 
 
 def pks() -> dict[date, int]:
-    return dict(DaySku.objects.values_list("day", "pk"))
+    return dict(DayTotals.objects.values_list("day", "pk"))
 
 
 def test_nothing_changed_rebuilds_nothing_and_is_on_record(april):
@@ -63,7 +63,7 @@ def test_a_changed_line_rebuilds_its_day_only(april):
     after = pks()
     assert after[date(2026, 4, 2)] == before[date(2026, 4, 2)]  # untouched
     assert after[date(2026, 4, 5)] != before[date(2026, 4, 5)]  # rebuilt
-    assert DaySku.objects.get(day=date(2026, 4, 5)).c_units_cancelled == 1
+    assert DayTotals.objects.get(day=date(2026, 4, 5)).c_units_cancelled == 1
 
 
 def test_rows_ip_took_since_the_last_run_rebuild_their_days(april):
@@ -82,7 +82,7 @@ def test_rows_ip_took_since_the_last_run_rebuild_their_days(april):
     assert [(r.run.period_start, r.run.period_end) for r in outcome.runs] == [
         (date(2026, 4, 3), date(2026, 4, 3))
     ]
-    assert DaySku.objects.get(day=date(2026, 4, 3)).h_units_taken == 1
+    assert DayTotals.objects.get(day=date(2026, 4, 3)).h_units_taken == 1
 
 
 def test_a_day_that_became_settled_is_judged(april):

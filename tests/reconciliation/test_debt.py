@@ -3,8 +3,8 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from reconciliation.debt import debt_now, debt_trend
 from reconciliation.models import Discrepancy
-from reconciliation.selectors import debt_now, debt_trend
 from tests.reconciliation.conftest import STOCKHOLM
 
 NOW = datetime(2026, 4, 30, 12, 0, tzinfo=STOCKHOLM)

@@ -8,12 +8,9 @@ import pytest
 from django.utils import timezone
 
 from exceptions.models import Ticket, TicketEvent
+from reconciliation.discrepancies import ExplainError, discrepancy_explain
 from reconciliation.models import Discrepancy, DiscrepancyEvent, ReconciliationSettings
-from reconciliation.services import (
-    ExplainError,
-    discrepancy_explain,
-    reconciliation_compute,
-)
+from reconciliation.services import reconciliation_compute
 from syncs.models import FeedDelivery
 from tests.reconciliation.conftest import at
 

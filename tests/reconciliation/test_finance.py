@@ -14,16 +14,15 @@ from reconciliation.closing import CloseError, month_close, month_reopen
 from reconciliation.models import (
     CentraMarket,
     CloseAdjustment,
-    DaySku,
     Discrepancy,
     MonthClose,
     MonthCloseEvent,
     OrderBalance,
 )
 from reconciliation.services import reconciliation_compute
-from returns.services import order_lines_refunds_note
+from returns.intake import order_lines_refunds_note
 from syncs.models import ConfigChange, Order, OrderLine
-from tests.reconciliation.conftest import at, returns_flow
+from tests.reconciliation.conftest import at, day_sku, returns_flow
 from tests.reconciliation.test_views import csv_rows, screen_tables
 
 APRIL = datetime(2026, 4, 10, 12, 0).astimezone()  # "now" for closing March
@@ -77,7 +76,7 @@ def markets(ledger):
 
 
 def test_base_amounts_use_each_orders_centra_rate_not_the_rates_table(markets):
-    sek = DaySku.objects.get(sku="SKU-B")
+    sek = day_sku(date(2026, 3, 3), "SKU-B")
     assert (sek.currency, sek.market, sek.store) == ("SEK", "Nordics", "Retail")
     assert sek.c_gross_base == Decimal("87.10")  # 1000 SEK x 0.0871 (the table says 0.09)
     assert sek.h_net_base == Decimal("87.10")
@@ -91,7 +90,7 @@ def test_an_order_without_centras_rate_falls_back_to_the_rates_table(ledger):
     )
     ledger.ip_takes_everything()
     compute()
-    assert DaySku.objects.get().c_gross_base == Decimal("9.00")  # the table's 0.09
+    assert day_sku(date(2026, 3, 5)).c_gross_base == Decimal("9.00")  # the table's 0.09
     assert OrderBalance.objects.get().base_rate == Decimal("0.09")
 
 
@@ -112,7 +111,7 @@ def test_returned_value_is_centras_line_value_and_units_x_price_only_as_fallback
     line.save()
     order_lines_refunds_note([line.centra_order_line_id])  # as the returns flow does
     compute()
-    row = DaySku.objects.get(day=date(2026, 3, 6))
+    row = day_sku(date(2026, 3, 6))
     # One returned unit at Centra's 8.50, the other (no return line read) at 10.00.
     assert row.c_returned_value == Decimal("18.50")
     assert row.c_units_returned_estimated == 1

@@ -8,14 +8,16 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from reconciliation.debt import freshness
 from reconciliation.models import (
-    DaySku,
+    DayTotals,
     IpDailySales,
     IpSalesRead,
     ReconciliationRun,
     ReconciliationSettings,
 )
-from reconciliation.selectors import Filters, day_skus, freshness, month_overview
+from reconciliation.reports import Filters
+from reconciliation.selectors import day_skus, month_overview
 from reconciliation.services import reconciliation_compute, reconciliation_refresh
 from syncs.clients import transports_install
 from syncs.models import ExternalCall
@@ -175,7 +177,7 @@ def test_a_failed_read_shows_not_read_and_the_computation_still_runs(march, twin
     assert "Invalid API key" in read.error
     assert outcome.run.finished_at is not None  # the rest of the reconciliation ran
     assert ReconciliationRun.objects.count() == 2
-    assert DaySku.objects.filter(day__gte=MARCH_1).count() == 2
+    assert DayTotals.objects.filter(day__gte=MARCH_1).count() == 2
     rows = month_overview(month=MARCH_1, filters=Filters()).rows
     assert ip_cells(rows) == [
         (date(2026, 3, 3), 1, "not read", "", "ok"),
@@ -205,7 +207,7 @@ def test_a_bad_orders_by_day_shape_fails_the_read_naming_the_field(march):
         "orders_by_day has an unknown shape: month 2026-3 is not an object"
     )
     assert IpDailySales.objects.count() == 0
-    assert DaySku.objects.filter(day__gte=MARCH_1).count() == 2
+    assert DayTotals.objects.filter(day__gte=MARCH_1).count() == 2
 
 
 def test_days_never_read_are_not_read(march):

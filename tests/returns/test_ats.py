@@ -5,7 +5,8 @@ import httpx
 import pytest
 
 from returns.models import ExpectedReturn
-from returns.services import return_line_qc, return_line_receive, stock_in_run
+from returns.services import return_line_qc, return_line_receive
+from returns.stock_in import stock_in_run
 from syncs.clients import transports_install
 from syncs.models import StockPosition
 from syncs.sandbox.world import IP_WAREHOUSE

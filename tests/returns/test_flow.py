@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 
 from exceptions.models import Ticket
+from returns.forms import LineReceipt
 from returns.models import ExpectedReturn, LineState, ReturnEvent, ReturnState, StockIn
-from returns.services import ReturnsError, return_line_qc, return_line_receive
+from returns.services import ReturnsError, return_line_qc, return_line_receive, return_receive
 from syncs.clients import inventory_planner_client
 from syncs.models import CentraSize, OrderLine, SalesFeedRow, SkuMapping, StockStatusBalance
 from syncs.sandbox.world import IP_WAREHOUSE
@@ -170,3 +171,24 @@ def test_a_double_submit_acts_once(world, personas):
     assert StockIn.objects.count() == 1
     assert ReturnEvent.objects.filter(kind="received").count() == 1
     assert len(stock_orders(f"RET-{centra_return.id}-{line.centra_line_id}")) == 1
+
+
+def test_a_return_is_received_whole_or_not_at_all_and_the_error_names_its_line(world, personas):
+    a, b = world.world.sellable[8], world.world.sellable[9]
+    centra_return = shipped_return(world, [(a, 2), (b, 1)])
+    engine_run("returns")
+    ret = ExpectedReturn.objects.get(centra_id=centra_return.id)
+    line_a, line_b = ret.lines.get(centra_sku=a), ret.lines.get(centra_sku=b)
+    user = personas["fulfilment"]
+    short_without_note = {line_a.pk: LineReceipt(2), line_b.pk: LineReceipt(0)}
+    with pytest.raises(ReturnsError, match="add a note") as refused:
+        return_receive(ret=ret, receipts=short_without_note, actor=user, key="k1")
+    assert refused.value.line_id == line_b.pk
+    assert (in_qc(a), in_qc(b)) == (0, 0)  # line a's receipt was rolled back with b's
+    assert not ReturnEvent.objects.filter(expected_return=ret, kind="received").exists()
+
+    receipts = {line_a.pk: LineReceipt(2), line_b.pk: LineReceipt(1)}
+    assert return_receive(ret=ret, receipts=receipts, actor=user, key="k2") == 2
+    assert return_receive(ret=ret, receipts=receipts, actor=user, key="k2") == 0  # acts once
+    assert (in_qc(a), in_qc(b)) == (2, 1)
+    assert ReturnEvent.objects.filter(expected_return=ret, kind="received").count() == 2

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from returns.models import StockIn
-from returns.services import CLAIM_EXPIRES, return_line_qc, stock_in_run
+from returns.services import return_line_qc
+from returns.stock_in import CLAIM_EXPIRES, stock_in_run
 from syncs.clients import transports_install
 from syncs.models import ExternalCall
 from tests.returns.test_stock_in_failures import received_line, stock_orders

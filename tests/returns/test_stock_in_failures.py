@@ -10,7 +10,8 @@ from django.utils import timezone
 from exceptions.models import Ticket
 from exceptions.services import ticket_retry
 from returns.models import ExpectedReturn, ReturnState, StockIn
-from returns.services import return_line_qc, return_line_receive, stock_in_run
+from returns.services import return_line_qc, return_line_receive
+from returns.stock_in import stock_in_run
 from returns.tasks import stock_in as stock_in_task
 from syncs.clients import inventory_planner_client, transports_install
 from syncs.models import ExternalCall

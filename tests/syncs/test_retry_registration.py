@@ -15,11 +15,23 @@ RETRYABLE = (
     "cancellation_not_released",
     "stock_push_rejected",
     "stock_in_failed",
+    "stock_drift",
+    "push_held",
+    "api_timeout",
+    "api_unavailable",
+    "api_auth_failure",
+    "api_bad_payload",
+    "stream_late",
+    "sync_failed",
 )
 
 
 def test_exactly_these_types_declare_a_retry_action():
     assert sorted(t.code for t in TYPES if t.retry) == sorted(RETRYABLE)
+
+
+def test_a_type_offers_a_retry_label_only_with_a_retry_action():
+    assert [t.code for t in TYPES if t.retry_label and not t.retry] == []
 
 
 def test_a_fresh_process_knows_every_retry_action():
