@@ -6,9 +6,15 @@ database is created next to it and dropped at the end. Prints:
 
 - backfill: the orders engine's first run (a recovery pass over the horizon, windows mode)
   reading every order through ``CentraClient`` from the in-process twin and storing it:
-  lines per second, timed without tracemalloc;
+  orders and lines per second, timed without tracemalloc. The twin answers in this
+  process, so its share (the time spent inside ``twin.handle``: Centra's time in
+  production) is measured apart, and the hub's own rate is the orders over the rest. Also
+  printed: this process's CPU (the twin's apart), the database server's CPU for this
+  connection, and the load average, because the machine may be shared;
 - a second full recovery pass over the same orders (reads everything, writes nothing):
-  its peak Python memory under tracemalloc, i.e. what one pass holds at a time;
+  its peak Python memory under tracemalloc, i.e. what one pass holds at a time: the
+  hub's peak (outside the twin's calls) and, apart, the most one twin call added on top.
+  Compare ``BENCH_ORDERS=10000`` with the default 50,000 for the growth;
 - the feed: ``GET /feeds/inventory-planner/sales-orders.csv`` through Django's test client,
   consumed as a stream: rows per second, then its peak memory under tracemalloc.
 """
@@ -82,6 +88,56 @@ def map_skus(twin, skus):
     )
 
 
+class TwinMeter:
+    """Wraps ``twin.handle``: the wall and CPU seconds spent inside the twin, and under
+    tracemalloc the hub's peak outside the twin's calls and the most one call added."""
+
+    def __init__(self, twin):
+        self.handle, self.wall, self.cpu = twin.handle, 0.0, 0.0
+        self.hub_peak = self.twin_extra = 0
+        twin.handle = self
+
+    def __call__(self, request):
+        tracing = tracemalloc.is_tracing()
+        if tracing:
+            entry, peak = tracemalloc.get_traced_memory()
+            self.hub_peak = max(self.hub_peak, peak)
+            tracemalloc.reset_peak()
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            return self.handle(request)
+        finally:
+            self.wall += time.perf_counter() - started
+            self.cpu += time.process_time() - cpu
+            if tracing:
+                self.twin_extra = max(self.twin_extra, tracemalloc.get_traced_memory()[1] - entry)
+                tracemalloc.reset_peak()
+
+    def reset(self):
+        self.wall = self.cpu = 0.0
+        self.hub_peak = self.twin_extra = 0
+
+
+def server_cpu() -> float | None:
+    """CPU seconds this connection's database server process has used so far, when the
+    server runs on this machine (``/proc``); None otherwise."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{n:.1f}" for n in os.getloadavg())
+
+
 def orders_run(twin, full: bool):
     """One orders cycle through an unpaced client: our code and the twin, not Centra's
     quota (at the default plan the client's pacer, not the code, sets the pace: see
@@ -140,27 +196,39 @@ def main():
         twin, skus = seed_twin()
         print(f"seeded the twin: {ORDERS:,} orders in {time.perf_counter() - started:.1f} s")
         map_skus(twin, skus)
+        meter = TwinMeter(twin)
         gc.collect()
+        load_before, db_cpu = load(), server_cpu()
         started, cpu = time.perf_counter(), time.process_time()
         result = orders_run(twin, full=False)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        db_cpu = server_cpu() - db_cpu if db_cpu is not None else None
         lines = OrderLine.objects.count()
         assert lines == ORDERS * LINES_PER_ORDER, lines
+        orders = result.counts["orders_new"]
+        hub_wall, hub_cpu = elapsed - meter.wall, cpu - meter.cpu
+        db_note = f"; database CPU {db_cpu:.1f} s" if db_cpu is not None else ""
         print(
-            f"backfill ({connection.vendor}): {result.counts['orders_new']:,} orders, "
-            f"{lines:,} lines in {elapsed:.1f} s = {lines / elapsed:,.0f} lines/s "
-            f"({result.counts['orders_new'] / elapsed:,.0f} orders/s); "
-            f"this process's CPU {cpu:.1f} s (twin included)"
+            f"backfill ({connection.vendor}): {orders:,} orders, {lines:,} lines in "
+            f"{elapsed:.1f} s = {orders / elapsed:,.0f} orders/s with the twin; the twin "
+            f"{meter.wall:.1f} s ({meter.cpu:.1f} s CPU), the hub {hub_wall:.1f} s = "
+            f"{orders / hub_wall:,.0f} orders/s ({lines / hub_wall:,.0f} lines/s)"
+        )
+        print(
+            f"  CPU: the hub's own {hub_cpu:.1f} s = {orders / hub_cpu:,.0f} orders per CPU "
+            f"second{db_note}; {load_before} before, {load()} after"
         )
         gc.collect()
+        meter.reset()
         tracemalloc.start()
         result = orders_run(twin, full=True)
-        _, peak = tracemalloc.get_traced_memory()
+        meter.hub_peak = max(meter.hub_peak, tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
         assert result.counts["orders_changed"] == 0
         print(
             f"recovery pass over {result.counts['fetched']:,} orders (no changes): "
-            f"peak {peak / 2**20:.1f} MiB"
+            f"peak {meter.hub_peak / 2**20:.1f} MiB the hub's own; one twin call added at "
+            f"most {meter.twin_extra / 2**20:.1f} MiB"
         )
         feed_rows = SalesFeedRow.objects.count()
         gc.collect()

@@ -16,7 +16,7 @@ from functools import cache
 from django.utils.module_loading import import_string
 
 MAPPING_CREATED: tuple[str, ...] = (
-    "syncs.orders.services.order_lines_redrive",
+    "syncs.orders.store.order_lines_redrive",
     "returns.intake.return_lines_redrive",
 )
 

@@ -20,6 +20,7 @@ filled by it.
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 
 from reconciliation.models import CentraMarket
@@ -63,24 +64,49 @@ def orders_finance_fill(*, centra, numbers: list[int]) -> FinanceRead:
     return result
 
 
+FINANCE_FIELDS = ("currency_base_rate", "centra_store_id", "store_name", "market")
+# PostgreSQL types a VALUES list from its first row, which may hold NULLs: cast every column.
+_PG_ROW = "(%s::bigint, %s::numeric, %s::integer, %s::varchar, %s::varchar)"
+
+
 def _finance_store(rows, market_of: dict[int, str], *, wanted: set[int]) -> int:
-    """Write the read fields; an order Centra did not answer for stays pending."""
-    now = timezone.now()
-    by_number = {row.number: row for row in rows if row.number in wanted}
-    orders = list(Order.objects.filter(number__in=list(by_number)))
-    for order in orders:
-        row = by_number[order.number]
-        order.currency_base_rate = row.currency_base_rate
-        order.centra_store_id = row.store_id
-        order.store_name = row.store_name
-        order.market = market_of.get(order.number, "")
-        order.finance_read_at = now
-    Order.objects.bulk_update(
-        orders,
-        ["currency_base_rate", "centra_store_id", "store_name", "market", "finance_read_at"],
-        batch_size=1000,
+    """Write the read fields; an order Centra did not answer for stays pending.
+
+    One ``UPDATE ... FROM (VALUES ...)`` per batch: ``bulk_update`` builds a CASE per row
+    and field, which cost more than storing the orders themselves (the backfill's profile,
+    docs/benchmarks.md). Values go through each field's own preparation, as Django's would.
+    """
+    found = {row.number: row for row in rows if row.number in wanted}  # once per order
+    if not found:
+        return 0
+    fields = [Order._meta.get_field(name) for name in FINANCE_FIELDS]
+    read_at = Order._meta.get_field("finance_read_at").get_db_prep_save(timezone.now(), connection)
+    params = []
+    for row in found.values():
+        values = (
+            row.currency_base_rate,
+            row.store_id,
+            row.store_name,
+            market_of.get(row.number, ""),
+        )
+        params.append(row.number)
+        params += [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    table = connection.ops.quote_name(Order._meta.db_table)
+    row_sql = _PG_ROW if connection.vendor == "postgresql" else "(%s, %s, %s, %s, %s)"
+    columns = ", ".join(f"{name} = v.{name}" for name in FINANCE_FIELDS)
+    # Only names and placeholders are formatted in; every value is a parameter.
+    # VALUES names its columns column1, column2, ... on both databases; a statement that
+    # starts with WITH would leave SQLite's rowcount at -1, so the rows are a subquery.
+    names = ", ".join(
+        f"column{index} AS {name}" for index, name in enumerate(("number", *FINANCE_FIELDS), 1)
     )
-    return len(orders)
+    rows_sql = ", ".join([row_sql] * len(found))
+    sql = f"UPDATE {table} SET {columns}, finance_read_at = %s "  # noqa: S608
+    sql += f"FROM (SELECT {names} FROM (VALUES {rows_sql}) AS rows) AS v "  # noqa: S608
+    sql += f"WHERE {table}.number = v.number"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [read_at, *params])
+        return cursor.rowcount
 
 
 def orders_finance_reset() -> int:

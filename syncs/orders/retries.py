@@ -11,9 +11,9 @@ from exceptions.registry import RetryResult
 from syncs.catalog.selectors import SkuIndex
 from syncs.clients import centra_client
 from syncs.models import OrderLine, SalesFeedRow
-from syncs.orders.detection import feed_taken_through
-from syncs.orders.engine import orders_fetch_by_number
-from syncs.orders.services import orders_store
+from syncs.orders.pull import orders_fetch_by_number
+from syncs.orders.store import orders_store
+from syncs.orders.tickets import feed_taken_through
 
 
 def _refetch(ticket) -> tuple[int | None, RetryResult | None]:

@@ -4,7 +4,7 @@ columns show (one query per page, whatever the page size)."""
 from django.db.models import Count, Exists, OuterRef
 
 from syncs.models import Order, OrderLine, SalesFeedRow
-from syncs.orders.detection import feed_taken_through
+from syncs.orders.tickets import feed_taken_through
 
 
 def ledger_queryset():

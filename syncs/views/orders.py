@@ -7,8 +7,9 @@ from django.views.decorators.http import require_GET
 from centra_ip.permissions import VIEW_SYNCS, requires
 from exceptions.models import Ticket
 from syncs.models import FeedDelivery, Order
+from syncs.orders.filters import OrderFilter
 from syncs.orders.selectors import ledger_queryset
-from syncs.orders.tables import OrderFilter, OrderTable
+from syncs.orders.tables import OrderTable
 
 
 @require_GET

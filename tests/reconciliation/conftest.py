@@ -16,7 +16,7 @@ from syncs.catalog.selectors import SkuIndex
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.connectors.centra.types import OrderLine as CentraLine
 from syncs.models import FeedDelivery, Order, SalesFeedRow
-from syncs.orders.services import orders_store
+from syncs.orders.store import orders_store
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MAPPED = ("SKU-A", "SKU-B", "SKU-C")  # Centra SKU "c-sku-a" maps to IP "SKU-A", etc.

@@ -30,7 +30,7 @@ def _parked_return(world):
 
 def test_returns_and_orders_are_both_mapping_created_hooks():
     assert MAPPING_CREATED == (
-        "syncs.orders.services.order_lines_redrive",
+        "syncs.orders.store.order_lines_redrive",
         "returns.intake.return_lines_redrive",
     )
 

@@ -13,7 +13,7 @@ from syncs.catalog.mapping import sku_mapping_create
 from syncs.clients import transports_install
 from syncs.connectors.base import BadPayloadError
 from syncs.models import Order, OrderLine, OrdersCursor, SalesFeedRow, SkuMapping
-from syncs.orders import engine as orders_engine_module
+from syncs.orders import pull as orders_pull_module
 
 pytestmark = pytest.mark.django_db
 
@@ -80,18 +80,18 @@ def test_orders_are_stored_once_however_often_the_run_repeats(catalog, run_engin
 def test_a_crash_between_fetch_and_store_loses_nothing(catalog, run_engine, monkeypatch):
     run_engine("orders")  # subscribed, first recovery pass done
     order = catalog.centra.state.place_order([(sellable(catalog, 1)[0], 1, "10.00")])
-    real_store = orders_engine_module.orders_store
+    real_store = orders_pull_module.orders_store
 
     def crash(**kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(orders_engine_module, "orders_store", crash)
+    monkeypatch.setattr(orders_pull_module, "orders_store", crash)
     with pytest.raises(RuntimeError):
         run_engine("orders")
     assert not Order.objects.filter(number=order.number).exists()
     assert len(catalog.centra.state.events) == 1  # not confirmed: it comes back
 
-    monkeypatch.setattr(orders_engine_module, "orders_store", real_store)
+    monkeypatch.setattr(orders_pull_module, "orders_store", real_store)
     result = run_engine("orders")
     result_again = run_engine("orders")  # the task delivered twice
 
@@ -170,7 +170,7 @@ def test_a_parked_lines_ticket_resolves_when_an_automatic_mapping_publishes_it(
 ):
     """The catalog run maps the SKU by itself (IP got the same SKU): the moment the line is
     published its ticket resolves, not at the next catalog run; the order page shows it."""
-    from syncs.orders.services import order_lines_redrive
+    from syncs.orders.store import order_lines_redrive
 
     unmapped = centra_only_sku(catalog)
     order = catalog.centra.state.place_order([(unmapped, 1, "49.00")])

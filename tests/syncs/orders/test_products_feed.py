@@ -9,7 +9,7 @@ from django.test import Client
 
 from syncs.models import CentraSize, FeedDelivery, IpVariant, SkuMapping
 from syncs.models.stock import StockPosition
-from syncs.orders.detection import EPOCH, feed_taken_through
+from syncs.orders.tickets import EPOCH, feed_taken_through
 from tests.syncs.orders.conftest import FEED_PASSWORD
 from tests.syncs.orders.test_feed import basic, ledger_order
 

@@ -1,39 +1,35 @@
-"""The order ledger: store Centra orders idempotently, derive their feed rows, park and
-re-drive lines whose SKU is not mapped.
+"""The order ledger's writes: store Centra orders idempotently, derive their feed rows, park
+and re-drive lines whose SKU is not mapped.
 
 Idempotency: orders are keyed by Centra's order id, lines by Centra's line id, feed rows by
 (source, line id). Storing the same order twice changes nothing, not even a timestamp: a
 timestamp moves only when a value IP would see changes, because "has IP taken it?" is
-answered by comparing ``SalesFeedRow.changed_at`` with the feed receipts.
+answered by comparing ``SalesFeedRow.changed_at`` with the feed receipts. What a row holds
+is decided in ``plan.py``.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from exceptions.services import Condition, tickets_clear_many, tickets_raise_many
+from exceptions.services import Condition, tickets_raise_many
 from syncs.catalog.selectors import SkuIndex
 from syncs.connectors.centra.types import Order as CentraOrder
-from syncs.connectors.centra.types import OrderLine as CentraLine
 from syncs.models import Order, OrderLine, SalesFeedRow, SkuMapping
-
-SOURCE = "orders engine"
-CANCELLED = "CANCELLED"
-ORDER_FIELDS = ("status", "store_type", "order_date", "currency", "grand_total")
-LINE_FIELDS = (
-    "centra_size_id",
-    "centra_sku",
-    "ean",
-    "product_name",
-    "quantity",
-    "cancelled_quantity",
-    "returned_quantity",
-    "unit_price",
+from syncs.orders.plan import (
+    CANCELLED,
+    FEED_FIELDS,
+    LINE_FIELDS,
+    ORDER_FIELDS,
+    feed_row_values,
+    line_values,
+    order_problem,
+    order_values,
 )
-FEED_FIELDS = ("order_number", "sku", "product_id", "date", "quantity", "price", "currency")
+from syncs.orders.tickets import SOURCE, parked_condition, parked_tickets_clear
 
 
 @dataclass
@@ -73,71 +69,6 @@ class StoreCounts:
         }
 
 
-def feed_row_values(order: Order, line: OrderLine) -> dict:
-    """What IP's file says about one line (docs/catalog-and-orders.md).
-
-    - a live line: the units still ordered;
-    - a line cancelled in full, or a line of a cancelled order: every unit it ever had,
-      flagged ``canceled`` so IP drops it from demand;
-    - a partly cancelled line: the units still ordered (the cancelled part is released by
-      the lower quantity; IP keys rows by order and SKU, so a second row cannot carry it).
-    """
-    whole_order_cancelled = order.status == CANCELLED
-    if whole_order_cancelled or line.quantity == 0:
-        quantity, cancelled = line.quantity + line.cancelled_quantity, True
-    else:
-        quantity, cancelled = line.quantity, False
-    return {
-        "order_number": str(order.number),
-        "sku": line.ip_sku,
-        "product_id": line.ip_variant_id,
-        "date": order.order_date,
-        "quantity": quantity,
-        "price": line.unit_price,
-        "currency": order.currency,
-        "cancelled": cancelled,
-    }
-
-
-def _line_values(line: CentraLine) -> dict:
-    return {
-        "centra_size_id": line.product_size_id,
-        "centra_sku": line.sku,
-        "ean": line.ean or "",
-        "product_name": (line.product_name or "")[:255],
-        "quantity": line.quantity,
-        "cancelled_quantity": line.cancelled_quantity,
-        "returned_quantity": line.returned_quantity,
-        "unit_price": line.unit_price,
-    }
-
-
-def _order_values(order: CentraOrder) -> dict:
-    return {
-        "status": order.status,
-        "store_type": order.store_type,
-        "order_date": order.order_date,
-        "currency": order.currency,
-        "grand_total": order.grand_total,
-    }
-
-
-def order_problem(order: CentraOrder) -> str:
-    """Why an order cannot go into the ledger as it is ("" when it can).
-
-    Such an order is skipped (the rest of the batch goes on) and becomes an orphaned-order
-    ticket: it is in Centra and not in the ledger, and waiting will not change that.
-    """
-    if not order.id or order.number is None or order.number <= 0:
-        return "the order has no id or number"
-    for line in order.lines:
-        if not (line.sku or "").strip():
-            return f"line {line.id} has no SKU"
-        if min(line.quantity, line.cancelled_quantity, line.returned_quantity) < 0:
-            return f"line {line.id} has a negative quantity"
-    return ""
-
-
 def orders_store(*, orders: list[CentraOrder], skus: SkuIndex) -> StoreCounts:
     """Store one batch of Centra orders in one transaction; all of it or none of it.
 
@@ -158,7 +89,7 @@ def orders_store(*, orders: list[CentraOrder], skus: SkuIndex) -> StoreCounts:
         stored = {o.centra_id: o for o in Order.objects.filter(centra_id__in=list(unique))}
         to_create, to_update = [], []
         for centra_id, fetched in unique.items():
-            values = _order_values(fetched)
+            values = order_values(fetched)
             order = stored.get(centra_id)
             if order is None:
                 order = Order(
@@ -179,7 +110,7 @@ def orders_store(*, orders: list[CentraOrder], skus: SkuIndex) -> StoreCounts:
                     setattr(order, k, v)
                 order.updated_at = now
                 to_update.append(order)
-        Order.objects.bulk_create(to_create, batch_size=1000)
+        _orders_insert(to_create)
         Order.objects.bulk_update(to_update, [*ORDER_FIELDS, "updated_at", "cancelled_at"])
         counts.orders_new, counts.orders_changed = len(to_create), len(to_update)
         by_id = {**stored, **{o.centra_id: o for o in to_create}}
@@ -200,7 +131,7 @@ def _lines_store(unique, by_id, skus: SkuIndex, now, counts: StoreCounts) -> lis
     for centra_id, fetched in unique.items():
         order = by_id[centra_id]
         for fetched_line in fetched.lines:
-            values = _line_values(fetched_line)
+            values = line_values(fetched_line)
             line = stored.get(fetched_line.id)
             if line is None:
                 line = OrderLine(
@@ -227,7 +158,7 @@ def _lines_store(unique, by_id, skus: SkuIndex, now, counts: StoreCounts) -> lis
                     line.changed_at = now
                     to_update.append(line)
             result.append(line)
-    OrderLine.objects.bulk_create(to_create, batch_size=1000)
+    rows_insert(OrderLine, [vars(line) for line in to_create])
     OrderLine.objects.bulk_update(
         to_update,
         [*LINE_FIELDS, "ip_sku", "ip_variant_id", "parked", "changed_at", "cancellation_seen_at"],
@@ -245,30 +176,13 @@ def _line_map(line: OrderLine, skus: SkuIndex, order: Order, counts: StoreCounts
     mapped = skus.find(line.centra_size_id, line.centra_sku)
     if mapped is None:
         if not line.parked or line.pk is None:
-            counts.parked.append(_parked_condition(line, order))
+            counts.parked.append(parked_condition(line, order))
         line.parked, line.ip_sku, line.ip_variant_id = True, "", ""
         counts.lines_parked += 1
         return False
     was_parked = line.parked
     line.parked, line.ip_sku, line.ip_variant_id = False, mapped.sku, mapped.ip_variant_id
     return was_parked
-
-
-def _parked_condition(line: OrderLine, order: Order) -> Condition:
-    return Condition(
-        type_code="sku_missing_in_ip",
-        sku=line.centra_sku,
-        context={
-            "centra_size_id": line.centra_size_id,
-            "centra_sku": line.centra_sku,
-            "ean": line.ean,
-            "order_number": order.number,
-            "order_line_id": line.centra_line_id,
-            "parked": True,
-        },
-        summary=f"Order {order.number}: line with Centra SKU {line.centra_sku!r} is parked, "
-        "no Inventory Planner variant is mapped",
-    )
 
 
 def _feed_rows_write(lines: list[OrderLine], now, counts: StoreCounts) -> None:
@@ -287,20 +201,20 @@ def _feed_rows_write(lines: list[OrderLine], now, counts: StoreCounts) -> None:
         row = stored.get(str(line.centra_line_id))
         if row is None:
             to_create.append(
-                SalesFeedRow(
-                    source=SalesFeedRow.Source.ORDER_LINE,
-                    source_ref=str(line.centra_line_id),
-                    order=line.order,
-                    changed_at=now,
+                {
+                    "source": SalesFeedRow.Source.ORDER_LINE,
+                    "source_ref": str(line.centra_line_id),
+                    "order_id": line.order.pk,
+                    "changed_at": now,
                     **values,
-                )
+                }
             )
         elif any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(row, k, v)
             row.changed_at = now
             to_update.append(row)
-    SalesFeedRow.objects.bulk_create(to_create, batch_size=1000)
+    rows_insert(SalesFeedRow, to_create)
     SalesFeedRow.objects.bulk_update(
         to_update, [*FEED_FIELDS, "cancelled", "changed_at"], batch_size=1000
     )
@@ -334,20 +248,53 @@ def order_lines_redrive(*, mappings: Iterable[SkuMapping]) -> int:
         redriven, ["ip_sku", "ip_variant_id", "parked", "changed_at"], batch_size=1000
     )
     _feed_rows_write(redriven, now, counts)
-    _parked_tickets_clear({line.centra_sku for line in redriven})
+    parked_tickets_clear({line.centra_sku for line in redriven})
     return len(redriven)
 
 
-def _parked_tickets_clear(published_skus: set[str]) -> None:
-    """Resolve the "parked" tickets of SKUs whose last parked line was just published: the
-    SKU is mapped now, so nobody should chase it until the next catalog run."""
-    still = set(
-        OrderLine.objects.filter(parked=True, centra_sku__in=published_skus).values_list(
-            "centra_sku", flat=True
+def _orders_insert(orders: list[Order]) -> None:
+    """Insert new orders and give each its id (their lines and feed rows point to it): on
+    PostgreSQL one ``COPY`` (``rows_insert``) and one read of the ids, in the batch's
+    transaction; elsewhere ``bulk_create``, which reads them back itself."""
+    if connection.vendor != "postgresql":
+        Order.objects.bulk_create(orders, batch_size=1000)
+        return
+    rows_insert(Order, [vars(order) for order in orders])
+    ids = dict(
+        Order.objects.filter(centra_id__in=[o.centra_id for o in orders]).values_list(
+            "centra_id", "pk"
         )
     )
-    tickets_clear_many(
-        [Condition(type_code="sku_missing_in_ip", sku=sku) for sku in published_skus - still],
-        source=SOURCE,
-        note="The SKU is mapped and its parked order lines were published.",
-    )
+    for order in orders:
+        order.pk = ids[order.centra_id]
+        order._state.adding, order._state.db = False, connection.alias
+
+
+def rows_insert(model, rows: list[dict]) -> None:
+    """Insert new rows given as values by field (``attname``; an unset field takes the
+    model's default, as ``Model()`` would), ids not read back.
+
+    On PostgreSQL through ``COPY``: ``bulk_create`` prepares every value in Python and
+    quotes it into the statement (as ``UNNEST`` arrays, client-side), and builds a model
+    instance per row; together most of the backfill's own time (docs/benchmarks.md).
+    ``COPY`` formats the rows in psycopg's C code. The values are already of their
+    column's Python type (ints, strings, Decimals, aware datetimes), and a duplicate key
+    fails the batch's transaction as ``bulk_create`` would. Elsewhere (SQLite)
+    ``bulk_create``.
+    """
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if connection.vendor != "postgresql":
+        names = [f.attname for f in fields]
+        objects = [model(**{n: row[n] for n in names if n in row}) for row in rows]
+        model.objects.bulk_create(objects, batch_size=1000)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [row[f.attname] if f.attname in row else f.get_default() for f in fields]
+            )
