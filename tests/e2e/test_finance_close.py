@@ -22,7 +22,7 @@ from reconciliation.models import (
 from reconciliation.services import reconciliation_compute
 from syncs.models import Order
 from syncs.sandbox.world import IP_WAREHOUSE
-from tests.returns.conftest import engine_run
+from tests.engines import engine_run
 from tests.syncs.conftest import sandbox  # noqa: F401  (the shared twin fixture)
 from tests.syncs.orders.conftest import ip_fetch  # noqa: F401
 

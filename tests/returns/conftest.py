@@ -1,12 +1,10 @@
 """The sandbox world with the SKU map built, and helpers that make Centra returns."""
 
 import pytest
-from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from syncs.models import StockStatusBalance, SyncRun
+from syncs.models import StockStatusBalance
 from syncs.sandbox.world import IP_WAREHOUSE
-from syncs.streams import stream_get
+from tests.engines import engine_run
 from tests.syncs.conftest import sandbox  # noqa: F401  (the shared twin fixture)
 
 
@@ -22,16 +20,6 @@ def world(sandbox, returns_settings, db):  # noqa: F811
     """The twins with the SKU map built by a real catalog run."""
     engine_run("catalog")
     return sandbox
-
-
-def engine_run(stream: str, *, dry_run: bool = False):
-    """Run an engine as the runner does (a SyncRun row, then the engine) and return its
-    result; the runner's own ticket bookkeeping has its tests in tests/syncs."""
-    run = SyncRun.objects.create(stream=stream, started_at=timezone.now(), dry_run=dry_run)
-    result = import_string(stream_get(stream).engine)(run=run, dry_run=dry_run, full=False)
-    run.status, run.finished_at = SyncRun.Status.SUCCEEDED, timezone.now()
-    run.save(update_fields=["status", "finished_at"])
-    return result
 
 
 def shipped_return(twins, lines: list[tuple[str, int]], *, returned: dict | None = None):

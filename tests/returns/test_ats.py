@@ -10,15 +10,14 @@ from returns.stock_in import stock_in_run
 from syncs.clients import transports_install
 from syncs.models import StockPosition
 from syncs.sandbox.world import IP_WAREHOUSE
-from syncs.stock.engine import stock_engine
-from tests.returns.conftest import engine_run, shipped_return
-from tests.syncs.stock.conftest import engine_run as stock_engine_run
+from tests.engines import engine_run
+from tests.returns.conftest import shipped_return
 
 pytestmark = pytest.mark.django_db
 
 
 def ats(sku: str) -> int:
-    stock_engine_run(stock_engine, "stock")
+    engine_run("stock")
     return StockPosition.objects.get(sku=sku).ats
 
 

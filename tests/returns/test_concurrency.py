@@ -12,8 +12,9 @@ from returns.models import ExpectedReturn, StockIn
 from returns.services import return_line_qc, return_line_receive
 from returns.tasks import stock_in as stock_in_task
 from syncs.models import ExternalCall, StockStatus
+from tests.engines import engine_run
 from tests.exceptions.test_concurrency import run_at_once
-from tests.returns.conftest import engine_run, in_qc, shipped_return
+from tests.returns.conftest import in_qc, shipped_return
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

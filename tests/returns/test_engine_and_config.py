@@ -9,7 +9,8 @@ from returns.models import ExpectedReturn, ReturnEvent, StockIn
 from returns.services import return_line_qc, return_line_receive
 from returns.tasks import stock_in as stock_in_task
 from syncs.models import ExternalCall
-from tests.returns.conftest import engine_run, in_qc, shipped_return
+from tests.engines import engine_run
+from tests.returns.conftest import in_qc, shipped_return
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from returns.services import ReturnsError, return_line_qc, return_line_receive, 
 from syncs.clients import inventory_planner_client
 from syncs.models import CentraSize, OrderLine, SalesFeedRow, SkuMapping, StockStatusBalance
 from syncs.sandbox.world import IP_WAREHOUSE
-from tests.returns.conftest import engine_run, in_qc, shipped_return
+from tests.engines import engine_run
+from tests.returns.conftest import in_qc, shipped_return
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from syncs.catalog.hooks import MAPPING_CREATED
 from syncs.catalog.mapping import sku_mapping_create
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.sandbox.world import IP_WAREHOUSE
-from tests.returns.conftest import engine_run, shipped_return
+from tests.engines import engine_run
+from tests.returns.conftest import shipped_return
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,8 @@ from syncs.clients import inventory_planner_client, transports_install
 from syncs.models import ExternalCall
 from syncs.sandbox.world import IP_WAREHOUSE
 from syncs.stock.ledger import status_quantities
-from tests.returns.conftest import engine_run, in_qc, shipped_return
+from tests.engines import engine_run
+from tests.returns.conftest import in_qc, shipped_return
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from returns.models import ExpectedReturn, ReturnEvent, StockIn
-from tests.returns.conftest import engine_run, in_qc, shipped_return
+from tests.engines import engine_run
+from tests.returns.conftest import in_qc, shipped_return
 
 pytestmark = pytest.mark.django_db
 READERS = ("operations", "finance", "ecommerce", "merchandising")

@@ -13,7 +13,8 @@ from returns.services import return_line_qc, return_line_receive
 from syncs.connectors.http import transports_install
 from syncs.connectors.wms import SIGNATURE_HEADER, TIMESTAMP_HEADER, webhook_signature
 from syncs.models import ExternalCall
-from tests.returns.conftest import engine_run, in_qc, shipped_return
+from tests.engines import engine_run
+from tests.returns.conftest import in_qc, shipped_return
 
 pytestmark = pytest.mark.django_db
 URL = "https://wms.example/hooks/returns"

@@ -6,6 +6,7 @@ import pytest
 from syncs.clients import transports_install
 from syncs.sandbox.sandbox import sandbox_build
 from syncs.sandbox.world import WorldConfig
+from tests.engines import engine_run
 
 SMALL_WORLD = WorldConfig(
     seed=7, products=40, missing_in_ip=3, missing_in_centra=2, near_duplicates=1
@@ -23,3 +24,9 @@ def sandbox():
         inventory_planner=httpx.MockTransport(built.inventory_planner.handle),
     ):
         yield built
+
+
+@pytest.fixture
+def run_engine(db):
+    """``run_engine("catalog")``: one cycle of a stream's engine (``tests.engines``)."""
+    return engine_run

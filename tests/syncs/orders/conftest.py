@@ -4,8 +4,6 @@ import httpx
 import pytest
 from django.test import Client
 
-from tests.syncs.catalog.conftest import run_engine  # noqa: F401  (fixture)
-
 FEED_PATH = "/feeds/inventory-planner/sales-orders.csv"
 FEED_PASSWORD = "feed-secret"
 
@@ -24,7 +22,7 @@ class DjangoTransport(httpx.BaseTransport):
 
 
 @pytest.fixture
-def catalog(sandbox, run_engine):  # noqa: F811
+def catalog(sandbox, run_engine):
     """The SKU map of the small world (257 pairs)."""
     run_engine("catalog")
     return sandbox

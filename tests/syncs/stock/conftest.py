@@ -1,34 +1,20 @@
 """A sandbox world whose SKU map is built by a catalog cycle, ready for stock cycles.
 
-The engines are called directly with a fresh ``SyncRun`` (what the runner does), so these
-tests exercise the engine's own decisions; the runner has its own tests.
+The engines run as the runner runs them (``tests.engines.engine_run``), so these tests
+exercise the engine's own decisions; the runner has its own tests.
 """
 
 import pytest
-from django.utils import timezone
 
-from syncs.catalog.engine import catalog_engine
 from syncs.connectors.base import Clock
 from syncs.connectors.centra import CentraLimits, Pacer
 from syncs.engines import EngineResult
-from syncs.models import SyncRun
 from syncs.stock import engine as stock_engine_module
-from syncs.stock.engine import stock_engine
-
-
-def engine_run(engine, stream: str, *, dry_run=False, full=False, **options):
-    run = SyncRun.objects.create(
-        stream=stream, dry_run=dry_run, full=full, started_at=timezone.now()
-    )
-    result = engine(run=run, dry_run=dry_run, full=full, **options)
-    run.status = SyncRun.Status.HELD if result.held else SyncRun.Status.SUCCEEDED
-    run.finished_at, run.summary, run.counts = timezone.now(), result.summary, result.counts
-    run.save()
-    return run, result
+from tests.engines import engine_run
 
 
 def stock_cycle(*, dry_run=False, full=False, **options) -> EngineResult:
-    return engine_run(stock_engine, "stock", dry_run=dry_run, full=full, **options)[1]
+    return engine_run("stock", dry_run=dry_run, full=full, **options)
 
 
 @pytest.fixture(autouse=True)
@@ -42,5 +28,5 @@ def unpaced(monkeypatch):
 @pytest.fixture
 def mapped(db, sandbox):
     """The sandbox with the catalog engine's SKU map in place."""
-    engine_run(catalog_engine, "catalog")
+    engine_run("catalog")
     return sandbox
