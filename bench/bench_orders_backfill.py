@@ -38,6 +38,8 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.cost import load_average, server_cpu  # noqa: E402
+
 ORDERS = int(os.environ.get("BENCH_ORDERS", 50_000))
 LINES_PER_ORDER = 3
 SKUS = 2_000
@@ -118,26 +120,6 @@ class TwinMeter:
         self.hub_peak = self.twin_extra = 0
 
 
-def server_cpu() -> float | None:
-    """CPU seconds this connection's database server process has used so far, when the
-    server runs on this machine (``/proc``); None otherwise."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def load() -> str:
-    return "load average " + " ".join(f"{n:.1f}" for n in os.getloadavg())
-
-
 def orders_run(twin, full: bool):
     """One orders cycle through an unpaced client: our code and the twin, not Centra's
     quota (at the default plan the client's pacer, not the code, sets the pace: see
@@ -198,7 +180,7 @@ def main():
         map_skus(twin, skus)
         meter = TwinMeter(twin)
         gc.collect()
-        load_before, db_cpu = load(), server_cpu()
+        load_before, db_cpu = load_average(), server_cpu()
         started, cpu = time.perf_counter(), time.process_time()
         result = orders_run(twin, full=False)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -216,7 +198,7 @@ def main():
         )
         print(
             f"  CPU: the hub's own {hub_cpu:.1f} s = {orders / hub_cpu:,.0f} orders per CPU "
-            f"second{db_note}; {load_before} before, {load()} after"
+            f"second{db_note}; {load_before} before, {load_average()} after"
         )
         gc.collect()
         meter.reset()

@@ -44,6 +44,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from bench.cost import load_average, server_cpu  # noqa: E402
+
 LINES = int(os.environ.get("BENCH_LINES", 1_000_000))
 ORDERS = -(-LINES // 3)
 ZONE = "Europe/Stockholm"
@@ -181,35 +183,15 @@ def one_day_changed(last_run, day: int):
     elapsed = time.perf_counter() - started
     print(
         f"one day changed: {elapsed:.2f} s ({found:.2f} s to find {sorted(map(str, days))}; "
-        f"{load()}{cpu_note(cpu)}); steps (s): {outcome.run.counts['seconds']}",
+        f"{load_average()}{cpu_note(cpu)}); steps (s): {outcome.run.counts['seconds']}",
         flush=True,
     )
     return elapsed, outcome.run
 
 
-def server_cpu() -> float | None:
-    """CPU seconds the database connection's server process has used so far, when the
-    server runs on this machine (``/proc``): unlike wall time, hardly moved by the other
-    work on a shared machine. None otherwise."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_note(before: float | None) -> str:
     after = server_cpu()
     return "" if before is None or after is None else f", database CPU {after - before:.1f} s"
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.1f} {five:.1f} {fifteen:.1f}"
 
 
 def month_recompute(runs: int):
@@ -233,7 +215,7 @@ def month_recompute(runs: int):
         print(
             f"month recompute {index + 1}: {times[-1]:.1f} s; {DayTotals.objects.count():,} "
             f"day totals, {OrderBalance.objects.count():,} order balances, "
-            f"{outcome.raised:,} discrepancies raised as tickets ({load()}{cpu}, "
+            f"{outcome.raised:,} discrepancies raised as tickets ({load_average()}{cpu}, "
             f"Python CPU {python_cpu:.1f} s)",
             flush=True,
         )
@@ -281,7 +263,9 @@ def main() -> int:
         spread = ", ".join(f"{t:.2f}" for t in day_times)
         print(f"FIGURE one day changed: best {min(day_times):.2f} s of {spread} (bar 1 s)")
         print(f"FIGURE month overview: best {pages['overview'] * 1000:.0f} ms (bar 300 ms)")
-        print(f"({load()} at the end; the machine may be shared: figures are best of {runs})")
+        print(
+            f"({load_average()} at the end; the machine may be shared: figures are best of {runs})"
+        )
     finally:
         if os.environ.get("BENCH_KEEP_DB"):  # to profile its statements afterwards
             print(f"kept database {connection.settings_dict['NAME']}")

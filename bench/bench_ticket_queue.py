@@ -38,6 +38,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.cost import load_average, server_cpu  # noqa: E402
+
 TICKETS = int(os.environ.get("BENCH_TICKETS", 1_000_000))
 ACTIVE_EVERY = 5  # one ticket in five is active: 200,000 of 1,000,000
 CONDITIONS = int(os.environ.get("BENCH_CONDITIONS", 10_000))
@@ -168,25 +170,6 @@ def load() -> None:
         f"VACUUM ANALYZE {vacuum:.1f} s",
         flush=True,
     )
-
-
-def server_cpu() -> float | None:
-    """CPU seconds the database connection's server process has used so far, when the server
-    runs on this machine (``/proc``); None otherwise. On a shared machine the load stretches
-    wall time; CPU time is what the code costs."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def load_average() -> str:
-    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
 
 
 class SqlClock:

@@ -26,3 +26,8 @@ def server_cpu() -> float | None:
 def load() -> float:
     """The 1-minute load average."""
     return os.getloadavg()[0]
+
+
+def load_average() -> str:
+    """The three load averages, as a benchmark line prints them."""
+    return "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
