@@ -8,7 +8,8 @@ decided in one place. Time is injected (``Clock``) so tests never sleep for real
 import email.utils
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -84,6 +85,30 @@ class AuthError(PermanentError):
 
 class BadPayloadError(PermanentError):
     """The answer could not be understood (not JSON, missing fields, wrong types)."""
+
+
+@contextmanager
+def transport_errors(*, system: str, operation: str) -> Iterator[None]:
+    """An httpx failure as the retryable error every client raises: a timeout or a broken
+    connection. ``may_have_acted`` is False only when the connection was never made, so
+    the request certainly never reached the server: what lets ``call_with_retries`` send a
+    non-idempotent call again."""
+    try:
+        yield
+    except httpx.TimeoutException as error:
+        raise RetryableError(
+            f"timed out ({type(error).__name__})",
+            system=system,
+            operation=operation,
+            may_have_acted=not isinstance(error, httpx.ConnectTimeout),
+        ) from None
+    except httpx.TransportError as error:
+        raise RetryableError(
+            f"connection failed ({type(error).__name__})",
+            system=system,
+            operation=operation,
+            may_have_acted=not isinstance(error, httpx.ConnectError),
+        ) from None
 
 
 class ClosingClient:

@@ -35,6 +35,7 @@ from syncs.connectors.base import (
     ThrottledError,
     call_with_retries,
     parse_retry_after,
+    transport_errors,
 )
 from syncs.connectors.http import http_client
 from syncs.connectors.recording import AttemptTally, Recorder, call_record, discard
@@ -139,22 +140,8 @@ class CentraSession(ClosingClient):
         estimate = self._complexity.get(query, 0)
         self.pacer.acquire(mutation=mutation, complexity=estimate)
         body = {"query": query, "variables": dict(variables or {})}
-        try:
+        with transport_errors(system=SYSTEM, operation=label):
             response = self._http.post(self.url, json=body)
-        except httpx.TimeoutException as error:
-            raise RetryableError(
-                f"timed out ({type(error).__name__})",
-                system=SYSTEM,
-                operation=label,
-                may_have_acted=not isinstance(error, httpx.ConnectTimeout),
-            ) from None
-        except httpx.TransportError as error:
-            raise RetryableError(
-                f"connection failed ({type(error).__name__})",
-                system=SYSTEM,
-                operation=label,
-                may_have_acted=not isinstance(error, httpx.ConnectError),
-            ) from None
         status = response.status_code
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -30,6 +30,7 @@ from syncs.connectors.base import (
     ThrottledError,
     call_with_retries,
     parse_retry_after,
+    transport_errors,
 )
 from syncs.connectors.http import http_client
 from syncs.connectors.inventory_planner.parse import (
@@ -320,22 +321,8 @@ class InventoryPlannerClient(ClosingClient):
                 if wait > 0:
                     self._clock.sleep(wait)
             try:
-                return self._http.request(method, path, params=params, json=json)
-            except httpx.TimeoutException as exc:
-                # A connect timeout means the server never saw the request.
-                raise RetryableError(
-                    f"timed out: {type(exc).__name__}",
-                    system=SYSTEM,
-                    operation=operation,
-                    may_have_acted=not isinstance(exc, httpx.ConnectTimeout),
-                ) from None
-            except httpx.TransportError as exc:
-                raise RetryableError(
-                    f"connection failed: {type(exc).__name__}",
-                    system=SYSTEM,
-                    operation=operation,
-                    may_have_acted=not isinstance(exc, httpx.ConnectError),
-                ) from None
+                with transport_errors(system=SYSTEM, operation=operation):
+                    return self._http.request(method, path, params=params, json=json)
             finally:
                 self._last_finished = self._clock.monotonic()
 

@@ -30,6 +30,7 @@ from syncs.connectors.base import (
     ThrottledError,
     call_with_retries,
     parse_retry_after,
+    transport_errors,
 )
 from syncs.connectors.http import http_client
 from syncs.connectors.recording import AttemptTally, Recorder, call_record, discard
@@ -126,15 +127,8 @@ class WmsClient(ClosingClient):
 
     def _send(self, method, url, operation, **kwargs) -> httpx.Response:
         """One attempt: a 2xx, or a 404 to a read-back, is an answer; the rest are errors."""
-        try:
+        with transport_errors(system=SYSTEM, operation=operation):
             response = self._http.request(method, url, **kwargs)
-        except httpx.TransportError as exc:
-            raise RetryableError(
-                type(exc).__name__,
-                system=SYSTEM,
-                operation=operation,
-                may_have_acted=not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout),
-            ) from None
         status = response.status_code
         if 200 <= status < 300 or (status == 404 and method == "GET"):
             return response
