@@ -89,14 +89,6 @@ def month_close_get(month: date) -> MonthClose | None:
     return MonthClose.objects.filter(month=month.replace(day=1)).first()
 
 
-def closed_months() -> set[date]:
-    return set(MonthClose.objects.filter(closed=True).values_list("month", flat=True))
-
-
-def day_is_closed(day: date) -> bool:
-    return MonthClose.objects.filter(month=day.replace(day=1), closed=True).exists()
-
-
 def month_close(*, month: date, actor, note: str = "", now: datetime | None = None):
     """Close a month that is over and has no open discrepancy (review first: explain or
     clear them). Keeps who, when, the totals and every order's balance at close."""

@@ -120,21 +120,6 @@ def currency_rate_save(*, instance: CurrencyRate, actor) -> CurrencyRate:
     return instance
 
 
-def currency_rate_delete(*, instance: CurrencyRate, actor) -> None:
-    with transaction.atomic():
-        before = _plain(instance, ["currency", "valid_from", "rate"])
-        instance.delete()
-        config_audit(
-            actor=actor,
-            area="currency_rate",
-            object_key=f"{before['currency']}/{before['valid_from']}",
-            action=ConfigChange.Action.DELETED,
-            before=before,
-            after=None,
-            via="screen",
-        )
-
-
 def centra_market_save(*, instance: CentraMarket, actor) -> CentraMarket:
     """Add or rename a market; every order's market is read again (next runs, at the
     latest the next recovery pass), so the ledger never keeps a stale name."""
