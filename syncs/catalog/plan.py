@@ -19,6 +19,7 @@ clears itself when its SKU is mapped or no longer qualifies.
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import NamedTuple
 
 from exceptions.registry import TicketType
@@ -51,6 +52,11 @@ class Pair(NamedTuple):
 
 # A mapping's columns as the pair holds them (``store`` writes them in this order).
 PAIR_FIELDS = list(Pair._fields)
+# What a catalog run refreshes on a mapping it keeps (its ids never change).
+MAPPING_SYNCED_FIELDS = ("sku", "centra_variant_id", "centra_product_id", "centra_sku", "ean")
+# What the compare reads of each stored mapping (``engine`` reads only these).
+MAPPING_FIELDS = ("pk", "centra_size_id", "ip_variant_id", "source", *MAPPING_SYNCED_FIELDS)
+_synced = attrgetter(*MAPPING_SYNCED_FIELDS)
 
 
 @dataclass
@@ -60,7 +66,9 @@ class CatalogPlan:
     sizes: list[SizeRow]
     variants: list[Variant]
     pairs: list[Pair] = field(default_factory=list)  # every mapping that should exist
-    new_pairs: int = 0
+    new_pairs: list[Pair] = field(default_factory=list)  # those not stored yet
+    # Stored mappings whose SKU texts, Centra variant/product or EAN changed: (pk, pair).
+    changed_mappings: list[tuple[int, Pair]] = field(default_factory=list)
     dropped_mappings: list[int] = field(default_factory=list)  # SkuMapping pks
     missing_in_ip: list[Condition] = field(default_factory=list)
     missing_in_centra: list[Condition] = field(default_factory=list)
@@ -72,7 +80,7 @@ class CatalogPlan:
             "centra_sizes": len(self.sizes),
             "ip_variants": len(self.variants),
             "mapped": len(self.pairs),
-            "newly_mapped": self.new_pairs,
+            "newly_mapped": len(self.new_pairs),
             "mappings_dropped": len(self.dropped_mappings),
             "missing_in_ip": len(self.missing_in_ip),
             "missing_in_centra": len(self.missing_in_centra),
@@ -86,12 +94,14 @@ def _is_active_ip(variant: Variant) -> bool:
 
 @without_collector
 def catalog_compare(
-    *, sizes: list[SizeRow], variants: list[Variant], mappings: Iterable[SkuMapping]
+    *, sizes: list[SizeRow], variants: list[Variant], mappings: Iterable
 ) -> CatalogPlan:
-    """Decide the SKU map from both full catalogs and the mappings already stored.
+    """Decide the SKU map from both full catalogs and the mappings already stored
+    (``SkuMapping``s, or rows with the attributes in ``MAPPING_FIELDS``).
 
     Pure: reads nothing and writes nothing, so a dry run and the benchmark run it as is.
-    Linear in the catalog size (dict lookups only).
+    Linear in the catalog size (dict lookups only). It also says which stored mappings
+    changed, so ``store`` writes those without reading 200,000 mappings a second time.
     """
     plan = CatalogPlan(sizes=sizes, variants=variants)
     size_by_id = {s.size_id: s for s in sizes}
@@ -108,7 +118,10 @@ def catalog_compare(
             continue
         taken_sizes.add(size.size_id)
         taken_variants.add(variant.id)
-        plan.pairs.append(_pair(size, variant, mapping.source))
+        pair = _pair(size, variant, mapping.source)
+        plan.pairs.append(pair)
+        if _synced(pair) != _synced(mapping):
+            plan.changed_mappings.append((mapping.pk, pair))
 
     free_sizes = [s for s in sizes if s.size_id not in taken_sizes]
     free_variants = [v for v in variant_by_id.values() if v.id not in taken_variants]
@@ -122,8 +135,9 @@ def catalog_compare(
             variant = same[0]
             taken_sizes.add(size.size_id)
             taken_variants.add(variant.id)
-            plan.pairs.append(_pair(size, variant, SkuMapping.Source.AUTOMATIC))
-            plan.new_pairs += 1
+            pair = _pair(size, variant, SkuMapping.Source.AUTOMATIC)
+            plan.pairs.append(pair)
+            plan.new_pairs.append(pair)
 
     # Whatever is still free is on one side only: ticket it, with suggestions.
     left_sizes = [s for s in free_sizes if s.size_id not in taken_sizes]

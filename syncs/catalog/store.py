@@ -1,25 +1,19 @@
 """Storing a catalog plan: the snapshot of both catalogs and the mappings, in one
 transaction, writing only what differs; then the tickets (``tickets``)."""
 
-from operator import attrgetter
-
 from django.db import transaction
 from django.utils import timezone
 
 from centra_ip.bulk import bulk_insert_rows, bulk_upsert_rows
 from centra_ip.chunks import chunked
 from syncs.catalog.hooks import mappings_created
-from syncs.catalog.plan import PAIR_FIELDS, CatalogPlan
+from syncs.catalog.plan import MAPPING_SYNCED_FIELDS, PAIR_FIELDS, CatalogPlan
 from syncs.catalog.tickets import catalog_tickets_settle
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
 from syncs.stock.heap import without_collector
-
-# What a catalog run refreshes on an existing mapping (the ids never change).
-MAPPING_SYNCED_FIELDS = ("sku", "centra_variant_id", "centra_product_id", "centra_sku", "ean")
-
 
 CENTRA_SIZE_FIELDS = (
     "sku",
@@ -121,30 +115,21 @@ def catalog_store(*, plan: CatalogPlan) -> None:
 
 
 def _mappings_write(plan: CatalogPlan, now) -> None:
+    """Write what the plan decided about mappings: it compared every stored mapping
+    already, so only the dropped, changed and new ones are touched here."""
     SkuMapping.objects.filter(pk__in=plan.dropped_mappings).delete()
-    # Tuples, not model instances: building 200,000 mappings to change a handful was most
-    # of an unchanged run's time.
-    existing = {
-        row[0]: row[1:]
-        for row in SkuMapping.objects.values_list(
-            "centra_size_id", "pk", *MAPPING_SYNCED_FIELDS
-        ).iterator(chunk_size=5000)
-    }
-    changed, created = [], []
-    synced = attrgetter(*MAPPING_SYNCED_FIELDS)
-    for pair in plan.pairs:
-        stored = existing.get(pair.centra_size_id)
-        if stored is None:
-            created.append(pair)
-            continue
-        wanted = synced(pair)
-        if stored[1:] != wanted:
-            fields = dict(zip(MAPPING_SYNCED_FIELDS, wanted, strict=True))
-            changed.append(SkuMapping(pk=stored[0], **fields, updated_at=now))
+    changed = [
+        SkuMapping(
+            pk=pk, updated_at=now, **{name: getattr(pair, name) for name in MAPPING_SYNCED_FIELDS}
+        )
+        for pk, pair in plan.changed_mappings
+    ]
     SkuMapping.objects.bulk_update(changed, [*MAPPING_SYNCED_FIELDS, "updated_at"], batch_size=1000)
     # A first run creates every mapping: rows of values, not 200,000 model instances.
     bulk_insert_rows(
-        SkuMapping, [*PAIR_FIELDS, "created_at", "updated_at"], [(*p, now, now) for p in created]
+        SkuMapping,
+        [*PAIR_FIELDS, "created_at", "updated_at"],
+        [(*p, now, now) for p in plan.new_pairs],
     )
     # The pairs carry what the hooks read of a mapping (its SKUs and ids).
-    mappings_created(mappings=created)
+    mappings_created(mappings=plan.new_pairs)

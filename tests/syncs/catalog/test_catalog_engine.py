@@ -119,6 +119,28 @@ def test_second_run_changes_nothing(sandbox, run_engine):
     assert set(Ticket.objects.values_list("occurrences", flat=True)) == {2}
 
 
+def test_a_sku_renamed_in_centra_keeps_its_mapping_and_the_text_follows(sandbox, run_engine):
+    """Ids are stable: the mapping stays, its Centra SKU is rewritten, the others untouched."""
+    run_engine("catalog")
+    size = sandbox.centra.state.size("P00001-GRY-01")
+    mapping = SkuMapping.objects.get(centra_size_id=size.id)
+    others = set(SkuMapping.objects.exclude(pk=mapping.pk).values_list("pk", "updated_at"))
+    size.SKU = "P00001-GREY-01"
+
+    result = run_engine("catalog")
+
+    assert result.counts["newly_mapped"] == 0
+    renamed = SkuMapping.objects.get(centra_size_id=size.id)
+    assert (renamed.pk, renamed.sku, renamed.centra_sku) == (
+        mapping.pk,
+        "P00001-GRY-01",
+        "P00001-GREY-01",
+    )
+    assert renamed.updated_at > mapping.updated_at
+    assert set(SkuMapping.objects.exclude(pk=mapping.pk).values_list("pk", "updated_at")) == others
+    assert CentraSize.objects.get(size_id=size.id).sku == "P00001-GREY-01"
+
+
 def test_mapping_drops_when_the_ip_variant_is_removed(sandbox, run_engine):
     run_engine("catalog")
     sandbox.inventory_planner.set_removed("P00001-GRY-01")
