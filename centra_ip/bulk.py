@@ -59,13 +59,33 @@ def _json_as_text(model, fields: list[str], rows):
         yield row
 
 
-def _copy(cursor, table: str, columns: list[str], rows, *, quoted: bool = False) -> None:
-    """``COPY`` the rows into ``table`` (``quoted``: the name is quoted already)."""
+def _copy(cursor, table: str, columns: list[str], rows, *, quoted: bool = False, types=None):
+    """``COPY`` the rows into ``table`` (``quoted``: the name is quoted already).
+
+    With ``types`` (a PostgreSQL type name per column, ``_binary_types``) in COPY's binary
+    format: psycopg then packs each value as it is instead of formatting it as text in
+    Python, about a fifth of the CPU per row (a catalog run copies 600,000 rows)."""
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     table = table if quoted else connection.ops.quote_name(table)
-    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+    binary = " (FORMAT BINARY)" if types else ""
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN{binary}") as copy:
+        if types:
+            copy.set_types(types)
         for row in rows:
             copy.write_row(row)
+
+
+def _binary_types(model, fields: list[str]) -> list[str] | None:
+    """The columns' type names for a binary ``COPY`` ("varchar(120)" is sent as "varchar"),
+    or None when a column holds JSON (written as JSON text, which only the text format
+    takes)."""
+    types = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        if field.get_internal_type() == "JSONField":
+            return None
+        types.append(field.db_type(connection).split("(")[0])
+    return types
 
 
 def bulk_insert(model, objs: list) -> None:
@@ -95,15 +115,21 @@ def bulk_insert(model, objs: list) -> None:
 
 def bulk_insert_rows(model, fields: list[str], rows: list) -> None:
     """Insert rows of values in ``fields`` order, without building model instances (their
-    primary keys are not read back). A column not named gets its database default."""
+    primary keys are not read back). A column not named gets its database default.
+
+    Each value must already be of its column's Python type (int for an integer column,
+    str for text, an aware datetime ...): on PostgreSQL the rows go in COPY's binary
+    format, which does not convert."""
     if not _postgres():
         objs = [model(**dict(zip(fields, row, strict=True))) for row in rows]
         model.objects.bulk_create(objs, batch_size=2000)
         return
     if rows:
         columns = [model._meta.get_field(name).column for name in fields]
+        types = _binary_types(model, fields)
+        rows = rows if types else _json_as_text(model, fields, rows)
         with transaction.atomic(), connection.cursor() as cursor:
-            _copy(cursor.cursor, model._meta.db_table, columns, _json_as_text(model, fields, rows))
+            _copy(cursor.cursor, model._meta.db_table, columns, rows, types=types)
 
 
 def bulk_upsert(model, objs: list, *, unique_fields: list[str], update_fields: list[str]) -> None:

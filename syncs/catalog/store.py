@@ -1,6 +1,8 @@
 """Storing a catalog plan: the snapshot of both catalogs and the mappings, in one
 transaction, writing only what differs; then the tickets (``tickets``)."""
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,8 +32,9 @@ CENTRA_SIZE_FIELDS = (
 IP_VARIANT_FIELDS = ("sku", "sku_key", "barcode", "title", "removed", "in_stock")
 
 
-def _centra_values(s: SizeRow) -> tuple:
+def _centra_row(s: SizeRow) -> tuple:
     return (
+        s.size_id,
         s.sku,
         sku_normalise(s.sku),
         s.ean or "",
@@ -45,9 +48,10 @@ def _centra_values(s: SizeRow) -> tuple:
     )
 
 
-def _ip_values(v: Variant) -> tuple:
+def _ip_row(v: Variant) -> tuple:
     sku = v.sku or ""
     return (
+        v.id,
         sku,
         sku_normalise(sku),
         v.barcode or "",
@@ -57,22 +61,24 @@ def _ip_values(v: Variant) -> tuple:
     )
 
 
-def _snapshot_write(model, key: str, fields: tuple, rows: dict, now) -> None:
-    """Make the table equal ``rows`` ({key: values in ``fields`` order}), writing only what
+def _snapshot_write(model, key: str, fields: tuple, rows: Iterable[tuple], now) -> None:
+    """Make the table equal ``rows`` (tuples of ``key`` then ``fields``), writing only what
     differs: a catalog of 200,000 SKUs changes a few rows per run, and Django spends most
     of a bulk write preparing values, so unchanged rows are not sent at all, and changed
-    ones go as rows of values (no model instance each)."""
-    stored = {row[0]: row[1:] for row in model.objects.values_list(key, *fields).iterator(5000)}
-    new, changed = [], []
-    for k, values in rows.items():
-        before = stored.get(k)
-        if before is None:
-            new.append((k, *values, now))
-        elif before != values:
-            changed.append((k, *values, now))
-    # Rows not stored yet are inserted as they are (a first run's whole catalog): an upsert
-    # would stage and conflict-check each, doubling the database's work.
-    bulk_insert_rows(model, [key, *fields, "seen_at"], new)
+    ones go as rows of values (no model instance each). Every stored row is read and
+    compared in full, in the table's order (sorting 200,000 rows would cost more)."""
+    wanted = {row[0]: row for row in rows}
+    changed, gone = [], []
+    for stored in model.objects.order_by().values_list(key, *fields).iterator(5000):
+        row = wanted.pop(stored[0], None)
+        if row is None:
+            gone.append(stored[0])
+        elif row != stored:
+            changed.append((*row, now))
+    # What is left is not stored yet. It is inserted as it is (a first run's whole
+    # catalog): an upsert would stage and conflict-check each row, doubling the database's
+    # work.
+    bulk_insert_rows(model, [key, *fields, "seen_at"], [(*row, now) for row in wanted.values()])
     bulk_upsert_rows(
         model,
         [key, *fields, "seen_at"],
@@ -80,7 +86,6 @@ def _snapshot_write(model, key: str, fields: tuple, rows: dict, now) -> None:
         unique_fields=[key],
         update_fields=[*fields, "seen_at"],
     )
-    gone = list(stored.keys() - rows.keys())
     for chunk in chunked(gone, 5000):
         model.objects.filter(**{f"{key}__in": chunk}).delete()
 
@@ -97,18 +102,10 @@ def catalog_store(*, plan: CatalogPlan) -> None:
     now = timezone.now()
     with transaction.atomic():
         _snapshot_write(
-            CentraSize,
-            "size_id",
-            CENTRA_SIZE_FIELDS,
-            {s.size_id: _centra_values(s) for s in plan.sizes},
-            now,
+            CentraSize, "size_id", CENTRA_SIZE_FIELDS, map(_centra_row, plan.sizes), now
         )
         _snapshot_write(
-            IpVariant,
-            "variant_id",
-            IP_VARIANT_FIELDS,
-            {v.id: _ip_values(v) for v in plan.variants},
-            now,
+            IpVariant, "variant_id", IP_VARIANT_FIELDS, map(_ip_row, plan.variants), now
         )
         _mappings_write(plan, now)
     catalog_tickets_settle(plan)

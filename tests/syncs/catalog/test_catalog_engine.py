@@ -141,6 +141,30 @@ def test_a_sku_renamed_in_centra_keeps_its_mapping_and_the_text_follows(sandbox,
     assert CentraSize.objects.get(size_id=size.id).sku == "P00001-GREY-01"
 
 
+def test_the_snapshot_rewrites_only_the_rows_that_changed(sandbox, run_engine):
+    run_engine("catalog")
+    renamed, removed = SkuMapping.objects.order_by("sku")[1:3]
+    size, variant_id = sandbox.centra.state.size(renamed.centra_size_id), removed.ip_variant_id
+    sizes_seen = dict(CentraSize.objects.values_list("size_id", "seen_at"))
+    variants_seen = dict(IpVariant.objects.values_list("variant_id", "seen_at"))
+    size.SKU = "Renamed-01"
+    sandbox.inventory_planner.set_removed(removed.sku)
+
+    run_engine("catalog")
+
+    stored = CentraSize.objects.get(size_id=size.id)
+    assert (stored.sku, stored.sku_key) == ("Renamed-01", "renamed-01")
+    assert stored.seen_at > sizes_seen.pop(size.id)
+    assert IpVariant.objects.get(variant_id=variant_id).removed is True
+    assert IpVariant.objects.get(variant_id=variant_id).seen_at > variants_seen.pop(variant_id)
+    assert dict(CentraSize.objects.exclude(size_id=size.id).values_list("size_id", "seen_at")) == (
+        sizes_seen
+    )
+    assert dict(
+        IpVariant.objects.exclude(variant_id=variant_id).values_list("variant_id", "seen_at")
+    ) == (variants_seen)
+
+
 def test_mapping_drops_when_the_ip_variant_is_removed(sandbox, run_engine):
     run_engine("catalog")
     sandbox.inventory_planner.set_removed("P00001-GRY-01")
