@@ -376,7 +376,8 @@ class Soak:
         return "timed out"
 
     def quiesce(self) -> None:
-        """Faults off, the world frozen, every queued and running task finished, and every
+        """Faults off, the world frozen, every queued and running task finished (a run whose
+        lease expired is a killed worker's: the stream's next run takes it over), and every
         stock-in a killed worker held free to take over (its claim expires 90 s after the
         last renewal: the product's own recovery, which the clean cycles must not outrun)."""
         self.faults(0.0, tick=False)
@@ -384,7 +385,9 @@ class Soak:
         while time.monotonic() < deadline:
             close_old_connections()
             busy = (
-                SyncRun.objects.filter(status="running").exists()
+                SyncRun.objects.filter(
+                    status="running", lease_expires_at__gt=timezone.now()
+                ).exists()
                 or self.queue_size() > 0
                 or stock_ins_not_yet_due().exists()
             )
