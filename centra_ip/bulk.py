@@ -78,13 +78,14 @@ def _copy(cursor, table: str, columns: list[str], rows, *, quoted: bool = False,
 def _binary_types(model, fields: list[str]) -> list[str] | None:
     """The columns' type names for a binary ``COPY`` ("varchar(120)" is sent as "varchar"),
     or None when a column holds JSON (written as JSON text, which only the text format
-    takes)."""
+    takes) or an array (left to the text format too)."""
     types = []
     for name in fields:
         field = model._meta.get_field(name)
-        if field.get_internal_type() == "JSONField":
+        db_type = field.db_type(connection)
+        if field.get_internal_type() == "JSONField" or "[" in db_type:
             return None
-        types.append(field.db_type(connection).split("(")[0])
+        types.append(db_type.split("(")[0])
     return types
 
 
