@@ -229,12 +229,11 @@ def plan_lines(*, fresh, previous, settings, full: bool, rest_recent: bool) -> t
                 position=0,
             )
         )
-    velocity = {key: fresh[key].velocity for key in fresh}
     lines.sort(
         key=lambda line: push.priority_key(
             line.lane,
             line.quantity,
-            velocity[(line.sku, line.centra_warehouse_id)],
+            fresh[(line.sku, line.centra_warehouse_id)].velocity,
             line.sku,
             line.centra_warehouse_id,
         )
