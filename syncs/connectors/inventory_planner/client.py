@@ -63,10 +63,10 @@ DEFAULT_RETRY_AFTER = 30.0  # what a working client waits after a 429 without Re
 
 
 def _json_body(response: httpx.Response) -> object:
-    """The answer's JSON, or None. ``orjson`` first: a 100,000-variant read decodes 100
-    pages of 1,000 rows, and the standard library took a fifth of a no-change stock cycle.
-    What ``orjson`` refuses and the standard library reads (a charset other than UTF-8,
-    NaN, integers past 64 bits) is read as before."""
+    """The answer's JSON, or None. ``orjson`` first: a stock cycle decodes 100 pages of
+    1,000 variants, 0.6-0.7 s of CPU with the standard library, about 0.4 s with orjson.
+    What ``orjson`` refuses and the standard library reads (UTF-16 or UTF-32, NaN,
+    integers past 64 bits) is read as before."""
     try:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
