@@ -16,15 +16,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from centra_ip.chunks import chunked
 from exceptions.conditions import Condition, context_store
 from exceptions.models import Ticket, TicketEvent
 from exceptions.notifications import tickets_notify
 from exceptions.overrides import effective_type, overrides_load
 from exceptions.registry import get_type
-from exceptions.writes import rows_insert, tickets_state_write
+from exceptions.writes import (
+    AnyOf,
+    events_insert,
+    in_chunks,
+    rows_insert,
+    ticket_new,
+    tickets_state_write,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +39,6 @@ logger = logging.getLogger(__name__)
 # the history at most this often, or an engine re-raising every few minutes would bury the
 # human events under thousands of "raised again" lines.
 RAISE_LOG_INTERVAL = timedelta(hours=1)
-
-_CHUNK = 1000
 
 _RACE_ATTEMPTS = 3
 
@@ -52,17 +57,21 @@ class RaiseOutcome:
     woke: list[Ticket] = field(default_factory=list)
 
 
-def _locked_by_fingerprint(fingerprints: list[str], statuses) -> dict[str, Ticket]:
-    """Lock and return the newest ticket in ``statuses`` for each fingerprint."""
+def _locked_by_fingerprint(fingerprints: list[str], statuses=None) -> dict[str, Ticket]:
+    """Lock the tickets of these fingerprints (in ``statuses``, default any) and return the
+    one to act on for each: the active ticket, else the newest closed one. One query for
+    both, in fingerprint order (two raisers lock in the same order, never in a cycle); a
+    closed ticket next to an active one is locked too, which costs nothing a raise waits on.
+    """
     found: dict[str, Ticket] = {}
-    for chunk in chunked(fingerprints, _CHUNK):
-        rows = (
-            Ticket.objects.select_for_update()
-            .filter(fingerprint__in=chunk, status__in=statuses)
-            .order_by("fingerprint", "-id")
-        )
-        for ticket in rows:
-            found.setdefault(ticket.fingerprint, ticket)
+    for chunk in in_chunks(fingerprints):
+        rows = Ticket.objects.select_for_update().filter(AnyOf(F("fingerprint"), chunk))
+        if statuses is not None:
+            rows = rows.filter(status__in=statuses)
+        for ticket in rows.order_by("fingerprint", "-id"):
+            known = found.get(ticket.fingerprint)
+            if known is None or (ticket.is_active and not known.is_active):
+                found[ticket.fingerprint] = ticket
     return found
 
 
@@ -96,34 +105,26 @@ def ticket_wake(ticket: Ticket) -> None:
     ticket.sla_due_at = ticket.next_deadline()
 
 
-def _update_in_chunks(pks: list[int], **values) -> None:
-    for chunk in chunked(pks, _CHUNK):
-        Ticket.objects.filter(pk__in=chunk).update(**values)
-
-
 def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> RaiseOutcome:
     now = timezone.now()
     outcome = RaiseOutcome()
-    events: list[TicketEvent] = []
+    events: list[tuple] = []  # (ticket, kind, note, data): new tickets get their pk below
     fingerprints = list(pending)
     overrides = overrides_load({condition.type_code for condition, _ in pending.values()})
 
     def event(ticket, kind, note="", **data):
-        events.append(
-            TicketEvent(ticket=ticket, kind=kind, at=now, actor_name=source, note=note, data=data)
-        )
+        events.append((ticket, kind, note, data))
 
-    active = _locked_by_fingerprint(fingerprints, Ticket.ACTIVE)
-    closed = _locked_by_fingerprint([fp for fp in fingerprints if fp not in active], Ticket.CLOSED)
+    found = _locked_by_fingerprint(fingerprints)
     new: list[Ticket] = []
     touched: list[Ticket] = []  # rows are locked: their state here is what gets written
     for fp, (condition, count) in pending.items():
         context = context_store(condition.context)
-        ticket = active.get(fp) or closed.get(fp)
+        ticket = found.get(fp)
         if ticket is None:
             kind = effective_type(condition.type_code, overrides)
             new.append(
-                Ticket(
+                ticket_new(
                     type=condition.type_code,
                     fingerprint=fp,
                     severity=kind.severity,
@@ -148,7 +149,7 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
         ticket.context = context
         ticket.summary = condition.summary[:300] or ticket.summary
         touched.append(ticket)
-        if fp in active:
+        if ticket.is_active:
             reason = _wake_reason(ticket, now, cause_changed=changed)
             if reason:
                 ticket_wake(ticket)
@@ -201,7 +202,7 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
         event(ticket, TicketEvent.Kind.RAISED, note=ticket.summary, occurrences=ticket.occurrences)
         outcome.tickets[ticket.fingerprint] = ticket
     outcome.created = new
-    rows_insert(TicketEvent, events)
+    events_insert([(t.pk, kind, now, source, note, data) for t, kind, note, data in events])
     return outcome
 
 
@@ -293,24 +294,17 @@ def tickets_clear_many(conditions: Iterable[Condition], *, source: str, note: st
             ticket.snoozed_until = None
             ticket.snooze_wake_occurrences = None
             ticket.sla_due_at = None
-            events.append(
-                TicketEvent(
-                    ticket=ticket,
-                    kind=TicketEvent.Kind.AUTO_RESOLVED,
-                    at=now,
-                    actor_name=source,
-                    note=note or get_type(ticket.type).auto_resolves_when,
-                )
+            reason = note or get_type(ticket.type).auto_resolves_when
+            events.append((ticket.pk, TicketEvent.Kind.AUTO_RESOLVED, now, source, reason, {}))
+        for chunk in in_chunks([ticket.pk for ticket in tickets]):
+            Ticket.objects.filter(AnyOf(F("pk"), chunk)).update(
+                status=Ticket.Status.AUTO_RESOLVED,
+                resolved_at=now,
+                snoozed_until=None,
+                snooze_wake_occurrences=None,
+                sla_due_at=None,
             )
-        _update_in_chunks(
-            [ticket.pk for ticket in tickets],
-            status=Ticket.Status.AUTO_RESOLVED,
-            resolved_at=now,
-            snoozed_until=None,
-            snooze_wake_occurrences=None,
-            sla_due_at=None,
-        )
-        rows_insert(TicketEvent, events)
+        events_insert(events)
     return len(tickets)
 
 
