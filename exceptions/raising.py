@@ -2,11 +2,12 @@
 history events in the same transaction as the change.
 
 ``ticket_raise`` / ``ticket_clear`` take one condition, ``tickets_raise_many`` /
-``tickets_clear_many`` a whole run (one round of queries per 1,000 conditions instead of one
-per condition), and ``tickets_settle`` is the step an engine ends with. All are safe under
-concurrency: the database allows one active ticket per fingerprint, a raiser that loses the
-race gets an ``IntegrityError``, rolls back its savepoint and tries again, finding the
-winner's ticket to count on.
+``tickets_clear_many`` a whole run (on PostgreSQL one round of queries whatever its size:
+each lookup takes its fingerprints or ids as one array, ``exceptions.writes.AnyOf``), and
+``tickets_settle`` is the step an engine ends with. All are safe under concurrency: the
+database allows one active ticket per fingerprint, a raiser that loses the race gets an
+``IntegrityError``, rolls back its savepoint and tries again, finding the winner's ticket to
+count on.
 """
 
 import logging
@@ -57,21 +58,19 @@ class RaiseOutcome:
     woke: list[Ticket] = field(default_factory=list)
 
 
-def _locked_by_fingerprint(fingerprints: list[str], statuses=None) -> dict[str, Ticket]:
-    """Lock the tickets of these fingerprints (in ``statuses``, default any) and return the
-    one to act on for each: the active ticket, else the newest closed one. One query for
-    both, in fingerprint order (two raisers lock in the same order, never in a cycle); a
-    closed ticket next to an active one is locked too, which costs nothing a raise waits on.
-    """
+def _locked_by_fingerprint(fingerprints: list[str], statuses) -> dict[str, Ticket]:
+    """Lock and return the newest ticket in ``statuses`` for each fingerprint. Active and
+    closed are asked apart: the active ones are found in the small partial unique index
+    (200,000 of 1,000,000 tickets in the bench), not in the index of every ticket."""
     found: dict[str, Ticket] = {}
     for chunk in in_chunks(fingerprints):
-        rows = Ticket.objects.select_for_update().filter(AnyOf(F("fingerprint"), chunk))
-        if statuses is not None:
-            rows = rows.filter(status__in=statuses)
-        for ticket in rows.order_by("fingerprint", "-id"):
-            known = found.get(ticket.fingerprint)
-            if known is None or (ticket.is_active and not known.is_active):
-                found[ticket.fingerprint] = ticket
+        rows = (
+            Ticket.objects.select_for_update()
+            .filter(AnyOf(F("fingerprint"), chunk), status__in=statuses)
+            .order_by("fingerprint", "-id")
+        )
+        for ticket in rows:
+            found.setdefault(ticket.fingerprint, ticket)
     return found
 
 
@@ -115,7 +114,9 @@ def _raise_batch(pending: dict[str, tuple[Condition, int]], source: str) -> Rais
     def event(ticket, kind, note="", **data):
         events.append((ticket, kind, note, data))
 
-    found = _locked_by_fingerprint(fingerprints)
+    found = _locked_by_fingerprint(fingerprints, Ticket.ACTIVE)
+    rest = [fp for fp in fingerprints if fp not in found]
+    found |= _locked_by_fingerprint(rest, Ticket.CLOSED)
     new: list[Ticket] = []
     touched: list[Ticket] = []  # rows are locked: their state here is what gets written
     for fp, (condition, count) in pending.items():
