@@ -134,7 +134,8 @@ def positions_compute(
             for block in blocks:
                 if block is None:
                     continue
-                on_hand += block.in_stock
+                if block.in_stock is not None:  # None only on a removed variant (zeroed below)
+                    on_hand += block.in_stock
                 if block.minimum_stock is not None:
                     minimum = (minimum or 0) + block.minimum_stock
                 if block.sales_velocity is not None:
