@@ -1,0 +1,118 @@
+"""What keeps the queue fast at a million tickets, without changing what it shows: the
+search through its trigram indexes, the sorts through theirs, pages read ids first."""
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from exceptions.filters import TicketFilter
+from exceptions.selectors import queue_queryset
+from exceptions.services import Condition, tickets_raise_many
+from exceptions.tables import TicketTable
+
+pytestmark = pytest.mark.django_db
+QUEUE = reverse("exceptions:index")
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the indexes and plans are PostgreSQL's"
+)
+
+
+def shown(client, **query) -> list[int]:
+    return [t.pk for t in client.get(QUEUE, {"team": "", **query}).context["table"].data]
+
+
+def test_a_search_matches_within_one_field_never_across_two(client_for):
+    """The joined text the index is built on holds "A-1 900" across the SKU and the order;
+    the search must still look for the value in each field alone."""
+    (ticket,) = tickets_raise_many(
+        [Condition("orphaned_order", sku="A-1", order_number="900")], source="t"
+    ).created
+    client = client_for("admin")
+    assert shown(client, q="a-1") == [ticket.pk]
+    assert shown(client, q="900") == [ticket.pk]
+    assert shown(client, q="A-1 900") == []
+
+
+def _plan(sql_and_params) -> str:
+    sql, params = sql_and_params
+    with connection.cursor() as cursor:
+        # a handful of test rows: make the planner show whether it *can* use the index
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _queue_sql(query: dict):
+    data = QueryDict(mutable=True)
+    data.update(query)
+    # the counts by type: what a search reads however the page is sorted
+    return TicketFilter(data, queryset=queue_queryset()).qs.order_by().query.sql_with_params()
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ({"q": "SKU-0123"}, "ticket_search_active"),
+        ({"q": "SKU-0123", "status": "any"}, "ticket_search"),
+    ],
+)
+def test_the_search_reads_its_trigram_index(query, index):
+    """The index is on the search's own expression: when they differ PostgreSQL reads every
+    ticket again (the migration's SQL and ``SEARCH_TEXT`` must change together)."""
+    conditions = [Condition("stock_drift", sku=f"X-{n:04d}") for n in range(1000)]
+    tickets_raise_many(conditions, source="t")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE exceptions_ticket")  # a thousand rows: an index is worth it
+    plan = _plan(_queue_sql(query))
+    assert f"Bitmap Index Scan on {index} " in plan, plan
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("sort", "index"),
+    [
+        ("title", "ticket_sort_type"),
+        ("-severity", "ticket_sort_severity"),
+        ("status", "ticket_sort_status"),
+        ("-occurrences", "ticket_sort_seen"),
+    ],
+)
+def test_a_team_s_sorted_queue_is_read_in_its_index_order(sort, index):
+    ticket_filter = TicketFilter({"team": "operations"}, queryset=queue_queryset().order_by())
+    table = TicketTable(ticket_filter.qs, order_by=(sort,))
+    plan = _plan(table.data.data.query.sql_with_params())
+    assert f"Index Scan Backward using {index} " in plan or f"Index Scan using {index} " in plan, (
+        plan
+    )
+
+
+ORDERS = {
+    "": ("-last_seen", "-pk"),
+    "title": ("type", "pk"),
+    "-severity": ("-severity_rank", "-pk"),
+    "id": ("pk",),
+}
+
+
+@pytest.mark.parametrize("sort", list(ORDERS))
+def test_every_page_shows_its_rows_in_order_with_a_bounded_number_of_queries(client_for, sort):
+    """Pages read ids first, then those rows: the rows of every page are the queue's, in
+    its order (120 tickets of one run share their last seen time: the id decides)."""
+    kinds = ("stock_drift", "sku_missing_in_ip")
+    tickets_raise_many([Condition(kinds[n % 2], sku=f"P-{n:03d}") for n in range(120)], source="t")
+    client = client_for("admin")
+    query = {"team": "", "sort": sort} if sort else {"team": ""}
+    expected = list(queue_queryset().order_by(*ORDERS[sort]).values_list("pk", flat=True))
+    seen = []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(QUEUE, {**query, "page": page})
+        rows = [row.record.pk for row in response.context["table"].paginated_rows]
+        assert len(rows) == (50 if page < 3 else 20)
+        assert len(queries) <= 25
+        seen += rows
+    assert seen == expected
