@@ -11,6 +11,7 @@ from django.utils import timezone
 from centra_ip.teams import TEAM_CHOICES
 from exceptions.models import Ticket, sla_breached_q
 from exceptions.registry import SEVERITY_CHOICES, type_choices
+from exceptions.widgets import QuickSelect
 
 ACTIVE = "active"
 CLOSED = "closed"
@@ -52,18 +53,21 @@ _AGES = {
 }
 
 
+class _Choice(django_filters.ChoiceFilter):
+    """A choice filter drawn by ``QuickSelect`` (the form is on every queue page)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, widget=QuickSelect, **kwargs)
+
+
 class TicketFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label="Search")
-    team = django_filters.ChoiceFilter(choices=TEAM_CHOICES, empty_label="All teams")
-    type = django_filters.ChoiceFilter(choices=type_choices, empty_label="All types")
-    status = django_filters.ChoiceFilter(
-        choices=STATUS_CHOICES, method="filter_status", empty_label=None
-    )
-    severity = django_filters.ChoiceFilter(choices=SEVERITY_CHOICES, empty_label="Any severity")
-    age = django_filters.ChoiceFilter(
-        choices=AGE_CHOICES, method="filter_age", empty_label="Any age", label="Age"
-    )
-    sla = django_filters.ChoiceFilter(
+    team = _Choice(choices=TEAM_CHOICES, empty_label="All teams")
+    type = _Choice(choices=type_choices, empty_label="All types")
+    status = _Choice(choices=STATUS_CHOICES, method="filter_status", empty_label=None)
+    severity = _Choice(choices=SEVERITY_CHOICES, empty_label="Any severity")
+    age = _Choice(choices=AGE_CHOICES, method="filter_age", empty_label="Any age", label="Age")
+    sla = _Choice(
         choices=[("breached", "Past SLA")], method="filter_sla", empty_label="Any", label="SLA"
     )
 

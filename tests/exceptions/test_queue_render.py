@@ -1,17 +1,22 @@
-"""The queue's rows are built in Python (``{% queue_row %}``) for speed: the markup must be
-what the row template produced, escaping and date formats included."""
+"""The queue's rows (``{% queue_row %}``) and filter selects (``QuickSelect``) are built in
+Python for speed: the markup must be what the templates produced, escaping and dates
+included."""
 
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django import forms
+from django.http import QueryDict
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
 
+from exceptions.filters import TicketFilter
 from exceptions.models import Ticket
 from exceptions.selectors import queue_queryset
 from exceptions.services import ticket_assign, ticket_raise, ticket_resolve
+from exceptions.widgets import QuickSelect
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +76,22 @@ def test_the_queue_page_shows_the_rows(client_for, varied_tickets):
     assert "Order &lt;b&gt;1001&lt;/b&gt; &amp; &quot;friends&quot;" in page
     assert Ticket.objects.filter(regressions__gt=0).exists()
     assert "regression #1</span>" in page
+
+
+@pytest.mark.parametrize("value", ["", "a", "x", 3, None])
+@pytest.mark.parametrize(
+    "attrs", [None, {"id": "id_kind", "required": True, "disabled": False, "data-x": 'q"<'}]
+)
+def test_the_quick_select_is_django_s_select(value, attrs):
+    choices = [("", "All"), ("a", "A & <b>"), ("Group", [("x", "X"), ("y", "Y")]), (3, "three")]
+    expected = forms.Select(choices=choices).render("kind", value, attrs)
+    assert QuickSelect(choices=choices).render("kind", value, attrs) == expected
+
+
+def test_the_queue_s_filter_form_is_drawn_as_django_draws_it():
+    form = TicketFilter(QueryDict("team=operations&type=stock_drift&sla=breached")).form
+    selects = [field for field in form if isinstance(field.field.widget, QuickSelect)]
+    assert [field.name for field in selects] == ["team", "type", "status", "severity", "age", "sla"]
+    for field in selects:
+        django_select = forms.Select(choices=field.field.choices)
+        assert str(field) == field.as_widget(widget=django_select)
