@@ -172,6 +172,14 @@ class Ticket(models.Model):
             models.Index(
                 F("team"), F("occurrences"), F("id"), condition=_ACTIVE, name="ticket_sort_seen"
             ),
+            # By assignee: the team's ids and assignees from the index alone, joined to the
+            # few users and sorted there (the ids-first pages, ``exceptions.paging``).
+            models.Index(
+                fields=["team", "assignee", "id"],
+                include=["status"],
+                condition=_ACTIVE,
+                name="ticket_sort_assignee",
+            ),
             # Closed tickets and "any status", per team and for all, newest activity first:
             # the first page, and deep pages, read off the index.
             models.Index(
