@@ -24,7 +24,7 @@ class IdsFirst:
 
 
 class QueuePaginator(IdsFirst, Paginator):
-    pass
+    """For a page whose rows the paginator counts itself (a type is chosen)."""
 
 
 class CountedQueuePaginator(IdsFirst, CountedPaginator):

@@ -1,7 +1,7 @@
 """A select written in Python, for the queue's filter form.
 
 Django renders a select through templates, one template include per option: the queue's
-filter form (about 45 options) cost ~6 ms of every queue page (issue 17). This widget
+filter form (about 45 options) cost 5-10 ms of every queue page (issue 17). This widget
 writes the same markup as Django's templates (``django/forms/widgets/select.html``,
 ``select_option.html`` and ``attrs.html``), checked by ``tests/exceptions/test_queue_render.py``.
 """
