@@ -19,7 +19,8 @@ class IdsFirst:
     def _get_page(self, rows, number, paginator):
         ids = list(rows.data.values_list("pk", flat=True))
         found = queue_queryset().in_bulk(ids)
-        rows.data = [found[pk] for pk in ids]
+        # a ticket deleted between the two reads (in the admin) is left out, not an error
+        rows.data = [found[pk] for pk in ids if pk in found]
         return super()._get_page(rows, number, paginator)
 
 

@@ -124,3 +124,16 @@ def test_every_page_shows_its_rows_in_order_with_a_bounded_number_of_queries(cli
         assert len(queries) <= 25
         seen += rows
     assert seen == expected
+
+
+def test_a_ticket_deleted_between_a_page_s_two_reads_is_left_out(client_for, monkeypatch):
+    tickets = tickets_raise_many(
+        [Condition("stock_drift", sku=f"D-{n}") for n in range(3)], source="t"
+    ).created
+    gone = tickets[1]
+    monkeypatch.setattr(
+        "exceptions.paging.queue_queryset", lambda: queue_queryset().exclude(pk=gone.pk)
+    )
+    response = client_for("admin").get(QUEUE, {"team": ""})
+    rows = [row.record.pk for row in response.context["table"].paginated_rows]
+    assert rows == [t.pk for t in reversed(tickets) if t.pk != gone.pk]
