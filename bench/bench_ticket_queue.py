@@ -6,7 +6,9 @@ tell us anything about. A scratch database (``BENCH_DB``, default ``centra_ip_be
 is created next to it (migrated like a test database) and dropped at the end; with
 ``BENCH_KEEP=1`` it is kept, and the next run with ``BENCH_KEEP=1`` migrates it and reuses its
 tickets instead of loading them again (the engine run's tickets of the previous run are
-deleted first, so every run times the same work). Prints:
+deleted first, so every run times the same work). ``BENCH_PARTS=queue`` times only the pages,
+``BENCH_PARTS=conditions`` only the engine run (after the load, or on a kept database); both by
+default. Prints:
 
 - the load: 1,000,000 tickets spread over the registry's types and teams, a year of first
   and last seen times, 200,000 active (open, acknowledged, snoozed) and 800,000 closed, with
@@ -20,9 +22,6 @@ deleted first, so every run times the same work). Prints:
   ``tickets_clear_many``: 10,000 new conditions (notifications included, on the locmem mail
   backend), the same 10,000 again (counted on their tickets), clearing them (auto-resolved),
   and raising them once more (reopened as regressions).
-
-``BENCH_PARTS=conditions`` runs only the engine run (after the load, or on a kept database),
-``BENCH_PARTS=queue`` only the pages; both by default.
 """
 
 import gc
@@ -50,6 +49,7 @@ CONDITIONS = int(os.environ.get("BENCH_CONDITIONS", 10_000))
 RUNS = int(os.environ.get("BENCH_RUNS", 20))
 SCRATCH_DB = os.environ.get("BENCH_DB", "centra_ip_bench_tickets")
 KEEP = os.environ.get("BENCH_KEEP") == "1"
+# Which parts to time: "queue" (the pages), "conditions" (the engine run), or both (default).
 PARTS = os.environ.get("BENCH_PARTS", "queue,conditions").split(",")
 
 # Ids, subjects and times are derived from the row number, so every run loads the same data.
