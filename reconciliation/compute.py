@@ -9,10 +9,10 @@ feed receipts), each grouped on its own rows (``reconciliation.sql``):
 - ``OrderBalance``: per order, what the discrepancies and the close compare;
 - ``DayOrders``: orders per day and slice.
 
-A day's SKUs are not stored: ``day_sku_rows`` computes them when the day is opened (a day
-is a thirty-first of a month's lines, read through the date indexes), so a month's
-computation sums each line once per table instead of once more per day and SKU (see
-docs/benchmarks.md, issue 16).
+A day's SKUs are not part of the computation: ``reconciliation.day_skus`` computes them when
+the day is first opened (a day is a thirty-first of a month's lines, read through the date
+indexes) and keeps them until the day is computed again, so a month's computation sums
+each line once per table instead of once more per day and SKU (docs/benchmarks.md, issue 16).
 
 Date bases: Centra figures sit on the order's day (the ledger keeps ``returned_quantity`` on
 the line, so Centra returns are dated by their order); feed rows sit on their own date (the
@@ -20,11 +20,11 @@ date IP books them on). Per order, the comparison ignores dates, so a return boo
 next month still balances its order.
 """
 
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -33,6 +33,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -43,12 +44,11 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, TruncDate
 
-from reconciliation.config import brand_zone, day_start, reconciliation_settings
+from reconciliation.config import reconciliation_settings
 from reconciliation.figures import (
     DAY_FIGURES,
     FIGURES,
     MONEY,
-    MONEY_FIGURES,
     RATE,
     SLICES,
 )
@@ -57,14 +57,13 @@ from reconciliation.models import (
     DayOrders,
     DayTotals,
     OrderBalance,
-    ReconciliationRun,
 )
-from reconciliation.sql import insert_joined, joined_rows, side
+from reconciliation.sql import insert_joined, side
 from returns.models import ReturnLine, StockIn
 from syncs.models import Order, OrderLine, SalesFeedRow
 
 CANCELLED = "CANCELLED"
-CENT = Decimal("0.01")
+DAY_SKU_DIMS = ["day", "sku", *SLICES]
 # A line's SKU: IP's, else Centra's (unmapped lines).
 SKU = Coalesce(NullIf("ip_sku", Value("")), "centra_sku")
 
@@ -272,34 +271,13 @@ def day_totals_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, throug
     return insert_joined(DayTotals, dims, [centra, *others], on=dims, figures=DAY_FIGURES)
 
 
-def day_sku_rows(day: date) -> list[dict]:
-    """One day's figures per SKU and slice, computed now from the ledger (not stored).
-
-    The feed counts as taken through the watermark the last computation used, as the
-    day's totals do; the ledger and the rates are read as they are now, so a change since
-    the last computation shows here first (as on the order pages). Money is rounded to
-    cents per row, as a stored row would be."""
-    config = reconciliation_settings()
-    zone = brand_zone(config)
-    start, end = day_start(day, zone), day_start(day + timedelta(days=1), zone)
-    through = (
-        ReconciliationRun.objects.order_by("-started_at")
-        .values_list("feed_taken_through", flat=True)
-        .first()
-    )
-    with transaction.atomic():
-        planner_settings()
-        sides = [
-            _centra_day_side(start=start, end=end, zone=zone, sku=SKU),
-            *_other_day_sides(start=start, end=end, zone=zone, through=through, by_sku=True),
-        ]
-        dims = ["day", "sku", *SLICES]
-        rows = joined_rows(dims, sides, on=dims, figures=DAY_FIGURES)
-    for row in rows:
-        row["day"] = day  # one day's rows (SQLite returns it as text)
-        for name in MONEY_FIGURES:
-            row[name] = Decimal(str(row[name])).quantize(CENT, rounding=ROUND_HALF_UP)
-    return rows
+def day_sku_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> list:
+    """The sides of one day's figures per SKU and slice (``DAY_SKU_DIMS``), for
+    ``reconciliation.day_skus``, which computes them when the day is opened."""
+    return [
+        _centra_day_side(start=start, end=end, zone=zone, sku=SKU),
+        *_other_day_sides(start=start, end=end, zone=zone, through=through, by_sku=True),
+    ]
 
 
 def _outer_order(column: str, output_field):
@@ -335,6 +313,7 @@ def order_balances_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, th
     key = {"order_id": F("order_id")}
     lateral = connection.vendor == "postgresql"
     if lateral:
+        key = {"order_id": Max("order_id")}  # one order's rows: one group, no GROUP BY
         orders = orders.values(*[f"k_{name}" for name in dims], "k_own_rate")
         of_order = {"order_id": _outer_order("order_id", IntegerField())}
         centra = _centra_side(
@@ -432,9 +411,11 @@ def planner_settings() -> None:
     scans every order line and feed row instead of reading the day's through the indexes:
     2.5 s instead of 0.6 s for a day of a million-line month), and no JIT compilation (each
     statement runs once per computation; compiling it cost 1.4 s a statement, more than it
-    saved)."""
+    saved), and no memoizing of the order balances' per-order sides (each order's key comes
+    once: the cache only hashed and stored 333,334 misses)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL random_page_cost = 1.1")
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL enable_memoize = off")

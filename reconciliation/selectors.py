@@ -1,7 +1,7 @@
 """What the finance screens read: the month's days, a day's SKUs and orders, a SKU's
 orders and the discrepancies, each a ``ReportTable``. The month reads the computed tables
 (``DayTotals``, ``DayOrders``, ``Discrepancy``): a few hundred rows however many lines it
-had. A day's SKUs are computed when the day is opened (``compute.day_sku_rows``).
+had. A day's SKUs are computed when the day is opened and kept (``reconciliation.day_skus``).
 """
 
 from datetime import date, datetime, time, timedelta
@@ -11,8 +11,9 @@ from django.db.models import Count, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from reconciliation.compute import SKU, balance_differences, day_sku_rows
+from reconciliation.compute import SKU, balance_differences
 from reconciliation.config import brand_zone, month_bounds, reconciliation_settings
+from reconciliation.day_skus import kept_day_sku_rows
 from reconciliation.discrepancies import KINDS
 from reconciliation.figures import MONEY
 from reconciliation.ip_sales import ip_sales
@@ -230,7 +231,7 @@ def day_skus(*, day: date, filters: Filters, only_differences: bool) -> ReportTa
     ip = ip_sales(day, day, filtered=filters.active, by_sku=True)
     rows = _sum_by_sku(
         row
-        for row in day_sku_rows(day)
+        for row in kept_day_sku_rows(day)
         if all(not value or row[name] == value for name, value in vars(filters).items())
     )
     if not ip.filtered:  # SKUs IP says sold that day while the feed has nothing for them

@@ -7,7 +7,7 @@ The queries are built with the ORM and compiled for the connection, so the brand
 """
 
 from django.db import connection
-from django.db.models import IntegerField, Sum
+from django.db.models import IntegerField, Sum, Value
 from django.db.models.functions import Collate
 
 from reconciliation.figures import FIGURES, MONEY, MONEY_FIGURES, SLICES
@@ -30,11 +30,22 @@ def side(queryset, dims: dict, measures: dict):
     keyed = {f"k_{name}": _group_key(name, expression) for name, expression in dims.items()}
     sums = {
         name: expression
-        if getattr(expression, "contains_aggregate", False)  # summed already (and scaled)
+        if _aggregate(expression)  # summed already (and scaled)
         else Sum(expression, output_field=MONEY if name in MONEY_FIGURES else IntegerField())
         for name, expression in measures.items()
     }
+    if all(_aggregate(expression) for expression in dims.values()):
+        # The rows are one group (a ``LATERAL`` side, computed per order): a plain aggregate
+        # without ``GROUP BY``, which PostgreSQL runs a third faster per order than grouping
+        # one group. The key is then an aggregate too (``MAX(order_id)``: NULL when there
+        # are no rows, as a missing group would be).
+        one = queryset.order_by().values(one_group=Value(1)).annotate(**keyed, **sums)
+        return one.values(*keyed, *sums)
     return queryset.order_by().annotate(**keyed).values(*keyed).annotate(**sums)
+
+
+def _aggregate(expression) -> bool:
+    return getattr(expression, "contains_aggregate", False)
 
 
 def insert_select(model, dims: list[str], union, figures=FIGURES) -> int:
@@ -117,11 +128,16 @@ def joined_select(
     return f"SELECT {', '.join(select)} FROM {source}{where}", params  # noqa: S608
 
 
-def insert_joined(model, dims: list[str], sides: list, **options) -> int:
-    """``INSERT INTO model (dims, figures) SELECT ...`` of ``joined_select``; the row count."""
+def insert_joined(model, dims: list[str], sides: list, *, same=None, **options) -> int:
+    """``INSERT INTO model (dims, figures) SELECT ...`` of ``joined_select``; the row count.
+    ``same``: columns given one value for every row (e.g. the computation they belong to)."""
     sql, params = joined_select(dims, sides, **options)
+    same = same or {}
+    if same:
+        values = ", ".join("%s" for _ in same)
+        sql, params = f"SELECT {values}, j.* FROM ({sql}) j", [*same.values(), *params]  # noqa: S608
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in [*dims, *options["figures"]])
+    columns = ", ".join(quote(c) for c in [*same, *dims, *options["figures"]])
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {sql}", params)
         return cursor.rowcount
