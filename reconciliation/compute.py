@@ -58,7 +58,7 @@ from reconciliation.models import (
     DayTotals,
     OrderBalance,
 )
-from reconciliation.sql import insert_joined, side
+from reconciliation.sql import grouped_by_hashing, insert_joined, side
 from returns.models import ReturnLine, StockIn
 from syncs.models import Order, OrderLine, SalesFeedRow
 
@@ -89,10 +89,16 @@ def _money(expression):
     return ExpressionWrapper(expression, output_field=MONEY)
 
 
+def _sum_where(condition: Q, expression, output=MONEY):
+    """The sum of ``expression`` over the rows where ``condition`` holds (``FILTER``: the
+    other rows are skipped, not summed as zeros); NULL where none holds."""
+    return Sum(expression, filter=condition, output_field=output)
+
+
 def _when(condition: Q, expression, output=None):
-    """``expression`` where ``condition`` holds, else 0 (per row; the outer query sums)."""
+    """``_sum_where``, 0 where no row holds (also where the condition can hold for none)."""
     output = output or IntegerField()
-    return Case(When(condition, then=expression), default=Value(0), output_field=output)
+    return Coalesce(_sum_where(condition, expression, output), Value(0), output_field=output)
 
 
 def order_rate(*, own: str, currency: str, day: str):
@@ -120,11 +126,13 @@ def _centra_side(lines, dims: dict, order_rate_known=None):
     Base amounts are each line's amount at its order's rate. ``order_rate_known``: that rate
     when the lines are one order's (the caller has it); the sums are then multiplied by it
     once, which is exactly the sum of the products (decimal arithmetic) without a product
-    per line. Otherwise the rate is looked up per line."""
+    per line (the net base as the gross less cancelled and returned: the same sums, which
+    PostgreSQL computes once). Otherwise the rate is looked up per line."""
     ordered = F("quantity") + F("cancelled_quantity")
     estimated = Greatest(F("returned_quantity") - F("refunded_units"), Value(0))
-    gross = ordered * F("unit_price")
-    returned_value = F("refunded_value") + estimated * F("unit_price")
+    gross = _money(ordered * F("unit_price"))
+    cancelled_value = _money(F("cancelled_quantity") * F("unit_price"))
+    returned_value = _money(F("refunded_value") + estimated * F("unit_price"))
     net = F("quantity") * F("unit_price") - returned_value
     if order_rate_known is None:
         rate = order_rate(
@@ -135,34 +143,45 @@ def _centra_side(lines, dims: dict, order_rate_known=None):
             "c_net_base": _money(net * rate),
         }
     else:
+        sums = [Sum(gross), Sum(cancelled_value), Sum(returned_value)]
         base = {
-            "c_gross_base": _money(Sum(_money(gross)) * order_rate_known),
-            "c_net_base": _money(Sum(_money(net)) * order_rate_known),
+            "c_gross_base": _money(sums[0] * order_rate_known),
+            "c_net_base": _money((sums[0] - sums[1] - sums[2]) * order_rate_known),
         }
     measures = {
         "c_units_ordered": ordered,
         "c_units_cancelled": F("cancelled_quantity"),
         "c_units_returned": F("returned_quantity"),
-        "c_gross": _money(gross),
-        "c_cancelled_value": _money(F("cancelled_quantity") * F("unit_price")),
-        "c_returned_value": _money(returned_value),
+        "c_gross": gross,
+        "c_cancelled_value": cancelled_value,
+        "c_returned_value": returned_value,
         **base,
         "c_units_returned_estimated": estimated,
     }
     return side(lines, dims, measures)
 
 
-def _hub_side(rows, dims: dict, through: datetime | None, own_rate="order__currency_base_rate"):
+def _hub_side(rows, dims: dict, through: datetime | None, own_rate_known=None):
     """Feed rows (annotated with ``rate_day``) grouped by ``dims``: what the hub published
-    and what IP took. ``own_rate``: the field holding the order's own rate."""
+    and what IP took. ``own_rate_known``: the order's own rate when the rows are one
+    order's (annotated as ``own_rate``), as for ``_centra_side``: the taken value times it
+    once; only an order without one converts each row at the rates table."""
     sale = Q(source=SalesFeedRow.Source.ORDER_LINE)
     ret = Q(source=SalesFeedRow.Source.RETURN_LINE)
     taken = Q(changed_at__lte=through) if through else Q(pk__in=[])
     live = sale & Q(cancelled=False)
     value = F("quantity") * F("price")  # negative on return rows
-    rate = order_rate(own=own_rate, currency="currency", day="rate_day")
+    if own_rate_known is None:
+        rate = order_rate(own="order__currency_base_rate", currency="currency", day="rate_day")
+        net_base = _when((live | ret) & taken, value * rate, MONEY)
+    else:
+        by_table = rate_expression(currency="currency", day="rate_day")
+        net_base = Coalesce(
+            _money(_sum_where((live | ret) & taken, value) * own_rate_known),
+            _sum_where(Q(own_rate__isnull=True) & (live | ret) & taken, value * by_table),
+        )
     measures = {
-        "h_net_base": _when((live | ret) & taken, value * rate, MONEY),
+        "h_net_base": net_base,
         "h_units_published": _when(live, F("quantity")),
         "h_units_taken": _when(live & taken, F("quantity")),
         "h_units_released": _when(sale & Q(cancelled=True) & taken, F("quantity")),
@@ -268,7 +287,8 @@ def day_totals_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, throug
     )
     others = _other_day_sides(start=start, end=end, zone=zone, through=through, by_sku=False)
     DayTotals.objects.filter(**window).delete()
-    return insert_joined(DayTotals, dims, [centra, *others], on=dims, figures=DAY_FIGURES)
+    with grouped_by_hashing():
+        return insert_joined(DayTotals, dims, [centra, *others], on=dims, figures=DAY_FIGURES)
 
 
 def day_sku_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> list:
@@ -324,7 +344,7 @@ def order_balances_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, th
         rows = SalesFeedRow.objects.filter(**of_order).annotate(
             rate_day=_outer_order("day", DateField()), own_rate=_outer_order("own_rate", RATE)
         )
-        hub = _hub_side(rows, key, through, own_rate="own_rate")
+        hub = _hub_side(rows, key, through, own_rate_known=_outer_order("own_rate", RATE))
     else:
         orders = orders.values(*[f"k_{name}" for name in dims])
         window = {"order__order_date__gte": start, "order__order_date__lt": end}
@@ -402,20 +422,3 @@ def mismatches(*, start_day: date, end_day: date, settled_before: date, config):
         | Q(value_diff_base_abs__gt=tolerance)
         | Q(value_diff_base__isnull=True, value_diff_abs__gt=tolerance)
     ).order_by("day", "order_id")
-
-
-def planner_settings() -> None:
-    """PostgreSQL, for this transaction only: room in memory for grouping (hash aggregates
-    instead of sorts spilled to disk: a month of a million lines groups 2-3x faster), and
-    index reads priced as on SSD storage (with the default, rebuilding one changed day
-    scans every order line and feed row instead of reading the day's through the indexes:
-    2.5 s instead of 0.6 s for a day of a million-line month), and no JIT compilation (each
-    statement runs once per computation; compiling it cost 1.4 s a statement, more than it
-    saved), and no memoizing of the order balances' per-order sides (each order's key comes
-    once: the cache only hashed and stored 333,334 misses)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL enable_memoize = off")

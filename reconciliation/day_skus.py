@@ -20,11 +20,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 
-from reconciliation.compute import DAY_SKU_DIMS, day_sku_sides, planner_settings
+from reconciliation.compute import DAY_SKU_DIMS, day_sku_sides
 from reconciliation.config import brand_zone, day_start, reconciliation_settings
 from reconciliation.figures import DAY_FIGURES, MONEY_FIGURES
 from reconciliation.models import KeptDaySku, ReconciliationRun
-from reconciliation.sql import insert_joined, joined_rows
+from reconciliation.sql import insert_joined, joined_rows, planner_settings
 
 CENT = Decimal("0.01")
 
