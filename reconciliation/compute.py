@@ -300,11 +300,19 @@ def day_sku_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through) ->
     ]
 
 
+class _OuterColumn(RawSQL):
+    """A column of the outer query: one value for all the rows of a ``LATERAL`` side, so
+    never a group key (Django would group by it, as by any raw SQL beside an aggregate)."""
+
+    def get_group_by_cols(self):
+        return []
+
+
 def _outer_order(column: str, output_field):
     """A column of the order a ``LATERAL`` side is computed for (``s0``, the orders)."""
     quote = connection.ops.quote_name
     # Only quoted identifiers of our own making go in.
-    return RawSQL(f"{quote('s0')}.{quote('k_' + column)}", [], output_field=output_field)  # noqa: S611
+    return _OuterColumn(f"{quote('s0')}.{quote('k_' + column)}", [], output_field=output_field)
 
 
 def order_balances_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
