@@ -36,12 +36,13 @@ def day_run(day: date) -> ReconciliationRun | None:
 
 
 def day_sku_rows(day: date) -> list[dict]:
-    """One day's figures per SKU and slice, computed now from the ledger (nothing kept)."""
+    """One day's figures per SKU and slice, computed now from the ledger (nothing kept); the
+    feed taken through the watermark of the day's latest computation, or of the latest of
+    all for a day never computed."""
+    run = day_run(day) or ReconciliationRun.objects.order_by("-started_at", "-pk").first()
     with transaction.atomic():
         planner_settings()
-        rows = joined_rows(
-            DAY_SKU_DIMS, _sides(day, day_run(day)), on=DAY_SKU_DIMS, figures=DAY_FIGURES
-        )
+        rows = joined_rows(DAY_SKU_DIMS, _sides(day, run), on=DAY_SKU_DIMS, figures=DAY_FIGURES)
     return _as_day_rows(day, rows)
 
 
