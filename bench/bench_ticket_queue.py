@@ -20,6 +20,9 @@ deleted first, so every run times the same work). Prints:
   ``tickets_clear_many``: 10,000 new conditions (notifications included, on the locmem mail
   backend), the same 10,000 again (counted on their tickets), clearing them (auto-resolved),
   and raising them once more (reopened as regressions).
+
+``BENCH_PARTS=conditions`` runs only the engine run (after the load, or on a kept database),
+``BENCH_PARTS=queue`` only the pages; both by default.
 """
 
 import gc
@@ -37,6 +40,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 from bench.cost import load_average, server_cpu  # noqa: E402
 
@@ -46,6 +50,7 @@ CONDITIONS = int(os.environ.get("BENCH_CONDITIONS", 10_000))
 RUNS = int(os.environ.get("BENCH_RUNS", 20))
 SCRATCH_DB = os.environ.get("BENCH_DB", "centra_ip_bench_tickets")
 KEEP = os.environ.get("BENCH_KEEP") == "1"
+PARTS = os.environ.get("BENCH_PARTS", "queue,conditions").split(",")
 
 # Ids, subjects and times are derived from the row number, so every run loads the same data.
 # Subjects repeat (50,000 SKUs, 300,000 orders) so the ticket page has related tickets to find.
@@ -397,9 +402,12 @@ def main() -> int:
             engine_forget()
         else:
             load()
-        user = UserFactory(username="bench-operations", team="operations")
-        pages(user)
-        engine_run()
+        if "queue" in PARTS:
+            pages(UserFactory(username="bench-operations", team="operations"))
+        if "conditions" in PARTS:
+            if "queue" not in PARTS:
+                get_resolver().check()  # imports the URLconf, as the pages would: not timed
+            engine_run()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=KEEP)
     return 0
