@@ -9,10 +9,10 @@ feed receipts), each grouped on its own rows (``reconciliation.sql``):
 - ``OrderBalance``: per order, what the discrepancies and the close compare;
 - ``DayOrders``: orders per day and slice.
 
-A day's SKUs are not stored: ``day_sku_rows`` computes them when the day is opened (a day
-is a thirty-first of a month's lines, read through the date indexes), so a month's
-computation sums each line once per table instead of once more per day and SKU (see
-docs/benchmarks.md, issue 16).
+A day's SKUs are not part of the computation: ``reconciliation.day_skus`` computes them when
+the day is first opened (a day is a thirty-first of a month's lines, read through the date
+indexes) and keeps them until the day is computed again, so a month's computation sums
+each line once per table instead of once more per day and SKU (docs/benchmarks.md, issue 16).
 
 Date bases: Centra figures sit on the order's day (the ledger keeps ``returned_quantity`` on
 the line, so Centra returns are dated by their order); feed rows sit on their own date (the
@@ -20,11 +20,11 @@ date IP books them on). Per order, the comparison ignores dates, so a return boo
 next month still balances its order.
 """
 
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -33,6 +33,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -43,12 +44,11 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Abs, Cast, Coalesce, Greatest, NullIf, TruncDate
 
-from reconciliation.config import brand_zone, day_start, reconciliation_settings
+from reconciliation.config import reconciliation_settings
 from reconciliation.figures import (
     DAY_FIGURES,
     FIGURES,
     MONEY,
-    MONEY_FIGURES,
     RATE,
     SLICES,
 )
@@ -57,14 +57,13 @@ from reconciliation.models import (
     DayOrders,
     DayTotals,
     OrderBalance,
-    ReconciliationRun,
 )
-from reconciliation.sql import insert_joined, joined_rows, side
+from reconciliation.sql import grouped_by_hashing, insert_joined, side
 from returns.models import ReturnLine, StockIn
 from syncs.models import Order, OrderLine, SalesFeedRow
 
 CANCELLED = "CANCELLED"
-CENT = Decimal("0.01")
+DAY_SKU_DIMS = ["day", "sku", *SLICES]
 # A line's SKU: IP's, else Centra's (unmapped lines).
 SKU = Coalesce(NullIf("ip_sku", Value("")), "centra_sku")
 
@@ -90,10 +89,16 @@ def _money(expression):
     return ExpressionWrapper(expression, output_field=MONEY)
 
 
+def _sum_where(condition: Q, expression, output=MONEY):
+    """The sum of ``expression`` over the rows where ``condition`` holds (``FILTER``: the
+    other rows are skipped, not summed as zeros); NULL where none holds."""
+    return Sum(expression, filter=condition, output_field=output)
+
+
 def _when(condition: Q, expression, output=None):
-    """``expression`` where ``condition`` holds, else 0 (per row; the outer query sums)."""
+    """``_sum_where``, 0 where no row holds (also where the condition can hold for none)."""
     output = output or IntegerField()
-    return Case(When(condition, then=expression), default=Value(0), output_field=output)
+    return Coalesce(_sum_where(condition, expression, output), Value(0), output_field=output)
 
 
 def order_rate(*, own: str, currency: str, day: str):
@@ -121,11 +126,13 @@ def _centra_side(lines, dims: dict, order_rate_known=None):
     Base amounts are each line's amount at its order's rate. ``order_rate_known``: that rate
     when the lines are one order's (the caller has it); the sums are then multiplied by it
     once, which is exactly the sum of the products (decimal arithmetic) without a product
-    per line. Otherwise the rate is looked up per line."""
+    per line (the net base as the gross less cancelled and returned: the same sums, which
+    PostgreSQL computes once). Otherwise the rate is looked up per line."""
     ordered = F("quantity") + F("cancelled_quantity")
     estimated = Greatest(F("returned_quantity") - F("refunded_units"), Value(0))
-    gross = ordered * F("unit_price")
-    returned_value = F("refunded_value") + estimated * F("unit_price")
+    gross = _money(ordered * F("unit_price"))
+    cancelled_value = _money(F("cancelled_quantity") * F("unit_price"))
+    returned_value = _money(F("refunded_value") + estimated * F("unit_price"))
     net = F("quantity") * F("unit_price") - returned_value
     if order_rate_known is None:
         rate = order_rate(
@@ -136,34 +143,45 @@ def _centra_side(lines, dims: dict, order_rate_known=None):
             "c_net_base": _money(net * rate),
         }
     else:
+        sums = [Sum(gross), Sum(cancelled_value), Sum(returned_value)]
         base = {
-            "c_gross_base": _money(Sum(_money(gross)) * order_rate_known),
-            "c_net_base": _money(Sum(_money(net)) * order_rate_known),
+            "c_gross_base": _money(sums[0] * order_rate_known),
+            "c_net_base": _money((sums[0] - sums[1] - sums[2]) * order_rate_known),
         }
     measures = {
         "c_units_ordered": ordered,
         "c_units_cancelled": F("cancelled_quantity"),
         "c_units_returned": F("returned_quantity"),
-        "c_gross": _money(gross),
-        "c_cancelled_value": _money(F("cancelled_quantity") * F("unit_price")),
-        "c_returned_value": _money(returned_value),
+        "c_gross": gross,
+        "c_cancelled_value": cancelled_value,
+        "c_returned_value": returned_value,
         **base,
         "c_units_returned_estimated": estimated,
     }
     return side(lines, dims, measures)
 
 
-def _hub_side(rows, dims: dict, through: datetime | None, own_rate="order__currency_base_rate"):
+def _hub_side(rows, dims: dict, through: datetime | None, own_rate_known=None):
     """Feed rows (annotated with ``rate_day``) grouped by ``dims``: what the hub published
-    and what IP took. ``own_rate``: the field holding the order's own rate."""
+    and what IP took. ``own_rate_known``: the order's own rate when the rows are one
+    order's (annotated as ``own_rate``), as for ``_centra_side``: the taken value times it
+    once; only an order without one converts each row at the rates table."""
     sale = Q(source=SalesFeedRow.Source.ORDER_LINE)
     ret = Q(source=SalesFeedRow.Source.RETURN_LINE)
     taken = Q(changed_at__lte=through) if through else Q(pk__in=[])
     live = sale & Q(cancelled=False)
     value = F("quantity") * F("price")  # negative on return rows
-    rate = order_rate(own=own_rate, currency="currency", day="rate_day")
+    if own_rate_known is None:
+        rate = order_rate(own="order__currency_base_rate", currency="currency", day="rate_day")
+        net_base = _when((live | ret) & taken, value * rate, MONEY)
+    else:
+        by_table = rate_expression(currency="currency", day="rate_day")
+        net_base = Coalesce(
+            _money(_sum_where((live | ret) & taken, value) * own_rate_known),
+            _sum_where(Q(own_rate__isnull=True) & (live | ret) & taken, value * by_table),
+        )
     measures = {
-        "h_net_base": _when((live | ret) & taken, value * rate, MONEY),
+        "h_net_base": net_base,
         "h_units_published": _when(live, F("quantity")),
         "h_units_taken": _when(live & taken, F("quantity")),
         "h_units_released": _when(sale & Q(cancelled=True) & taken, F("quantity")),
@@ -269,44 +287,32 @@ def day_totals_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, throug
     )
     others = _other_day_sides(start=start, end=end, zone=zone, through=through, by_sku=False)
     DayTotals.objects.filter(**window).delete()
-    return insert_joined(DayTotals, dims, [centra, *others], on=dims, figures=DAY_FIGURES)
+    with grouped_by_hashing():
+        return insert_joined(DayTotals, dims, [centra, *others], on=dims, figures=DAY_FIGURES)
 
 
-def day_sku_rows(day: date) -> list[dict]:
-    """One day's figures per SKU and slice, computed now from the ledger (not stored).
+def day_sku_sides(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> list:
+    """The sides of one day's figures per SKU and slice (``DAY_SKU_DIMS``), for
+    ``reconciliation.day_skus``, which computes them when the day is opened."""
+    return [
+        _centra_day_side(start=start, end=end, zone=zone, sku=SKU),
+        *_other_day_sides(start=start, end=end, zone=zone, through=through, by_sku=True),
+    ]
 
-    The feed counts as taken through the watermark the last computation used, as the
-    day's totals do; the ledger and the rates are read as they are now, so a change since
-    the last computation shows here first (as on the order pages). Money is rounded to
-    cents per row, as a stored row would be."""
-    config = reconciliation_settings()
-    zone = brand_zone(config)
-    start, end = day_start(day, zone), day_start(day + timedelta(days=1), zone)
-    through = (
-        ReconciliationRun.objects.order_by("-started_at")
-        .values_list("feed_taken_through", flat=True)
-        .first()
-    )
-    with transaction.atomic():
-        planner_settings()
-        sides = [
-            _centra_day_side(start=start, end=end, zone=zone, sku=SKU),
-            *_other_day_sides(start=start, end=end, zone=zone, through=through, by_sku=True),
-        ]
-        dims = ["day", "sku", *SLICES]
-        rows = joined_rows(dims, sides, on=dims, figures=DAY_FIGURES)
-    for row in rows:
-        row["day"] = day  # one day's rows (SQLite returns it as text)
-        for name in MONEY_FIGURES:
-            row[name] = Decimal(str(row[name])).quantize(CENT, rounding=ROUND_HALF_UP)
-    return rows
+
+class _OuterColumn(RawSQL):
+    """A column of the outer query: one value for all the rows of a ``LATERAL`` side, so
+    never a group key (Django would group by it, as by any raw SQL beside an aggregate)."""
+
+    def get_group_by_cols(self):
+        return []
 
 
 def _outer_order(column: str, output_field):
     """A column of the order a ``LATERAL`` side is computed for (``s0``, the orders)."""
     quote = connection.ops.quote_name
     # Only quoted identifiers of our own making go in.
-    return RawSQL(f"{quote('s0')}.{quote('k_' + column)}", [], output_field=output_field)  # noqa: S611
+    return _OuterColumn(f"{quote('s0')}.{quote('k_' + column)}", [], output_field=output_field)
 
 
 def order_balances_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, through) -> int:
@@ -335,6 +341,7 @@ def order_balances_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, th
     key = {"order_id": F("order_id")}
     lateral = connection.vendor == "postgresql"
     if lateral:
+        key = {"order_id": Max("order_id")}  # one order's rows: one group, no GROUP BY
         orders = orders.values(*[f"k_{name}" for name in dims], "k_own_rate")
         of_order = {"order_id": _outer_order("order_id", IntegerField())}
         centra = _centra_side(
@@ -345,7 +352,7 @@ def order_balances_rebuild(*, start: datetime, end: datetime, zone: ZoneInfo, th
         rows = SalesFeedRow.objects.filter(**of_order).annotate(
             rate_day=_outer_order("day", DateField()), own_rate=_outer_order("own_rate", RATE)
         )
-        hub = _hub_side(rows, key, through, own_rate="own_rate")
+        hub = _hub_side(rows, key, through, own_rate_known=_outer_order("own_rate", RATE))
     else:
         orders = orders.values(*[f"k_{name}" for name in dims])
         window = {"order__order_date__gte": start, "order__order_date__lt": end}
@@ -423,18 +430,3 @@ def mismatches(*, start_day: date, end_day: date, settled_before: date, config):
         | Q(value_diff_base_abs__gt=tolerance)
         | Q(value_diff_base__isnull=True, value_diff_abs__gt=tolerance)
     ).order_by("day", "order_id")
-
-
-def planner_settings() -> None:
-    """PostgreSQL, for this transaction only: room in memory for grouping (hash aggregates
-    instead of sorts spilled to disk: a month of a million lines groups 2-3x faster), and
-    index reads priced as on SSD storage (with the default, rebuilding one changed day
-    scans every order line and feed row instead of reading the day's through the indexes:
-    2.5 s instead of 0.6 s for a day of a million-line month), and no JIT compilation (each
-    statement runs once per computation; compiling it cost 1.4 s a statement, more than it
-    saved)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
-            cursor.execute("SET LOCAL jit = off")

@@ -2,16 +2,14 @@
 Inventory Planner and IP took (docs/reconciliation.md).
 
 ``DayTotals``, ``DayOrders`` and ``OrderBalance`` are computed tables (rebuilt for a window
-by one SQL ``INSERT ... SELECT`` per table), so a month's overview reads a few thousand
-rows, never the order ledger. ``Discrepancy`` is one order whose two sides disagree beyond
-the tolerance; its ``reconciliation_mismatch`` ticket lives on the exception desk, and its
-own history (``DiscrepancyEvent``) is the audit trail of who explained what.
+by one SQL ``INSERT ... SELECT`` per table), so a month's overview reads a few thousand rows,
+never the order ledger. ``Discrepancy``: an order whose two sides disagree beyond the
+tolerance, with its ticket and its history of who explained what (``DiscrepancyEvent``).
 
-Base-currency amounts are converted when the tables are computed: with Centra's own rate
-of each order (``Order.currency_base_rate``) where the ledger has it, else with
-``CurrencyRate`` (admin data with a validity date). ``MonthClose`` freezes a reviewed month:
-its totals and order balances at close are kept, and later changes show as
-``CloseAdjustment`` rows, never as a silent rewrite.
+Base amounts are converted when the tables are computed: at Centra's own rate of each order
+(``Order.currency_base_rate``) where the ledger has it, else at ``CurrencyRate`` (admin data
+with a validity date). ``MonthClose`` freezes a reviewed month: its totals and order
+balances at close are kept; later changes show as ``CloseAdjustment``, never as a rewrite.
 """
 
 from django.conf import settings
@@ -67,12 +65,10 @@ class ReconciliationSettings(models.Model):
 
 
 class CurrencyRate(models.Model):
-    """How many base-currency units one unit of ``currency`` is worth from ``valid_from`` on.
-
-    The fallback for orders whose Centra ``currencyBaseRate`` the ledger does not have (not
+    """How many base-currency units one unit of ``currency`` is worth from ``valid_from`` on:
+    the fallback for orders whose Centra ``currencyBaseRate`` the ledger does not have (not
     read yet, or Centra's schema refused the field). A currency with no rate for a day
-    converts to nothing and the screen says so.
-    """
+    converts to nothing and the screen says so."""
 
     currency = models.CharField(max_length=8)
     valid_from = models.DateField()
@@ -94,7 +90,6 @@ class CurrencyRate(models.Model):
 
 class ReconciliationRun(models.Model):
     """One computation: which days it rebuilt, what it found, and how fresh its inputs were.
-
     ``scope``: ``window`` rebuilt the whole configured window; ``changed`` only the days
     whose inputs changed since the run before (possibly none); ``days`` the days asked."""
 
@@ -172,8 +167,7 @@ class _DayFigures(_Figures):
 class DayTotals(_DayFigures):
     """Both sides per brand-local day and slice (currency, channel, market, store): the month
     overview's only source (a month is a few hundred rows however many lines it had).
-    Centra figures sit on the order's day; feed rows on their own date. A day's SKUs are
-    not stored: they are computed when the day is opened (``compute.day_sku_rows``)."""
+    Centra figures sit on the order's day; feed rows on their own date."""
 
     class Meta:
         ordering = ["day", "currency", "channel", "pk"]
@@ -183,9 +177,21 @@ class DayTotals(_DayFigures):
         return f"{self.day} {self.currency} {self.channel}"
 
 
+class KeptDaySku(_DayFigures):
+    """A day's SKU rows kept for its latest computation ``run`` (``reconciliation.day_skus``)."""
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, db_index=False)
+    sku = models.CharField(max_length=120)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "run"], name="keptdaysku_day_run")]
+
+    def __str__(self):
+        return f"{self.day} {self.sku} {self.currency} (kept)"
+
+
 class DayOrders(models.Model):
-    """Orders per day, currency, channel, market and store (not additive across SKUs, so
-    stored apart)."""
+    """Orders per day and slice (not additive across SKUs, so stored apart)."""
 
     day = models.DateField()
     currency = models.CharField(max_length=8)
@@ -333,12 +339,10 @@ class IpDailySales(models.Model):
 
 
 class CentraMarket(models.Model):
-    """A Centra market finance reports on: Centra's market id and the name shown.
-
-    Centra's documented schema has no readable ``Order.market`` (only the filter
+    """A Centra market finance reports on: Centra's market id and the name shown. Centra's
+    documented schema has no readable ``Order.market`` (only the filter
     ``OrderFilter.marketId``), so the orders stream asks, per listed market, which of its
-    orders belong to it; an order in no listed market has no market. Admin data, audited.
-    """
+    orders belong to it; an order in no listed market has no market. Admin data, audited."""
 
     centra_id = models.PositiveIntegerField(unique=True)
     name = models.CharField(max_length=100, unique=True)

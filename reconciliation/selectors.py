@@ -1,7 +1,7 @@
 """What the finance screens read: the month's days, a day's SKUs and orders, a SKU's
 orders and the discrepancies, each a ``ReportTable``. The month reads the computed tables
 (``DayTotals``, ``DayOrders``, ``Discrepancy``): a few hundred rows however many lines it
-had. A day's SKUs are computed when the day is opened (``compute.day_sku_rows``).
+had. A day's SKUs are computed when the day is opened and kept (``reconciliation.day_skus``).
 """
 
 from datetime import date, datetime, time, timedelta
@@ -11,8 +11,9 @@ from django.db.models import Count, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from reconciliation.compute import SKU, balance_differences, day_sku_rows
+from reconciliation.compute import SKU, balance_differences
 from reconciliation.config import brand_zone, month_bounds, reconciliation_settings
+from reconciliation.day_skus import day_sku_rows, keep_day_skus
 from reconciliation.discrepancies import KINDS
 from reconciliation.figures import MONEY
 from reconciliation.ip_sales import ip_sales
@@ -20,6 +21,7 @@ from reconciliation.models import (
     DayOrders,
     DayTotals,
     Discrepancy,
+    KeptDaySku,
     OrderBalance,
     ReconciliationRun,
 )
@@ -215,8 +217,11 @@ def _differs(row: dict) -> bool:
 def _sum_by_sku(rows) -> list[dict]:
     """A day's rows per SKU and slice summed per SKU, with the sums ``_side_sums`` gives."""
     by_sku: dict[str, dict] = {}
+    names = list(_side_sums(base=True))  # once: building the expressions per row cost seconds
     for row in rows:
-        sums = by_sku.setdefault(row["sku"], {key: 0 for key in _side_sums(base=True)})
+        sums = by_sku.get(row["sku"])
+        if sums is None:
+            sums = by_sku[row["sku"]] = dict.fromkeys(names, 0)
         for key in sums:
             sums[key] += row.get(key, 0)
         sums["c_net"] += row["c_gross"] - row["c_cancelled_value"] - row["c_returned_value"]
@@ -228,11 +233,16 @@ def day_skus(*, day: date, filters: Filters, only_differences: bool) -> ReportTa
     """One day's SKUs, differences first, then by SKU; ``only_differences`` keeps the page
     short on a busy day (thousands of SKUs), the export follows the same choice."""
     ip = ip_sales(day, day, filtered=filters.active, by_sku=True)
-    rows = _sum_by_sku(
-        row
-        for row in day_sku_rows(day)
-        if all(not value or row[name] == value for name, value in vars(filters).items())
-    )
+    run = keep_day_skus(day)
+    if run is None:  # never computed: nothing kept, computed for this opening only
+        rows = _sum_by_sku(
+            row
+            for row in day_sku_rows(day)
+            if all(not value or row[name] == value for name, value in vars(filters).items())
+        )
+    else:
+        kept = KeptDaySku.objects.filter(Q(day=day, run=run) & filters.q())
+        rows = list(kept.order_by().values("sku").annotate(**_side_sums(base=True)))
     if not ip.filtered:  # SKUs IP says sold that day while the feed has nothing for them
         listed = {row["sku"] for row in rows}
         rows += [

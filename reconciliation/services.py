@@ -22,12 +22,12 @@ from reconciliation.compute import (
     day_totals_rebuild,
     mismatches,
     order_balances_rebuild,
-    planner_settings,
 )
 from reconciliation.config import brand_zone, day_start, reconciliation_settings
 from reconciliation.discrepancies import discrepancies_settle
 from reconciliation.ip_sales import ip_sales_read
 from reconciliation.models import ReconciliationRun, ReconciliationSettings
+from reconciliation.sql import planner_settings
 from syncs.models import FeedDelivery
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from reconciliation.compute import day_sku_rows
+from reconciliation.day_skus import day_sku_rows
 from reconciliation.models import CurrencyRate, ReconciliationSettings
 from syncs.catalog.selectors import SkuIndex
 from syncs.connectors.centra.types import Order as CentraOrder

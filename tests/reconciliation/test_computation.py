@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from reconciliation.compute import day_sku_rows
+from reconciliation.day_skus import day_sku_rows
 from reconciliation.figures import DAY_FIGURES, LEDGER_FIGURES
 from reconciliation.models import DayOrders, DayTotals, Discrepancy, OrderBalance
 from reconciliation.selectors import Filters, month_overview

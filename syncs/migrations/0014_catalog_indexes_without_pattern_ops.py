@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('syncs', '0012_externalcall_wms'),
+        ('syncs', '0013_stockposition_ats_basis'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
