@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from centra_ip.heap import without_collector
 from exceptions.conditions import Condition, context_store
 from exceptions.models import Ticket, TicketEvent
 from exceptions.notifications import tickets_notify
@@ -33,7 +34,6 @@ from exceptions.writes import (
     ticket_new,
     tickets_state_write,
 )
-from syncs.stock.heap import without_collector
 
 logger = logging.getLogger(__name__)
 

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
 
+from centra_ip.heap import without_collector
 from exceptions.registry import TicketType
 from exceptions.services import Condition
 from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import SkuMapping
 from syncs.models.catalog import sku_normalise
-from syncs.stock.heap import without_collector
 
 MISSING_IN_IP = TicketType.SKU_MISSING_IN_IP
 MISSING_IN_CENTRA = TicketType.SKU_MISSING_IN_CENTRA

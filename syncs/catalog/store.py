@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from centra_ip.bulk import bulk_insert_rows, bulk_upsert_rows
 from centra_ip.chunks import chunked
+from centra_ip.heap import without_collector
 from syncs.catalog.hooks import mappings_created
 from syncs.catalog.plan import MAPPING_SYNCED_FIELDS, PAIR_FIELDS, CatalogPlan
 from syncs.catalog.tickets import catalog_tickets_settle
@@ -15,7 +16,6 @@ from syncs.connectors.centra.types import SizeRow
 from syncs.connectors.inventory_planner.types import Variant
 from syncs.models import CentraSize, IpVariant, SkuMapping
 from syncs.models.catalog import sku_normalise
-from syncs.stock.heap import without_collector
 
 CENTRA_SIZE_FIELDS = (
     "sku",

@@ -19,6 +19,7 @@ One cycle (``sync stock [--dry-run] [--full]``):
 
 from django.utils import timezone
 
+from centra_ip.heap import without_collector
 from syncs.clients import centra_client, inventory_planner_client
 from syncs.connectors.base import Clock
 from syncs.connectors.centra import CentraLimits, Pacer
@@ -26,7 +27,6 @@ from syncs.engines import EngineResult
 from syncs.models import StockPush, StockSettings
 from syncs.stock import drift, push, reads, store, tickets
 from syncs.stock.guard import guard_reasons, thresholds
-from syncs.stock.heap import without_collector
 from syncs.stock.plan import (
     dry_run_summary,
     guard_input,
