@@ -291,6 +291,16 @@ def stock_ins_due() -> list[int]:
     )
 
 
+def stock_ins_not_yet_due():
+    """Unconfirmed stock-ins the engine may not take over yet: claimed within CLAIM_EXPIRES
+    (a worker at it, or a dead worker's claim not expired), or pending and younger than
+    that (its task may still come). What waits on them waits at most CLAIM_EXPIRES."""
+    stale = timezone.now() - CLAIM_EXPIRES
+    return StockIn.objects.exclude(state=StockIn.State.CONFIRMED).filter(
+        Q(running_since__gte=stale) | Q(state=StockIn.State.PENDING, created_at__gte=stale)
+    )
+
+
 def stock_in_retry(ticket) -> RetryResult:
     """The ticket's retry: re-run exactly the failed step of this return's stock-in(s) for
     the ticket's SKU, re-derived from current state (never from the ticket's context)."""

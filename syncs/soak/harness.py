@@ -47,6 +47,7 @@ from exceptions.models import Ticket
 from exceptions.services import ticket_retry
 from returns.models import ReturnLine, StockIn
 from returns.services import ReturnsError, return_line_qc, return_line_receive
+from returns.stock_in import stock_ins_not_yet_due
 from syncs.models import StockPush, StockSettings, SyncRun
 from syncs.soak.invariants import invariants_check
 from syncs.soak.postgres import PrivatePostgres
@@ -123,7 +124,6 @@ class Soak:
         """The rest lane (SKUs far from zero and slow) pushes at most every 30 minutes by
         default: a soak of minutes would compare Centra with ATS it is meant to defer. At 0
         every lane pushes every cycle, so the incremental plan itself must converge."""
-
         settings = StockSettings.load()
         settings.rest_lane_minutes = 0
         settings.save()
@@ -147,15 +147,12 @@ class Soak:
 
     # -- the run ----------------------------------------------------------------------------
     def stream_runs(self) -> int:
-
         return SyncRun.objects.filter(dry_run=False).count()
 
     def enqueue(self, stream: str) -> None:
-
         async_task("syncs.tasks.run_stream", stream, task_name=f"soak {stream}")
 
     def queue_size(self) -> int:
-
         return get_broker().queue_size() or 0
 
     def first_cycle(self) -> None:
@@ -169,7 +166,6 @@ class Soak:
         Nothing here blocks: a wanted kill waits for its target across iterations (the
         warehouse keeps working, so stock-ins keep coming), and a killed stream's recovery
         is watched while the other streams go on."""
-
         target = self.opts.runs
         kills_at = [round((k + 1) * target / (self.opts.kills + 1)) for k in range(self.opts.kills)]
         restarts = self.opts.db_restarts
@@ -217,7 +213,6 @@ class Soak:
 
     def _guarded(self, action, default=None):
         """The driver outlives the database restart: an error is logged and the loop goes on."""
-
         try:
             return action()
         except (DatabaseError, httpx.HTTPError, OSError) as error:
@@ -241,7 +236,6 @@ class Soak:
     # -- the warehouse ----------------------------------------------------------------------
     def warehouse_work(self) -> None:
         """Receive and pass QC on every mapped return line waiting (QC enqueues the stock-in)."""
-
         waiting = ReturnLine.objects.filter(received_quantity__isnull=True).exclude(ip_sku="")
         for line in waiting.select_related("expected_return")[:5]:
             try:
@@ -282,7 +276,6 @@ class Soak:
 
     def _running(self, kind: str) -> int | None:
         """The pid of the worker running ``kind`` now, if any."""
-
         if kind == "stock-in":
             owners = StockIn.objects.filter(running_since__isnull=False).exclude(running_on="")
             owner = owners.values_list("running_on", flat=True).first()
@@ -312,7 +305,6 @@ class Soak:
 
     def recoveries_watch(self) -> None:
         """For each killed stream: the next run's start, or ask for one when none waits."""
-
         for stream, killed_at in list(self.recovering):
             since = datetime.fromtimestamp(killed_at, UTC)
             started = (
@@ -354,7 +346,6 @@ class Soak:
 
     # -- convergence ------------------------------------------------------------------------
     def run_and_wait(self, stream: str, *, timeout: float = 240) -> str:
-
         close_old_connections()
         before = (
             SyncRun.objects.filter(stream=stream)
@@ -385,19 +376,26 @@ class Soak:
         return "timed out"
 
     def quiesce(self) -> None:
-        """Faults off, the world frozen, every queued and running task finished."""
-
+        """Faults off, the world frozen, every queued and running task finished (a run whose
+        lease expired is a killed worker's: the stream's next run takes it over), and every
+        stock-in a killed worker held free to take over (its claim expires 90 s after the
+        last renewal: the product's own recovery, which the clean cycles must not outrun)."""
         self.faults(0.0, tick=False)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             close_old_connections()
-            busy = SyncRun.objects.filter(status="running").exists() or self.queue_size() > 0
+            busy = (
+                SyncRun.objects.filter(
+                    status="running", lease_expires_at__gt=timezone.now()
+                ).exists()
+                or self.queue_size() > 0
+                or stock_ins_not_yet_due().exists()
+            )
             if not busy:
                 return
             time.sleep(1)
 
     def converge(self):
-
         self.quiesce()
         results = []
         for cycle in range(1, self.opts.cycles + 1):

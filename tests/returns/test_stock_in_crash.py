@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from returns.models import StockIn
 from returns.services import return_line_qc
-from returns.stock_in import CLAIM_EXPIRES, stock_in_run
+from returns.stock_in import CLAIM_EXPIRES, stock_in_run, stock_ins_due, stock_ins_not_yet_due
 from syncs.clients import transports_install
 from syncs.models import ExternalCall
 from tests.returns.test_stock_in_failures import received_line, stock_orders
@@ -85,3 +85,29 @@ def test_a_claim_renewed_within_the_client_timeout_is_not_taken_over(world):
     StockIn.objects.filter(pk=stock_in.pk).update(running_since=now - CLAIM_EXPIRES)
     assert stock_in_run(stock_in_id=stock_in.pk, trigger="engine").state == "confirmed"
     assert len(live_orders(stock_in.idempotency_key)) == 1
+
+
+def test_a_dead_workers_claim_is_not_yet_due_until_it_expires_then_due(world):
+    """What waits for the engine to take a killed stock-in over (the soak's clean cycles)
+    waits exactly as long as the claim holds; a pending stock-in is due only once its
+    own task had time to come."""
+    line = received_line(world, world.world.sellable[23])
+    with transports_install(
+        inventory_planner=httpx.MockTransport(lambda r: httpx.Response(503, text="down"))
+    ):
+        stock_in = return_line_qc(line=line, passed=1)
+    now = timezone.now()
+    killed = StockIn.objects.filter(pk=stock_in.pk)
+    killed.update(state="pending", step="receive", created_at=now - timedelta(minutes=10))
+
+    killed.update(running_since=now - timedelta(seconds=70))
+    assert list(stock_ins_not_yet_due().values_list("pk", flat=True)) == [stock_in.pk]
+    assert stock_in.pk not in stock_ins_due()
+
+    killed.update(running_since=now - CLAIM_EXPIRES - timedelta(seconds=1))
+    assert not stock_ins_not_yet_due().exists()
+    assert stock_ins_due() == [stock_in.pk]
+
+    killed.update(running_since=None, created_at=now)
+    assert list(stock_ins_not_yet_due().values_list("pk", flat=True)) == [stock_in.pk]
+    assert stock_in.pk not in stock_ins_due()
