@@ -37,7 +37,9 @@ MAX_CONTEXT_CHARS = 20_000
 
 
 def _clean(value) -> str:
-    return " ".join(str(value or "").split())
+    if not value:
+        return ""  # most subject fields of a condition are empty: 5 calls per fingerprint
+    return " ".join(str(value).split())
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from centra_ip.history import KeyedHistoryEvent
@@ -17,6 +17,16 @@ from centra_ip.limits import out_of_range
 from centra_ip.teams import TEAM_CHOICES
 from exceptions.registry import SEVERITY_CHOICES, get_type, type_choices
 from exceptions.webhook_guard import webhook_url_problem
+
+# Severity by rank (critical first), not by its code's spelling: the queue sorts by it, and
+# an index on it lets a team's queue be read in that order.
+SEVERITY_RANK = Case(
+    When(severity="critical", then=Value(0)),
+    When(severity="warning", then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+_ACTIVE = Q(status__in=["open", "acknowledged", "snoozed"])
 
 
 class Ticket(models.Model):
@@ -103,15 +113,18 @@ class Ticket(models.Model):
         indexes = [
             # The queue's landing view, "my team, active, newest activity first", and the same
             # for all teams: partial indexes in the queue's order, so the first page is read
-            # straight off the index however many tickets are closed.
+            # straight off the index however many tickets are closed. With the status
+            # included, a deep page's ids are read from the index alone (``exceptions.paging``).
             models.Index(
                 fields=["team", "-last_seen", "-id"],
                 condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                include=["status"],
                 name="ticket_active_team_queue",
             ),
             models.Index(
                 fields=["-last_seen", "-id"],
                 condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                include=["status"],
                 name="ticket_active_queue",
             ),
             models.Index(fields=["status", "-last_seen", "-id"], name="ticket_queue"),
@@ -120,6 +133,7 @@ class Ticket(models.Model):
             models.Index(
                 fields=["team", "first_seen", "id"],
                 condition=Q(status__in=["open", "acknowledged", "snoozed"]),
+                include=["status"],
                 name="ticket_active_team_age",
             ),
             models.Index(
@@ -145,9 +159,32 @@ class Ticket(models.Model):
                 include=["id"],
                 name="ticket_queue_counts",
             ),
+            # A team's active queue sorted by a column (type, severity, status, seen), read
+            # in that order off the index instead of sorting the team's tickets (0.2-0.6 s
+            # at 1,000,000, issue 17).
+            models.Index(F("team"), F("type"), F("id"), condition=_ACTIVE, name="ticket_sort_type"),
+            models.Index(
+                F("team"), SEVERITY_RANK, F("id"), condition=_ACTIVE, name="ticket_sort_severity"
+            ),
+            models.Index(
+                F("team"), F("status"), F("id"), condition=_ACTIVE, name="ticket_sort_status"
+            ),
+            models.Index(
+                F("team"), F("occurrences"), F("id"), condition=_ACTIVE, name="ticket_sort_seen"
+            ),
+            # By assignee: the team's ids and assignees from the index alone, joined to the
+            # few users and sorted there (the ids-first pages, ``exceptions.paging``).
+            models.Index(
+                fields=["team", "assignee", "id"],
+                include=["status"],
+                condition=_ACTIVE,
+                name="ticket_sort_assignee",
+            ),
             # Closed tickets and "any status", per team and for all, newest activity first:
             # the first page, and deep pages, read off the index.
-            models.Index(fields=["team", "-last_seen", "-id"], name="ticket_team_recent"),
+            models.Index(
+                fields=["team", "-last_seen", "-id"], include=["status"], name="ticket_team_recent"
+            ),
             models.Index(fields=["-last_seen", "-id"], name="ticket_recent"),
             # Regression lookup (closed tickets by fingerprint) and the related-tickets box.
             models.Index(fields=["fingerprint", "-id"], name="ticket_fingerprint"),

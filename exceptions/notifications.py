@@ -20,15 +20,16 @@ import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 
+from centra_ip.bulk import bulk_insert_rows
 from centra_ip.teams import TEAMS
 from exceptions.models import NotificationAttempt, TeamRoute, Ticket, sla_breached_q
 from exceptions.registry import get_type
 from exceptions.webhook_guard import webhook_url_problem
-from exceptions.writes import rows_insert
+from exceptions.writes import AnyOf, in_chunks
 from syncs.connectors.http import http_client
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 RENOTIFY_AFTER = timedelta(hours=6)
 TEAM_MESSAGES_PER_HOUR = 12
 LISTED_TICKETS = 20
+# The attempts' tickets (the many-to-many's table).
+_LINKS = NotificationAttempt.tickets.through
 _TEAM_NAMES = {team.code: team.name for team in TEAMS}
 # Subject prefix for one ticket, and the words for several.
 _REASON_TEXT = {
@@ -105,11 +108,10 @@ def _deliver(
             else:
                 attempt.outcome, attempt.error = _send_webhook(route.webhook_url, subject, body)
         attempt.save()
-        # The attempt is new, so its tickets are too: one COPY, not ``set()``'s two lookups
-        # of an engine run's 10,000 ids and its field-by-field insert.
-        through = NotificationAttempt.tickets.through
-        links = [through(notificationattempt=attempt, ticket_id=pk) for pk in ticket_ids]
-        rows_insert(through, links)
+        # The attempt is new, so its tickets are too: one COPY of plain rows, not ``set()``'s
+        # two lookups of an engine run's 10,000 ids nor a model instance per link.
+        links = [(attempt.pk, pk) for pk in ticket_ids]
+        bulk_insert_rows(_LINKS, ["notificationattempt_id", "ticket_id"], links)
         attempts.append(attempt)
     return attempts
 
@@ -189,19 +191,22 @@ def tickets_notify(*, ticket_ids: list[int], reason: str) -> list[NotificationAt
 
 def _tickets_notify(ticket_ids: list[int], reason: str) -> list[NotificationAttempt]:
     now = timezone.now()
-    already = set(
-        NotificationAttempt.objects.filter(
-            reason=reason,
-            outcome=NotificationAttempt.Outcome.SENT,
-            at__gte=now - RENOTIFY_AFTER,
-            tickets__in=ticket_ids,
-        ).values_list("tickets", flat=True)
-    )
+    already = set()
+    for chunk in in_chunks(ticket_ids):
+        already.update(
+            _LINKS.objects.filter(
+                AnyOf(F("ticket_id"), chunk),
+                notificationattempt__reason=reason,
+                notificationattempt__outcome=NotificationAttempt.Outcome.SENT,
+                notificationattempt__at__gte=now - RENOTIFY_AFTER,
+            ).values_list("ticket_id", flat=True)
+        )
     # Ids only: a message lists LISTED_TICKETS of a team's tickets, loaded below.
     by_team: dict[str, list[int]] = defaultdict(list)
-    rows = Ticket.objects.filter(pk__in=ticket_ids).exclude(pk__in=already).order_by("pk")
-    for pk, team in rows.values_list("pk", "team"):
-        by_team[team].append(pk)
+    for chunk in in_chunks(sorted(set(ticket_ids) - already)):
+        rows = Ticket.objects.filter(AnyOf(F("pk"), chunk)).order_by("pk")
+        for pk, team in rows.values_list("pk", "team"):
+            by_team[team].append(pk)
     routes = {route.team: route for route in TeamRoute.objects.filter(team__in=by_team)}
     recent = dict(
         NotificationAttempt.objects.filter(

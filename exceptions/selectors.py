@@ -5,7 +5,7 @@ the counts and the trend. Views and the ``tickets`` command read through these o
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.utils import timezone
 from centra_ip.permissions import ACT_ON_ALL_TICKETS, ACT_ON_TEAM_TICKETS, VIEW_EXCEPTIONS
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.conditions import fingerprint_for
-from exceptions.models import TeamRoute, Ticket, TicketEvent, sla_breached_q
+from exceptions.models import SEVERITY_RANK, TeamRoute, Ticket, TicketEvent, sla_breached_q
 from exceptions.overrides import effective_type, overrides_load
 from exceptions.registry import API_FAILURE_TYPES, TYPES, TicketType, retry_action
 
@@ -53,14 +53,6 @@ def queue_queryset():
         .annotate(severity_rank=SEVERITY_RANK)
         .order_by("-last_seen", "-pk")
     )
-
-
-SEVERITY_RANK = Case(
-    When(severity="critical", then=Value(0)),
-    When(severity="warning", then=Value(1)),
-    default=Value(2),
-    output_field=IntegerField(),
-)
 
 
 def ticket_history(ticket: Ticket):

@@ -19,12 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from centra_ip.exports import csv_cell
-from centra_ip.pagination import CountedPaginator
 from centra_ip.permissions import MAP_SKUS, VIEW_EXCEPTIONS, requires
 from centra_ip.teams import TEAM_CHOICES, user_team_codes
 from exceptions.filters import TicketFilter
 from exceptions.forms import ACTION_FORMS, BULK_ACTIONS, BULK_LIMIT, BulkForm
 from exceptions.models import Ticket
+from exceptions.paging import CountedQueuePaginator, QueuePaginator
 from exceptions.registry import TYPES, get_type, retry_action
 from exceptions.selectors import (
     API_TYPES,
@@ -72,10 +72,10 @@ def index(request):
     table = TicketTable(ticket_filter.qs)
     type_counts = _type_counts(ticket_filter)
     if type_counts is None:
-        table.configure(request)
+        table.configure(request, paginator_class=QueuePaginator)
     else:  # they add up to the page count: no second count of the rows
         count = sum(n for _, n in type_counts)
-        table.configure(request, paginator_class=CountedPaginator, count=count)
+        table.configure(request, paginator_class=CountedQueuePaginator, count=count)
     breaches = ticket_breach_counts(teams)
     context = {
         "filter": ticket_filter,

@@ -11,13 +11,15 @@ the ORM does the same writes.
 """
 
 import json
+from collections.abc import Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import Lookup
 
-from centra_ip.bulk import bulk_insert
+from centra_ip.bulk import bulk_insert, bulk_insert_rows
 from centra_ip.chunks import chunked
-from exceptions.models import Ticket
+from exceptions.models import Ticket, TicketEvent
 
 # What a raise or a clear may change on an existing ticket (the rest is its identity).
 STATE_FIELDS = (
@@ -41,6 +43,8 @@ STATE_FIELDS = (
     "retry_started_at",
 )
 _STAGING = "exceptions_ticket_state"
+# A history event as ``events_insert`` takes it (who acted is always an engine's name here).
+EVENT_FIELDS = ("ticket_id", "kind", "at", "actor_name", "note", "data")
 
 
 def rows_insert(model, objs: list) -> None:
@@ -49,6 +53,59 @@ def rows_insert(model, objs: list) -> None:
     Django's ``IntegrityError``, as from ``bulk_create``, so the raiser's retry sees it."""
     with connection.wrap_database_errors:
         bulk_insert(model, objs)
+
+
+class AnyOf(Lookup):
+    """``field IN (values)`` that PostgreSQL receives as ``field = ANY(%s)``: one array
+    parameter instead of 10,000 placeholders, which Django prepared one by one and psycopg
+    parsed out of the SQL text again (a fifth of an engine run's CPU, issue 17). Used as an
+    expression: ``filter(AnyOf(F("fingerprint"), fingerprints))``; ``values`` not empty."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return list(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", (*params, *self.rhs)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*params, self.rhs)
+
+
+def in_chunks(values: list) -> Iterator[list]:
+    """``values`` in as few lists as the database takes in one ``AnyOf``: all at once on
+    PostgreSQL (one array), else below SQLite's 999 parameters."""
+    if connection.vendor == "postgresql":
+        yield from ([values] if values else [])
+    else:
+        yield from chunked(values, 900)
+
+
+_TICKET_COLUMNS = [field.attname for field in Ticket._meta.concrete_fields]
+# What a column not given to ``ticket_new`` holds; a callable default (``context``'s dict)
+# must be given, or every new ticket would share one object.
+_TICKET_DEFAULTS = {
+    field.attname: field.get_default()
+    for field in Ticket._meta.concrete_fields
+    if not (field.has_default() and callable(field.default))
+}
+
+
+def ticket_new(**values) -> Ticket:
+    """``Ticket(**values)``, built from positional values: the keyword path looks up each
+    of the 28 fields' defaults per instance, a tenth of 10,000 new tickets' CPU."""
+    return Ticket(*[values[n] if n in values else _TICKET_DEFAULTS[n] for n in _TICKET_COLUMNS])
+
+
+def events_insert(rows: list[tuple]) -> None:
+    """Append history events given as rows of ``EVENT_FIELDS``: an engine run's 10,000
+    events as model instances cost more CPU than writing them (issue 17)."""
+    with connection.wrap_database_errors:
+        bulk_insert_rows(TicketEvent, list(EVENT_FIELDS), rows)
 
 
 def tickets_state_write(tickets: list[Ticket]) -> None:

@@ -27,6 +27,9 @@ class StockPosition(models.Model):
     ip_warehouses = models.JSONField(default=list)
     read_at = models.DateTimeField(null=True, blank=True)
     ats = models.IntegerField(default=0)
+    # what the ATS was computed under (syncs/stock/basis.py): a cycle that reads the same
+    # inputs under the same basis keeps ``ats`` instead of computing it again; blank: never
+    ats_basis = models.CharField(max_length=32, blank=True, default="")
     # what we pushed last
     last_pushed = models.IntegerField(null=True, blank=True)
     last_pushed_at = models.DateTimeField(null=True, blank=True)

@@ -7,7 +7,8 @@ One cycle (``sync stock [--dry-run] [--full]``):
 2. resolve the warehouse map (automatic when each side has exactly one warehouse);
 3. for every mapped SKU (``SkuMapping``) and Centra warehouse, compute ATS with the pure
    formula (``ats.ats_compute``, through ``plan.positions_compute``) from on hand, the
-   status ledger, allocations and safety stock;
+   status ledger, allocations and safety stock; a position read with the inputs stored
+   for it, under the rules its ATS was computed with (``basis``), keeps that ATS;
 4. plan a line where ATS differs from what we last pushed, or from what Centra showed
    when last read (or every line with ``--full``), in priority lanes (``plan``);
 5. the guard looks at the plan; a plan that looks wrong is held whole (ticket, held-push
@@ -69,8 +70,10 @@ def stock_engine(*, run, dry_run: bool, full: bool, centra_options=None) -> Engi
         centra.sync_pacing()
         ip_to_centra = reads.warehouse_map_resolve(centra=centra, ip_warehouses=ip_warehouses)
         catalog = reads.catalog_load(ip_to_centra)
-        fresh, unreadable = positions_compute(variants=variants, book=book, catalog=catalog)
         previous = reads.positions_known()
+        fresh, unreadable = positions_compute(
+            variants=variants, book=book, catalog=catalog, previous=previous
+        )
         lines, deferred = plan_lines(
             fresh=fresh,
             previous=previous,

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from syncs.models import StockPushLine
 from syncs.stock import push
-from syncs.stock.ats import Ats, AtsInput, ats_compute
+from syncs.stock.ats import AtsInput, ats_compute
+from syncs.stock.basis import book_basis, position_basis
 from syncs.stock.guard import GuardInput
 
 
@@ -36,6 +37,7 @@ class Position:
     ip_warehouses: list
     read_at: object
     ats: int = 0
+    ats_basis: str = ""  # what ``ats`` was computed under (``basis``)
 
 
 KEY = ("sku", "centra_warehouse_id")
@@ -43,19 +45,14 @@ KEY = ("sku", "centra_warehouse_id")
 INPUT_FIELDS = [f.name for f in fields(Position) if f.name not in KEY]
 # What decides whether a stored position changed (when it was read does not).
 COMPARED = tuple(name for name in INPUT_FIELDS if name != "read_at")
+# The formula's inputs among them, in the same order: what ``COMPARED`` begins with.
+INPUTS = COMPARED[: COMPARED.index("ats")]
 # What the engine needs of the positions known before a cycle, read as tuples: the compared
 # fields, and what was last pushed and last seen in Centra.
 Known = namedtuple("Known", [*COMPARED, "last_pushed", "centra_physical", "centra_allocated"])
 # A position's compared fields as a tuple (what ``Known`` begins with).
 compared_values = attrgetter(*COMPARED)
-
-
-@dataclass(slots=True)
-class Fresh:
-    """One SKU in one Centra warehouse as this cycle read and computed it."""
-
-    position: Position
-    result: Ats
+input_values = attrgetter(*INPUTS)
 
 
 @dataclass(slots=True)
@@ -103,19 +100,21 @@ def unreadable_reason(variant, ip_warehouses: list[str], blocks: list) -> str:
 
 
 def positions_compute(
-    *, variants, book, catalog: Catalog
-) -> tuple[dict, dict[tuple[str, int], str]]:
+    *, variants, book, catalog: Catalog, previous: dict | None = None
+) -> tuple[dict[tuple[str, int], Position], dict[tuple[str, int], str]]:
     """Fresh positions keyed by (SKU, Centra warehouse), and the positions skipped because
     IP's stock could not be read, with why (never computed, never pushed, never zeroed).
 
     The hot loop of every cycle (100,000 SKUs): each variant's warehouse blocks are looked
     up once, and the sorted IP warehouse list of a Centra warehouse is one list shared by
-    its positions (nothing mutates it)."""
+    its positions (nothing mutates it). A position of ``previous`` (``Known`` tuples) read
+    with the same inputs under the same basis keeps its stored ATS (``ats_keep``)."""
     mapped, product_numbers, statuses = catalog.mapped, catalog.product_numbers, catalog.statuses
     targets = [(centra_id, sorted(ids)) for centra_id, ids in catalog.by_centra.items()]
     no_statuses: dict[str, int] = {}
+    book_digest, previous = book_basis(book), previous or {}
     now = timezone.now()
-    fresh: dict[tuple[str, int], Fresh] = {}
+    fresh: dict[tuple[str, int], Position] = {}
     unreadable: dict[tuple[str, int], str] = {}
     for variant in variants:
         sku = variant.sku
@@ -135,7 +134,8 @@ def positions_compute(
             for block in blocks:
                 if block is None:
                     continue
-                on_hand += block.in_stock
+                if block.in_stock is not None:  # None only on a removed variant (zeroed below)
+                    on_hand += block.in_stock
                 if block.minimum_stock is not None:
                     minimum = (minimum or 0) + block.minimum_stock
                 if block.sales_velocity is not None:
@@ -154,11 +154,24 @@ def positions_compute(
                 ip_warehouses,
                 now,
             )
-            item = position_input(position, statuses.get(key, no_statuses), on_hand)
-            result = ats_compute(item, book)
-            position.ats = result.quantity
-            fresh[key] = Fresh(position, result)
+            held = statuses.get(key, no_statuses)
+            position.ats_basis = position_basis(book_digest, held, on_hand)
+            if not ats_keep(position, previous.get(key)):
+                position.ats = ats_compute(position_input(position, held, on_hand), book).quantity
+            fresh[key] = position
     return fresh, unreadable
+
+
+def ats_keep(position: Position, known) -> bool:
+    """Take the stored ATS when the stored position was read with the same inputs and its
+    ATS computed under the same basis: the formula would give the same number again. A
+    blank basis never matches (``basis.NEVER``)."""
+    if known is None or not position.ats_basis or known.ats_basis != position.ats_basis:
+        return False
+    if known[: len(INPUTS)] != input_values(position):
+        return False
+    position.ats = known.ats
+    return True
 
 
 def positions_changed(fresh, previous: dict) -> list[Position]:
@@ -167,8 +180,8 @@ def positions_changed(fresh, previous: dict) -> list[Position]:
     fields, so one tuple comparison decides."""
     width = len(COMPARED)
     changed = []
-    for key, item in fresh.items():
-        before, now = previous.get(key), item.position
+    for key, now in fresh.items():
+        before = previous.get(key)
         if before is None or before[:width] != compared_values(now):
             changed.append(now)
     return changed
@@ -181,7 +194,7 @@ def plan_lines(*, fresh, previous, settings, full: bool, rest_recent: bool) -> t
     low, fast = settings.low_stock_units, float(settings.high_velocity_per_day)
     lines, deferred = [], 0
     for key, item in fresh.items():
-        ats = item.result.quantity
+        ats = item.ats
         before = previous.get(key)
         last = before.last_pushed if before else None
         shown = before.centra_physical if before else None
@@ -190,8 +203,8 @@ def plan_lines(*, fresh, previous, settings, full: bool, rest_recent: bool) -> t
             why = "full push"
         elif last is None:
             why = "never pushed"
-        elif before.product_size_id != item.position.product_size_id:
-            why = f"SKU now maps to Centra size {item.position.product_size_id}"
+        elif before.product_size_id != item.product_size_id:
+            why = f"SKU now maps to Centra size {item.product_size_id}"
         elif last != ats:
             why = f"ATS {ats}, last pushed {last}"
         elif shown_differs:
@@ -199,7 +212,7 @@ def plan_lines(*, fresh, previous, settings, full: bool, rest_recent: bool) -> t
         else:
             continue
         lane = push.lane_for(
-            quantity=ats, previous=last, velocity=item.position.velocity, low=low, fast=fast
+            quantity=ats, previous=last, velocity=item.velocity, low=low, fast=fast
         )
         if lane == StockPushLine.Lane.REST and rest_recent and last is not None:
             deferred += 1
@@ -208,7 +221,7 @@ def plan_lines(*, fresh, previous, settings, full: bool, rest_recent: bool) -> t
             StockPushLine(
                 sku=key[0],
                 centra_warehouse_id=key[1],
-                product_size_id=item.position.product_size_id,
+                product_size_id=item.product_size_id,
                 quantity=ats,
                 previous_pushed=last,
                 centra_before=shown,
@@ -217,12 +230,11 @@ def plan_lines(*, fresh, previous, settings, full: bool, rest_recent: bool) -> t
                 position=0,
             )
         )
-    velocity = {key: fresh[key].position.velocity for key in fresh}
     lines.sort(
         key=lambda line: push.priority_key(
             line.lane,
             line.quantity,
-            velocity[(line.sku, line.centra_warehouse_id)],
+            fresh[(line.sku, line.centra_warehouse_id)].velocity,
             line.sku,
             line.centra_warehouse_id,
         )
@@ -253,7 +265,7 @@ def guard_input(*, fresh, previous, unreadable) -> GuardInput:
     had_stock = to_zero = total_before = total_after = 0
     for key, before in previous.items():
         last = before.last_pushed or 0
-        now = fresh[key].result.quantity if key in fresh else 0
+        now = fresh[key].ats if key in fresh else 0
         if key in unreadable:
             now = last
         total_before += last

@@ -35,8 +35,8 @@ def stock_sku_push(*, sku: str) -> push.PushOutcome:
                 StockPushLine(
                     sku=sku,
                     centra_warehouse_id=key[1],
-                    product_size_id=item.position.product_size_id,
-                    quantity=item.result.quantity,
+                    product_size_id=item.product_size_id,
+                    quantity=item.ats,
                     previous_pushed=before.last_pushed if before else None,
                     centra_before=before.centra_physical if before else None,
                     lane=StockPushLine.Lane.REST,

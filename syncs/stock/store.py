@@ -30,7 +30,7 @@ def positions_store(fresh, previous: dict) -> int:
 def watched_store(watched: dict, fresh: dict) -> None:
     """Store what the zero watch read, compared with what this cycle stored (its own read
     or an earlier watch), not with the positions known before the cycle."""
-    stored = {key: compared_values(fresh[key].position) for key in watched if key in fresh}
+    stored = {key: compared_values(fresh[key]) for key in watched if key in fresh}
     positions_store(watched, stored)
     fresh.update(watched)
 

@@ -93,7 +93,7 @@ class ZeroWatch:
             logger.warning("zero watch read failed, the push goes on as planned: %s", error)
             return []
         fresh = self.compute(variants)  # unreadable ones are left to the next cycle
-        zero = {key: item for key, item in fresh.items() if item.result.quantity == 0}
+        zero = {key: item for key, item in fresh.items() if item.ats == 0}
         by_key = self.lines_by_key()
         changed, added = [], []
         for key, item in zero.items():
@@ -156,7 +156,7 @@ class ZeroWatch:
             push=self.push,
             sku=key[0],
             centra_warehouse_id=key[1],
-            product_size_id=item.position.product_size_id,
+            product_size_id=item.product_size_id,
             quantity=0,
             previous_pushed=shown,
             centra_before=known.centra_physical if known else None,

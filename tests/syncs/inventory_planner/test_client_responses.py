@@ -1,6 +1,6 @@
 """The client against hand-written responses shaped like the reference's (§1.4, §1.5)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -17,6 +17,8 @@ from syncs.connectors.inventory_planner import (
     NotFoundError,
     PurchaseOrderDraft,
 )
+from syncs.connectors.inventory_planner.types import _PLANNING as PLANNING
+from syncs.connectors.inventory_planner.types import Variant, WarehouseBlock
 from tests.syncs.inventory_planner.conftest import (
     ACCOUNT,
     KEY,
@@ -338,6 +340,57 @@ def test_numbers_sent_as_strings_are_tolerated(make_client):
     script = Script(variants_page([row]))
     [variant] = make_client(script).iter_variants()
     assert (variant.in_stock, variant.sales_velocity) == (12, 0.25)
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        # UTF-16, and an integer past 64 bits: the fast decoder refuses both, the
+        # standard library reads them
+        httpx.Response(
+            200, content='{"variants": [{"id": "a", "title": "Bl\u00e5"}]}'.encode("utf-16")
+        ),
+        httpx.Response(
+            200,
+            content=b'{"variants": [{"id": "a", "title": "Bl\\u00e5", "x": 99999999999999999999}]}',
+        ),
+    ],
+)
+def test_json_the_fast_decoder_refuses_is_read_as_before(make_client, response):
+    [variant] = make_client(Script(response)).iter_variants()
+    assert (variant.id, variant.title) == ("a", "Blå")
+
+
+def test_every_field_of_a_variant_and_its_blocks_is_read(make_client):
+    """The parser walks the fields a row has: each one still lands where it belongs."""
+    numbers = dict(zip(PLANNING, range(1, 9), strict=True))
+    block = {"warehouse": "w1", **numbers, "forecast_description": {"sales_velocity1": 0.5}}
+    keyed = {**numbers, "forecast_description": {"sales_velocity30": 3.0}}
+    row = {
+        "id": 7,
+        "sku": "A-1",
+        "barcode": 735,
+        "title": "T",
+        "removed": 1,
+        **{key: value * 10 for key, value in numbers.items()},
+        "forecast_description": {"sales_velocity1": 1.5, "sales_velocity30": 2.5},
+        "warehouse": [block, None],
+        "product_type": "Shoes",
+        "orders_by_day": {"2026-11-01": 2},
+        "unknown": {"ignored": True},
+    }
+    [variant] = make_client(Script(variants_page([row]))).iter_variants()
+    assert variant == Variant(
+        "7", "A-1", "735", "T", True, *(n * 10 for n in range(1, 9)), 1.5, 2.5,
+        (WarehouseBlock("w1", *range(1, 9), 0.5, None),),
+        "Shoes", {date(2026, 11, 1): 2},
+    )  # fmt: skip
+    row["warehouse"] = {"w2": keyed}
+    [variant] = make_client(Script(variants_page([row]))).iter_variants()
+    assert variant.warehouses == (WarehouseBlock("w2", *range(1, 9), None, 3.0),)
+    bare = {"id": "b", "warehouse": None, "forecast_description": None, "orders_by_day": None}
+    [variant] = make_client(Script(variants_page([bare]))).iter_variants()
+    assert variant == Variant("b")
 
 
 # -- the call record -------------------------------------------------------------------------

@@ -299,3 +299,19 @@ def test_a_configuration_change_supersedes_a_held_push(mapped, personas):
     config_delete(area="safety_stock", instance=rule, actor=personas["admin"])
     stock_push.refresh_from_db()
     assert stock_push.status == StockPush.Status.SUPERSEDED  # never back to held
+
+
+def test_a_removed_variant_without_in_stock_goes_to_zero_not_a_failed_run(mapped):
+    """IP may drop the stock figure of a variant it removed: a removed variant sells
+    nothing whatever IP says, so its position is zero, neither unreadable nor a crash."""
+    stock_cycle()
+    position = StockPosition.objects.filter(ats__gt=0).order_by("sku").first()
+    mapped.inventory_planner.set_removed(position.sku)
+    mapped.inventory_planner.set_stock(position.sku, IP_WAREHOUSE, None)
+
+    result = stock_cycle()
+
+    assert result.counts["unreadable"] == 0
+    position.refresh_from_db()
+    assert (position.on_hand, position.ats, position.last_pushed) == (0, 0, 0)
+    assert not Ticket.objects.filter(type__in=["stock_unreadable", "sync_failed"]).exists()
