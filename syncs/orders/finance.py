@@ -26,6 +26,7 @@ from django.utils import timezone
 from reconciliation.models import CentraMarket
 from syncs.connectors.base import ConnectorError
 from syncs.models import Order
+from syncs.orders.lookups import any_of
 
 BATCH = 100  # order numbers per call (Centra's page limit is 200)
 
@@ -43,7 +44,7 @@ def orders_finance_fill(*, centra, numbers: list[int]) -> FinanceRead:
     """
 
     pending = sorted(
-        Order.objects.filter(number__in=numbers, finance_read_at__isnull=True).values_list(
+        Order.objects.filter(any_of("number", numbers), finance_read_at__isnull=True).values_list(
             "number", flat=True
         )
     )

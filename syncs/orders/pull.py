@@ -13,6 +13,7 @@ from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.models import Order, OrdersCursor
 from syncs.orders.config import OrdersConfig
 from syncs.orders.finance import orders_finance_fill
+from syncs.orders.lookups import any_of
 from syncs.orders.store import StoreCounts, orders_store
 
 BATCH = 100  # orders per transaction (one Centra page)
@@ -73,7 +74,7 @@ class OrdersPuller:
         for chunk in chunked(self.centra.iter_orders(date_from=start, date_to=self.now), BATCH):
             if report_missed:
                 known = set(
-                    Order.objects.filter(centra_id__in=[o.id for o in chunk]).values_list(
+                    Order.objects.filter(any_of("centra_id", [o.id for o in chunk])).values_list(
                         "centra_id", flat=True
                     )
                 )

@@ -39,6 +39,7 @@ from .entities import (
     Store,
     Warehouse,
 )
+from .order_index import OrdersByDate
 
 
 class CentraState:
@@ -73,6 +74,7 @@ class CentraState:
         self.size_names: dict[str, Size] = {}
         self.orders: dict[int, Order] = {}  # by number, in placing order
         self.orders_by_id: dict[str, Order] = {}
+        self.orders_by_date = OrdersByDate()  # what ``orders`` pages through
         self.order_lines: dict[int, OrderLine] = {}
         self.shipments: dict[int, Shipment] = {}
         self.returns: dict[int, Return] = {}
@@ -213,6 +215,7 @@ class CentraState:
                 self._allocate(line, quantity, warehouse_id)
             self.orders[number] = order
             self.orders_by_id[order_id] = order
+            self.orders_by_date.add(order)
             self.emit("Order", "CREATED", order, order.number, order.store)
             return order
 
