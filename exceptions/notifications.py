@@ -20,16 +20,16 @@ import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db.models import Count, F
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
 from centra_ip.bulk import bulk_insert_rows
+from centra_ip.lookups import any_of, in_chunks
 from centra_ip.teams import TEAMS
 from exceptions.models import NotificationAttempt, TeamRoute, Ticket, sla_breached_q
 from exceptions.registry import get_type
 from exceptions.webhook_guard import webhook_url_problem
-from exceptions.writes import AnyOf, in_chunks
 from syncs.connectors.http import http_client
 
 logger = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ def _tickets_notify(ticket_ids: list[int], reason: str) -> list[NotificationAtte
     for chunk in in_chunks(ticket_ids):
         already.update(
             _LINKS.objects.filter(
-                AnyOf(F("ticket_id"), chunk),
+                any_of("ticket_id", chunk),
                 notificationattempt__reason=reason,
                 notificationattempt__outcome=NotificationAttempt.Outcome.SENT,
                 notificationattempt__at__gte=now - RENOTIFY_AFTER,
@@ -204,7 +204,7 @@ def _tickets_notify(ticket_ids: list[int], reason: str) -> list[NotificationAtte
     # Ids only: a message lists LISTED_TICKETS of a team's tickets, loaded below.
     by_team: dict[str, list[int]] = defaultdict(list)
     for chunk in in_chunks(sorted(set(ticket_ids) - already)):
-        rows = Ticket.objects.filter(AnyOf(F("pk"), chunk)).order_by("pk")
+        rows = Ticket.objects.filter(any_of("pk", chunk)).order_by("pk")
         for pk, team in rows.values_list("pk", "team"):
             by_team[team].append(pk)
     routes = {route.team: route for route in TeamRoute.objects.filter(team__in=by_team)}

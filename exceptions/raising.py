@@ -3,7 +3,7 @@ history events in the same transaction as the change.
 
 ``ticket_raise`` / ``ticket_clear`` take one condition, ``tickets_raise_many`` /
 ``tickets_clear_many`` a whole run (on PostgreSQL one round of queries whatever its size:
-each lookup takes its fingerprints or ids as one array, ``exceptions.writes.AnyOf``), and
+each lookup takes its fingerprints or ids as one array, ``centra_ip.lookups.any_of``), and
 ``tickets_settle`` is the step an engine ends with. All are safe under concurrency: the
 database allows one active ticket per fingerprint, a raiser that loses the race gets an
 ``IntegrityError``, rolls back its savepoint and tries again, finding the winner's ticket to
@@ -17,19 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from centra_ip.heap import without_collector
+from centra_ip.lookups import any_of, in_chunks
 from exceptions.conditions import Condition, context_store
 from exceptions.models import Ticket, TicketEvent
 from exceptions.notifications import tickets_notify
 from exceptions.overrides import effective_type, overrides_load
 from exceptions.registry import get_type
 from exceptions.writes import (
-    AnyOf,
     events_insert,
-    in_chunks,
     rows_insert,
     ticket_new,
     tickets_state_write,
@@ -67,7 +65,7 @@ def _locked_by_fingerprint(fingerprints: list[str], statuses) -> dict[str, Ticke
     for chunk in in_chunks(fingerprints):
         rows = (
             Ticket.objects.select_for_update()
-            .filter(AnyOf(F("fingerprint"), chunk), status__in=statuses)
+            .filter(any_of("fingerprint", chunk), status__in=statuses)
             .order_by("fingerprint", "-id")
         )
         for ticket in rows:
@@ -304,7 +302,7 @@ def tickets_clear_many(conditions: Iterable[Condition], *, source: str, note: st
             reason = note or get_type(ticket.type).auto_resolves_when
             events.append((ticket.pk, TicketEvent.Kind.AUTO_RESOLVED, now, source, reason, {}))
         for chunk in in_chunks([ticket.pk for ticket in tickets]):
-            Ticket.objects.filter(AnyOf(F("pk"), chunk)).update(
+            Ticket.objects.filter(any_of("pk", chunk)).update(
                 status=Ticket.Status.AUTO_RESOLVED,
                 resolved_at=now,
                 snoozed_until=None,

@@ -11,11 +11,9 @@ the ORM does the same writes.
 """
 
 import json
-from collections.abc import Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import Lookup
 
 from centra_ip.bulk import bulk_insert, bulk_insert_rows
 from centra_ip.chunks import chunked
@@ -53,36 +51,6 @@ def rows_insert(model, objs: list) -> None:
     Django's ``IntegrityError``, as from ``bulk_create``, so the raiser's retry sees it."""
     with connection.wrap_database_errors:
         bulk_insert(model, objs)
-
-
-class AnyOf(Lookup):
-    """``field IN (values)`` that PostgreSQL receives as ``field = ANY(%s)``: one array
-    parameter instead of 10,000 placeholders, which Django prepared one by one and psycopg
-    parsed out of the SQL text again (a fifth of an engine run's CPU, issue 17). Used as an
-    expression: ``filter(AnyOf(F("fingerprint"), fingerprints))``; ``values`` not empty."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def get_prep_lookup(self):
-        return list(self.rhs)
-
-    def as_sql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", (*params, *self.rhs)
-
-    def as_postgresql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*params, self.rhs)
-
-
-def in_chunks(values: list) -> Iterator[list]:
-    """``values`` in as few lists as the database takes in one ``AnyOf``: all at once on
-    PostgreSQL (one array), else below SQLite's 999 parameters."""
-    if connection.vendor == "postgresql":
-        yield from ([values] if values else [])
-    else:
-        yield from chunked(values, 900)
 
 
 _TICKET_COLUMNS = [field.attname for field in Ticket._meta.concrete_fields]

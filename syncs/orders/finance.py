@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
+from centra_ip.lookups import any_of
 from reconciliation.models import CentraMarket
 from syncs.connectors.base import ConnectorError
 from syncs.models import Order
-from syncs.orders.lookups import any_of
 
 BATCH = 100  # order numbers per call (Centra's page limit is 200)
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from centra_ip.chunks import chunked
+from centra_ip.lookups import any_of
 from syncs.catalog.selectors import SkuIndex
 from syncs.connectors.base import ConnectorError
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.models import Order, OrdersCursor
 from syncs.orders.config import OrdersConfig
 from syncs.orders.finance import orders_finance_fill
-from syncs.orders.lookups import any_of
 from syncs.orders.store import StoreCounts, orders_store
 
 BATCH = 100  # orders per transaction (one Centra page)

@@ -15,11 +15,11 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from centra_ip.lookups import any_of
 from exceptions.services import Condition, tickets_raise_many
 from syncs.catalog.selectors import SkuIndex
 from syncs.connectors.centra.types import Order as CentraOrder
 from syncs.models import Order, OrderLine, SalesFeedRow, SkuMapping
-from syncs.orders.lookups import any_of
 from syncs.orders.plan import (
     CANCELLED,
     FEED_FIELDS,

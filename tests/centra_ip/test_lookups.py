@@ -8,8 +8,8 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
+from centra_ip.lookups import any_of
 from syncs.models import Order
-from syncs.orders.lookups import any_of
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +39,8 @@ def test_any_of_selects_what_in_selects(orders, values):
     assert numbers(any_of("centra_id", values)) == numbers(Q(centra_id__in=values))
 
 
+@pytest.mark.postgres
 def test_on_postgresql_the_values_are_one_parameter(orders):
-    if connection.vendor != "postgresql":
-        pytest.skip("IN elsewhere")
     with CaptureQueriesContext(connection) as queries:
         assert Order.objects.filter(any_of("number", [1, 2, 3, 4])).count() == 3
     assert "= ANY(" in queries[0]["sql"]
