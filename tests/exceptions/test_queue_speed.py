@@ -14,9 +14,7 @@ from exceptions.tables import TicketTable
 
 pytestmark = pytest.mark.django_db
 QUEUE = reverse("exceptions:index")
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the indexes and plans are PostgreSQL's"
-)
+postgresql_only = pytest.mark.postgres  # the indexes and plans are PostgreSQL's
 
 
 def shown(client, **query) -> list[int]:
