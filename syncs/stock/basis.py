@@ -22,7 +22,7 @@ from syncs.stock import ats
 from syncs.stock.ats import RuleBook
 
 NEVER = ""  # the basis of an ATS that must be computed again at the next read
-_FORMULA = Path(ats.__file__).read_bytes()
+_FORMULA = hashlib.blake2b(Path(ats.__file__).read_bytes()).hexdigest()  # once per process
 
 
 def _digest(*parts: object) -> str:
@@ -32,7 +32,7 @@ def _digest(*parts: object) -> str:
 def book_basis(book: RuleBook) -> str:
     """The formula's source and the whole rule book, in a stable order."""
     return _digest(
-        hashlib.blake2b(_FORMULA).hexdigest(),
+        _FORMULA,
         sorted(book.nonsellable),
         sorted(book.status_names.items()),
         sorted(book.safety.items()),
